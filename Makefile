@@ -1,0 +1,56 @@
+# loyalty-ledger. Two commands do all the set-up on a fresh machine:
+#   make run    the local server on http://127.0.0.1:$${PORT:-3000} against the embedded emulator
+#   make test   the whole suite (lint, unit, integration, contract, end-to-end, sam build)
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml layers/common/requirements.txt | cksum | cut -d' ' -f1)
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+SAM_VERSION := 1.170.0
+
+.PHONY: install run test lint typecheck unit openapi openapi-check build clean
+
+install: $(STAMP)
+
+$(STAMP):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+run: install
+	$(PY) -m localdev
+
+test: install lint openapi-check
+	$(PY) -m pytest -n 2 --dist loadgroup
+	$(MAKE) build
+
+lint: install
+	$(PY) -m ruff check layers functions localdev tests
+	$(PY) -m cfnlint infra/template.yaml
+
+typecheck: install
+	$(PY) -m mypy
+
+unit: install
+	$(PY) -m pytest tests/unit
+
+# The committed OpenAPI document is generated from the routes; openapi-check fails on drift.
+openapi: install
+	$(PY) -m localdev.openapi --write
+
+openapi-check: install
+	$(PY) -m localdev.openapi --check
+
+# sam build, offline of Docker: the layer and functions use BuildMethod: makefile.
+$(SAM):
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_VERSION)
+
+build: $(SAM)
+	SAM_CLI_TELEMETRY=0 $(SAM) build --template-file infra/template.yaml --build-dir .aws-sam/build
+
+clean:
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam

@@ -1,0 +1,104 @@
+"""What every API function shares: the resolver, the Powertools decorator stack, small response helpers.
+
+A function module defines its routes on a ``Router`` and ends with::
+
+    app = create_app(router)
+    handler = lambda_entry(app)
+
+so the same routes mount in the Lambda resolver, the OpenAPI generator and the local server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from pydantic import BaseModel
+
+from loyalty.http import problems
+from loyalty.http.auth import Caller, caller_from_claims
+from loyalty.http.schemas import Problem
+from loyalty.usecases.once import Outcome
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+_DESCRIPTIONS = {
+    200: "OK (for a write: the replay of an earlier identical request, nothing written)",
+    201: "Created",
+    400: "Bad request (problem+json)",
+    401: "No or invalid token (problem+json)",
+    403: "Valid token, not allowed (problem+json)",
+    404: "Unknown member, order or route (problem+json)",
+    409: "Conflict (problem+json)",
+    422: "Validation error (problem+json)",
+    503: "Busy; nothing written, retry the same request (problem+json)",
+}
+
+
+def create_app(*routers: Any) -> APIGatewayHttpResolver:
+    app = APIGatewayHttpResolver(enable_validation=True)
+    for router in routers:
+        app.include_router(router)
+    problems.install(app)
+    return app
+
+
+def lambda_entry(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda handler: structured logs with the request id, a trace, metrics flushed per call."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if not _json_or_empty(event):
+            return problems.unsupported_media_type()
+        return app.resolve(event, context)
+
+    return handler
+
+
+def _json_or_empty(event: dict[str, Any]) -> bool:
+    """Bodies are JSON: a body sent as a form or anything else is refused before it is parsed as one."""
+    if not event.get("body"):
+        return True
+    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    media_type = str(headers.get("content-type", "application/json")).split(";")[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def caller(router: Any) -> Caller:
+    """The authenticated caller of the current request."""
+    event = router.current_event
+    authorizer = event.request_context.authorizer
+    claims = authorizer.jwt_claim if authorizer is not None else None
+    return caller_from_claims(claims)
+
+
+def responses(ok: int, model: type[BaseModel], *errors: int) -> dict[int, OpenAPIResponse]:
+    """OpenAPI responses for a route: its success model (and replay 200 for a 201) plus its problems."""
+    shown: dict[int, OpenAPIResponse] = {
+        ok: {"description": _DESCRIPTIONS[ok], "content": {"application/json": {"model": model}}}}
+    if ok == 201:
+        shown[200] = {"description": _DESCRIPTIONS[200], "content": {"application/json": {"model": model}}}
+    for status in (401, 403, 422, *errors):
+        shown[status] = {"description": _DESCRIPTIONS[status],
+                         "content": {problems.PROBLEM_JSON: {"model": Problem}}}
+    return shown
+
+
+def json_response(body: dict[str, Any], status: int = 200) -> Response[dict[str, Any]]:
+    return Response(status_code=status, content_type="application/json", body=body)
+
+
+def write_response(outcome: Outcome, metric: str) -> Response[dict[str, Any]]:
+    """201 for a first write, 200 with the same body for its replay."""
+    if not outcome.replayed:
+        metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    return json_response(outcome.body, 200 if outcome.replayed else 201)

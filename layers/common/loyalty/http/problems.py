@@ -1,0 +1,80 @@
+"""Every error leaves as application/problem+json (RFC 9457), mapped in this one place."""
+
+from __future__ import annotations
+
+import json
+import os
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
+
+from loyalty.errors import LoyaltyError
+
+PROBLEM_JSON = "application/problem+json"
+DEFAULT_TYPE_BASE = "https://loyalty-ledger.example/problems"
+
+logger = Logger(child=True)
+
+
+def problem(slug: str, status: int, title: str, detail: str, *, errors: list[dict[str, Any]] | None = None,
+            headers: dict[str, str] | None = None) -> Response[str]:
+    return Response(status_code=status, content_type=PROBLEM_JSON,
+                    body=problem_body(slug, status, title, detail, errors=errors), headers=headers)
+
+
+def problem_body(slug: str, status: int, title: str, detail: str, *,
+                 errors: list[dict[str, Any]] | None = None) -> str:
+    base = os.environ.get("PROBLEM_TYPE_BASE", DEFAULT_TYPE_BASE).rstrip("/")
+    body: dict[str, Any] = {"type": f"{base}/{slug}", "title": title, "status": int(status), "detail": detail}
+    if errors is not None:
+        body["errors"] = errors
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def unsupported_media_type() -> dict[str, Any]:
+    """A ready API Gateway response for a body that is not JSON (answered before routing)."""
+    return {
+        "statusCode": 415,
+        "headers": {"Content-Type": PROBLEM_JSON},
+        "body": problem_body("unsupported-media-type", 415, "Unsupported media type",
+                             "Send the body as JSON with Content-Type: application/json."),
+        "isBase64Encoded": False,
+    }
+
+
+def _validation_errors(errors: Any) -> list[dict[str, Any]]:
+    return [{"loc": [part for part in e.get("loc", ())], "msg": str(e.get("msg", e.get("type", "invalid")))}
+            for e in errors]
+
+
+def install(app: Any) -> None:
+    """Register the exception handlers that turn every failure into a problem document."""
+
+    @app.exception_handler(LoyaltyError)
+    def domain_error(error: LoyaltyError) -> Response[str]:
+        return problem(error.slug, error.status, error.title, error.detail, errors=error.errors,
+                       headers=error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(error: RequestValidationError) -> Response[str]:
+        return problem("validation-error", 422, "Request does not fit the schema",
+                       "The request has invalid fields; see errors.", errors=_validation_errors(error.errors()))
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported(error: RequestUnsupportedContentType) -> Response[str]:
+        return problem("unsupported-media-type", 415, "Unsupported media type",
+                       "Send the body as JSON with Content-Type: application/json.")
+
+    @app.not_found
+    def no_route(error: NotFoundError) -> Response[str]:
+        return problem("not-found", 404, "Not found", "No such route.")
+
+    @app.exception_handler(Exception)
+    def unexpected(error: Exception) -> Response[str]:
+        logger.exception("unhandled error")
+        return problem("internal-error", HTTPStatus.INTERNAL_SERVER_ERROR, "Internal error",
+                       "Something went wrong on our side. Retrying the same request is safe: it applies at most once.")

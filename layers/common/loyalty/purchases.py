@@ -1,0 +1,108 @@
+"""Purchases credit points up the referral tree; refunds reverse those credits pro rata.
+
+A purchase remembers the credits it made (member, level, points, rule version, where the points
+were put). A refund never looks at today's rules: after refunds totalling R of a purchase of A,
+each credit c has been reversed by exactly ``floor(c.points * R / A)`` in total, so partial refunds
+never drift and a full refund reverses every credit exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from loyalty.clock import parse_rfc3339, to_rfc3339
+from loyalty.ledger import Bucket, Kind, Posting, Source
+from loyalty.program import ProgramRules
+from loyalty.referrals import ReferralPath
+
+
+@dataclass(frozen=True)
+class Credit:
+    """Points one purchase gave one member."""
+
+    member_id: str
+    level: int
+    points: int
+    bucket: Bucket
+    available_at: str | None
+    rule_version: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "bucket": str(self.bucket)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Credit:
+        return cls(
+            member_id=data["member_id"],
+            level=int(data["level"]),
+            points=int(data["points"]),
+            bucket=Bucket(data["bucket"]),
+            available_at=data.get("available_at"),
+            rule_version=int(data["rule_version"]),
+        )
+
+
+def credit_purchase(rules: ProgramRules, buyer_id: str, path: ReferralPath, amount_minor: int,
+                    now: datetime) -> list[Credit]:
+    """The credits a purchase makes: the buyer at level 0, then each ancestor the rules reach.
+
+    Points are pending for the program's hold (from the moment the ledger records the purchase),
+    or available at once when the hold is zero. Zero-point credits are left out.
+    """
+    if rules.hold_days > 0:
+        bucket, available_at = Bucket.PENDING, to_rfc3339(now + timedelta(days=rules.hold_days))
+    else:
+        bucket, available_at = Bucket.AVAILABLE, None
+    return [
+        Credit(member_id, level, points, bucket, available_at, rules.version)
+        for member_id, level, points in rules.credit_plan(buyer_id, path.ancestors, amount_minor)
+    ]
+
+
+def credit_posting(credit: Credit, order_id: str) -> Posting:
+    return Posting(
+        member_id=credit.member_id,
+        amount=credit.points,
+        bucket=credit.bucket,
+        kind=Kind.PURCHASE if credit.level == 0 else Kind.REFERRAL,
+        source=Source("purchase", order_id),
+        level=credit.level,
+        rule_version=credit.rule_version,
+        available_at=credit.available_at,
+    )
+
+
+def reversed_so_far(credit: Credit, amount_minor: int, refunded_minor: int) -> int:
+    """Total points of ``credit`` reversed once refunds add up to ``refunded_minor``."""
+    return credit.points * refunded_minor // amount_minor
+
+
+def reverse_refund(credits: list[Credit], amount_minor: int, refunded_before: int, refund_minor: int,
+                   order_id: str, refund_id: str, now: datetime) -> list[Posting]:
+    """The postings one refund makes: each credit's share, out of the bucket its points are in now.
+
+    A credit still on hold is reversed out of its pending lot; one whose hold has ended, out of
+    available (which may go below zero if the points were spent).
+    """
+    refunded_after = refunded_before + refund_minor
+    postings = []
+    for credit in credits:
+        points = (reversed_so_far(credit, amount_minor, refunded_after)
+                  - reversed_so_far(credit, amount_minor, refunded_before))
+        if points == 0:
+            continue
+        still_held = credit.bucket is Bucket.PENDING and credit.available_at is not None \
+            and parse_rfc3339(credit.available_at) > now
+        postings.append(Posting(
+            member_id=credit.member_id,
+            amount=-points,
+            bucket=Bucket.PENDING if still_held else Bucket.AVAILABLE,
+            kind=Kind.REFUND,
+            source=Source("refund", f"{order_id}/{refund_id}"),
+            level=credit.level,
+            rule_version=credit.rule_version,
+            available_at=credit.available_at if still_held else None,
+        ))
+    return postings

@@ -1,0 +1,86 @@
+"""Membership use cases: signing up under a referrer, reading a member, reading the referral tree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+
+from loyalty.clock import Clock, to_rfc3339
+from loyalty.errors import Busy, MemberExists, NotFound, UnknownReferralCode, ValidationProblem
+from loyalty.ledger import BalanceView
+from loyalty.members import Member, Referee
+from loyalty.ports import CodeTaken, MemberTaken, Store
+from loyalty.program import MAX_REFERRAL_LEVELS
+from loyalty.referrals import ReferralPath, new_referral_code, normalize_referral_code
+from loyalty.usecases.once import RetryPolicy
+
+DIRECT_REFERRALS_SHOWN = 100
+
+
+@dataclass(frozen=True)
+class MemberView:
+    member: Member
+    balances: BalanceView
+
+
+@dataclass(frozen=True)
+class ReferralSummary:
+    member: Member
+    levels: dict[int, int]
+    direct: list[Referee]
+    points_from_referrals: int
+
+
+class MembershipService:
+    def __init__(self, store: Store, clock: Clock, retry: RetryPolicy | None = None) -> None:
+        self._store = store
+        self._clock = clock
+        self._retry = retry or RetryPolicy()
+
+    def sign_up(self, *, member_id: str, email: str, display_name: str, locale: str, marketing_opt_in: bool,
+                birthday: str | None, referral_code: str | None) -> MemberView:
+        """Make the caller a member; the referrer (if any) is fixed here, once, and never changes."""
+        path = ReferralPath()
+        if birthday is not None and birthday > self._clock.now().date().isoformat():
+            raise ValidationProblem("birthday is in the future", loc=["body", "birthday"])
+        if self._store.snapshot(members=[member_id]).members:
+            raise MemberExists(f"{member_id} is already a member.")
+        if referral_code is not None:
+            code = normalize_referral_code(referral_code)
+            referrer_id = self._store.member_id_for_code(code) if code else None
+            referrer = self._store.snapshot(members=[referrer_id]).members.get(referrer_id) if referrer_id else None
+            if referrer is None:
+                raise UnknownReferralCode(f"No member has the referral code {referral_code!r}.")
+            path = ReferralPath.below(referrer.member_id, referrer.path)
+        now = self._clock.now()
+        for _ in range(5):  # a fresh code collides with ~1e-11 probability; five draws are plenty
+            member = Member(
+                member_id=member_id, email=email, display_name=display_name, referral_code=new_referral_code(),
+                path=path, joined_at=to_rfc3339(now), locale=locale, marketing_opt_in=marketing_opt_in,
+                birthday=birthday,
+            )
+            try:
+                self._retry.run(partial(self._store.create_member, member))
+            except MemberTaken:
+                raise MemberExists(f"{member_id} is already a member.") from None
+            except CodeTaken:
+                continue
+            return MemberView(member, BalanceView(0, 0, 0, 0))
+        raise Busy("Could not draw a free referral code; retry.")
+
+    def get(self, member_id: str) -> MemberView:
+        snap = self._store.snapshot(members=[member_id], accounts=[member_id])
+        member = snap.members.get(member_id)
+        if member is None:
+            raise NotFound(f"No member {member_id}.")
+        return MemberView(member, snap.accounts[member_id].view(self._clock.now()))
+
+    def referrals(self, member_id: str) -> ReferralSummary:
+        view = self.get(member_id)
+        counts = self._store.referee_counts(member_id)
+        return ReferralSummary(
+            member=view.member,
+            levels={level: counts[level] for level in range(1, MAX_REFERRAL_LEVELS + 1) if counts.get(level)},
+            direct=self._store.referees(member_id, level=1, limit=DIRECT_REFERRALS_SHOWN),
+            points_from_referrals=view.balances.from_referrals,
+        )

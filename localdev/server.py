@@ -1,0 +1,285 @@
+"""The local HTTP server: API Gateway (HTTP API, payload 2.0) in front of the real Lambda handlers.
+
+Each request is matched to a route of ``infra/template.yaml``, turned into the event API Gateway
+would send (the token's claims in ``requestContext.authorizer.jwt.claims``, array claims flattened
+the way API Gateway flattens them) and handed to the function's ``handler``. Plus the local-only
+routes under ``/local``: tokens, the clock, scheduled jobs and the outbox.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from importlib import import_module
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import jwt
+
+from localdev import template
+from loyalty.clock import AdjustableClock, to_rfc3339
+from loyalty.http.auth import MEMBER_ID_PATTERN
+
+ISSUER = "loyalty-ledger-local"
+KNOWN_GROUPS = frozenset({"staff", "admin"})
+TOKEN_TTL_SECONDS = 12 * 3600
+MAX_BODY = 1_000_000
+
+
+@dataclass
+class Target:
+    route: template.Route
+    pattern: re.Pattern[str]
+    function: template.FunctionSpec
+    handler: Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+class LambdaContext:
+    """Enough of the Lambda context object for Powertools."""
+
+    def __init__(self, function_name: str) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:000000000000:function:{function_name}"
+        self.memory_limit_in_mb = 512
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + 10
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def api_gateway_claims(claims: dict[str, Any]) -> dict[str, str]:
+    """Claims as the HTTP API JWT authorizer passes them: strings, arrays as ``[a b]``."""
+    flat = {}
+    for key, value in claims.items():
+        if isinstance(value, list):
+            flat[key] = "[" + " ".join(str(v) for v in value) + "]"
+        else:
+            flat[key] = str(value)
+    return flat
+
+
+class LocalGateway:
+    """Routes, tokens and the clock of one local server."""
+
+    def __init__(self, clock: AdjustableClock, *, serialize: bool, jobs: Any = None) -> None:
+        self.clock = clock
+        self.secret = os.environ.get("LOCAL_JWT_SECRET") or secrets.token_urlsafe(32)
+        self.jobs = jobs
+        # moto does not lock items across threads: with it, invocations run one at a time
+        # (like a function with reserved concurrency 1). With DynamoDB Local they run in parallel.
+        self._lock: threading.Lock | None = threading.Lock() if serialize else None
+        self.targets: list[Target] = []
+        self.fallback: Target | None = None
+        for spec in template.functions():
+            handler = getattr(import_module(spec.module), spec.handler)
+            for route in spec.routes:
+                target = Target(route, route.pattern(), spec, handler)
+                if route.path == "$default":
+                    self.fallback = target
+                else:
+                    self.targets.append(target)
+        self.targets.sort(key=lambda t: t.route.specificity())
+
+    # --- tokens ----------------------------------------------------------------------------------
+
+    def mint(self, sub: str, groups: list[str]) -> dict[str, Any]:
+        now = int(time.time())
+        claims = {"sub": sub, "cognito:groups": groups, "iss": ISSUER, "token_use": "access",
+                  "client_id": "local", "iat": now, "exp": now + TOKEN_TTL_SECONDS, "jti": str(uuid.uuid4())}
+        return {"token": jwt.encode(claims, self.secret, algorithm="HS256"),
+                "expires_at": to_rfc3339(datetime.fromtimestamp(claims["exp"], UTC))}
+
+    def claims(self, authorization: str | None) -> dict[str, Any] | None:
+        """The verified claims of a bearer token, or None (as the JWT authorizer would reject it)."""
+        if not authorization or not authorization.lower().startswith("bearer "):
+            return None
+        try:
+            claims: dict[str, Any] = jwt.decode(authorization[7:].strip(), self.secret, algorithms=["HS256"],
+                                                issuer=ISSUER, options={"require": ["sub", "exp", "iss"]})
+        except jwt.PyJWTError:
+            return None
+        return claims
+
+    # --- routing ---------------------------------------------------------------------------------
+
+    def match(self, method: str, path: str) -> tuple[Target | None, dict[str, str]]:
+        for target in self.targets:
+            if target.route.method not in (method, "ANY"):
+                continue
+            found = target.pattern.match(path)
+            if found:
+                return target, found.groupdict()
+        return self.fallback, {}
+
+    def invoke(self, method: str, raw_path: str, headers: dict[str, str],
+               body: bytes) -> tuple[int, dict[str, str], bytes]:
+        split = urlsplit(raw_path)
+        path = split.path or "/"
+        target, params = self.match(method, path)
+        if target is None:
+            return _problem(404, "not-found", "Not found", "No such route.")
+        claims = None
+        if target.route.authorized:
+            claims = self.claims(headers.get("authorization"))
+            if claims is None:
+                return _problem(401, "unauthorized", "Missing or invalid token",
+                                "Send Authorization: Bearer <token> (POST /local/tokens mints one).")
+        event = self._event(method, path, split.query, headers, body, target, params, claims)
+        context = LambdaContext(target.function.logical_id)
+        if self._lock is not None:
+            with self._lock:
+                result = target.handler(event, context)
+        else:
+            result = target.handler(event, context)
+        return _from_lambda(result)
+
+    def _event(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, target: Target,
+               params: dict[str, str], claims: dict[str, Any] | None) -> dict[str, Any]:
+        query_params: dict[str, str] = {}
+        for key, value in parse_qsl(query, keep_blank_values=True):
+            query_params[key] = f"{query_params[key]},{value}" if key in query_params else value
+        try:
+            text, encoded = body.decode("utf-8"), False
+        except UnicodeDecodeError:
+            text, encoded = base64.b64encode(body).decode(), True
+        now = datetime.now(UTC)
+        context: dict[str, Any] = {
+            "accountId": "000000000000", "apiId": "local", "domainName": headers.get("host", "127.0.0.1"),
+            "domainPrefix": "local",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
+                     "sourceIp": headers.get("x-forwarded-for", "127.0.0.1"),
+                     "userAgent": headers.get("user-agent", "")},
+            "requestId": str(uuid.uuid4()), "routeKey": target.route.route_key, "stage": "$default",
+            "time": now.strftime("%d/%b/%Y:%H:%M:%S +0000"), "timeEpoch": int(now.timestamp() * 1000),
+        }
+        if claims is not None:
+            context["authorizer"] = {"jwt": {"claims": api_gateway_claims(claims), "scopes": None}}
+        event: dict[str, Any] = {
+            "version": "2.0", "routeKey": target.route.route_key, "rawPath": path, "rawQueryString": query,
+            "headers": headers, "requestContext": context, "isBase64Encoded": encoded,
+        }
+        if query_params:
+            event["queryStringParameters"] = query_params
+        if params:
+            event["pathParameters"] = params
+        if body:
+            event["body"] = text
+        if "cookie" in headers:
+            event["cookies"] = [c.strip() for c in headers["cookie"].split(";")]
+        return event
+
+    # --- the local-only routes -------------------------------------------------------------------
+
+    def local(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes] | None:
+        if path == "/local/tokens" and method == "POST":
+            request = _json(body)
+            sub, groups = request.get("sub") if request else None, request.get("groups", []) if request else None
+            if not isinstance(sub, str) or not re.match(MEMBER_ID_PATTERN, sub) \
+                    or not isinstance(groups, list) or not set(groups) <= KNOWN_GROUPS:
+                return _problem(422, "validation-error", "Request does not fit the schema",
+                                'Send {"sub": "<1-128 of [A-Za-z0-9._:@+-]>", "groups": ["staff"|"admin", …]}.')
+            return _json_response(200, self.mint(sub, list(dict.fromkeys(groups))))
+        if path == "/local/clock" and method == "GET":
+            return _json_response(200, {"now": to_rfc3339(self.clock.now())})
+        if path == "/local/clock" and method == "POST":
+            request = _json(body)
+            seconds = request.get("advance_seconds") if request else None
+            if type(seconds) is not int or not 0 <= seconds <= 20 * 366 * 86400:
+                return _problem(422, "validation-error", "Request does not fit the schema",
+                                'Send {"advance_seconds": <integer, 0 or more>}; the clock only moves forward.')
+            return _json_response(200, {"now": to_rfc3339(self.clock.advance(seconds))})
+        if path == "/local/tick" and method == "POST":
+            ran = self.jobs.tick() if self.jobs is not None else []
+            return _json_response(200, {"now": to_rfc3339(self.clock.now()), "ran": ran})
+        if path == "/local/outbox" and method == "GET":
+            items = self.jobs.outbox() if self.jobs is not None else []
+            return _json_response(200, {"items": items})
+        if path.startswith("/local/"):
+            return _problem(404, "not-found", "Not found", "No such local route.")
+        return None
+
+
+def _json(body: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(body or b"{}")
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _json_response(status: int, body: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    return status, {"content-type": "application/json"}, json.dumps(body).encode()
+
+
+def _problem(status: int, slug: str, title: str, detail: str) -> tuple[int, dict[str, str], bytes]:
+    base = os.environ.get("PROBLEM_TYPE_BASE", "https://loyalty-ledger.example/problems").rstrip("/")
+    body = {"type": f"{base}/{slug}", "title": title, "status": status, "detail": detail}
+    return status, {"content-type": "application/problem+json"}, json.dumps(body).encode()
+
+
+def _from_lambda(result: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    body = result.get("body") or ""
+    raw = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+    headers = {k.lower(): str(v) for k, v in (result.get("headers") or {}).items()}
+    return int(result.get("statusCode", 200)), headers, raw
+
+
+def make_handler(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        server_version = "loyalty-ledger-local"
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            if length > MAX_BODY:
+                status, headers, payload = _problem(413, "payload-too-large", "Payload too large",
+                                                    f"Bodies are limited to {MAX_BODY} bytes.")
+                self.close_connection = True
+            else:
+                body = self.rfile.read(length) if length else b""
+                headers_in: dict[str, str] = {}
+                for key, value in self.headers.items():
+                    key = key.lower()
+                    headers_in[key] = f"{headers_in[key]},{value}" if key in headers_in else value
+                path = urlsplit(self.path).path
+                local = gateway.local(self.command, path, body)
+                if local is not None:
+                    status, headers, payload = local
+                else:
+                    status, headers, payload = gateway.invoke(self.command, self.path, headers_in, body)
+            self.send_response(status)
+            for key, value in headers.items():
+                if key not in ("content-length", "connection"):
+                    self.send_header(key, value)
+            self.send_header("content-length", str(len(payload)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
+
+        def log_message(self, format: str, *args: Any) -> None:
+            if os.environ.get("LOCAL_ACCESS_LOG", "1") != "0":
+                super().log_message(format, *args)
+
+    return Handler
+
+
+def serve(gateway: LocalGateway, host: str, port: int) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer((host, port), make_handler(gateway))
+    server.daemon_threads = True
+    return server
