@@ -6,8 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml layers/common/requirements.txt | cksum | cut -d' ' -f1)
 SAM_VENV := .venv-sam
-SAM := $(SAM_VENV)/bin/sam
 SAM_VERSION := 1.170.0
+SAM := $(SAM_VENV)/bin/sam
+SAM_STAMP := $(SAM_VENV)/.sam-$(SAM_VERSION)
 
 .PHONY: install run test lint typecheck unit openapi openapi-check build clean
 
@@ -45,11 +46,12 @@ openapi-check: install
 	$(PY) -m localdev.openapi --check
 
 # sam build, offline of Docker: the layer and functions use BuildMethod: makefile.
-$(SAM):
+$(SAM_STAMP):
 	$(PYTHON) -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_VERSION)
+	touch $@
 
-build: $(SAM)
+build: $(SAM_STAMP)
 	SAM_CLI_TELEMETRY=0 $(SAM) build --template-file infra/template.yaml --build-dir .aws-sam/build
 
 clean:

@@ -21,19 +21,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import import_module
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
 import jwt
 
 from localdev import template
-from loyalty.clock import AdjustableClock, to_rfc3339
+from loyalty.clock import to_rfc3339
 from loyalty.http.auth import MEMBER_ID_PATTERN
 
 ISSUER = "loyalty-ledger-local"
 KNOWN_GROUPS = frozenset({"staff", "admin"})
 TOKEN_TTL_SECONDS = 12 * 3600
 MAX_BODY = 1_000_000
+
+
+class MovableClock(Protocol):
+    def now(self) -> datetime: ...
+
+    def advance(self, seconds: int) -> datetime: ...
 
 
 @dataclass
@@ -75,7 +81,7 @@ def api_gateway_claims(claims: dict[str, Any]) -> dict[str, str]:
 class LocalGateway:
     """Routes, tokens and the clock of one local server."""
 
-    def __init__(self, clock: AdjustableClock, *, serialize: bool, jobs: Any = None) -> None:
+    def __init__(self, clock: MovableClock, *, serialize: bool, jobs: Any = None) -> None:
         self.clock = clock
         self.secret = os.environ.get("LOCAL_JWT_SECRET") or secrets.token_urlsafe(32)
         self.jobs = jobs

@@ -10,6 +10,7 @@ so the same routes mount in the Lambda resolver, the OpenAPI generator and the l
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -42,8 +43,16 @@ _DESCRIPTIONS = {
 }
 
 
+def json_object(text: str) -> dict[str, Any]:
+    """Request bodies are JSON objects. (Powertools would quietly take the first element of a list.)"""
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise json.JSONDecodeError("the body must be a JSON object", text, 0)
+    return value
+
+
 def create_app(*routers: Any) -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True)
+    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=json_object)
     for router in routers:
         app.include_router(router)
     problems.install(app)

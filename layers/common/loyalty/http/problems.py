@@ -47,8 +47,13 @@ def unsupported_media_type() -> dict[str, Any]:
 
 
 def _validation_errors(errors: Any) -> list[dict[str, Any]]:
-    return [{"loc": [part for part in e.get("loc", ())], "msg": str(e.get("msg", e.get("type", "invalid")))}
-            for e in errors]
+    shown = []
+    for e in errors:
+        msg = str(e.get("msg", e.get("type", "invalid")))
+        if e.get("type") == "json_invalid" and (e.get("ctx") or {}).get("error"):
+            msg = f"{msg}: {e['ctx']['error']}"
+        shown.append({"loc": list(e.get("loc", ())), "msg": msg})
+    return shown
 
 
 def install(app: Any) -> None:

@@ -1,0 +1,100 @@
+"""The OpenAPI document: committed = generated from the routes, and in agreement with API.md."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from localdev import openapi, template
+from loyalty import errors
+
+ROOT = Path(__file__).resolve().parents[2]
+CONTRACT = ROOT.parent / "shared" / "API.md"
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return openapi.generate()
+
+
+@pytest.fixture(scope="module")
+def contract() -> str:
+    assert CONTRACT.exists(), f"the API contract is expected at {CONTRACT}"
+    return CONTRACT.read_text(encoding="utf-8")
+
+
+def test_the_committed_document_is_the_generated_one(document: dict[str, Any]) -> None:
+    assert openapi.DOCUMENT.read_text(encoding="utf-8") == openapi.render(document), "run `make openapi`"
+
+
+def test_every_route_of_the_template_is_documented_and_nothing_else(document: dict[str, Any]) -> None:
+    routed = {(r.method.lower(), r.path) for f in template.functions() for r in f.routes if r.path != "$default"}
+    documented = {(m, p) for p, item in document["paths"].items() for m in item}
+    assert routed == documented
+
+
+def test_every_endpoint_of_the_contract_is_in_the_document(document: dict[str, Any], contract: str) -> None:
+    endpoints = set(re.findall(r"`(GET|POST|PUT|DELETE|PATCH) (/[^`\s?]*)", contract))
+    endpoints = {(m, p) for m, p in endpoints if not p.startswith("/local/")}
+    assert len(endpoints) >= 15
+    missing = {(m, p) for m, p in endpoints if m.lower() not in document["paths"].get(p, {})}
+    assert not missing
+
+
+def _properties(document: dict[str, Any]) -> dict[str, set[str]]:
+    return {name: set(schema.get("properties", {})) for name, schema in document["components"]["schemas"].items()}
+
+
+def test_every_json_shape_of_the_contract_is_a_schema_of_the_document(document: dict[str, Any],
+                                                                       contract: str) -> None:
+    shapes = _properties(document)
+    contract = contract.split("## The local server")[0]  # the /local routes are never deployed
+    examples = []
+    for block in re.findall(r"```json\n(.*?)```", contract, flags=re.S):
+        try:
+            examples.append(json.loads(block))
+        except ValueError:
+            continue  # blocks with placeholders (…) are prose, not examples
+    examples += [json.loads(m) for m in re.findall(r"`(\{\"[^`]*\})`", contract) if _loads(m)]
+    assert len(examples) >= 8
+    for example in examples:
+        keys = set(example)
+        assert any(keys <= props for props in shapes.values()), f"no schema has all of {sorted(keys)}"
+        for key, value in example.items():
+            if isinstance(value, list) and value and isinstance(value[0], dict):
+                assert any(set(value[0]) <= props for props in shapes.values()), f"{key}: {sorted(value[0])}"
+
+
+def _loads(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_every_problem_slug_of_the_contract_is_a_domain_error_with_its_status(contract: str) -> None:
+    rows = re.findall(r"^\s*\|\s*`([a-z-]+)`\s*\|\s*(\d{3})\s*\|", contract, flags=re.M)
+    assert len(rows) >= 10
+    known = {cls.slug: cls.status for cls in _subclasses(errors.LoyaltyError)}
+    for slug, status in rows:
+        assert known.get(slug) == int(status), slug
+
+
+def _subclasses(cls: type) -> list[type]:
+    found = []
+    for sub in cls.__subclasses__():
+        found += [sub, *_subclasses(sub)]
+    return found
+
+
+def test_every_error_response_is_problem_json(document: dict[str, Any]) -> None:
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation["responses"].items():
+                if int(status) >= 400:
+                    assert list(response["content"]) == ["application/problem+json"], (method, path, status)

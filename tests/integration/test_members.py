@@ -1,0 +1,72 @@
+"""Sign-up, the referral tree, reading members."""
+
+from __future__ import annotations
+
+import re
+
+from loyalty.referrals import CODE_ALPHABET
+from tests.support import Api
+
+
+def test_sign_up_gives_a_code_without_ambiguous_characters_and_a_link(api: Api) -> None:
+    member = api.sign_up("li", locale="zh-CN", birthday="1990-05-01", marketing_opt_in=True, display_name="  Li ")
+    assert re.fullmatch(f"[{CODE_ALPHABET}]{{8}}", member["referral_code"])
+    assert not set("01ILOU") & set(member["referral_code"])
+    assert member["referral_link"].endswith(f"/r/{member['referral_code']}")
+    assert (member["display_name"], member["birthday"], member["marketing_opt_in"], member["referrer_id"]) == (
+        "Li", "1990-05-01", True, None)
+    assert member["balances"] == {"points": {"available": 0, "pending": 0, "lifetime_earned": 0}}
+    me = api.call("GET", "/v1/members/me", as_="li")
+    assert me.status == 200 and me.body == member
+
+
+def test_codes_are_read_the_way_people_type_them(api: Api) -> None:
+    code = api.sign_up("alice")["referral_code"]
+    typed = f" {code[:4].lower()}-{code[4:].lower()} "
+    bob = api.sign_up("bob", typed)
+    assert bob["referrer_id"] == "alice"
+
+
+def test_the_referrer_is_fixed_at_sign_up(api: Api) -> None:
+    alice, bob = api.chain("alice", "bob")
+    again = api.call("POST", "/v1/members", {"email": "b@example.com", "display_name": "Bob",
+                                             "referral_code": alice["referral_code"]}, as_="bob")
+    assert again.slug == "member-exists"
+    assert api.call("GET", "/v1/members/me", as_="bob").body["referrer_id"] == "alice"
+
+
+def test_referral_tree_levels_direct_referrals_and_points(api: Api) -> None:
+    api.chain("alice", "bob", "carol", "dan")
+    alice = api.call("GET", "/v1/members/alice", as_="pos", groups=("staff",)).body
+    api.sign_up("bea", alice["referral_code"])
+    api.purchase("O-1", "carol", 20000)  # bob gets 20 (level 1), alice 10 (level 2)
+    tree = api.call("GET", "/v1/members/me/referrals", as_="alice").body
+    assert tree["levels"] == [{"level": 1, "members": 2}, {"level": 2, "members": 1}, {"level": 3, "members": 1}]
+    assert sorted(d["member_id"] for d in tree["direct"]) == ["bea", "bob"]
+    assert tree["points_from_referrals"] == 10
+    assert tree["referral_code"] == alice["referral_code"]
+    staff_view = api.call("GET", "/v1/members/alice/referrals", as_="pos", groups=("staff",))
+    assert staff_view.body == tree
+    assert api.call("GET", "/v1/members/alice/referrals", as_="bob").slug == "forbidden"
+
+
+def test_the_tree_is_credited_ten_levels_deep_at_most(api: Api) -> None:
+    subs = [f"m{i:02d}" for i in range(12)]
+    api.chain(*subs)
+    rates = [1000] * 10
+    assert api.call("PUT", "/v1/program", {"points_per_currency_unit": 10, "referral_rates_bps": rates,
+                                           "hold_days": 0, "currency": "CNY"}, as_="boss", groups=("admin",)).status == 200
+    credits = api.purchase("O-1", "m11", 10000).body["credits"]
+    assert [(c["member_id"], c["level"], c["points"]) for c in credits] == [("m11", 0, 1000)] + [
+        (f"m{11 - k:02d}", k, 100) for k in range(1, 11)]
+    assert all(c["bucket"] == "available" and c["available_at"] is None for c in credits)
+    assert api.points("m00")["available"] == 0  # eleven levels up: beyond the hard maximum
+    assert api.points("m01")["available"] == 100
+
+
+def test_staff_read_members_and_members_read_only_themselves(api: Api) -> None:
+    api.chain("alice", "bob")
+    assert api.call("GET", "/v1/members/bob", as_="pos", groups=("staff",)).status == 200
+    assert api.call("GET", "/v1/members/bob", as_="boss", groups=("admin",)).status == 200
+    assert api.call("GET", "/v1/members/bob", as_="bob").status == 200
+    assert api.call("GET", "/v1/members/bob", as_="alice").status == 403

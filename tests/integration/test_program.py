@@ -1,0 +1,46 @@
+"""Program rules: versioned data, editable by admins, recorded on every entry."""
+
+from __future__ import annotations
+
+from tests.support import Api
+
+ADMIN = {"as_": "boss", "groups": ("admin",)}
+DEFAULTS = {"version": 1, "points_per_currency_unit": 1, "referral_rates_bps": [1000, 500], "hold_days": 7,
+            "currency": "CNY"}
+
+
+def test_a_fresh_install_runs_the_default_program(api: Api) -> None:
+    assert api.call("GET", "/v1/program", as_="anyone").body == DEFAULTS
+    assert api.call("GET", "/v1/program/versions/1", as_="anyone").body == DEFAULTS
+
+
+def test_every_put_makes_a_new_version_and_old_ones_stay_readable(api: Api) -> None:
+    second = {"points_per_currency_unit": 2, "referral_rates_bps": [2000], "hold_days": 3, "currency": "CNY"}
+    assert api.call("PUT", "/v1/program", second, **ADMIN).body == {"version": 2, **second}
+    third = {**second, "hold_days": 0, "version": 2}  # with the version read: only if still current
+    assert api.call("PUT", "/v1/program", third, **ADMIN).body["version"] == 3
+    stale = api.call("PUT", "/v1/program", third, **ADMIN)
+    assert (stale.status, stale.slug) == (409, "version-conflict")
+    assert api.call("GET", "/v1/program/versions/1", as_="x").body == DEFAULTS
+    assert api.call("GET", "/v1/program/versions/2", as_="x").body == {"version": 2, **second}
+    assert api.call("GET", "/v1/program", as_="x").body["version"] == 3
+
+
+def test_entries_record_the_version_they_were_made_under(api: Api) -> None:
+    api.chain("bob", "dan")
+    api.purchase("O-1", "dan", 10000)
+    api.call("PUT", "/v1/program", {"points_per_currency_unit": 3, "referral_rates_bps": [5000], "hold_days": 7,
+                                    "currency": "CNY"}, **ADMIN)
+    second = api.purchase("O-2", "dan", 10000).body
+    assert second["rule_version"] == 2
+    assert [(c["member_id"], c["points"]) for c in second["credits"]] == [("dan", 300), ("bob", 150)]
+    assert [e["rule_version"] for e in api.ledger("bob")] == [2, 1]
+
+
+def test_small_purchases_credit_nothing_and_write_no_entries(api: Api) -> None:
+    api.chain("bob", "dan")
+    reply = api.purchase("O-1", "dan", 99)  # less than one yuan: 0 points
+    assert reply.status == 201 and reply.body["credits"] == []
+    reply = api.purchase("O-2", "dan", 900)  # 9 points; the referrer's 10 % rounds down to 0
+    assert [c["member_id"] for c in reply.body["credits"]] == ["dan"]
+    assert api.ledger("bob") == []

@@ -1,0 +1,122 @@
+"""Test helpers: an API client over the local gateway (the template's routes, the real handlers),
+and a dump of every table to prove that a refused request wrote nothing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from localdev import template
+from localdev.server import LocalGateway
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+    @property
+    def slug(self) -> str | None:
+        if isinstance(self.body, dict) and isinstance(self.body.get("type"), str):
+            return str(self.body["type"]).rsplit("/", 1)[-1]
+        return None
+
+
+@dataclass
+class Api:
+    gateway: LocalGateway
+    _tokens: dict[tuple[str, tuple[str, ...]], str] = field(default_factory=dict)
+
+    def token(self, sub: str, *groups: str) -> str:
+        key = (sub, tuple(groups))
+        if key not in self._tokens:
+            self._tokens[key] = self.gateway.mint(sub, list(groups))["token"]
+        return self._tokens[key]
+
+    def call(self, method: str, path: str, body: Any = None, *, as_: str | None = None, groups: tuple[str, ...] = (),
+             headers: dict[str, str] | None = None, raw: bytes | None = None) -> Reply:
+        sent = {"host": "localhost", "content-type": "application/json"}
+        if as_ is not None:
+            sent["authorization"] = f"Bearer {self.token(as_, *groups)}"
+        sent.update({k.lower(): v for k, v in (headers or {}).items()})
+        payload = raw if raw is not None else (b"" if body is None else json.dumps(body).encode())
+        status, out_headers, data = self.gateway.invoke(method, path, sent, payload)
+        text = data.decode()
+        try:
+            parsed: Any = json.loads(text) if text else None
+        except ValueError:
+            parsed = text
+        return Reply(status, out_headers, parsed)
+
+    # the story's verbs -------------------------------------------------------------------------
+    def sign_up(self, sub: str, referral_code: str | None = None, **fields: Any) -> dict[str, Any]:
+        body = {"email": f"{sub}@example.com", "display_name": sub.title(), **fields}
+        if referral_code is not None:
+            body["referral_code"] = referral_code
+        reply = self.call("POST", "/v1/members", body, as_=sub)
+        assert reply.status == 201, reply.body
+        return dict(reply.body)
+
+    def chain(self, *subs: str) -> list[dict[str, Any]]:
+        """Sign up members each referred by the one before."""
+        members, code = [], None
+        for sub in subs:
+            member = self.sign_up(sub, code)
+            members.append(member)
+            code = member["referral_code"]
+        return members
+
+    def purchase(self, order_id: str, member_id: str, amount_minor: int, **extra: Any) -> Reply:
+        body = {"order_id": order_id, "member_id": member_id, "amount_minor": amount_minor, "currency": "CNY",
+                "occurred_at": "2026-11-23T09:30:00Z", **extra}
+        return self.call("POST", "/v1/purchases", body, as_="pos", groups=("staff",))
+
+    def refund(self, order_id: str, refund_id: str, amount_minor: int) -> Reply:
+        return self.call("POST", f"/v1/purchases/{order_id}/refunds",
+                         {"refund_id": refund_id, "amount_minor": amount_minor}, as_="pos", groups=("staff",))
+
+    def redeem(self, member_id: str, points: int, key: str, reward: str = "free-car-wash") -> Reply:
+        return self.call("POST", "/v1/redemptions", {"points": points, "reward": reward}, as_=member_id,
+                         headers={"Idempotency-Key": key})
+
+    def points(self, member_id: str) -> dict[str, int]:
+        reply = self.call("GET", f"/v1/members/{member_id}", as_="pos", groups=("staff",))
+        assert reply.status == 200, reply.body
+        return dict(reply.body["balances"]["points"])
+
+    def verify(self, member_id: str) -> dict[str, Any]:
+        reply = self.call("GET", f"/v1/members/{member_id}/ledger/verify", as_="auditor", groups=("admin",))
+        assert reply.status == 200, reply.body
+        return dict(reply.body)
+
+    def ledger(self, member_id: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        cursor = None
+        while True:
+            path = f"/v1/members/{member_id}/ledger?limit=100" + (f"&cursor={cursor}" if cursor else "")
+            reply = self.call("GET", path, as_="pos", groups=("staff",))
+            assert reply.status == 200, reply.body
+            items += reply.body["items"]
+            cursor = reply.body["next_cursor"]
+            if cursor is None:
+                return items
+
+
+def dump_tables() -> dict[str, list[str]]:
+    """Every item of every table of the template, canonically serialized and sorted."""
+    client = boto3.client("dynamodb")
+    state = {}
+    for name in template.table_definitions():
+        items, kwargs = [], {"TableName": name}
+        while True:
+            page = client.scan(**kwargs)
+            items += [json.dumps(i, sort_keys=True) for i in page["Items"]]
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        state[name] = sorted(items)
+    return state
