@@ -35,7 +35,8 @@ def granted() -> dict[str, set[tuple[str, str]]]:
             for statement in policy["Statement"]:
                 assert statement["Effect"] == "Allow"
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+                resources = statement["Resource"]
+                resources = resources if isinstance(resources, list) else [resources]
                 pairs |= {(a.removeprefix("dynamodb:"), _resource(r)) for a in actions for r in resources}
         grants[name] = pairs
     return grants

@@ -137,8 +137,8 @@ CASES = [
          lambda a: a.call("POST", "/v1/redemptions", {"points": 1, "reward": "x"}, as_="dan")),
     # beyond the table: a body that is not JSON at all
     Case("form-encoded body", 415, "unsupported-media-type",
-         lambda a: a.call("POST", "/v1/purchases", raw=b"a=b", headers={"Content-Type": "application/x-www-form-urlencoded"},
-                          **STAFF)),
+         lambda a: a.call("POST", "/v1/purchases", raw=b"a=b",
+                          headers={"Content-Type": "application/x-www-form-urlencoded"}, **STAFF)),
 ]
 
 

@@ -62,7 +62,8 @@ def test_verification_finds_a_tampered_entry(api: Api, dynamodb) -> None:
     api.sign_up("dan")
     for n in range(1, 4):
         _adjust(api, f"A-{n}", "dan", 10)
-    dynamodb.update_item(TableName="LedgerTable", Key={"member_id": {"S": "dan"}, "entry_id": {"S": "adjustment/A-2/dan"}},
-                         UpdateExpression="SET amount = :a", ExpressionAttributeValues={":a": {"N": "1000"}})
+    key = {"member_id": {"S": "dan"}, "entry_id": {"S": "adjustment/A-2/dan"}}
+    dynamodb.update_item(TableName="LedgerTable", Key=key, UpdateExpression="SET amount = :a",
+                         ExpressionAttributeValues={":a": {"N": "1000"}})
     report = api.verify("dan")
     assert (report["chain_valid"], report["first_invalid_seq"], report["balances_match"]) == (False, 2, False)

@@ -28,7 +28,7 @@ def test_codes_are_read_the_way_people_type_them(api: Api) -> None:
 
 
 def test_the_referrer_is_fixed_at_sign_up(api: Api) -> None:
-    alice, bob = api.chain("alice", "bob")
+    alice, _ = api.chain("alice", "bob")
     again = api.call("POST", "/v1/members", {"email": "b@example.com", "display_name": "Bob",
                                              "referral_code": alice["referral_code"]}, as_="bob")
     assert again.slug == "member-exists"
@@ -54,8 +54,8 @@ def test_the_tree_is_credited_ten_levels_deep_at_most(api: Api) -> None:
     subs = [f"m{i:02d}" for i in range(12)]
     api.chain(*subs)
     rates = [1000] * 10
-    assert api.call("PUT", "/v1/program", {"points_per_currency_unit": 10, "referral_rates_bps": rates,
-                                           "hold_days": 0, "currency": "CNY"}, as_="boss", groups=("admin",)).status == 200
+    program = {"points_per_currency_unit": 10, "referral_rates_bps": rates, "hold_days": 0, "currency": "CNY"}
+    assert api.call("PUT", "/v1/program", program, as_="boss", groups=("admin",)).status == 200
     credits = api.purchase("O-1", "m11", 10000).body["credits"]
     assert [(c["member_id"], c["level"], c["points"]) for c in credits] == [("m11", 0, 1000)] + [
         (f"m{11 - k:02d}", k, 100) for k in range(1, 11)]

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from loyalty.adapters.dynamodb import decode_cursor, encode_cursor
-from loyalty.http.auth import caller_from_claims, parse_groups
 from loyalty.errors import Forbidden, Unauthorized
+from loyalty.http.auth import caller_from_claims, parse_groups
 from loyalty.ledger import Bucket
 from loyalty.program import DEFAULT_PROGRAM, ProgramRules, minor_units
 from loyalty.purchases import credit_purchase, reverse_refund
