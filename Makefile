@@ -30,7 +30,7 @@ test: install lint openapi-check
 
 lint: install
 	$(PY) -m ruff check layers functions localdev tests
-	$(PY) -m cfnlint infra/template.yaml
+	$(VENV)/bin/cfn-lint infra/template.yaml
 
 typecheck: install
 	$(PY) -m mypy
