@@ -24,6 +24,8 @@ def main(argv: list[str] | None = None) -> None:
     from localdev import emulator
 
     emu = emulator.start(port=args.emulator_port, dynamodb_endpoint=args.dynamodb_endpoint)
+    # Links in emails (unsubscribe) point at this server.
+    os.environ["PUBLIC_BASE_URL"] = f"http://{args.host}:{args.port}"
 
     from localdev.server import LocalGateway, serve
     from loyalty import wiring
@@ -31,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
 
     clock = AdjustableClock()
     wiring.configure(clock=clock)
-    gateway = LocalGateway(clock, serialize=not args.dynamodb_endpoint)
+    gateway = LocalGateway(clock, serialize=not args.dynamodb_endpoint, names=emu.names)
     server = serve(gateway, args.host, args.port)
     print(f"loyalty-ledger local server on http://{args.host}:{server.server_address[1]} "
           f"(emulator {emu.endpoint}{', DynamoDB at ' + args.dynamodb_endpoint if args.dynamodb_endpoint else ''})",

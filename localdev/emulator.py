@@ -7,7 +7,10 @@ where real concurrency matters). Resources are created from ``infra/template.yam
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,18 +25,15 @@ FAKE_AWS = {
 }
 
 
-def local_names() -> dict[str, str]:
-    """Local physical names: each resource is named by its logical id."""
-    return {name: name for name in template.load()["Resources"]}
-
-
-def function_environment() -> dict[str, str]:
-    """The Globals environment of the template, resolved for the local emulator."""
-    names = local_names()
+def function_environment(names: dict[str, str] | None = None) -> dict[str, str]:
+    """The functions' environment from the template, resolved for the emulator's resources."""
+    names = names or {name: name for name in template.load()["Resources"]}
     env = {key: template.resolve(value, names) for key, value in template.global_environment().items()}
     for spec in template.functions():
         env.update({key: template.resolve(value, names) for key, value in spec.environment.items()})
-    env.update({"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"})
+    env.update({"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+                # the emulator reports SES's sandbox rate (1/s); pacing to it would only slow local runs
+                "SES_MAX_SEND_RATE": "100"})
     return env
 
 
@@ -44,17 +44,51 @@ def create_tables(client: Any) -> None:
             client.create_table(**spec)
 
 
-def create_resources() -> None:
-    """Create everything the template defines that the handlers touch."""
+def create_resources() -> dict[str, str]:
+    """Create what the template defines that the handlers touch; return the local physical names.
+
+    Names map a logical id (and ``<id>.Arn``) to what ``!Ref`` (and ``!GetAtt``) give on AWS.
+    """
     import boto3
 
+    names = {name: name for name in template.load()["Resources"]}
     create_tables(boto3.client("dynamodb"))
+    parameters = {k: str(v.get("Default", "")) for k, v in template.load().get("Parameters", {}).items()}
+
+    sqs = boto3.client("sqs")
+    queues = template.resources("AWS::SQS::Queue")
+    for name in sorted(queues, key=lambda n: "RedrivePolicy" in queues[n]["Properties"]):
+        props = queues[name]["Properties"]
+        attributes = {k: str(props[k]) for k in ("VisibilityTimeout", "MessageRetentionPeriod") if k in props}
+        if "RedrivePolicy" in props:
+            target = props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            attributes["RedrivePolicy"] = json.dumps({"deadLetterTargetArn": names[f"{target}.Arn"],
+                                                      "maxReceiveCount": props["RedrivePolicy"]["maxReceiveCount"]})
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        names[name] = url
+        names[f"{name}.Arn"] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+
+    secretsmanager = boto3.client("secretsmanager")
+    for name in template.resources("AWS::SecretsManager::Secret"):
+        with contextlib.suppress(secretsmanager.exceptions.ResourceExistsException):
+            secretsmanager.create_secret(Name=name, SecretString=secrets.token_urlsafe(48))
+
+    sesv2 = boto3.client("sesv2")
+    for name in template.resources("AWS::SES::ConfigurationSet"):
+        with contextlib.suppress(sesv2.exceptions.AlreadyExistsException):
+            sesv2.create_configuration_set(ConfigurationSetName=name)
+    for identity in template.resources("AWS::SES::EmailIdentity").values():
+        domain = template.resolve(identity["Properties"]["EmailIdentity"], parameters)
+        sesv2.create_email_identity(EmailIdentity=domain)
+    return names
 
 
 @dataclass
 class Emulator:
     endpoint: str
     server: Any
+    names: dict[str, str]
 
     def stop(self) -> None:
         self.server.stop()
@@ -71,6 +105,6 @@ def start(*, port: int = 0, dynamodb_endpoint: str | None = None) -> Emulator:
     os.environ["AWS_ENDPOINT_URL"] = endpoint
     if dynamodb_endpoint:
         os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_endpoint
-    os.environ.update(function_environment())
-    create_resources()
-    return Emulator(endpoint, server)
+    names = create_resources()
+    os.environ.update(function_environment(names))
+    return Emulator(endpoint, server, names)

@@ -81,10 +81,9 @@ def api_gateway_claims(claims: dict[str, Any]) -> dict[str, str]:
 class LocalGateway:
     """Routes, tokens and the clock of one local server."""
 
-    def __init__(self, clock: MovableClock, *, serialize: bool, jobs: Any = None) -> None:
+    def __init__(self, clock: MovableClock, *, serialize: bool, names: dict[str, str] | None = None) -> None:
         self.clock = clock
         self.secret = os.environ.get("LOCAL_JWT_SECRET") or secrets.token_urlsafe(32)
-        self.jobs = jobs
         # moto does not lock items across threads: with it, invocations run one at a time
         # (like a function with reserved concurrency 1). With DynamoDB Local they run in parallel.
         self._lock: threading.Lock | None = threading.Lock() if serialize else None
@@ -99,6 +98,19 @@ class LocalGateway:
                 else:
                     self.targets.append(target)
         self.targets.sort(key=lambda t: t.route.specificity())
+        self.jobs = None
+        if names is not None:
+            from localdev.jobs import Jobs
+
+            self.jobs = Jobs(clock, self.run, names)
+
+    def run(self, handler: Callable[[dict[str, Any], Any], Any], event: dict[str, Any], function: str) -> Any:
+        """Invoke a handler as Lambda would (one at a time when the emulator cannot lock items)."""
+        context = LambdaContext(function)
+        if self._lock is None:
+            return handler(event, context)
+        with self._lock:
+            return handler(event, context)
 
     # --- tokens ----------------------------------------------------------------------------------
 
@@ -145,13 +157,7 @@ class LocalGateway:
                 return _problem(401, "unauthorized", "Missing or invalid token",
                                 "Send Authorization: Bearer <token> (POST /local/tokens mints one).")
         event = self._event(method, path, split.query, headers, body, target, params, claims)
-        context = LambdaContext(target.function.logical_id)
-        if self._lock is not None:
-            with self._lock:
-                result = target.handler(event, context)
-        else:
-            result = target.handler(event, context)
-        return _from_lambda(result)
+        return _from_lambda(self.run(target.handler, event, target.function.logical_id))
 
     def _event(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, target: Target,
                params: dict[str, str], claims: dict[str, Any] | None) -> dict[str, Any]:

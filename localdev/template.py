@@ -5,6 +5,7 @@ The local server and the tests both build from this, so neither can drift from w
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -62,6 +63,8 @@ def table_definitions(template: dict[str, Any] | None = None) -> dict[str, dict[
         for index_kind in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes"):
             if index_kind in props:
                 spec[index_kind] = props[index_kind]
+        if "StreamSpecification" in props:
+            spec["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
         tables[name] = spec
     return tables
 
@@ -89,6 +92,16 @@ class Route:
 
 
 @dataclass(frozen=True)
+class EventSource:
+    """An event source mapping: the queue or table stream a function is fed from."""
+
+    kind: str  # "sqs" or "stream"
+    resource: str  # the queue's or the table's logical id
+    batch_size: int
+    filters: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
     module: str  # importable module path of the handler file, e.g. functions.members.app
@@ -96,7 +109,7 @@ class FunctionSpec:
     routes: tuple[Route, ...]
     environment: dict[str, Any] = field(default_factory=dict)
     schedules: tuple[dict[str, Any], ...] = ()
-    queues: tuple[dict[str, Any], ...] = ()
+    sources: tuple[EventSource, ...] = ()
 
 
 def source_dir(logical_id: str) -> str:
@@ -110,11 +123,19 @@ def functions(template: dict[str, Any] | None = None) -> list[FunctionSpec]:
         res["Properties"].get("Auth", {}).get("DefaultAuthorizer")
         for res in resources("AWS::Serverless::HttpApi", template).values()
     )
+    sources: dict[str, list[EventSource]] = {}
+    for mapping in resources("AWS::Lambda::EventSourceMapping", template).values():
+        props = mapping["Properties"]
+        resource, attribute = props["EventSourceArn"]["Fn::GetAtt"]
+        filters = tuple(json.loads(f["Pattern"]) for f in props.get("FilterCriteria", {}).get("Filters", []))
+        sources.setdefault(props["FunctionName"]["Ref"], []).append(
+            EventSource("stream" if attribute == "StreamArn" else "sqs", resource, int(props.get("BatchSize", 10)),
+                        filters))
     specs = []
     for name, res in resources("AWS::Serverless::Function", template).items():
         props = res["Properties"]
         module_file, _, attribute = props["Handler"].rpartition(".")
-        routes, schedules, queues = [], [], []
+        routes, schedules = [], []
         for event in props.get("Events", {}).values():
             ev = event.get("Properties", {})
             if event["Type"] == "HttpApi":
@@ -122,8 +143,6 @@ def functions(template: dict[str, Any] | None = None) -> list[FunctionSpec]:
                 routes.append(Route(ev["Method"].upper(), ev["Path"], default_auth and authorizer != "NONE"))
             elif event["Type"] in ("Schedule", "ScheduleV2"):
                 schedules.append(ev)
-            elif event["Type"] == "SQS":
-                queues.append(ev)
         specs.append(FunctionSpec(
             logical_id=name,
             module=f"functions.{source_dir(name)}.{module_file}",
@@ -131,7 +150,7 @@ def functions(template: dict[str, Any] | None = None) -> list[FunctionSpec]:
             routes=tuple(routes),
             environment=props.get("Environment", {}).get("Variables", {}),
             schedules=tuple(schedules),
-            queues=tuple(queues),
+            sources=tuple(sources.get(name, ())),
         ))
     return specs
 

@@ -20,14 +20,17 @@ START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """moto in-process with every resource of the template; yields the resources' local names."""
     for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
         monkeypatch.delenv(key, raising=False)
-    for key, value in {**emulator.FAKE_AWS, **emulator.function_environment()}.items():
+    for key, value in emulator.FAKE_AWS.items():
         monkeypatch.setenv(key, value)
     with mock_aws():
-        emulator.create_resources()
-        yield
+        names = emulator.create_resources()
+        for key, value in {**emulator.function_environment(names), "PUBLIC_BASE_URL": "http://localhost"}.items():
+            monkeypatch.setenv(key, value)
+        yield names
 
 
 @pytest.fixture
@@ -39,8 +42,8 @@ def clock() -> Iterator[FixedClock]:
 
 
 @pytest.fixture
-def api(aws: None, clock: FixedClock) -> Api:
-    return Api(LocalGateway(clock, serialize=False))
+def api(aws: dict[str, str], clock: FixedClock) -> Api:
+    return Api(LocalGateway(clock, serialize=False, names=aws))
 
 
 @pytest.fixture

@@ -93,6 +93,24 @@ class Api:
         assert reply.status == 200, reply.body
         return dict(reply.body)
 
+    # outreach ------------------------------------------------------------------------------------
+    def tick(self) -> list[dict[str, Any]]:
+        """Run what EventBridge and Lambda's pollers would have run by now (streams, schedules, queues)."""
+        assert self.gateway.jobs is not None
+        return list(self.gateway.jobs.tick())
+
+    def outbox(self, to: str | None = None) -> list[dict[str, Any]]:
+        assert self.gateway.jobs is not None
+        return [m for m in self.gateway.jobs.outbox() if to is None or m["to"] == to]
+
+    def messages(self, member_id: str) -> dict[tuple[str, str], dict[str, Any]]:
+        reply = self.call("GET", f"/v1/members/{member_id}/messages", as_="pos", groups=("staff",))
+        assert reply.status == 200, reply.body
+        return {(m["kind"], m["occasion"]): m for m in reply.body["items"]}
+
+    def admin(self, method: str, path: str, body: Any = None) -> Reply:
+        return self.call(method, path, body, as_="boss", groups=("admin",))
+
     def ledger(self, member_id: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         cursor = None

@@ -28,7 +28,7 @@ def _member_body(view: MemberView) -> dict[str, Any]:
         "member_id": m.member_id, "email": m.email, "display_name": m.display_name,
         "referral_code": m.referral_code, "referral_link": _link(m.referral_code), "referrer_id": m.referrer_id,
         "joined_at": m.joined_at, "locale": m.locale, "marketing_opt_in": m.marketing_opt_in,
-        "birthday": m.birthday, "balances": balances_body(view.balances),
+        "birthday": m.birthday, "time_zone": m.time_zone, "balances": balances_body(view.balances),
     }
 
 
@@ -52,6 +52,7 @@ def sign_up(body: SignUp) -> Response[MemberOut]:
         member_id=who.sub, email=body.email, display_name=body.display_name,
         locale=body.locale or s.settings.default_locale, marketing_opt_in=body.marketing_opt_in,
         birthday=body.birthday.isoformat() if body.birthday else None, referral_code=body.referral_code,
+        time_zone=body.time_zone,
     )
     return json_response(_member_body(view), 201)
 

@@ -18,6 +18,9 @@ class Member:
     locale: str
     marketing_opt_in: bool
     birthday: str | None = None
+    time_zone: str | None = None  # IANA name; None: the default for the member's locale
+    notices: bool = True  # account notices such as "your points are available"
+    birthday_changed_at: str | None = None  # set when a member changes it (not at sign-up)
 
     @property
     def referrer_id(self) -> str | None:

@@ -85,6 +85,10 @@ class MemberTaken(Exception):
     """A member with this id already exists."""
 
 
+class NoSuchMember(Exception):
+    """The member to change does not exist."""
+
+
 class CodeTaken(Exception):
     """The referral code drawn is already someone's (draw another)."""
 
@@ -114,5 +118,7 @@ class Store(Protocol):
     def referee_counts(self, member_id: str) -> dict[int, int]: ...
 
     def program_version(self, version: int) -> ProgramRules | None: ...
+
+    def update_member(self, member_id: str, fields: dict[str, Any]) -> None: ...
 
     def publish_program(self, rules: ProgramRules, *, previous: ProgramRules, previous_stored: bool) -> None: ...

@@ -74,9 +74,9 @@ def credit_posting(credit: Credit, order_id: str) -> Posting:
     )
 
 
-def reversed_so_far(credit: Credit, amount_minor: int, refunded_minor: int) -> int:
-    """Total points of ``credit`` reversed once refunds add up to ``refunded_minor``."""
-    return credit.points * refunded_minor // amount_minor
+def reversed_so_far(points: int, amount_minor: int, refunded_minor: int) -> int:
+    """Total reversed of a credit of ``points`` once refunds of the order add up to ``refunded_minor``."""
+    return points * refunded_minor // amount_minor
 
 
 def reverse_refund(credits: list[Credit], amount_minor: int, refunded_before: int, refund_minor: int,
@@ -89,8 +89,8 @@ def reverse_refund(credits: list[Credit], amount_minor: int, refunded_before: in
     refunded_after = refunded_before + refund_minor
     postings = []
     for credit in credits:
-        points = (reversed_so_far(credit, amount_minor, refunded_after)
-                  - reversed_so_far(credit, amount_minor, refunded_before))
+        points = (reversed_so_far(credit.points, amount_minor, refunded_after)
+                  - reversed_so_far(credit.points, amount_minor, refunded_before))
         if points == 0:
             continue
         still_held = credit.bucket is Bucket.PENDING and credit.available_at is not None \

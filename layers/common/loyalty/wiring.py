@@ -1,20 +1,24 @@
-"""The composition root: the one place that builds AWS clients, the store, the clock and the use cases.
+"""The composition root: the one place that builds AWS clients, the stores, the clock and the use cases.
 
-Handlers call ``services()``; it is built once per container (on the first request, not at import,
-to keep cold starts short) and cached. The local server and tests swap the clock or the whole
-container through ``configure``.
+Handlers call ``services()`` (the ledger) or ``outreach()``; each is built once per container (on
+first use, not at import, to keep cold starts short) and cached. The local server and tests swap
+the clock through ``configure``, which also drops what was built so it is rebuilt on next use.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from loyalty.clock import Clock, SystemClock
-from loyalty.settings import Settings
+from loyalty.settings import OutreachEnv, Settings
 from loyalty.usecases.ledger import LedgerService
 from loyalty.usecases.members import MembershipService
 from loyalty.usecases.program import ProgramService
+
+if TYPE_CHECKING:
+    from loyalty.usecases.outreach import OutreachService
 
 
 @dataclass(frozen=True)
@@ -27,22 +31,25 @@ class Services:
 
 
 _clock: Clock = SystemClock()
-_services: Services | None = None
 
 
-def dynamodb_client() -> Any:
-    """A DynamoDB client with bounded, adaptive retries and timeouts short enough for an API call."""
+def client(service: str) -> Any:
+    """An AWS client with bounded standard-mode retries and timeouts short enough for an API call."""
     import boto3
     from botocore.config import Config
 
     config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
-    return boto3.client("dynamodb", config=config)
+    return boto3.client(service, config=config)
 
 
-def build(settings: Settings, clock: Clock, client: Any) -> Services:
+def dynamodb_client() -> Any:
+    return client("dynamodb")
+
+
+def build(settings: Settings, clock: Clock, dynamodb: Any) -> Services:
     from loyalty.adapters.dynamodb import DynamoStore
 
-    store = DynamoStore(client, settings.tables)
+    store = DynamoStore(dynamodb, settings.tables)
     return Services(
         settings=settings,
         clock=clock,
@@ -52,19 +59,46 @@ def build(settings: Settings, clock: Clock, client: Any) -> Services:
     )
 
 
+@cache
+def _dynamodb() -> Any:
+    return dynamodb_client()
+
+
+@cache
 def services() -> Services:
-    global _services
-    if _services is None:
-        _services = build(Settings.from_env(), _clock, dynamodb_client())
-    return _services
+    return build(Settings.from_env(), _clock, _dynamodb())
+
+
+@cache
+def outreach() -> OutreachService:
+    from loyalty.adapters.dynamodb import DynamoStore
+    from loyalty.adapters.messaging import Secret, SesMailer, SqsQueue
+    from loyalty.adapters.outreach_dynamodb import OutreachStore
+    from loyalty.usecases.outreach import OutreachConfig, OutreachService
+
+    settings, env = Settings.from_env(), OutreachEnv.from_env()
+    sqs = client("sqs") if env.send_queue_url or env.fanout_queue_url else None
+    return OutreachService(
+        store=OutreachStore(_dynamodb(), env.table, settings.tables.members, shards=env.due_shards),
+        ledger=DynamoStore(_dynamodb(), settings.tables),
+        clock=_clock,
+        config=OutreachConfig(sender=env.sender, shop_name=env.shop_name, app_link=env.app_link,
+                              public_base_url=env.public_base_url.rstrip("/")),
+        secret=Secret(client("secretsmanager"), env.unsubscribe_secret),
+        send_queue=SqsQueue(sqs, env.send_queue_url) if env.send_queue_url else None,
+        fanout_queue=SqsQueue(sqs, env.fanout_queue_url) if env.fanout_queue_url else None,
+        mailer=SesMailer(client("sesv2"), client("ses"), env.configuration_set, env.sender_concurrency,
+                         env.max_send_rate) if env.configuration_set else None,
+    )
 
 
 def configure(*, clock: Clock | None = None) -> None:
-    """Replace the clock (local server, tests); the container is rebuilt on next use."""
-    global _clock, _services
+    """Replace the clock (local server, tests); everything built so far is rebuilt on next use."""
+    global _clock
     if clock is not None:
         _clock = clock
-    _services = None
+    for built in (services, outreach, _dynamodb):
+        built.cache_clear()
 
 
 def current_clock() -> Clock:

@@ -15,6 +15,7 @@ Tables (names from the environment; key schemas in ``infra/template.yaml``):
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import random
 import time
@@ -33,6 +34,7 @@ from loyalty.ports import (
     Contention,
     LedgerWrite,
     MemberTaken,
+    NoSuchMember,
     Operation,
     OperationRecorded,
     ProgramChanged,
@@ -57,7 +59,8 @@ _TRANSIENT_CODES = frozenset({
 _RETRY_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
 
 
-def _dump(item: dict[str, Any]) -> dict[str, Any]:
+def to_item(item: dict[str, Any]) -> dict[str, Any]:
+    """A plain dict as DynamoDB attribute values."""
     return {k: _serializer.serialize(v) for k, v in item.items()}
 
 
@@ -71,7 +74,8 @@ def _ints(value: Any) -> Any:
     return value
 
 
-def _load(item: dict[str, Any]) -> dict[str, Any]:
+def from_item(item: dict[str, Any]) -> dict[str, Any]:
+    """DynamoDB attribute values as a plain dict; numbers are ints (nothing here is fractional)."""
     return {k: _ints(_deserializer.deserialize(v)) for k, v in item.items()}
 
 
@@ -149,9 +153,28 @@ def member_item(member: Member) -> dict[str, Any]:
         "ancestors": list(member.path.ancestors), "joined_at": member.joined_at, "locale": member.locale,
         "marketing_opt_in": member.marketing_opt_in,
     }
+    optional = {"birthday": member.birthday, "time_zone": member.time_zone,
+                "birthday_changed_at": member.birthday_changed_at}
+    item.update({k: v for k, v in optional.items() if v is not None})
+    item["notices"] = member.notices
+    # Sparse keys of the Members GSIs outreach reads: birthdays by day, opted-in members by shard.
     if member.birthday is not None:
-        item["birthday"] = member.birthday
+        item["birthday_md"] = member.birthday[5:]
+    if member.marketing_opt_in:
+        item["optin_shard"] = optin_shard(member.member_id)
     return item
+
+
+OPTIN_SHARDS = 16
+
+
+def shard_of(key: str, shards: int) -> int:
+    """A stable shard for a key, spread evenly (so no GSI or due-index partition runs hot)."""
+    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:4], "big") % shards
+
+
+def optin_shard(member_id: str) -> str:
+    return f"{shard_of(member_id, OPTIN_SHARDS):02d}"
 
 
 def member_from_item(item: dict[str, Any]) -> Member:
@@ -159,7 +182,8 @@ def member_from_item(item: dict[str, Any]) -> Member:
         member_id=item["member_id"], email=item["email"], display_name=item["display_name"],
         referral_code=item["referral_code"], path=ReferralPath(tuple(item.get("ancestors", []))),
         joined_at=item["joined_at"], locale=item["locale"], marketing_opt_in=bool(item["marketing_opt_in"]),
-        birthday=item.get("birthday"),
+        birthday=item.get("birthday"), time_zone=item.get("time_zone"), notices=bool(item.get("notices", True)),
+        birthday_changed_at=item.get("birthday_changed_at"),
     )
 
 
@@ -226,7 +250,7 @@ class DynamoStore:
 
     def _batch_get(self, requests: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
         found: dict[str, list[dict[str, Any]]] = {}
-        pending = {t: {"Keys": [_dump(k) for k in keys], "ConsistentRead": True} for t, keys in requests.items()}
+        pending = {t: {"Keys": [to_item(k) for k in keys], "ConsistentRead": True} for t, keys in requests.items()}
         for attempt in range(8):
             if not pending:
                 return found
@@ -237,7 +261,7 @@ class DynamoStore:
                     raise
                 answer = {"Responses": {}, "UnprocessedKeys": pending}
             for table, items in answer.get("Responses", {}).items():
-                found.setdefault(table, []).extend(_load(i) for i in items)
+                found.setdefault(table, []).extend(from_item(i) for i in items)
             pending = answer.get("UnprocessedKeys") or {}
             if pending:
                 time.sleep(random.uniform(0, 0.01 * 2**attempt))
@@ -245,12 +269,12 @@ class DynamoStore:
 
     def _get(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
         try:
-            answer = self._db.get_item(TableName=table, Key=_dump(key), ConsistentRead=True)
+            answer = self._db.get_item(TableName=table, Key=to_item(key), ConsistentRead=True)
         except (ClientError, BotoConnectionError, HTTPClientError) as error:
             if _transient(error):
                 raise Contention(str(error)) from error
             raise
-        return _load(answer["Item"]) if "Item" in answer else None
+        return from_item(answer["Item"]) if "Item" in answer else None
 
     def operation(self, key: str) -> Operation | None:
         item = self._get(self._t.operations, {"pk": key})
@@ -272,21 +296,21 @@ class DynamoStore:
             values[":s"] = before_seq
         answer = self._db.query(
             TableName=self._t.ledger, IndexName=BY_SEQ, KeyConditionExpression=condition,
-            ExpressionAttributeValues=_dump(values), ScanIndexForward=False, Limit=limit + 1, ConsistentRead=True,
+            ExpressionAttributeValues=to_item(values), ScanIndexForward=False, Limit=limit + 1, ConsistentRead=True,
         )
-        items = [entry_from_item(_load(i)) for i in answer.get("Items", [])]
+        items = [entry_from_item(from_item(i)) for i in answer.get("Items", [])]
         return items[:limit], len(items) > limit
 
     def entries(self, member_id: str) -> Iterator[Entry]:
         """Every entry of a member in seq order, read page by page."""
         kwargs: dict[str, Any] = {
             "TableName": self._t.ledger, "IndexName": BY_SEQ, "KeyConditionExpression": "member_id = :m",
-            "ExpressionAttributeValues": _dump({":m": member_id}), "ConsistentRead": True,
+            "ExpressionAttributeValues": to_item({":m": member_id}), "ConsistentRead": True,
         }
         while True:
             answer = self._db.query(**kwargs)
             for item in answer.get("Items", []):
-                yield entry_from_item(_load(item))
+                yield entry_from_item(from_item(item))
             if "LastEvaluatedKey" not in answer:
                 return
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
@@ -294,18 +318,18 @@ class DynamoStore:
     def referees(self, member_id: str, *, level: int, limit: int) -> list[Referee]:
         answer = self._db.query(
             TableName=self._t.members, KeyConditionExpression="pk = :p AND begins_with(sk, :d)",
-            ExpressionAttributeValues=_dump({":p": f"M#{member_id}", ":d": f"D#{level:02d}#"}), Limit=limit,
+            ExpressionAttributeValues=to_item({":p": f"M#{member_id}", ":d": f"D#{level:02d}#"}), Limit=limit,
         )
         return [
             Referee(i["member_id"], i["display_name"], i["joined_at"], i["level"])
-            for i in map(_load, answer.get("Items", []))
+            for i in map(from_item, answer.get("Items", []))
         ]
 
     def referee_counts(self, member_id: str) -> dict[int, int]:
         counts: dict[int, int] = {}
         kwargs: dict[str, Any] = {
             "TableName": self._t.members, "KeyConditionExpression": "pk = :p AND begins_with(sk, :d)",
-            "ExpressionAttributeValues": _dump({":p": f"M#{member_id}", ":d": "D#"}),
+            "ExpressionAttributeValues": to_item({":p": f"M#{member_id}", ":d": "D#"}),
             "ProjectionExpression": "sk",
         }
         while True:
@@ -323,51 +347,51 @@ class DynamoStore:
         """Write one business event atomically: the record, the guarded counter, accounts and entries."""
         op = write.operation
         items: list[dict[str, Any]] = [{"Put": {
-            "TableName": self._t.operations, "Item": _dump(operation_item(op)),
+            "TableName": self._t.operations, "Item": to_item(operation_item(op)),
             "ConditionExpression": "attribute_not_exists(pk)",
         }}]
         if write.counter is not None:
             c = write.counter
             items.append({"Update": {
-                "TableName": self._t.operations, "Key": _dump({"pk": c.key}),
+                "TableName": self._t.operations, "Key": to_item({"pk": c.key}),
                 "UpdateExpression": "SET #n = :new", "ConditionExpression": "#n = :old",
                 "ExpressionAttributeNames": {"#n": c.name},
-                "ExpressionAttributeValues": _dump({":new": c.new, ":old": c.expected}),
+                "ExpressionAttributeValues": to_item({":new": c.new, ":old": c.expected}),
             }})
         for part in write.accounts:
-            put: dict[str, Any] = {"TableName": self._t.accounts, "Item": _dump(account_item(part.after))}
+            put: dict[str, Any] = {"TableName": self._t.accounts, "Item": to_item(account_item(part.after))}
             if part.before.seq == 0:
                 put["ConditionExpression"] = "attribute_not_exists(member_id)"
             else:
                 put["ConditionExpression"] = "seq = :seq"
-                put["ExpressionAttributeValues"] = _dump({":seq": part.before.seq})
+                put["ExpressionAttributeValues"] = to_item({":seq": part.before.seq})
             if part.min_available is not None:
                 # The no-overdraft condition is part of the write itself, not a check before it.
                 put["ConditionExpression"] = f"({put['ConditionExpression']}) AND points.available >= :min"
                 put["ExpressionAttributeValues"] = {
-                    **put.get("ExpressionAttributeValues", {}), **_dump({":min": part.min_available})}
+                    **put.get("ExpressionAttributeValues", {}), **to_item({":min": part.min_available})}
             items.append({"Put": put})
             items.extend({"Put": {
-                "TableName": self._t.ledger, "Item": _dump(entry_item(entry)),
+                "TableName": self._t.ledger, "Item": to_item(entry_item(entry)),
                 "ConditionExpression": "attribute_not_exists(entry_id)",
             }} for entry in part.entries)
         self._transact(items, first_is_record=True)
 
     def create_member(self, member: Member) -> None:
         items: list[dict[str, Any]] = [
-            {"Put": {"TableName": self._t.members, "Item": _dump(member_item(member)),
+            {"Put": {"TableName": self._t.members, "Item": to_item(member_item(member)),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
             {"Put": {"TableName": self._t.members,
-                     "Item": _dump({"pk": f"C#{member.referral_code}", "sk": "CODE", "member_id": member.member_id}),
+                     "Item": to_item({"pk": f"C#{member.referral_code}", "sk": "CODE", "member_id": member.member_id}),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
         ]
         if member.referrer_id is not None:
             items.append({"ConditionCheck": {
-                "TableName": self._t.members, "Key": _dump({"pk": f"M#{member.referrer_id}", "sk": "PROFILE"}),
+                "TableName": self._t.members, "Key": to_item({"pk": f"M#{member.referrer_id}", "sk": "PROFILE"}),
                 "ConditionExpression": "attribute_exists(pk)",
             }})
         for level, ancestor in enumerate(member.path.ancestors, start=1):
-            items.append({"Put": {"TableName": self._t.members, "Item": _dump({
+            items.append({"Put": {"TableName": self._t.members, "Item": to_item({
                 "pk": f"M#{ancestor}", "sk": f"D#{level:02d}#{member.joined_at}#{member.member_id}",
                 "member_id": member.member_id, "display_name": member.display_name,
                 "joined_at": member.joined_at, "level": level,
@@ -381,17 +405,51 @@ class DynamoStore:
                 raise CodeTaken(member.referral_code) from None
             raise Contention("sign-up raced with another write") from None
 
+    def update_member(self, member_id: str, fields: dict[str, Any]) -> None:
+        """Change some of a member's profile fields (None removes one); the member must exist.
+
+        The GSI keys that follow from them (opted-in shard, birthday day) change in the same write.
+        """
+        fields = dict(fields)
+        if "marketing_opt_in" in fields:
+            fields["optin_shard"] = optin_shard(member_id) if fields["marketing_opt_in"] else None
+        if fields.get("birthday"):
+            fields["birthday_md"] = fields["birthday"][5:]
+        sets = {k: v for k, v in fields.items() if v is not None}
+        removes = [k for k, v in fields.items() if v is None]
+        names = {f"#f{i}": k for i, k in enumerate([*sets, *removes])}
+        by_name = {k: n for n, k in names.items()}
+        expression = ""
+        if sets:
+            expression += "SET " + ", ".join(f"{by_name[k]} = :v{i}" for i, k in enumerate(sets))
+        if removes:
+            expression += " REMOVE " + ", ".join(by_name[k] for k in removes)
+        kwargs: dict[str, Any] = {
+            "TableName": self._t.members, "Key": to_item({"pk": f"M#{member_id}", "sk": "PROFILE"}),
+            "UpdateExpression": expression.strip(), "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeNames": names,
+        }
+        if sets:
+            kwargs["ExpressionAttributeValues"] = to_item({f":v{i}": v for i, v in enumerate(sets.values())})
+        try:
+            self._db.update_item(**kwargs)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                raise NoSuchMember(member_id) from None
+            raise
+
     def publish_program(self, rules: ProgramRules, *, previous: ProgramRules, previous_stored: bool) -> None:
         items: list[dict[str, Any]] = []
         if not previous_stored:  # the built-in defaults become a stored, readable version 1 on first publish
-            items.append({"Put": {"TableName": self._t.program, "Item": _dump(program_item(previous, previous.version)),
+            items.append({"Put": {"TableName": self._t.program,
+                                  "Item": to_item(program_item(previous, previous.version)),
                                   "ConditionExpression": "attribute_not_exists(version)"}})
-        items.append({"Put": {"TableName": self._t.program, "Item": _dump(program_item(rules, rules.version)),
+        items.append({"Put": {"TableName": self._t.program, "Item": to_item(program_item(rules, rules.version)),
                               "ConditionExpression": "attribute_not_exists(version)"}})
-        pointer: dict[str, Any] = {"TableName": self._t.program, "Item": _dump(program_item(rules, CURRENT_VERSION))}
+        pointer: dict[str, Any] = {"TableName": self._t.program, "Item": to_item(program_item(rules, CURRENT_VERSION))}
         if previous_stored:
             pointer["ConditionExpression"] = "rules_version = :v"
-            pointer["ExpressionAttributeValues"] = _dump({":v": previous.version})
+            pointer["ExpressionAttributeValues"] = to_item({":v": previous.version})
         else:
             pointer["ConditionExpression"] = "attribute_not_exists(version)"
         items.append({"Put": pointer})

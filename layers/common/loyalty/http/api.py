@@ -14,7 +14,6 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.logging import correlation_paths
@@ -24,11 +23,8 @@ from pydantic import BaseModel
 from loyalty.http import problems
 from loyalty.http.auth import Caller, caller_from_claims
 from loyalty.http.schemas import Problem
+from loyalty.observability import logger, metrics, tracer
 from loyalty.usecases.once import Outcome
-
-logger = Logger()
-tracer = Tracer()
-metrics = Metrics()
 
 _DESCRIPTIONS = {
     200: "OK (for a write: the replay of an earlier identical request, nothing written)",
@@ -59,14 +55,18 @@ def create_app(*routers: Any) -> APIGatewayHttpResolver:
     return app
 
 
-def lambda_entry(app: APIGatewayHttpResolver) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The Lambda handler: structured logs with the request id, a trace, metrics flushed per call."""
+def lambda_entry(app: APIGatewayHttpResolver, *, any_body_under: tuple[str, ...] = ()
+                 ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The Lambda handler: structured logs with the request id, a trace, metrics flushed per call.
+
+    Bodies must be JSON, except on paths under ``any_body_under`` (where the body is not read).
+    """
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        if not _json_or_empty(event):
+        if not str(event.get("rawPath", "")).startswith(any_body_under or ("\0",)) and not _json_or_empty(event):
             return problems.unsupported_media_type()
         return app.resolve(event, context)
 

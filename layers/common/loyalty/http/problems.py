@@ -66,8 +66,13 @@ def install(app: Any) -> None:
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response[str]:
+        errors = list(error.errors())
+        if any(tuple(e.get("loc", ()))[:1] == ("response",) for e in errors):
+            # Powertools checks answers against the route's model too: a mismatch is our bug, never the client's.
+            logger.error("response does not fit its model", extra={"errors": _validation_errors(errors)})
+            return internal_error()
         return problem("validation-error", 422, "Request does not fit the schema",
-                       "The request has invalid fields; see errors.", errors=_validation_errors(error.errors()))
+                       "The request has invalid fields; see errors.", errors=_validation_errors(errors))
 
     @app.exception_handler(RequestUnsupportedContentType)
     def unsupported(error: RequestUnsupportedContentType) -> Response[str]:
@@ -81,5 +86,9 @@ def install(app: Any) -> None:
     @app.exception_handler(Exception)
     def unexpected(error: Exception) -> Response[str]:
         logger.exception("unhandled error")
-        return problem("internal-error", HTTPStatus.INTERNAL_SERVER_ERROR, "Internal error",
-                       "Something went wrong on our side. Retrying the same request is safe: it applies at most once.")
+        return internal_error()
+
+
+def internal_error() -> Response[str]:
+    return problem("internal-error", HTTPStatus.INTERNAL_SERVER_ERROR, "Internal error",
+                   "Something went wrong on our side. Retrying the same request is safe: it applies at most once.")

@@ -30,6 +30,8 @@ Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, ma
                                          pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Locale = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+TimeZone = Annotated[str, StringConstraints(max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$"),
+                     Field(description="IANA time zone, e.g. Asia/Shanghai", examples=["Asia/Shanghai"])]
 MAX_MINOR = 10**12  # ten billion in a two-decimal currency: far above any real order
 MAX_POINTS = 10**12
 Timestamp = Annotated[str, Field(description="RFC 3339, UTC", examples=["2026-11-23T09:30:00Z"])]
@@ -56,6 +58,7 @@ class SignUp(Request):
     locale: Locale | None = None
     marketing_opt_in: StrictBool = False
     referral_code: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
+    time_zone: TimeZone | None = None
 
     @field_validator("birthday")
     @classmethod
@@ -86,6 +89,7 @@ class MemberOut(BaseModel):
     locale: str
     marketing_opt_in: bool
     birthday: date | None
+    time_zone: str | None
     balances: BalancesOut
 
 
@@ -248,3 +252,134 @@ class ProgramOut(BaseModel):
     referral_rates_bps: list[int]
     hold_days: int
     currency: str
+
+
+# --- outreach -----------------------------------------------------------------------------------
+
+OutreachKind = Literal["thank_you", "greeting", "checkin", "replacement", "birthday", "holiday", "points_available",
+                       "winback", "campaign"]
+ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+LocalizedText = Annotated[dict[Locale, Annotated[Text, StringConstraints(max_length=5000)]],
+                          Field(min_length=1, max_length=20,
+                                description="Text per locale, e.g. {\"en\": …, \"zh-CN\": …}")]
+
+
+class PreferencesIn(Request):
+    """Only the fields sent change."""
+
+    marketing_opt_in: StrictBool | None = None
+    notices: StrictBool | None = Field(default=None, description="Account notices such as points becoming available")
+    locale: Locale | None = None
+    time_zone: TimeZone | None = None
+    birthday: date | None = None
+
+
+class PreferencesOut(BaseModel):
+    marketing_opt_in: bool
+    notices: bool
+    locale: str
+    time_zone: str | None
+    birthday: date | None
+
+
+class OutreachSettingsIO(Request):
+    min_gap_hours: Annotated[StrictInt, Field(ge=0, le=720)] = 48
+    max_per_30_days: Annotated[StrictInt, Field(ge=0, le=100, description="0: no monthly limit")] = 4
+    quiet_start: ClockTime = "20:00"
+    quiet_end: ClockTime = "09:00"
+    greeting_after_days: Annotated[StrictInt, Field(ge=0, le=60)] = 2
+    checkin_after_days: Annotated[StrictInt, Field(ge=0, le=90)] = 7
+    winback_after_days: Annotated[StrictInt, Field(ge=1, le=3650)] = 60
+    default_time_zone: TimeZone = "Asia/Shanghai"
+
+
+class ReplacementRuleIO(Request):
+    sku: Annotated[Text, StringConstraints(max_length=64)] | None = None
+    category: Annotated[Text, StringConstraints(max_length=64)] | None = None
+    interval_days: Annotated[StrictInt, Field(ge=1, le=3650)]
+    name: Annotated[Text, StringConstraints(max_length=200)] | None = None
+
+    @field_validator("category")
+    @classmethod
+    def one_target(cls, value: str | None, info: Any) -> str | None:
+        if (value is None) == (info.data.get("sku") is None):
+            raise ValueError("a rule names either a sku or a category")
+        return value
+
+
+class ReplacementRulesIO(Request):
+    rules: Annotated[list[ReplacementRuleIO], Field(max_length=500)]
+
+
+class HolidayIO(Request):
+    holiday_id: ClientId
+    date: date
+    names: LocalizedText
+
+
+class HolidaysIO(Request):
+    holidays: Annotated[list[HolidayIO], Field(max_length=366)]
+
+
+class CampaignFilter(Request):
+    locales: list[Locale] | None = None
+    joined_after: AwareDatetime | None = None
+    joined_before: AwareDatetime | None = None
+    purchased_categories: Annotated[list[Annotated[Text, StringConstraints(max_length=64)]],
+                                    Field(max_length=50)] | None = None
+    min_lifetime_points: Annotated[StrictInt, Field(ge=0)] | None = None
+
+
+class CampaignIn(Request):
+    campaign_id: ClientId
+    headline: LocalizedText
+    message: LocalizedText
+    filter: CampaignFilter | None = None
+
+
+class CampaignCounts(BaseModel):
+    targeted: int
+    sent: int
+    suppressed: int
+    dropped: int
+    failed: int
+
+
+class CampaignOut(BaseModel):
+    campaign_id: str
+    headline: dict[str, str]
+    message: dict[str, str]
+    filter: dict[str, Any] | None = None
+    created_at: Timestamp
+    counts: CampaignCounts
+
+
+class PreviewIn(Request):
+    member_id: MemberId
+    kind: OutreachKind
+    occasion: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        default=None, description="The order id for order follow-ups (order_id:sku for a replacement)")
+    data: dict[str, Any] = Field(default_factory=dict, description="Values to render with (override the order's)")
+
+
+class PreviewOut(BaseModel):
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str]
+
+
+class MessageOut(BaseModel):
+    kind: str
+    occasion: str
+    status: Literal["planned", "deferred", "sending", "sent", "failed", "suppressed", "dropped"]
+    reason: str
+    updated_at: Timestamp
+    subject: str | None = None
+    sent_at: Timestamp | None = None
+    until: Timestamp | None = None
+    history: list[dict[str, str]]
+
+
+class MessagesOut(BaseModel):
+    items: list[MessageOut]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from loyalty.clock import Clock, to_rfc3339
 from loyalty.errors import Busy, MemberExists, NotFound, UnknownReferralCode, ValidationProblem
 from loyalty.ledger import BalanceView
 from loyalty.members import Member, Referee
-from loyalty.ports import CodeTaken, MemberTaken, Store
+from loyalty.ports import CodeTaken, MemberTaken, NoSuchMember, Store
 from loyalty.program import MAX_REFERRAL_LEVELS
 from loyalty.referrals import ReferralPath, new_referral_code, normalize_referral_code
 from loyalty.usecases.once import RetryPolicy
@@ -38,11 +40,16 @@ class MembershipService:
         self._retry = retry or RetryPolicy()
 
     def sign_up(self, *, member_id: str, email: str, display_name: str, locale: str, marketing_opt_in: bool,
-                birthday: str | None, referral_code: str | None) -> MemberView:
+                birthday: str | None, referral_code: str | None, time_zone: str | None = None) -> MemberView:
         """Make the caller a member; the referrer (if any) is fixed here, once, and never changes."""
         path = ReferralPath()
         if birthday is not None and birthday > self._clock.now().date().isoformat():
             raise ValidationProblem("birthday is in the future", loc=["body", "birthday"])
+        if time_zone is not None:
+            try:
+                ZoneInfo(time_zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValidationProblem(f"Unknown time zone {time_zone!r}.", loc=["body", "time_zone"]) from None
         if self._store.snapshot(members=[member_id]).members:
             raise MemberExists(f"{member_id} is already a member.")
         if referral_code is not None:
@@ -57,7 +64,7 @@ class MembershipService:
             member = Member(
                 member_id=member_id, email=email, display_name=display_name, referral_code=new_referral_code(),
                 path=path, joined_at=to_rfc3339(now), locale=locale, marketing_opt_in=marketing_opt_in,
-                birthday=birthday,
+                birthday=birthday, time_zone=time_zone,
             )
             try:
                 self._retry.run(partial(self._store.create_member, member))
@@ -67,6 +74,35 @@ class MembershipService:
                 continue
             return MemberView(member, BalanceView(0, 0, 0, 0))
         raise Busy("Could not draw a free referral code; retry.")
+
+    def update_preferences(self, member_id: str, changes: dict[str, Any]) -> Member:
+        """Change what the member allows and how to reach them: consent, notices, locale, time zone, birthday.
+
+        A changed birthday is remembered with the time of the change, so a fresh change cannot
+        trigger a birthday greeting at once.
+        """
+        member = self.get(member_id).member
+        now = self._clock.now()
+        fields: dict[str, Any] = {}
+        if "time_zone" in changes and changes["time_zone"] is not None:
+            try:
+                ZoneInfo(changes["time_zone"])
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValidationProblem(f"Unknown time zone {changes['time_zone']!r}.", loc=["body", "time_zone"]) \
+                    from None
+        if changes.get("birthday") and changes["birthday"] > now.date().isoformat():
+            raise ValidationProblem("birthday is in the future", loc=["body", "birthday"])
+        for name in ("locale", "time_zone", "notices", "marketing_opt_in"):
+            if name in changes and changes[name] is not None:
+                fields[name] = changes[name]
+        if changes.get("birthday") and changes["birthday"] != member.birthday:
+            fields.update(birthday=changes["birthday"], birthday_changed_at=to_rfc3339(now))
+        if fields:
+            try:
+                self._store.update_member(member_id, fields)
+            except NoSuchMember:
+                raise NotFound(f"No member {member_id}.") from None
+        return self.get(member_id).member
 
     def get(self, member_id: str) -> MemberView:
         snap = self._store.snapshot(members=[member_id], accounts=[member_id])

@@ -1,0 +1,27 @@
+"""The MIME message SES sends: text and HTML alternatives, and RFC 8058 one-click unsubscribe."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+
+from loyalty.outreach.templates import Email
+
+
+def build(*, sender: str, to: str, email: Email, sent_at: datetime, unsubscribe_url: str | None,
+          headers: dict[str, str]) -> bytes:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = to
+    message["Subject"] = email.subject
+    message["Date"] = format_datetime(sent_at)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].rstrip(">") or None)
+    if unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    for name, value in headers.items():
+        message[name] = value
+    message.set_content(email.text)
+    message.add_alternative(email.html, subtype="html")
+    return message.as_bytes()

@@ -1,0 +1,115 @@
+"""Which reminders an event plans: a purchase, a birthday coming round, a holiday, a campaign."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from loyalty.clock import parse_rfc3339
+from loyalty.outreach.policy import BIRTHDAY_SETTLING, Kind, OutreachSettings, Reminder, zone
+
+
+@dataclass(frozen=True)
+class ReplacementRule:
+    """Products (by SKU) or whole categories that are due for replacement after some days."""
+
+    interval_days: int
+    sku: str | None = None
+    category: str | None = None
+    name: str | None = None
+
+    def matches(self, item: dict[str, Any]) -> bool:
+        if self.sku is not None:
+            return bool(item.get("sku") == self.sku)
+        return self.category is not None and item.get("category") == self.category
+
+
+def replacement_interval(item: dict[str, Any], rules: list[ReplacementRule]) -> ReplacementRule | None:
+    """The rule for an item: a rule for its SKU wins over a rule for its category."""
+    by_sku = [r for r in rules if r.sku is not None and r.matches(item)]
+    by_category = [r for r in rules if r.sku is None and r.matches(item)]
+    found = by_sku or by_category
+    return found[0] if found else None
+
+
+def plan_purchase(purchase: dict[str, Any], settings: OutreachSettings, rules: list[ReplacementRule]) -> list[Reminder]:
+    """The follow-ups of one recorded purchase (the operation record's state and answer).
+
+    Thank-you at once, a greeting and a usage check-in later, a notice when each credit's points
+    become available, a replacement reminder per item with an interval, and a win-back reminder
+    that only goes out if no later purchase has been made by then.
+    """
+    order_id = purchase["order_id"]
+    buyer = purchase["member_id"]
+    recorded = parse_rfc3339(purchase["recorded_at"])
+    order = {"order_id": order_id, "amount_minor": purchase["amount_minor"], "currency": purchase["currency"],
+             "items": purchase.get("items") or []}
+    plans = [
+        Reminder.new(buyer, Kind.THANK_YOU, order_id, recorded, data=order),
+        Reminder.new(buyer, Kind.GREETING, order_id, recorded + timedelta(days=settings.greeting_after_days),
+                     data=order),
+        Reminder.new(buyer, Kind.CHECKIN, order_id, recorded + timedelta(days=settings.checkin_after_days),
+                     data=order),
+        Reminder.new(buyer, Kind.WINBACK, order_id, recorded + timedelta(days=settings.winback_after_days),
+                     data={"order_id": order_id, "days": settings.winback_after_days}),
+    ]
+    for credit in purchase.get("credits") or []:
+        if credit.get("bucket") == "pending" and credit.get("available_at"):
+            plans.append(Reminder.new(
+                credit["member_id"], Kind.POINTS_AVAILABLE, order_id, parse_rfc3339(credit["available_at"]),
+                data={"order_id": order_id, "points": credit["points"], "level": credit["level"]}))
+    for item in order["items"]:
+        rule = replacement_interval(item, rules)
+        if rule is not None:
+            due = recorded + timedelta(days=rule.interval_days)
+            plans.append(Reminder.new(buyer, Kind.REPLACEMENT, f"{order_id}:{item['sku']}", due, data={
+                "order_id": order_id, "sku": item["sku"], "name": item.get("name") or rule.name or item["sku"],
+                "interval_days": rule.interval_days}))
+    return plans
+
+
+def birthday_this_year(birthday: date, year: int) -> date:
+    """The day a birthday is celebrated in ``year`` (29 February becomes 28 February in common years)."""
+    if birthday.month == 2 and birthday.day == 29 and not calendar.isleap(year):
+        return date(year, 2, 28)
+    return birthday.replace(year=year)
+
+
+def plan_birthday(member_id: str, birthday: str, changed_at: str | None, time_zone: str, now: datetime,
+                  settings: OutreachSettings) -> Reminder | None:
+    """A greeting if today is the member's birthday where they live, and the date has settled."""
+    tz = zone(time_zone, settings.default_time_zone)
+    today = now.astimezone(tz).date()
+    if birthday_this_year(date.fromisoformat(birthday), today.year) != today:
+        return None
+    if changed_at is not None and now - parse_rfc3339(changed_at) < BIRTHDAY_SETTLING:
+        return None
+    return Reminder.new(member_id, Kind.BIRTHDAY, str(today.year), now, local_date=today.isoformat())
+
+
+def birthday_keys(now: datetime) -> list[str]:
+    """The ``MM-DD`` keys that can be 'today' somewhere on Earth at ``now`` (UTC-12 … UTC+14)."""
+    days = {(now + timedelta(hours=h)).date() for h in (-12, 0, 14)}
+    keys = {d.strftime("%m-%d") for d in days}
+    if "02-28" in keys:
+        keys.add("02-29")  # leap-day birthdays are celebrated on 28 February in common years
+    return sorted(keys)
+
+
+@dataclass(frozen=True)
+class Holiday:
+    holiday_id: str
+    date: str
+    names: dict[str, str]
+
+    def may_have_started(self, now: datetime) -> bool:
+        """True from the moment the date begins anywhere on Earth until it has ended everywhere."""
+        day = date.fromisoformat(self.date)
+        return any((now + timedelta(hours=h)).date() == day for h in (-12, 0, 14))
+
+
+def plan_holiday(member_id: str, holiday: Holiday, now: datetime) -> Reminder:
+    return Reminder.new(member_id, Kind.HOLIDAY, holiday.holiday_id, now, local_date=holiday.date,
+                        data={"holiday_id": holiday.holiday_id, "names": holiday.names})
