@@ -102,7 +102,7 @@ class LocalGateway:
         if names is not None:
             from localdev.jobs import Jobs
 
-            self.jobs = Jobs(clock, self.run, names)
+            self.jobs = Jobs(clock, lambda handler, event, function: self.run(handler, event, function), names)
 
     def run(self, handler: Callable[[dict[str, Any], Any], Any], event: dict[str, Any], function: str) -> Any:
         """Invoke a handler as Lambda would (one at a time when the emulator cannot lock items)."""
