@@ -74,6 +74,18 @@ def create_resources() -> dict[str, str]:
         with contextlib.suppress(secretsmanager.exceptions.ResourceExistsException):
             secretsmanager.create_secret(Name=name, SecretString=secrets.token_urlsafe(48))
 
+    scheduler = boto3.client("scheduler")
+    existing = {s["Name"] for s in scheduler.list_schedules().get("Schedules", [])}
+    for spec in template.functions():
+        for name, schedule in spec.schedule_events:
+            if f"{spec.logical_id}-{name}" not in existing:
+                scheduler.create_schedule(
+                    Name=f"{spec.logical_id}-{name}", ScheduleExpression=schedule["ScheduleExpression"],
+                    FlexibleTimeWindow={"Mode": "OFF"},
+                    Target={"Arn": f"arn:aws:lambda:us-east-1:000000000000:function:{spec.logical_id}",
+                            "RoleArn": "arn:aws:iam::000000000000:role/scheduler",
+                            "Input": schedule.get("Input", "{}")})
+
     sesv2 = boto3.client("sesv2")
     for name in template.resources("AWS::SES::ConfigurationSet"):
         with contextlib.suppress(sesv2.exceptions.AlreadyExistsException):

@@ -69,18 +69,21 @@ class Jobs:
         self._streams = boto3.client("dynamodbstreams", endpoint_url=os.environ.get(
             "AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL") or STREAMS_ENDPOINT)
         self._iterators: dict[tuple[str, str], str | None] = {}
-        self._schedules = []
         self._consumers = []
+        handlers = {}
         for spec in template.functions():
-            if not (spec.schedules or spec.sources):
-                continue
-            handler = getattr(import_module(spec.module), spec.handler)
-            for schedule in spec.schedules:
-                event = json.loads(schedule.get("Input") or "{}")
-                self._schedules.append({"function": spec.logical_id, "handler": handler, "event": event,
-                                        "every": interval(schedule["ScheduleExpression"]), "next": None})
+            handlers[spec.logical_id] = (spec, lambda s=spec: getattr(import_module(s.module), s.handler))
             for source in spec.sources:
-                self._consumers.append((spec.logical_id, handler, source))
+                self._consumers.append((spec.logical_id, handlers[spec.logical_id][1](), source))
+        # The schedules are the ones EventBridge Scheduler holds (the emulator created them from the template).
+        scheduler = boto3.client("scheduler")
+        self._schedules = []
+        for summary in scheduler.list_schedules().get("Schedules", []):
+            schedule = scheduler.get_schedule(Name=summary["Name"])
+            function = schedule["Target"]["Arn"].rsplit(":", 1)[1]
+            self._schedules.append({"function": function, "handler": handlers[function][1](),
+                                    "event": json.loads(schedule["Target"].get("Input") or "{}"),
+                                    "every": interval(schedule["ScheduleExpression"]), "next": None})
 
     def tick(self) -> list[dict[str, Any]]:
         ran: list[dict[str, Any]] = []

@@ -108,7 +108,7 @@ class FunctionSpec:
     handler: str  # attribute name in that module
     routes: tuple[Route, ...]
     environment: dict[str, Any] = field(default_factory=dict)
-    schedules: tuple[dict[str, Any], ...] = ()
+    schedule_events: tuple[tuple[str, dict[str, Any]], ...] = ()  # (event name, ScheduleV2 properties)
     sources: tuple[EventSource, ...] = ()
 
 
@@ -136,20 +136,20 @@ def functions(template: dict[str, Any] | None = None) -> list[FunctionSpec]:
         props = res["Properties"]
         module_file, _, attribute = props["Handler"].rpartition(".")
         routes, schedules = [], []
-        for event in props.get("Events", {}).values():
+        for event_name, event in props.get("Events", {}).items():
             ev = event.get("Properties", {})
             if event["Type"] == "HttpApi":
                 authorizer = ev.get("Auth", {}).get("Authorizer")
                 routes.append(Route(ev["Method"].upper(), ev["Path"], default_auth and authorizer != "NONE"))
             elif event["Type"] in ("Schedule", "ScheduleV2"):
-                schedules.append(ev)
+                schedules.append((event_name, ev))
         specs.append(FunctionSpec(
             logical_id=name,
             module=f"functions.{source_dir(name)}.{module_file}",
             handler=attribute,
             routes=tuple(routes),
             environment=props.get("Environment", {}).get("Variables", {}),
-            schedules=tuple(schedules),
+            schedule_events=tuple(schedules),
             sources=tuple(sources.get(name, ())),
         ))
     return specs

@@ -176,6 +176,20 @@ def test_bounces_and_complaints_suppress_the_address(api: Api, clock) -> None:
     assert api.messages("eve")[("greeting", "O-2")]["reason"] == "address suppressed (complaint)"
 
 
+def test_the_ses_rule_takes_bounces_and_complaints_and_nothing_else() -> None:
+    from localdev import template
+    from localdev.jobs import matches
+
+    rule = template.load()["Resources"]["SesEventsFunction"]["Properties"]["Events"]["BouncesAndComplaints"]
+    pattern = rule["Properties"]["Pattern"]
+    event = {"version": "0", "source": "aws.ses", "account": "123456789012", "region": "us-east-1",
+             "detail": {"eventType": "Bounce"}}
+    assert matches(pattern, {**event, "detail-type": "Email Bounced"})
+    assert matches(pattern, {**event, "detail-type": "Email Complaint Received"})
+    assert not matches(pattern, {**event, "detail-type": "Email Delivered"})
+    assert not matches(pattern, {**event, "source": "aws.s3", "detail-type": "Email Bounced"})
+
+
 def test_replacement_reminders_follow_product_or_category_intervals(api: Api, clock) -> None:
     member(api, "dan")
     rules = {"rules": [{"category": "filters", "interval_days": 90},
