@@ -56,3 +56,8 @@ build: $(SAM_STAMP)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam
+
+# Figures for docs/benchmarks.md and docs/hot-referrer.md: printed, nothing asserted (a few minutes).
+.PHONY: bench
+bench: install
+	$(PY) -m bench

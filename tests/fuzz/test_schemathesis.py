@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -312,3 +313,29 @@ def test_defect_unserved_methods_are_problems(server: Server, method: str) -> No
     except ValueError:
         body = reply.text
     assert not check_problem(reply.status_code, reply.headers.get("content-type", ""), body), reply.text[:200]
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "A busy referrer's Accounts item keeps one pending lot per distinct available_at second within the hold "
+    "(about 23 bytes each, see docs/hot-referrer.md): past ~17,800 lots the item no longer fits DynamoDB's 400 KB "
+    "and the purchase's one transaction cannot be written. Every purchase anywhere in that referrer's subtree then "
+    "fails until lots mature: here 503 busy after 8 retries (the emulator cancels the transaction; DynamoDB itself "
+    "answers ValidationException, which the adapter re-raises as a 500). Retrying cannot help. It should keep "
+    "accepting purchases (coarser lots, or crediting referrals outside the purchase's transaction)."))
+def test_defect_a_referrer_with_many_pending_lots_blocks_purchases_below_them(api: Any, clock: Any) -> None:
+    import boto3
+    from boto3.dynamodb.types import TypeSerializer
+
+    from loyalty.clock import to_rfc3339
+
+    referrer = api.sign_up("hot-referrer")
+    api.sign_up("buyer", referrer["referral_code"])
+    lots = {to_rfc3339(clock.now() + timedelta(days=7, seconds=-i)): 1 for i in range(1, 17_800)}
+    account = {"member_id": "hot-referrer", "seq": 0, "head_hash": "0" * 64,
+               "points": {"available": 0, "pending": len(lots), "lifetime_earned": len(lots),
+                          "from_referrals": len(lots), "lots": lots}}
+    serializer = TypeSerializer()
+    boto3.client("dynamodb").put_item(TableName=os.environ["ACCOUNTS_TABLE"],
+                                      Item={k: serializer.serialize(v) for k, v in account.items()})
+    reply = api.purchase("POS-HOT-1", "buyer", 12_900, occurred_at=to_rfc3339(clock.now()))
+    assert reply.status == 201, (reply.status, reply.body)

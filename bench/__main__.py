@@ -1,0 +1,85 @@
+"""``python -m bench [section …]``: print every figure of docs/benchmarks.md and docs/hot-referrer.md."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "layers" / "common"), str(ROOT)]  # as /opt/python is on Lambda
+
+SECTIONS = ("units", "cost", "coldstart", "hotref")
+
+
+def _units_table(units: dict) -> list[str]:
+    lines = [f"{'operation':<88} {'requests':>8} {'RCU':>5} {'WCU':>5} {'(index)':>7} {'items':>5}  calls"]
+    for row in units["rows"]:
+        calls = ", ".join(f"{k} {v}" for k, v in row["calls"].items())
+        other = ("; other AWS calls: " + ", ".join(f"{k} {v}" for k, v in row["other_services"].items())
+                 if row["other_services"] else "")
+        lines.append(f"{row['operation']:<88} {row['dynamodb_requests']:>8} {row['rcu']:>5.0f} {row['wcu']:>5} "
+                     f"{row['index_wcu']:>7} {row['items_written']:>5}  {calls}{other}")
+    sizes = units["sizes"]
+    lines.append(f"item sizes: accounts {sizes['account_sizes'][0]}-{sizes['account_sizes'][-1]} B (the root's, "
+                 f"{sizes['account_root_lots']} lots: {sizes['account_root_bytes']} B); entries "
+                 f"{sizes['entry_bytes'][0]}-{sizes['entry_bytes'][-1]} B")
+    return lines
+
+
+def _floor(units: dict) -> list[str]:
+    rows = {r["operation"]: r for r in units["rows"]}
+    lines = ["floor for a purchase: one read (BatchGetItem) and one transaction (TransactWriteItems)"]
+    for depth in (0, 1, 2, 10):
+        calls = rows[f"purchase, referral depth {depth}"]["calls"]
+        lines.append(f"  depth {depth:>2}: {calls.get('BatchGetItem', 0)} BatchGetItem + "
+                     f"{calls.get('TransactWriteItems', 0)} TransactWriteItems"
+                     f"{'' if set(calls) <= {'BatchGetItem', 'TransactWriteItems'} else ' + ' + str(calls)}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("sections", nargs="*", metavar="section", help=f"any of {', '.join(SECTIONS)} (default: all)")
+    parser.add_argument("--runs", type=int, default=7, help="fresh interpreters per module for the cold start")
+    args = parser.parse_args(argv)
+    sections = args.sections or list(SECTIONS)
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown section(s): {', '.join(sorted(unknown))}")
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    started = time.perf_counter()
+
+    units = None
+    if "units" in sections or "cost" in sections:
+        from bench import units as units_module
+
+        print("== DynamoDB requests and capacity units per operation (counted at the boto3 client) ==", flush=True)
+        units = units_module.run()
+        for line in _units_table(units) + _floor(units):
+            print(line)
+    if "cost" in sections and units is not None:
+        from bench import cost
+
+        print("\n== Cost per million purchases ==")
+        for line in cost.report(units):
+            print(line)
+    if "coldstart" in sections:
+        from bench import coldstart
+
+        print(f"\n== Cold start: handler module import time ({args.runs} runs each) ==", flush=True)
+        for line in coldstart.report(coldstart.run(args.runs)):
+            print(line)
+    if "hotref" in sections:
+        from bench import hot_referrer
+
+        print("\n== Hot referrer ==")
+        for line in hot_referrer.report(hot_referrer.analyse()):
+            print(line)
+    print(f"\n(bench took {time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,125 @@
+"""The hot referrer: one member credited on every purchase in a large subtree.
+
+Every credit to referrer R writes, in the purchase's one transaction: R's Accounts item (a Put of the
+whole item, which carries one pending lot per distinct ``available_at`` second within the hold) and R's
+new entries in the Ledger table under R's partition key (the credit, plus a release pair whenever some
+of R's lots have matured since R's last write, which for a busy referrer is almost every time), each
+entry also written to the ``by_seq`` LSI. Transactional writes count twice. The items are built with
+the adapter's own mapping (``account_item``/``entry_item``), with production-shaped ids, and sized with
+``bench.sizes``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bench.sizes import INDEX_OVERHEAD, KB, MAX_ITEM, item_size, read_units, write_units
+
+PARTITION_WCU = 1000  # write units per second one partition serves
+PARTITION_RCU = 3000  # read units per second one partition serves (strongly consistent)
+ITEM_COLLECTION = 10 * KB**3  # an LSI's item collection limit per partition key value
+HOLD = timedelta(days=7)
+MEMBER = "5f0c6a1e-2b7d-4c8e-9a3f-1d2e3f4a5b6c"  # a Cognito sub
+BUYER = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+ORDER = "POS-2026-000123"
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+
+
+def _dump(item: dict[str, Any]) -> dict[str, Any]:
+    """An item as the low-level client sends it (what the adapter's own serializer produces)."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    return {k: serializer.serialize(v) for k, v in item.items()}
+
+
+def account_bytes(lots: int) -> int:
+    """Size of R's Accounts item carrying ``lots`` pending lots (one per second, realistic balances)."""
+    from loyalty.adapters.dynamodb import account_item
+    from loyalty.clock import to_rfc3339
+    from loyalty.ledger import Account, PointsBalance
+
+    lot_map = {to_rfc3339(NOW + HOLD - timedelta(seconds=i)): 12 + i % 90 for i in range(lots)}
+    pending = sum(lot_map.values())
+    account = Account(MEMBER, seq=40_000, head_hash="ab" * 32,
+                      points=PointsBalance(available=123_456, pending=pending, lifetime_earned=987_654,
+                                           from_referrals=876_543, lots=lot_map))
+    return item_size(_dump(account_item(account)))
+
+
+def entry_bytes() -> dict[str, int]:
+    """Sizes of R's entries for one credit: the referral credit and the two sides of a release."""
+    from loyalty.adapters.dynamodb import entry_item
+    from loyalty.clock import to_rfc3339
+    from loyalty.ledger import Account, Bucket, Kind, PointsBalance, Posting, Source, post
+
+    matured = to_rfc3339(NOW - timedelta(seconds=30))
+    account = Account(MEMBER, seq=40_000, head_hash="ab" * 32,
+                      points=PointsBalance(available=1000, pending=50, lifetime_earned=1050, lots={matured: 50}))
+    credit = Posting(MEMBER, 12, Bucket.PENDING, Kind.REFERRAL, Source("purchase", ORDER), level=1, rule_version=3,
+                     available_at=to_rfc3339(NOW + HOLD))
+    result = post(account, [credit], NOW)
+    sizes = {e.kind.value + ("/" + e.bucket.value if e.kind is Kind.RELEASE else ""): item_size(_dump(entry_item(e)))
+             for e in result.entries}
+    return sizes
+
+
+def analyse() -> dict[str, Any]:
+    entries = entry_bytes()
+    credit = entries["referral"]
+    release = [v for k, v in entries.items() if k.startswith("release")]
+    base = account_bytes(0)
+    per_lot = (account_bytes(1000) - base) / 1000
+    max_lots = int((MAX_ITEM - base) // per_lot)
+    hold_seconds = int(HOLD.total_seconds())
+
+    def ledger_wcu(with_release: bool) -> int:
+        sizes = [credit, *(release if with_release else [])]
+        return sum(write_units(s, transactional=True) * 2 for s in sizes)  # the entry and its LSI copy
+
+    rows = []
+    for lots in (0, 10, 100, 1_000, 5_000, 10_000, max_lots):
+        size = account_bytes(lots)
+        account_wcu = write_units(size, transactional=True)
+        rows.append({
+            "lots": lots, "account_bytes": size, "account_wcu": account_wcu,
+            "account_rcu": read_units(size), "per_partition_credits_per_s": PARTITION_WCU / account_wcu,
+            "credits_per_s_at_read_limit": PARTITION_RCU / read_units(size),
+        })
+    ledger_plain, ledger_release = ledger_wcu(False), ledger_wcu(True)
+    per_credit_collection = (credit + INDEX_OVERHEAD) * 2 + sum((r + INDEX_OVERHEAD) * 2 for r in release)
+    return {
+        "entries": entries, "account_base_bytes": base, "bytes_per_lot": per_lot, "max_lots": max_lots,
+        "max_sustained_credits_per_s_by_item_limit": max_lots / hold_seconds,
+        "ledger_wcu_per_credit": ledger_plain, "ledger_wcu_per_credit_with_release": ledger_release,
+        "ledger_credits_per_s": PARTITION_WCU / ledger_plain,
+        "ledger_credits_per_s_with_release": PARTITION_WCU / ledger_release,
+        "accounts": rows, "item_collection_bytes_per_credit": per_credit_collection,
+        "credits_to_fill_item_collection": ITEM_COLLECTION / per_credit_collection,
+        "hourly_lots_account_bytes": account_bytes(7 * 24 + 1), "daily_lots_account_bytes": account_bytes(8),
+    }
+
+
+def report(result: dict[str, Any]) -> list[str]:
+    lines = [
+        "entry sizes (bytes): " + ", ".join(f"{k} {v}" for k, v in result["entries"].items()),
+        f"Accounts item: {result['account_base_bytes']} B + {result['bytes_per_lot']:.1f} B per pending lot; "
+        f"400 KB holds {result['max_lots']:,} lots → at most {result['max_sustained_credits_per_s_by_item_limit']:.3f} "
+        f"credits/s ({result['max_sustained_credits_per_s_by_item_limit'] * 86400:,.0f}/day) sustained over the "
+        "7-day hold before the item cannot be written",
+        f"Ledger partition: {result['ledger_wcu_per_credit']} WCU per credit "
+        f"({result['ledger_wcu_per_credit_with_release']} with a release pair) → "
+        f"{result['ledger_credits_per_s']:.0f} ({result['ledger_credits_per_s_with_release']:.0f}) credits/s "
+        f"at {PARTITION_WCU} WCU/s",
+        f"LSI item collection: {result['item_collection_bytes_per_credit']:,} B per credit (with a release pair) → "
+        f"10 GB after {result['credits_to_fill_item_collection']:,.0f} credits",
+        f"with hourly lots the account stays ≤ {result['hourly_lots_account_bytes']:,} B; daily lots ≤ "
+        f"{result['daily_lots_account_bytes']:,} B",
+        "  lots  account bytes  WCU/credit  RCU/read  credits/s (1,000 WCU/s)  credits/s (3,000 RCU/s)",
+    ]
+    for row in result["accounts"]:
+        lines.append(f"  {row['lots']:>6,} {row['account_bytes']:>13,} {row['account_wcu']:>11} "
+                     f"{row['account_rcu']:>9.0f} {row['per_partition_credits_per_s']:>24.1f} "
+                     f"{row['credits_per_s_at_read_limit']:>24.0f}")
+    return lines

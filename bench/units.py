@@ -1,0 +1,190 @@
+"""DynamoDB requests and capacity units per operation, through the real handlers on moto in-process.
+
+The story: a referral chain m00 ← m01 ← … ← m10 (each signed up with the code of the one before), a
+program whose rates reach 10 levels (so a purchase by m<d> credits d ancestors), one warm-up purchase by
+m10 so every account exists, then one measured purchase at each depth 0…10, a partial refund, two
+redemptions after the hold, a balance read and a 50-entry ledger page. The clock moves a minute between
+operations (so every credit opens its own pending lot, as it would in a shop). Every AWS call the
+handlers make is counted by ``bench.meter``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bench.meter import Meter, Tally
+from bench.sizes import item_size
+
+START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+TEN_LEVELS = [1000, 500, 250, 200, 150, 100, 100, 100, 100, 100]
+AMOUNT_MINOR = 100_000  # 1,000.00 CNY: every level's rate gives at least one point
+DEPTHS = range(0, 11)
+
+
+@dataclass
+class Measured:
+    name: str
+    status: int
+    tally: Tally
+    seconds: float
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "operation": self.name, "status": self.status, "dynamodb_requests": self.tally.dynamodb_requests,
+            "calls": dict(self.tally.operations), "rcu": self.tally.rcu, "wcu": self.tally.wcu,
+            "index_wcu": self.tally.index_wcu, "items_written": sum(c.items_written for c in self.tally.calls),
+            "other_services": dict(self.tally.other_services), "local_ms": round(self.seconds * 1000, 1),
+        }
+
+
+class Client:
+    """The real handlers behind the template's routes (``LocalGateway``), with the meter around each call."""
+
+    def __init__(self, gateway: Any, meter: Meter, clock: Any) -> None:
+        self.gateway, self.meter, self.clock = gateway, meter, clock
+        self.tokens: dict[tuple[str, tuple[str, ...]], str] = {}
+
+    def call(self, method: str, path: str, body: Any = None, *, as_: str, groups: tuple[str, ...] = (),
+             headers: dict[str, str] | None = None, measure: str | None = None) -> tuple[int, Any, Measured | None]:
+        key = (as_, groups)
+        if key not in self.tokens:
+            self.tokens[key] = self.gateway.mint(as_, list(groups))["token"]
+        sent = {"host": "localhost", "content-type": "application/json",
+                "authorization": f"Bearer {self.tokens[key]}", **{k.lower(): v for k, v in (headers or {}).items()}}
+        payload = b"" if body is None else json.dumps(body).encode()
+        if measure:
+            self.meter.start()
+        started = time.perf_counter()
+        status, _, data = self.gateway.invoke(method, path, sent, payload)
+        elapsed = time.perf_counter() - started
+        measured = Measured(measure, status, self.meter.stop(), elapsed) if measure else None
+        parsed = json.loads(data) if data else None
+        if status >= 400:
+            raise RuntimeError(f"{method} {path} → {status}: {parsed}")
+        return status, parsed, measured
+
+    def tick(self, seconds: int = 60) -> None:
+        self.clock.advance(seconds)
+
+
+def run() -> dict[str, Any]:
+    """Run the story; return the measured rows and the sizes seen."""
+    import boto3
+    from moto import mock_aws
+
+    from localdev import emulator
+    from localdev.server import LocalGateway
+    from loyalty import wiring
+    from loyalty.clock import FixedClock, SystemClock
+
+    saved = dict(os.environ)
+    for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
+        os.environ.pop(key, None)
+    os.environ.update(emulator.FAKE_AWS)
+    try:
+        with mock_aws():
+            names = emulator.create_resources()
+            os.environ.update({**emulator.function_environment(names), "PUBLIC_BASE_URL": "http://localhost"})
+            boto3.setup_default_session()
+            reader = boto3.session.Session().client("dynamodb")
+            meter = Meter(boto3.DEFAULT_SESSION, reader)
+            clock = FixedClock(START)
+            wiring.configure(clock=clock)  # the handlers' client is built next, from the hooked session
+            client = Client(LocalGateway(clock, serialize=False, names=names), meter, clock)
+            try:
+                return _story(client, reader)
+            finally:
+                wiring.configure(clock=SystemClock())
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _member(i: int) -> str:
+    """Member ids shaped like Cognito subs (UUIDs, 36 characters), so item sizes are those of production."""
+    return f"{i:08d}-0000-4000-8000-00000000b0b0"
+
+
+def _story(client: Client, reader: Any) -> dict[str, Any]:
+    rows: list[Measured] = []
+    staff, admin = {"as_": "pos", "groups": ("staff",)}, {"as_": "owner", "groups": ("admin",)}
+
+    # sign-ups down a chain of 11
+    code = None
+    for i in range(11):
+        body = {"email": f"{_member(i)}@example.com", "display_name": f"Member {i}", "locale": "zh-CN"}
+        if code:
+            body["referral_code"] = code
+        _, member, measured = client.call("POST", "/v1/members", body, as_=_member(i),
+                                          measure=f"sign-up, referral depth {i}")
+        assert measured is not None
+        if i in (0, 1, 2, 10):
+            rows.append(measured)
+        code = member["referral_code"]
+        client.tick()
+
+    client.call("PUT", "/v1/program", {"points_per_currency_unit": 1, "referral_rates_bps": TEN_LEVELS,
+                                       "hold_days": 7, "currency": "CNY"}, **admin)
+
+    def purchase(order_id: str, buyer: str, measure: str | None = None) -> Measured | None:
+        now = client.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
+        _, _, measured = client.call("POST", "/v1/purchases", {
+            "order_id": order_id, "member_id": buyer, "amount_minor": AMOUNT_MINOR, "currency": "CNY",
+            "occurred_at": now}, measure=measure, **staff)
+        client.tick()
+        return measured
+
+    purchase("POS-2026-WARMUP", _member(10))  # every account exists from here on
+    for depth in DEPTHS:
+        measured = purchase(f"POS-2026-P{depth:02d}", _member(depth), measure=f"purchase, referral depth {depth}")
+        assert measured is not None
+        rows.append(measured)
+
+    _, _, measured = client.call("POST", "/v1/purchases/POS-2026-P02/refunds",
+                                 {"refund_id": "R-1", "amount_minor": 40_000},
+                                 measure="refund (partial, depth-2 purchase: 3 reversals)", **staff)
+    rows.append(measured)  # type: ignore[arg-type]
+
+    client.tick(8 * 86400)  # past the hold: m05's lots have matured
+    measured = purchase("POS-2026-P02M", _member(2), measure="purchase, referral depth 2, every account with matured "
+                        "lots (each credit also writes a release pair)")
+    rows.append(measured)  # type: ignore[arg-type]
+    for n, label in ((1, "redemption (first after the hold: adds the release pair)"), (2, "redemption")):
+        _, _, measured = client.call("POST", "/v1/redemptions", {"points": 10, "reward": "free-car-wash"},
+                                     as_=_member(5), headers={"Idempotency-Key": f"wash-{n}"}, measure=label)
+        rows.append(measured)  # type: ignore[arg-type]
+        client.tick()
+
+    _, _, measured = client.call("GET", f"/v1/members/{_member(5)}", measure="balance read (GET member)", **staff)
+    rows.append(measured)  # type: ignore[arg-type]
+
+    for n in range(50):  # enough entries for a full page
+        purchase(f"POS-2026-F{n:03d}", _member(0))
+    _, page, measured = client.call("GET", f"/v1/members/{_member(0)}/ledger?limit=50",
+                                    measure="ledger page (GET ledger, limit 50)", **staff)
+    assert page is not None and len(page["items"]) == 50
+    rows.append(measured)  # type: ignore[arg-type]
+
+    return {"rows": [r.row() for r in rows], "sizes": _sizes(reader), "details": {
+        r.name: [n for c in r.tally.calls for n in c.notes] for r in rows}}
+
+
+def _sizes(reader: Any) -> dict[str, Any]:
+    """Sizes of what the story stored: accounts (with their lots) and referral entries."""
+    accounts = reader.scan(TableName=os.environ["ACCOUNTS_TABLE"], ConsistentRead=True)["Items"]
+    root = next(a for a in accounts if a["member_id"]["S"] == _member(0))
+    entries = reader.query(TableName=os.environ["LEDGER_TABLE"], KeyConditionExpression="member_id = :m",
+                           ExpressionAttributeValues={":m": {"S": _member(1)}}, ConsistentRead=True)["Items"]
+    referral = [e for e in entries if e["kind"]["S"] == "referral"]
+    return {
+        "account_root_bytes": item_size(root),
+        "account_root_lots": len(root["points"]["M"]["lots"]["M"]),
+        "account_sizes": sorted(item_size(a) for a in accounts),
+        "referral_entry_bytes": max(item_size(e) for e in referral),
+        "entry_bytes": sorted(item_size(e) for e in entries),
+    }
