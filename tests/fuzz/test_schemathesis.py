@@ -61,7 +61,7 @@ from tests.fuzz.conftest import (
 )
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "functions" / "docs" / "openapi.json"
-MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "100"))
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "75"))
 SEED = int(os.environ.get("FUZZ_SEED", "20261123"))
 CROSS_CHECK_EVERY = 100
 PROBLEM_JSON = "application/problem+json"
@@ -317,11 +317,12 @@ def test_defect_unserved_methods_are_problems(server: Server, method: str) -> No
 
 @pytest.mark.xfail(strict=True, reason=(
     "A busy referrer's Accounts item keeps one pending lot per distinct available_at second within the hold "
-    "(about 23 bytes each, see docs/hot-referrer.md): past ~17,800 lots the item no longer fits DynamoDB's 400 KB "
-    "and the purchase's one transaction cannot be written. Every purchase anywhere in that referrer's subtree then "
-    "fails until lots mature: here 503 busy after 8 retries (the emulator cancels the transaction; DynamoDB itself "
-    "answers ValidationException, which the adapter re-raises as a 500). Retrying cannot help. It should keep "
-    "accepting purchases (coarser lots, or crediting referrals outside the purchase's transaction)."))
+    "(about 23 bytes each, see docs/hot-referrer.md): past 17,790 lots the item no longer fits DynamoDB's 400 KB "
+    "(the emulator sizes items more leniently: 19,277 such lots fit, so the test starts there) and the purchase's "
+    "one transaction cannot be written: TransactWriteItems fails with ValidationException ('Item size has exceeded "
+    "the maximum allowed size'), which the adapter re-raises (not a cancellation, not transient) → 500. Every "
+    "purchase anywhere in that referrer's subtree then answers 500 until lots mature; retrying cannot help. It "
+    "should keep accepting purchases (coarser lots, or crediting referrals outside the purchase's transaction)."))
 def test_defect_a_referrer_with_many_pending_lots_blocks_purchases_below_them(api: Any, clock: Any) -> None:
     import boto3
     from boto3.dynamodb.types import TypeSerializer
@@ -330,8 +331,8 @@ def test_defect_a_referrer_with_many_pending_lots_blocks_purchases_below_them(ap
 
     referrer = api.sign_up("hot-referrer")
     api.sign_up("buyer", referrer["referral_code"])
-    lots = {to_rfc3339(clock.now() + timedelta(days=7, seconds=-i)): 1 for i in range(1, 17_800)}
-    account = {"member_id": "hot-referrer", "seq": 0, "head_hash": "0" * 64,
+    lots = {to_rfc3339(clock.now() + timedelta(days=7, seconds=-i)): 1 for i in range(1, 19_278)}
+    account = {"member_id": "hot-referrer", "seq": 1, "head_hash": "ab" * 32,
                "points": {"available": 0, "pending": len(lots), "lifetime_earned": len(lots),
                           "from_referrals": len(lots), "lots": lots}}
     serializer = TypeSerializer()
