@@ -1,0 +1,1 @@
+"""The reliability suite of issue 4: model equality, tampering, and who may do what."""

@@ -1,0 +1,231 @@
+"""An independent, deliberately simple model of the ledger, written from the contract (API.md) and
+docs/ledger.md with plain arithmetic. It imports nothing from ``loyalty``: if the service and the
+model disagree, one of them misreads the rules, and the state machine says which step showed it.
+
+Per member the model keeps what the stored account holds (``available``, the pending ``lots`` by the
+instant they become available, ``lifetime_earned``) and the entries it expects, field by field. What
+a member *sees* adds the lots whose time has come to ``available``; the next write for that member
+records the move as a ``release`` pair. Every method returns the expected answer body and changes
+the model; the state machine calls it only after the service said yes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+RATE_DENOMINATOR = 10_000  # rates are in basis points
+MINOR_PER_UNIT = 100  # CNY has two decimals
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class Program:
+    version: int
+    points_per_currency_unit: int
+    referral_rates_bps: list[int]
+    hold_days: int
+    currency: str = "CNY"
+
+    def body(self) -> dict[str, Any]:
+        return {"version": self.version, "points_per_currency_unit": self.points_per_currency_unit,
+                "referral_rates_bps": list(self.referral_rates_bps), "hold_days": self.hold_days,
+                "currency": self.currency}
+
+
+DEFAULT = Program(1, 1, [1000, 500], 7)
+
+
+@dataclass
+class Member:
+    member_id: str
+    referrer: str | None
+    code: str
+    available: int = 0  # as stored: matured lots are not in it until a release is written
+    lots: dict[datetime, int] = field(default_factory=dict)
+    lifetime_earned: int = 0
+    entries: list[dict[str, Any]] = field(default_factory=list)  # expected, oldest first, without hashes
+
+    def matured(self, now: datetime) -> int:
+        return sum(points for at, points in self.lots.items() if at <= now)
+
+    def seen(self, now: datetime) -> dict[str, int]:
+        """The balances GET /v1/members/{id} shows at ``now``."""
+        matured = self.matured(now)
+        return {"available": self.available + matured, "pending": sum(self.lots.values()) - matured,
+                "lifetime_earned": self.lifetime_earned}
+
+
+@dataclass(frozen=True)
+class Credit:
+    member_id: str
+    level: int
+    points: int
+    available_at: datetime | None  # None: credited straight to available (a hold of 0 days)
+    rule_version: int
+
+
+@dataclass
+class Purchase:
+    body: dict[str, Any]  # the request
+    answer: dict[str, Any]
+    credits: list[Credit]
+    refunded: int = 0
+
+
+@dataclass
+class Recorded:
+    body: dict[str, Any]
+    answer: dict[str, Any]
+
+
+class Model:
+    def __init__(self) -> None:
+        self.members: dict[str, Member] = {}
+        self.program = DEFAULT
+        self.purchases: dict[str, Purchase] = {}
+        self.refunds: dict[tuple[str, str], Recorded] = {}
+        self.redemptions: dict[tuple[str, str], Recorded] = {}
+        self.adjustments: dict[str, Recorded] = {}
+
+    def entry_count(self) -> int:
+        return sum(len(m.entries) for m in self.members.values())
+
+    # --- the entries a write appends ------------------------------------------------------------
+
+    def _append(self, member: Member, now: datetime, *, amount: int, bucket: str, kind: str, source: tuple[str, str],
+                level: int | None = None, rule_version: int | None = None, available_at: datetime | None = None,
+                suffix: str = "") -> dict[str, Any]:
+        entry = {
+            "entry_id": f"{source[0]}/{source[1]}/{member.member_id}{suffix}", "member_id": member.member_id,
+            "seq": len(member.entries) + 1, "asset": "points", "amount": amount, "bucket": bucket, "kind": kind,
+            "level": level, "source": {"type": source[0], "id": source[1]}, "rule_version": rule_version,
+            "created_at": rfc3339(now), "available_at": rfc3339(available_at) if available_at else None,
+        }
+        member.entries.append(entry)
+        if bucket == "available":
+            member.available += amount
+        if kind not in ("redemption", "release"):
+            member.lifetime_earned += amount
+        return entry
+
+    def _release(self, member: Member, now: datetime) -> int:
+        """Before a write for a member, its matured lots move to available as one pair of entries."""
+        matured = sorted(at for at in member.lots if at <= now)
+        points = sum(member.lots.pop(at) for at in matured)
+        if points:
+            source = ("release", str(len(member.entries) + 1))
+            self._append(member, now, amount=-points, bucket="pending", kind="release", source=source,
+                         available_at=matured[-1], suffix="/pending")
+            self._append(member, now, amount=points, bucket="available", kind="release", source=source,
+                         available_at=matured[-1], suffix="/available")
+        return points
+
+    def _to_lot(self, member: Member, at: datetime, points: int) -> None:
+        member.lots[at] = member.lots.get(at, 0) + points
+        assert member.lots[at] >= 0, "the model took a lot below zero"
+        if member.lots[at] == 0:
+            del member.lots[at]
+
+    # --- members and the program ----------------------------------------------------------------
+
+    def sign_up(self, member_id: str, referrer: str | None, code: str) -> None:
+        self.members[member_id] = Member(member_id, referrer, code)
+
+    def ancestors(self, member_id: str) -> list[str]:
+        found, up = [], self.members[member_id].referrer
+        while up is not None:
+            found.append(up)
+            up = self.members[up].referrer
+        return found
+
+    def publish(self, points_per_currency_unit: int, rates: list[int], hold_days: int) -> dict[str, Any]:
+        self.program = Program(self.program.version + 1, points_per_currency_unit, list(rates), hold_days)
+        return self.program.body()
+
+    # --- purchases and refunds ------------------------------------------------------------------
+
+    def credits(self, buyer: str, amount_minor: int, now: datetime) -> list[Credit]:
+        rules = self.program
+        base = amount_minor // MINOR_PER_UNIT * rules.points_per_currency_unit
+        at = now + timedelta(days=rules.hold_days) if rules.hold_days > 0 else None
+        planned = [(buyer, 0, base)]
+        for level, ancestor in enumerate(self.ancestors(buyer), start=1):
+            if level > len(rules.referral_rates_bps):
+                break
+            planned.append((ancestor, level, base * rules.referral_rates_bps[level - 1] // RATE_DENOMINATOR))
+        return [Credit(m, level, points, at, rules.version) for m, level, points in planned if points > 0]
+
+    def purchase(self, body: dict[str, Any], now: datetime) -> dict[str, Any]:
+        credits = self.credits(body["member_id"], body["amount_minor"], now)
+        answer = {
+            "order_id": body["order_id"], "member_id": body["member_id"], "amount_minor": body["amount_minor"],
+            "currency": body["currency"], "occurred_at": body["occurred_at"], "rule_version": self.program.version,
+            "credits": [{"member_id": c.member_id, "level": c.level, "points": c.points,
+                         "bucket": "pending" if c.available_at else "available",
+                         "available_at": rfc3339(c.available_at) if c.available_at else None} for c in credits],
+        }
+        for c in credits:
+            member = self.members[c.member_id]
+            self._release(member, now)
+            kind = "purchase" if c.level == 0 else "referral"
+            common = {"amount": c.points, "kind": kind, "source": ("purchase", body["order_id"]), "level": c.level,
+                      "rule_version": c.rule_version, "available_at": c.available_at}
+            if c.available_at is not None:
+                self._to_lot(member, c.available_at, c.points)
+                self._append(member, now, bucket="pending", **common)
+            else:
+                self._append(member, now, bucket="available", **common)
+        self.purchases[body["order_id"]] = Purchase(body, answer, credits)
+        return answer
+
+    def refund(self, order_id: str, refund_id: str, amount_minor: int, now: datetime) -> dict[str, Any]:
+        """After refunds totalling R of a purchase of A, credit c is reversed by floor(c * R / A) in all."""
+        purchase = self.purchases[order_id]
+        total, before = purchase.body["amount_minor"], purchase.refunded
+        after = before + amount_minor
+        reversals = []
+        for c in purchase.credits:
+            points = c.points * after // total - c.points * before // total
+            if points == 0:
+                continue
+            reversals.append({"member_id": c.member_id, "level": c.level, "points": points})
+            member = self.members[c.member_id]
+            self._release(member, now)
+            held = c.available_at is not None and c.available_at > now
+            common = {"amount": -points, "kind": "refund", "source": ("refund", f"{order_id}/{refund_id}"),
+                      "level": c.level, "rule_version": c.rule_version}
+            if held:
+                assert c.available_at is not None
+                self._to_lot(member, c.available_at, -points)
+                self._append(member, now, bucket="pending", available_at=c.available_at, **common)
+            else:
+                self._append(member, now, bucket="available", **common)
+        purchase.refunded = after
+        answer = {"refund_id": refund_id, "order_id": order_id, "amount_minor": amount_minor, "reversals": reversals}
+        self.refunds[(order_id, refund_id)] = Recorded({"refund_id": refund_id, "amount_minor": amount_minor}, answer)
+        return answer
+
+    # --- spending and corrections ---------------------------------------------------------------
+
+    def redeem(self, member_id: str, key: str, body: dict[str, Any], redemption_id: str,
+               now: datetime) -> dict[str, Any]:
+        member = self.members[member_id]
+        self._release(member, now)
+        self._append(member, now, amount=-body["points"], bucket="available", kind="redemption",
+                     source=("redemption", redemption_id))
+        answer = {"redemption_id": redemption_id, **body, "balances": {"points": member.seen(now)}}
+        self.redemptions[(member_id, key)] = Recorded(body, answer)
+        return answer
+
+    def adjust(self, body: dict[str, Any], now: datetime) -> dict[str, Any]:
+        member = self.members[body["member_id"]]
+        self._release(member, now)
+        entry = self._append(member, now, amount=body["points"], bucket="available", kind="adjustment",
+                             source=("adjustment", body["adjustment_id"]))
+        self.adjustments[body["adjustment_id"]] = Recorded(body, entry)
+        return entry

@@ -1,0 +1,386 @@
+"""Model equality: random sequences of everything a ledger user can do, against the real handlers on
+moto, compared after every step with the simple model in ``ledger_model``.
+
+Steps: sign-ups (alone, under any member, or a whole chain at once so referral depths past the
+program's 10 levels are reached in a few steps), purchases (amounts below one currency unit
+included), replays of purchases (same body: 200 and the first answer; another body: 409), partial,
+full and excessive refunds and their replays, redemptions (more than available included) and
+their replays, adjustments both ways and their replays, program changes (0–10 rates, any earn rate,
+holds of 0–10 days) and clock moves of 0–10 days.
+
+After every step (``agrees_with_the_model``):
+
+- every member's ``GET /v1/members/{id}`` shows exactly the model's balances (and referrer);
+- the ledger table holds exactly as many entries as the model expects, and every account's chain
+  head is at the model's entry count: no step wrote an entry, for anyone, that the model did not
+  predict;
+- for every member whose ledger the step changed, the entries (``GET …/ledger``) equal the model's
+  field by field, seq 1…n; per bucket they sum to the *stored* balances (what the member sees,
+  minus the matured lots no write has released yet); the chain recomputes from the API output as
+  docs/ledger.md says; and ``GET …/ledger/verify`` reports a valid chain with matching balances and
+  the same head.
+
+Every other member's verification is not asked again: it is a function of the member's entries and
+account, and neither moved: the account head (seq and hash, read from the table) is the one verified
+when its ledger last changed, the entry count is the model's, and entries are only ever put, never
+updated or deleted. Asking again would prove nothing new and would cost most of the time budget
+(a dozen members × four reads × every step).
+
+Hypothesis prints the shrunk sequence of steps of any failure (and a ``@reproduce_failure`` blob).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import re
+from datetime import datetime
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    Bundle,
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    multiple,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from tests.model.ledger_model import Model, rfc3339
+from tests.model.world import World
+from tests.support import Reply
+
+STAFF = {"as_": "pos", "groups": ("staff",)}
+ADMIN = {"as_": "boss", "groups": ("admin",)}
+DAY = 86_400
+GENESIS = "0" * 64
+ENTRY_FIELDS = ("entry_id", "member_id", "seq", "asset", "amount", "bucket", "kind", "level", "source", "rule_version",
+                "created_at", "available_at")  # all but the hashes, which the chain checks cover
+MAX_MEMBERS = 12  # a chain of 12 puts its last member 11 levels below the root: past the maximum of 10
+
+_common = {"deadline": None, "print_blob": True,
+           "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
+# Per run; the test makes two runs (one per xdist worker). Measured: about 1.4 s of CPU per example of
+# 20 steps, so ~2.5 min for the model runs of `make test` on two idle cores.
+PROFILES = {
+    "ci": settings(max_examples=100, stateful_step_count=20, **_common),  # make test: 200 sequences
+    "soak": settings(max_examples=1_000, stateful_step_count=50, **_common),  # make soak: 2,000 longer ones
+}
+SETTINGS = PROFILES.get(os.environ.get("HYPOTHESIS_PROFILE", "ci"), PROFILES["ci"])
+
+# Amounts below one currency unit (no points at all) a fifth of the time; up to ten million CNY.
+amounts = st.one_of(st.integers(1, 99), st.integers(100, 999), st.integers(1_000, 99_999),
+                    st.integers(100_000, 9_999_999), st.integers(10_000_000, 10**9))
+earn_rates = st.sampled_from([1, 2, 3, 5, 0])
+# 0–10 levels, with the full ten as likely as a few: long chains only matter when the program reaches down them.
+rates = st.integers(0, 10_000)
+referral_rates = st.lists(rates, max_size=3) | st.lists(rates, min_size=4, max_size=9) | st.lists(rates, min_size=10,
+                                                                                                max_size=10)
+clock_moves = st.one_of(st.integers(0, 10 * DAY), st.sampled_from([1, DAY - 1, DAY, 7 * DAY - 1, 7 * DAY]))
+rewards = st.sampled_from(["free-car-wash", "coffee"])
+
+
+def chain_head(entries: list[dict[str, Any]]) -> str:
+    """Recompute a chain from API output alone, as docs/ledger.md shows; the head hash."""
+    previous = GENESIS
+    for entry in entries:
+        content = {k: v for k, v in entry.items() if k != "hash"}
+        canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        assert entry["prev_hash"] == previous, f"broken link at seq {entry['seq']}"
+        assert hashlib.sha256(canonical).hexdigest() == entry["hash"], f"hash does not match at seq {entry['seq']}"
+        previous = entry["hash"]
+    return previous
+
+
+def credited_levels(credits: list[dict[str, Any]]) -> str:
+    """A coarse label for ``--hypothesis-show-statistics``: how deep a purchase reached."""
+    deepest = max((c["level"] for c in credits), default=-1)
+    return {-1: "none", 0: "buyer only", 1: "1", 2: "2"}.get(deepest, "10" if deepest == 10 else "3-9")
+
+
+def ledger_entries_in_table(client: Any) -> int:
+    total, kwargs = 0, {"TableName": "LedgerTable", "Select": "COUNT"}
+    while True:
+        page = client.scan(**kwargs)
+        total += page["Count"]
+        if "LastEvaluatedKey" not in page:
+            return total
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def account_heads(client: Any) -> dict[str, tuple[int, str]]:
+    """Every account's chain head (seq, hash), read from the table."""
+    heads, kwargs = {}, {"TableName": "AccountsTable", "ProjectionExpression": "member_id, seq, head_hash"}
+    while True:
+        page = client.scan(**kwargs)
+        heads.update({i["member_id"]["S"]: (int(i["seq"]["N"]), i["head_hash"]["S"]) for i in page["Items"]})
+        if "LastEvaluatedKey" not in page:
+            return heads
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+class LedgerMachine(RuleBasedStateMachine):
+    members = Bundle("members")
+    orders = Bundle("orders")
+    refunds = Bundle("refunds")
+    redemptions = Bundle("redemptions")
+    adjustments = Bundle("adjustments")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.world = World()
+        self.api = self.world.api
+        self.clock = self.world.clock
+        self.model = Model()
+        self.ids = itertools.count(1)
+        self.changed: set[str] = set()  # members whose ledger the last step changed
+        self.verified: dict[str, tuple[int, str]] = {}  # the chain head each member was last verified at
+
+    def teardown(self) -> None:
+        self.world.close()
+
+    @property
+    def now(self) -> datetime:
+        return self.clock.now()
+
+    def _write(self, apply: Any) -> Any:
+        """Apply a change to the model and note whose ledger it changed."""
+        before = {m: len(member.entries) for m, member in self.model.members.items()}
+        result = apply()
+        self.changed |= {m for m, n in before.items() if len(self.model.members[m].entries) != n}
+        return result
+
+    # --- members ---------------------------------------------------------------------------------
+
+    def _sign_up(self, referrer: str | None) -> str:
+        member_id = f"m{len(self.model.members)}"
+        body: dict[str, Any] = {"email": f"{member_id}@example.com", "display_name": member_id.upper()}
+        if referrer is not None:
+            body["referral_code"] = self.model.members[referrer].code
+        reply = self.api.call("POST", "/v1/members", body, as_=member_id)
+        assert reply.status == 201, reply.body
+        assert (reply.body["member_id"], reply.body["referrer_id"]) == (member_id, referrer)
+        assert reply.body["balances"] == {"points": {"available": 0, "pending": 0, "lifetime_earned": 0}}
+        self.model.sign_up(member_id, referrer, reply.body["referral_code"])
+        return member_id
+
+    @initialize(target=members, length=st.integers(1, 4))
+    def first_members(self, length: int) -> Any:
+        """A short chain to start from, so every example has referrals to credit."""
+        return self._chain(None, length)
+
+    def _chain(self, referrer: str | None, length: int) -> Any:
+        signed = []
+        for _ in range(min(length, MAX_MEMBERS - len(self.model.members))):
+            referrer = self._sign_up(referrer)
+            signed.append(referrer)
+        return multiple(*signed)
+
+    @precondition(lambda self: len(self.model.members) < MAX_MEMBERS)
+    @rule(target=members, referrer=st.none() | members)
+    def sign_up(self, referrer: str | None) -> str:
+        return self._sign_up(referrer)
+
+    @precondition(lambda self: len(self.model.members) < MAX_MEMBERS - 1)
+    @rule(target=members, referrer=members, length=st.integers(2, MAX_MEMBERS))
+    def sign_up_a_chain(self, referrer: str, length: int) -> Any:
+        """Each new member referred by the one before, the first by ``referrer``."""
+        return self._chain(referrer, length)
+
+    # --- purchases and refunds -------------------------------------------------------------------
+
+    def _purchase(self, body: dict[str, Any]) -> Reply:
+        return self.api.call("POST", "/v1/purchases", body, **STAFF)
+
+    @rule(target=orders, buyer=members, amount_minor=amounts)
+    def purchase(self, buyer: str, amount_minor: int) -> str:
+        order_id = f"O-{next(self.ids)}"
+        body = {"order_id": order_id, "member_id": buyer, "amount_minor": amount_minor, "currency": "CNY",
+                "occurred_at": rfc3339(self.now)}
+        reply = self._purchase(body)
+        assert reply.status == 201, reply.body
+        assert reply.body == self._write(lambda: self.model.purchase(body, self.now))
+        event("purchase credited levels", credited_levels(reply.body["credits"]))
+        return order_id
+
+    @rule(order_id=orders, change=st.sampled_from(["nothing", "amount", "buyer"]), more=st.integers(1, 10_000),
+          buyer=members)
+    def replay_purchase(self, order_id: str, change: str, more: int, buyer: str) -> None:
+        """The same order id again: the same body gets the first answer, any other body a 409."""
+        recorded = self.model.purchases[order_id]
+        body = dict(recorded.body)
+        if change == "amount":
+            body["amount_minor"] += more
+        elif change == "buyer":
+            body["member_id"] = buyer
+        reply = self._purchase(body)
+        if body == recorded.body:
+            assert (reply.status, reply.body) == (200, recorded.answer)
+        else:
+            assert (reply.status, reply.slug) == (409, "idempotency-mismatch"), reply.body
+
+    @rule(target=refunds, order_id=orders, how=st.sampled_from(["part", "rest", "beyond"]),
+          share=st.integers(1, 999), extra=st.integers(1, 10_000))
+    def refund(self, order_id: str, how: str, share: int, extra: int) -> Any:
+        purchase = self.model.purchases[order_id]
+        left = purchase.body["amount_minor"] - purchase.refunded
+        amount = {"part": max(1, left * share // 1000), "rest": max(1, left), "beyond": left + extra}[how]
+        refund_id = f"R-{next(self.ids)}"
+        reply = self.api.refund(order_id, refund_id, amount)
+        event("refund", "beyond the purchase" if amount > left else "the rest" if amount == left else "part")
+        if amount > left:
+            assert (reply.status, reply.slug) == (422, "refund-exceeds-purchase"), reply.body
+            return multiple()
+        assert reply.status == 201, reply.body
+        assert reply.body == self._write(lambda: self.model.refund(order_id, refund_id, amount, self.now))
+        return (order_id, refund_id)
+
+    @rule(refund=refunds, changed=st.booleans())
+    def replay_refund(self, refund: tuple[str, str], changed: bool) -> None:
+        recorded = self.model.refunds[refund]
+        reply = self.api.refund(*refund, recorded.body["amount_minor"] + changed)
+        if changed:
+            assert (reply.status, reply.slug) == (409, "idempotency-mismatch"), reply.body
+        else:
+            assert (reply.status, reply.body) == (200, recorded.answer)
+
+    # --- spending and corrections ----------------------------------------------------------------
+
+    def _redeem(self, member: str, how: str, share: int, extra: int, reward: str) -> Any:
+        available = self.model.members[member].seen(self.now)["available"]
+        points = {"all": available, "part": available * share // 1000, "more": max(available, 0) + extra}[how]
+        points = max(points, 1)
+        key = f"K-{next(self.ids)}"
+        body = {"points": points, "reward": reward}
+        reply = self.api.redeem(member, points, key, reward)
+        event("redemption", "refused" if points > available else "accepted")
+        if points > available:
+            assert (reply.status, reply.slug) == (409, "insufficient-points"), reply.body
+            return multiple()
+        assert reply.status == 201, reply.body
+        redemption_id = reply.body["redemption_id"]
+        assert isinstance(redemption_id, str) and redemption_id
+        assert reply.body == self._write(lambda: self.model.redeem(member, key, body, redemption_id, self.now))
+        return (member, key)
+
+    @rule(target=redemptions, member=members, how=st.sampled_from(["all", "part", "more"]),
+          share=st.integers(1, 999), extra=st.integers(1, 1000), reward=rewards)
+    def redeem(self, member: str, how: str, share: int, extra: int, reward: str) -> Any:
+        return self._redeem(member, how, share, extra, reward)
+
+    @precondition(lambda self: self.funded())
+    @rule(target=redemptions, pick=st.integers(0, MAX_MEMBERS - 1), how=st.sampled_from(["all", "part", "more"]),
+          share=st.integers(1, 999), extra=st.integers(1, 1000), reward=rewards)
+    def redeem_as_someone_with_points(self, pick: int, how: str, share: int, extra: int, reward: str) -> Any:
+        """Most members have nothing available most of the time: spend where there is something to spend."""
+        funded = self.funded()
+        return self._redeem(funded[pick % len(funded)], how, share, extra, reward)
+
+    def funded(self) -> list[str]:
+        now = self.now
+        return sorted(m for m, member in self.model.members.items() if member.seen(now)["available"] > 0)
+
+    @rule(redemption=redemptions, change=st.sampled_from(["nothing", "points", "reward"]))
+    def replay_redemption(self, redemption: tuple[str, str], change: str) -> None:
+        member, key = redemption
+        recorded = self.model.redemptions[redemption]
+        points = recorded.body["points"] + (1 if change == "points" else 0)
+        reward = recorded.body["reward"] + ("-deluxe" if change == "reward" else "")
+        reply = self.api.redeem(member, points, key, reward)
+        if change == "nothing":
+            assert (reply.status, reply.body) == (200, recorded.answer)
+        else:
+            assert (reply.status, reply.slug) == (409, "idempotency-mismatch"), reply.body
+
+    def _adjust(self, body: dict[str, Any]) -> Reply:
+        return self.api.call("POST", "/v1/adjustments", body, **ADMIN)
+
+    @rule(target=adjustments, member=members, points=st.integers(-1000, 1000).filter(bool))
+    def adjust(self, member: str, points: int) -> str:
+        adjustment_id = f"A-{next(self.ids)}"
+        body = {"adjustment_id": adjustment_id, "member_id": member, "points": points, "reason": "goodwill"}
+        reply = self._adjust(body)
+        assert reply.status == 201, reply.body
+        expected = self._write(lambda: self.model.adjust(body, self.now))
+        assert {k: reply.body[k] for k in expected} == expected
+        assert all(re.fullmatch("[0-9a-f]{64}", reply.body[k]) for k in ("prev_hash", "hash"))
+        self.model.adjustments[adjustment_id].answer = reply.body
+        return adjustment_id
+
+    @rule(adjustment_id=adjustments, changed=st.booleans())
+    def replay_adjustment(self, adjustment_id: str, changed: bool) -> None:
+        recorded = self.model.adjustments[adjustment_id]
+        body = {**recorded.body, "reason": "another reason"} if changed else recorded.body
+        reply = self._adjust(body)
+        if changed:
+            assert (reply.status, reply.slug) == (409, "idempotency-mismatch"), reply.body
+        else:
+            assert (reply.status, reply.body) == (200, recorded.answer)
+
+    # --- the program and time --------------------------------------------------------------------
+
+    @rule(points_per_currency_unit=earn_rates, rates=referral_rates, hold_days=st.integers(0, 10))
+    def change_program(self, points_per_currency_unit: int, rates: list[int], hold_days: int) -> None:
+        body = {"points_per_currency_unit": points_per_currency_unit, "referral_rates_bps": rates,
+                "hold_days": hold_days, "currency": "CNY"}
+        reply = self.api.call("PUT", "/v1/program", body, **ADMIN)
+        assert reply.status == 200, reply.body
+        assert reply.body == self.model.publish(points_per_currency_unit, rates, hold_days)
+
+    @rule(seconds=clock_moves)
+    def move_the_clock(self, seconds: int) -> None:
+        self.clock.advance(seconds)
+
+    # --- after every step ------------------------------------------------------------------------
+
+    @invariant()
+    def agrees_with_the_model(self) -> None:
+        now, shown = self.now, {}
+        for member_id, member in self.model.members.items():
+            reply = self.api.call("GET", f"/v1/members/{member_id}", **STAFF)
+            assert reply.status == 200, reply.body
+            assert reply.body["referrer_id"] == member.referrer
+            shown[member_id] = reply.body["balances"]["points"]
+            assert shown[member_id] == member.seen(now), member_id
+        assert ledger_entries_in_table(self.world.dynamodb) == self.model.entry_count()
+        heads = account_heads(self.world.dynamodb)
+        assert set(heads) <= set(self.model.members)
+        for member_id, member in self.model.members.items():
+            assert heads.get(member_id, (0, GENESIS))[0] == len(member.entries), member_id
+        for member_id in sorted(self.changed):
+            self._check_ledger(member_id, shown[member_id], now)
+        self.changed = set()
+        for member_id in self.model.members:
+            assert heads.get(member_id, (0, GENESIS)) == self.verified.get(member_id, (0, GENESIS)), member_id
+
+    def _check_ledger(self, member_id: str, shown: dict[str, int], now: datetime) -> None:
+        member = self.model.members[member_id]
+        entries = list(reversed(self.api.ledger(member_id)))
+        assert [{k: e[k] for k in ENTRY_FIELDS} for e in entries] == member.entries, member_id
+        stored_available = sum(e["amount"] for e in entries if e["bucket"] == "available")
+        stored_pending = sum(e["amount"] for e in entries if e["bucket"] == "pending")
+        earned = sum(e["amount"] for e in entries if e["kind"] not in ("redemption", "release"))
+        assert (stored_available, stored_pending, earned) == (
+            member.available, sum(member.lots.values()), member.lifetime_earned), member_id
+        # What GET /v1/members/{id} shows = the entries, plus the matured lots no write has released yet.
+        matured = member.matured(now)
+        assert shown == {"available": stored_available + matured, "pending": stored_pending - matured,
+                         "lifetime_earned": earned}, member_id
+        head = chain_head(entries)
+        report = self.api.verify(member_id)
+        assert report == {"member_id": member_id, "entries": len(entries), "chain_valid": True,
+                          "balances_match": True, "head_hash": head, "first_invalid_seq": None, "problems": []}
+        self.verified[member_id] = (len(entries), head)
+
+
+@pytest.mark.parametrize("run", ["a", "b"])
+def test_ledger_agrees_with_model(run: str) -> None:
+    """Two independent runs, so the two xdist workers of ``make test`` share the examples."""
+    run_state_machine_as_test(LedgerMachine, settings=SETTINGS)
