@@ -1,0 +1,233 @@
+"""Who may do what: every route of the template × every kind of caller gets exactly the contract's
+answer, a refused request writes nothing, and no member reads or changes another member's data.
+
+Callers: no token, a garbage token, a well-formed token signed with another secret (claiming
+admin), an unsigned token (``alg: none``, claiming admin), an expired token, the member itself
+(``dan``), another member (``bob``), staff and admin. The contract (API.md, "Identity and roles"):
+a missing or bad token is 401 on every authorized route; a valid token whose role does not allow
+the route is 403; any other caller is answered by the route itself (never 401/403, never 5xx). The
+documents and the catch-all route are public.
+
+The table ``ROUTES`` says who may call each route, with a sample request; the routes themselves
+come from ``infra/template.yaml``, so a route added there and not here fails
+``test_every_route_of_the_template_is_in_the_table`` (and its own case).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import jwt
+import pytest
+
+from localdev import template
+from localdev.server import ISSUER
+from tests.support import Api, Reply, dump_tables
+
+WEEK = 7 * 86400
+SELF, OTHER, STAFF, ADMIN = "dan", "bob", "pos", "boss"
+
+# Who a route admits, by the caller's role.
+PUBLIC = frozenset({"nobody", "self", "other", "staff", "admin"})
+ANY_MEMBER = frozenset({"self", "other", "staff", "admin"})
+SELF_OR_STAFF = frozenset({"self", "staff", "admin"})
+STAFF_ONLY = frozenset({"staff", "admin"})
+ADMIN_ONLY = frozenset({"admin"})
+
+
+@dataclass(frozen=True)
+class Expect:
+    admits: frozenset[str]
+    path: str  # the template's path with its variables filled in
+    body: dict[str, Any] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+# Sample write bodies replay what the world already holds where they can: a caller refused a route
+# must get 403, not the recorded answer of someone else's request.
+PURCHASE = {"order_id": "O-1", "member_id": SELF, "amount_minor": 12900, "currency": "CNY",
+            "occurred_at": "2026-11-23T09:30:00Z"}
+ADJUSTMENT = {"adjustment_id": "A-1", "member_id": SELF, "points": 5, "reason": "goodwill"}
+REDEMPTION = {"points": 10, "reward": "coffee"}
+# An unsubscribe token names its member and carries an HMAC (docs/reminders.md): dan's name, a made-up MAC.
+FORGED_UNSUBSCRIBE = base64.urlsafe_b64encode(SELF.encode()).decode().rstrip("=") + "." + "A" * 43
+PROGRAM = {"points_per_currency_unit": 1, "referral_rates_bps": [1000, 500], "hold_days": 7, "currency": "CNY"}
+
+ROUTES: dict[tuple[str, str], Expect] = {
+    ("POST", "/v1/members"): Expect(ANY_MEMBER, "/v1/members", {"email": "x@example.com", "display_name": "X"}),
+    ("GET", "/v1/members/me"): Expect(ANY_MEMBER, "/v1/members/me"),
+    ("GET", "/v1/members/me/referrals"): Expect(ANY_MEMBER, "/v1/members/me/referrals"),
+    ("GET", "/v1/members/{member_id}"): Expect(SELF_OR_STAFF, f"/v1/members/{SELF}"),
+    ("GET", "/v1/members/{member_id}/referrals"): Expect(SELF_OR_STAFF, f"/v1/members/{SELF}/referrals"),
+    ("GET", "/v1/members/me/ledger"): Expect(ANY_MEMBER, "/v1/members/me/ledger"),
+    ("GET", "/v1/members/{member_id}/ledger"): Expect(SELF_OR_STAFF, f"/v1/members/{SELF}/ledger"),
+    ("GET", "/v1/members/{member_id}/ledger/verify"): Expect(ADMIN_ONLY, f"/v1/members/{SELF}/ledger/verify"),
+    ("POST", "/v1/purchases"): Expect(STAFF_ONLY, "/v1/purchases", PURCHASE),
+    ("POST", "/v1/purchases/{order_id}/refunds"): Expect(
+        STAFF_ONLY, "/v1/purchases/O-1/refunds", {"refund_id": "R-1", "amount_minor": 100}),
+    ("POST", "/v1/redemptions"): Expect(ANY_MEMBER, "/v1/redemptions", REDEMPTION, {"Idempotency-Key": "k-1"}),
+    ("POST", "/v1/adjustments"): Expect(ADMIN_ONLY, "/v1/adjustments", ADJUSTMENT),
+    ("GET", "/v1/program"): Expect(ANY_MEMBER, "/v1/program"),
+    ("GET", "/v1/program/versions/{version}"): Expect(ANY_MEMBER, "/v1/program/versions/1"),
+    ("PUT", "/v1/program"): Expect(ADMIN_ONLY, "/v1/program", PROGRAM),
+    ("GET", "/v1/members/me/preferences"): Expect(ANY_MEMBER, "/v1/members/me/preferences"),
+    ("PATCH", "/v1/members/me/preferences"): Expect(ANY_MEMBER, "/v1/members/me/preferences", {"notices": True}),
+    ("GET", "/v1/members/{member_id}/messages"): Expect(STAFF_ONLY, f"/v1/members/{SELF}/messages"),
+    # Outreach configuration (docs/reminders.md, "Configuring (admin)"): reading it too.
+    ("GET", "/v1/outreach/settings"): Expect(ADMIN_ONLY, "/v1/outreach/settings"),
+    ("PUT", "/v1/outreach/settings"): Expect(ADMIN_ONLY, "/v1/outreach/settings", {"min_gap_hours": 48}),
+    ("GET", "/v1/outreach/replacements"): Expect(ADMIN_ONLY, "/v1/outreach/replacements"),
+    ("PUT", "/v1/outreach/replacements"): Expect(
+        ADMIN_ONLY, "/v1/outreach/replacements", {"rules": [{"category": "filters", "interval_days": 90}]}),
+    ("GET", "/v1/outreach/holidays"): Expect(ADMIN_ONLY, "/v1/outreach/holidays"),
+    ("PUT", "/v1/outreach/holidays"): Expect(ADMIN_ONLY, "/v1/outreach/holidays", {"holidays": [
+        {"holiday_id": "spring-2027", "date": "2027-02-06", "names": {"en": "Spring Festival"}}]}),
+    ("POST", "/v1/outreach/campaigns"): Expect(ADMIN_ONLY, "/v1/outreach/campaigns", {
+        "campaign_id": "C-1", "headline": {"en": "Hello"}, "message": {"en": "A message"}}),
+    ("GET", "/v1/outreach/campaigns/{campaign_id}"): Expect(ADMIN_ONLY, "/v1/outreach/campaigns/C-1"),
+    ("POST", "/v1/outreach/preview"): Expect(ADMIN_ONLY, "/v1/outreach/preview", {
+        "member_id": SELF, "kind": "checkin", "occasion": "O-1"}),
+    # One-click unsubscribe needs no login: the link's token is the credential (a forged one here).
+    ("GET", "/u/{token}"): Expect(PUBLIC, f"/u/{FORGED_UNSUBSCRIBE}"),
+    ("POST", "/u/{token}"): Expect(PUBLIC, f"/u/{FORGED_UNSUBSCRIBE}"),
+    ("GET", "/openapi.json"): Expect(PUBLIC, "/openapi.json"),
+    ("GET", "/docs"): Expect(PUBLIC, "/docs"),
+    ("ANY", "$default"): Expect(PUBLIC, "/v2/nowhere"),
+}
+
+
+def template_routes() -> list[tuple[str, str]]:
+    return [(route.method, route.path) for spec in template.functions() for route in spec.routes]
+
+
+def _claims(sub: str, groups: list[str], expires_in: int = 3600) -> dict[str, Any]:
+    now = int(time.time())
+    return {"sub": sub, "cognito:groups": groups, "iss": ISSUER, "token_use": "access", "client_id": "local",
+            "iat": now, "exp": now + expires_in}
+
+
+@dataclass(frozen=True)
+class Caller:
+    name: str
+    role: str  # "nobody" for a missing or bad token
+    authorization: Callable[[Api], str | None]
+
+
+CALLERS = [
+    Caller("no token", "nobody", lambda api: None),
+    Caller("garbage token", "nobody", lambda api: "Bearer not-a-jwt"),
+    Caller("token signed with another secret", "nobody",
+           lambda api: "Bearer " + jwt.encode(_claims(SELF, ["admin"]), "another-secret-entirely", algorithm="HS256")),
+    Caller("unsigned token", "nobody", lambda api: "Bearer " + jwt.encode(_claims(SELF, ["admin"]), None,
+                                                                          algorithm="none")),
+    Caller("expired token", "nobody",
+           lambda api: "Bearer " + jwt.encode(_claims(SELF, ["admin"], -60), api.gateway.secret, algorithm="HS256")),
+    Caller("the member itself", "self", lambda api: f"Bearer {api.token(SELF)}"),
+    Caller("another member", "other", lambda api: f"Bearer {api.token(OTHER)}"),
+    Caller("staff", "staff", lambda api: f"Bearer {api.token(STAFF, 'staff')}"),
+    Caller("admin", "admin", lambda api: f"Bearer {api.token(ADMIN, 'admin')}"),
+]
+
+
+def build_world(api: Api, clock: Any) -> None:
+    """Dan (referred by carol, opted in to marketing) with points, a redemption and an adjustment on record;
+    bob, another member."""
+    api.sign_up(SELF, api.sign_up("carol")["referral_code"], marketing_opt_in=True)
+    api.sign_up(OTHER)
+    assert api.purchase("O-1", SELF, 12900).status == 201
+    clock.advance(WEEK)
+    assert api.call("POST", "/v1/adjustments", ADJUSTMENT, as_=ADMIN, groups=("admin",)).status == 201
+    assert api.redeem(SELF, REDEMPTION["points"], "k-1", REDEMPTION["reward"]).status == 201
+
+
+def send(api: Api, method: str, expect: Expect, authorization: str | None) -> Reply:
+    headers = dict(expect.headers)
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    return api.call("GET" if method == "ANY" else method, expect.path, expect.body, headers=headers)
+
+
+def assert_refused(reply: Reply, status: int, slug: str) -> None:
+    """A bare problem document: nothing of anyone's data."""
+    assert (reply.status, reply.slug) == (status, slug), reply.body
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert set(reply.body) == {"type", "title", "status", "detail"}, reply.body
+
+
+def test_every_route_of_the_template_is_in_the_table() -> None:
+    routes = template_routes()
+    assert len(routes) == len(set(routes))
+    assert sorted(set(routes) - set(ROUTES)) == [], "routes in the template without an expectation here"
+    assert sorted(set(ROUTES) - set(routes)) == [], "expectations for routes the template no longer has"
+
+
+@pytest.mark.parametrize("route", template_routes(), ids=[f"{m} {p}" for m, p in template_routes()])
+def test_every_caller_gets_exactly_the_contracts_answer(api: Api, clock: Any, route: tuple[str, str]) -> None:
+    expect = ROUTES.get(route)
+    assert expect is not None, f"{route} is in the template but not in ROUTES: say who may call it"
+    build_world(api, clock)
+    for caller in CALLERS:
+        before = dump_tables()
+        reply = send(api, route[0], expect, caller.authorization(api))
+        if caller.role in expect.admits:
+            assert reply.status not in (401, 403) and reply.status < 500, (caller.name, reply.status, reply.body)
+            continue
+        if caller.role == "nobody":
+            assert_refused(reply, 401, "unauthorized")
+        else:
+            assert_refused(reply, 403, "forbidden")
+        assert dump_tables() == before, f"{caller.name} was refused {route} but something was written"
+
+
+def owners(changed: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Whose each changed item is (its ``member_id``, else its key), per table."""
+    owners: dict[str, set[str]] = {}
+    for table, items in changed.items():
+        for text in items:
+            item = json.loads(text)
+            owner = item.get("member_id", {}).get("S") or item.get("pk", {}).get("S", "")
+            owners.setdefault(table, set()).add(owner)
+    return owners
+
+
+def test_a_members_redemption_only_ever_touches_its_own_account(api: Api, clock: Any) -> None:
+    build_world(api, clock)
+    assert api.call("POST", "/v1/adjustments", {**ADJUSTMENT, "adjustment_id": "A-2", "member_id": OTHER,
+                                                "points": 50}, as_=ADMIN, groups=("admin",)).status == 201
+    dans = api.redeem(SELF, REDEMPTION["points"], "k-1", REDEMPTION["reward"])
+    assert dans.status == 200  # dan's own replay
+    dan_points, dan_ledger = api.points(SELF), api.ledger(SELF)
+
+    # Naming another member in the body is no way in: there is no such field.
+    before = dump_tables()
+    named = api.call("POST", "/v1/redemptions", {**REDEMPTION, "member_id": SELF}, as_=OTHER,
+                     headers={"Idempotency-Key": "k-2"})
+    assert (named.status, named.slug) == (422, "validation-error")
+    assert dump_tables() == before
+
+    # Dan's idempotency key with dan's body: bob's own redemption, never dan's recorded answer.
+    mine = api.redeem(OTHER, REDEMPTION["points"], "k-1", REDEMPTION["reward"])
+    assert mine.status == 201, mine.body
+    assert mine.body["redemption_id"] != dans.body["redemption_id"]
+    assert mine.body["balances"]["points"] == {"available": 40, "pending": 0, "lifetime_earned": 50}
+    after = dump_tables()
+    changed = {t: set(after[t]) - set(before[t]) for t in after if after[t] != before[t]}
+    assert owners(changed) == {"AccountsTable": {OTHER}, "LedgerTable": {OTHER}, "OperationsTable": {OTHER}}
+    assert [json.loads(i)["pk"]["S"] for i in changed["OperationsTable"]] == [f"redemption/{OTHER}/k-1"]
+    assert (api.points(SELF), api.ledger(SELF)) == (dan_points, dan_ledger)
+
+
+def test_a_forged_unsubscribe_link_changes_nobody(api: Api, clock: Any) -> None:
+    build_world(api, clock)
+    before = dump_tables()
+    for method in ("GET", "POST"):
+        reply = api.call(method, f"/u/{FORGED_UNSUBSCRIBE}")
+        assert (reply.status, reply.slug) == (404, "not-found"), reply.body
+    assert dump_tables() == before
+    preferences = api.call("GET", "/v1/members/me/preferences", as_=SELF)
+    assert preferences.body["marketing_opt_in"] is True
