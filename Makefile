@@ -38,6 +38,13 @@ typecheck: install
 unit: install
 	$(PY) -m pytest tests/unit
 
+# The model-equality test (tests/model/test_model.py) with its soak profile: 2 runs of 1,000 random sequences
+# of 50 steps against the real handlers, where `make test` runs 2 of 100 of 20. About an hour on two cores;
+# a failure prints its shrunk sequence of steps.
+.PHONY: soak
+soak: install
+	HYPOTHESIS_PROFILE=soak $(PY) -m pytest tests/model/test_model.py -n 2
+
 # The committed OpenAPI document is generated from the routes; openapi-check fails on drift.
 openapi: install
 	$(PY) -m localdev.openapi --write
