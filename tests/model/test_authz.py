@@ -152,11 +152,11 @@ def send(api: Api, method: str, expect: Expect, authorization: str | None) -> Re
     return api.call("GET" if method == "ANY" else method, expect.path, expect.body, headers=headers)
 
 
-def assert_refused(reply: Reply, status: int, slug: str) -> None:
+def assert_refused(reply: Reply, status: int, slug: str, who: str) -> None:
     """A bare problem document: nothing of anyone's data."""
-    assert (reply.status, reply.slug) == (status, slug), reply.body
-    assert reply.headers["content-type"] == "application/problem+json"
-    assert set(reply.body) == {"type", "title", "status", "detail"}, reply.body
+    assert (reply.status, reply.slug) == (status, slug), (who, reply.body)
+    assert reply.headers["content-type"] == "application/problem+json", who
+    assert set(reply.body) == {"type", "title", "status", "detail"}, (who, reply.body)
 
 
 def test_every_route_of_the_template_is_in_the_table() -> None:
@@ -178,21 +178,20 @@ def test_every_caller_gets_exactly_the_contracts_answer(api: Api, clock: Any, ro
             assert reply.status not in (401, 403) and reply.status < 500, (caller.name, reply.status, reply.body)
             continue
         if caller.role == "nobody":
-            assert_refused(reply, 401, "unauthorized")
+            assert_refused(reply, 401, "unauthorized", caller.name)
         else:
-            assert_refused(reply, 403, "forbidden")
+            assert_refused(reply, 403, "forbidden", caller.name)
         assert dump_tables() == before, f"{caller.name} was refused {route} but something was written"
 
 
 def owners(changed: dict[str, set[str]]) -> dict[str, set[str]]:
     """Whose each changed item is (its ``member_id``, else its key), per table."""
-    owners: dict[str, set[str]] = {}
+    found: dict[str, set[str]] = {}
     for table, items in changed.items():
         for text in items:
             item = json.loads(text)
-            owner = item.get("member_id", {}).get("S") or item.get("pk", {}).get("S", "")
-            owners.setdefault(table, set()).add(owner)
-    return owners
+            found.setdefault(table, set()).add(item.get("member_id", {}).get("S") or item.get("pk", {}).get("S", ""))
+    return found
 
 
 def test_a_members_redemption_only_ever_touches_its_own_account(api: Api, clock: Any) -> None:
