@@ -16,7 +16,6 @@ from typing import Any
 
 import pytest
 
-import functions.redemptions.app as redemptions
 import loyalty.adapters.dynamodb as dynamodb_adapter
 import loyalty.usecases.ledger as ledger_usecases
 from localdev import template
@@ -152,6 +151,9 @@ def test_a_request_under_sustained_throttling_answers_busy_within_the_function_t
     "Lambda is unaffected (one event per container at a time); the race tests run the handlers in processes."))
 def test_two_members_calling_the_parallel_local_gateway_at_once_each_act_as_themselves(
         aws: None, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Imported here, with the functions' environment set: Powertools reads its settings at import.
+    import functions.redemptions.app as redemptions
+
     gateway = LocalGateway(clock, serialize=False)
     both_inside = threading.Barrier(2)
     real_caller = redemptions.caller

@@ -52,7 +52,7 @@ def test_100_redemptions_racing_for_one_balance(service: Service, funded_by: str
         [partial(service.redeem, "spender", amount, f"k-{n}", retry_busy=0) for n in range(racers)])
 
     wins = balance // amount
-    # 201, or 200 when the answer to the winning write was lost and its retry found it recorded (see docs/proof.md)
+    # 201; a 200 (its own first answer, replayed) only if a winning write's answer timed out and the retry found it
     won = [r for r in replies if r.status in (200, 201)]
     assert len(won) == wins, statuses(replies)
     assert statuses(replies)[(409, "insufficient-points")] == racers - wins, statuses(replies)
