@@ -36,7 +36,10 @@ import itertools
 import json
 import os
 import re
+import subprocess
+import sys
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,12 +60,14 @@ from tests.model.ledger_model import Model, rfc3339
 from tests.model.world import World
 from tests.support import Reply
 
+ROOT = Path(__file__).resolve().parents[2]
 STAFF = {"as_": "pos", "groups": ("staff",)}
 ADMIN = {"as_": "boss", "groups": ("admin",)}
 DAY = 86_400
 GENESIS = "0" * 64
 ENTRY_FIELDS = ("entry_id", "member_id", "seq", "asset", "amount", "bucket", "kind", "level", "source", "rule_version",
                 "created_at", "available_at")  # all but the hashes, which the chain checks cover
+MAX_PROGRAM_CHANGES = 3  # per sequence: enough to credit and refund under several versions
 MAX_MEMBERS = 12  # a chain of 12 puts its last member 11 levels below the root: past the maximum of 10
 
 _common = {"deadline": None, "print_blob": True,
@@ -326,6 +331,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # --- the program and time --------------------------------------------------------------------
 
+    @precondition(lambda self: self.model.program.version <= MAX_PROGRAM_CHANGES)
     @rule(points_per_currency_unit=earn_rates, rates=referral_rates, hold_days=st.integers(0, 10))
     def change_program(self, points_per_currency_unit: int, rates: list[int], hold_days: int) -> None:
         body = {"points_per_currency_unit": points_per_currency_unit, "referral_rates_bps": rates,
@@ -334,9 +340,22 @@ class LedgerMachine(RuleBasedStateMachine):
         assert reply.status == 200, reply.body
         assert reply.body == self.model.publish(points_per_currency_unit, rates, hold_days)
 
+    def pending_until(self) -> list[datetime]:
+        """The instants at which some member's pending points become available, from now on."""
+        now = self.now
+        return sorted({at for member in self.model.members.values() for at in member.lots if at > now})
+
+    @precondition(lambda self: self.pending_until())
     @rule(seconds=clock_moves)
     def move_the_clock(self, seconds: int) -> None:
         self.clock.advance(seconds)
+
+    @precondition(lambda self: self.pending_until())
+    @rule(pick=st.integers(0, 20), late=st.sampled_from([0, 0, 1, 3600]))
+    def move_the_clock_to_a_hold_end(self, pick: int, late: int) -> None:
+        """To the very second some pending points become available (or just after): the boundary."""
+        ends = self.pending_until()
+        self.clock.advance(int((ends[pick % len(ends)] - self.now).total_seconds()) + late)
 
     # --- after every step ------------------------------------------------------------------------
 
@@ -384,3 +403,31 @@ class LedgerMachine(RuleBasedStateMachine):
 def test_ledger_agrees_with_model(run: str) -> None:
     """Two independent runs, so the two xdist workers of ``make test`` share the examples."""
     run_state_machine_as_test(LedgerMachine, settings=SETTINGS)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "DEFECT: the 100th write of one kind in a process answers 500 when the handlers were imported before their "
+    "environment (loyalty/http/api.py builds Metrics() at import, so without POWERTOOLS_METRICS_NAMESPACE; "
+    "localdev/emulator.py sets POWERTOOLS_METRICS_DISABLED, so flushes never empty the buffer, and Powertools "
+    "serializes it at 100 values: SchemaValidationError 'Must contain a metric namespace.')"))
+def test_a_process_serves_more_than_a_hundred_writes_of_a_kind() -> None:
+    """Found by the model test in the full suite: since tests/concurrency imports a handler at collection, every
+    xdist worker is in this state, and whichever test makes the worker's 100th purchase (or refund, redemption,
+    adjustment) is told 500, although the write was committed. Run in a fresh interpreter that imports a handler
+    first, as collection does."""
+    script = "\n".join([
+        "import json",
+        "import functions.adjustments.app  # before the functions' environment, as test collection imports it",
+        "from tests.model.world import World",
+        "api = World().api",
+        "api.sign_up('dan')",
+        "body = {'member_id': 'dan', 'points': 1, 'reason': 'goodwill'}",
+        "print(json.dumps([api.call('POST', '/v1/adjustments', {**body, 'adjustment_id': f'A-{n}'}, as_='boss',",
+        "                           groups=('admin',)).status for n in range(1, 102)]))",
+    ])
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("POWERTOOLS_")}
+    environment["PYTHONPATH"] = os.pathsep.join(["layers/common", "."])
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True,
+                          timeout=300, check=True)
+    statuses = json.loads(done.stdout.strip().splitlines()[-1])
+    assert statuses == [201] * 101, f"write number {statuses.index(500) + 1 if 500 in statuses else '?'} failed"
