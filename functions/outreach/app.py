@@ -101,7 +101,7 @@ def read_campaign(campaign_id: Annotated[ClientId, Path()]) -> Response[Campaign
              responses=responses(200, PreviewOut, 404))
 def preview(body: PreviewIn) -> Response[PreviewOut]:
     _admin()
-    composed = outreach().preview(body.member_id, Kind(body.kind), body.occasion, body.data)
+    composed = outreach().preview(body.member_id, Kind(body.kind), body.occasion)
     return json_response({"subject": composed.subject, "text": composed.text, "html": composed.html,
                           "headers": composed.headers})
 

@@ -18,6 +18,7 @@ router = APIGatewayHttpRouter()
 Token = Annotated[str, Path(min_length=10, max_length=400, pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")]
 PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head>
 <body style="font-family: sans-serif; max-width: 520px; margin: 3em auto;"><h1>{title}</h1>{body}</body></html>"""
+LINK_PROBLEMS = {status: shown for status, shown in responses(200, PreferencesOut, 404).items() if status in (404, 422)}
 UNSUBSCRIBED = "You will not receive marketing emails from us any more. / 您将不再收到我们的营销邮件。"
 
 
@@ -48,8 +49,8 @@ def change_preferences(body: PreferencesIn) -> Response[PreferencesOut]:
 
 
 @router.get("/u/<token>", summary="The page an unsubscribe link opens (no login)", tags=["Unsubscribe"],
-            responses={200: {"description": "A page with a one-click button",
-                             "content": {"text/html": {"schema": {"type": "string"}}}}})
+            responses={**LINK_PROBLEMS, 200: {"description": "A page with a one-click button",
+                                              "content": {"text/html": {"schema": {"type": "string"}}}}})
 def unsubscribe_page(token: Token) -> Response[str]:
     outreach().member_for_token(token)  # a forged or damaged link is a 404, before anything is shown
     form = (f'<form method="post" action="/u/{html.escape(token)}"><p>{html.escape(UNSUBSCRIBED)}</p>'
@@ -59,7 +60,8 @@ def unsubscribe_page(token: Token) -> Response[str]:
 
 @router.post("/u/<token>", summary="One-click unsubscribe (RFC 8058 List-Unsubscribe-Post; no login)",
              tags=["Unsubscribe"],
-             responses={200: {"description": "Unsubscribed", "content": {"text/html": {"schema": {"type": "string"}}}}})
+             responses={**LINK_PROBLEMS, 200: {"description": "Unsubscribed",
+                                               "content": {"text/html": {"schema": {"type": "string"}}}}})
 def unsubscribe(token: Token) -> Response[str]:
     outreach().unsubscribe(token)
     return _page("Unsubscribed / 已退订", f"<p>{html.escape(UNSUBSCRIBED)}</p>")

@@ -72,9 +72,10 @@ class VersionConflict(LoyaltyError):
 
 
 class Busy(LoyaltyError):
-    """Contention or throttling outlasted the bounded retries; nothing was written, retry later."""
+    """Contention or throttling outlasted the bounded retries. Retrying the same request is safe."""
 
     slug, status, title = "busy", 503, "Temporarily busy"
 
-    def __init__(self, detail: str = "The ledger is busy; nothing was written. Retry with the same request.") -> None:
+    def __init__(self, detail: str = ("The service is busy. Retry the same request (same id or Idempotency-Key): "
+                                      "it is applied at most once.")) -> None:
         super().__init__(detail, headers={"Retry-After": "1"})

@@ -2,19 +2,37 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics()
+# An explicit namespace: a module imported before its environment must still have one.
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "LoyaltyLedger"))
+
+
+def fresh_metrics(handler: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[str, Any], Any], Any]:
+    """Nothing buffered outlives an invocation (with metrics disabled Powertools keeps the buffer, and
+    serializes it on the 100th value)."""
+
+    @wraps(handler)
+    def wrapped(event: dict[str, Any], context: Any) -> Any:
+        try:
+            return handler(event, context)
+        finally:
+            metrics.clear_metrics()
+
+    return wrapped
 
 
 def event_entry(handle: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[str, Any], Any], Any]:
     """A Lambda handler for a non-HTTP event (a stream, a queue, a schedule, an EventBridge rule)."""
 
+    @fresh_metrics
     @logger.inject_lambda_context
     @tracer.capture_lambda_handler
     @metrics.log_metrics

@@ -77,6 +77,13 @@ class OperationRecorded(Exception):
     """The operation record already exists: this request is a replay (or lost a race to its twin)."""
 
 
+# AWS error codes that mean "not now": the same request may succeed when read and written again.
+TRANSIENT_CODES = frozenset({
+    "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+    "TransactionInProgressException", "InternalServerError", "ServiceUnavailable", "Throttling",
+})
+
+
 class Contention(Exception):
     """Something the write was conditioned on changed since it was read; re-read and try again."""
 

@@ -34,11 +34,15 @@ _clock: Clock = SystemClock()
 
 
 def client(service: str) -> Any:
-    """An AWS client with bounded standard-mode retries and timeouts short enough for an API call."""
+    """An AWS client with one quick retry of its own and timeouts short enough for an API call.
+
+    Retrying further is the use cases' job: they re-read before they write again, back off with
+    jitter and stop within a time budget (``RetryPolicy``), which botocore's retries cannot know.
+    """
     import boto3
     from botocore.config import Config
 
-    config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5)
+    config = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2, read_timeout=4)
     return boto3.client(service, config=config)
 
 

@@ -17,8 +17,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import random
-import time
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from typing import Any
@@ -30,6 +28,7 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 from loyalty.ledger import Account, Bucket, Entry, Kind, PointsBalance, Source
 from loyalty.members import Member, Referee
 from loyalty.ports import (
+    TRANSIENT_CODES,
     CodeTaken,
     Contention,
     LedgerWrite,
@@ -51,11 +50,6 @@ PROGRAM_ID = "points"
 CURRENT_VERSION = 0  # the program table's pointer to the current version
 BY_SEQ = "by_seq"
 
-# Errors that mean "not now": the same request may succeed if it is read and written again.
-_TRANSIENT_CODES = frozenset({
-    "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
-    "TransactionInProgressException", "InternalServerError", "ServiceUnavailable",
-})
 _RETRY_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
 
 
@@ -81,7 +75,7 @@ def from_item(item: dict[str, Any]) -> dict[str, Any]:
 
 def _transient(error: Exception) -> bool:
     if isinstance(error, ClientError):
-        return error.response.get("Error", {}).get("Code") in _TRANSIENT_CODES
+        return error.response.get("Error", {}).get("Code") in TRANSIENT_CODES
     return isinstance(error, (BotoConnectionError, HTTPClientError))
 
 
@@ -251,29 +245,30 @@ class DynamoStore:
     def _batch_get(self, requests: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
         found: dict[str, list[dict[str, Any]]] = {}
         pending = {t: {"Keys": [to_item(k) for k in keys], "ConsistentRead": True} for t, keys in requests.items()}
-        for attempt in range(8):
+        # Keys DynamoDB could not serve now are asked for again at once, twice; after that the caller's
+        # retry policy (with its backoff and time budget) decides, not a second loop here.
+        for _ in range(3):
             if not pending:
                 return found
-            try:
-                answer = self._db.batch_get_item(RequestItems=pending)
-            except (ClientError, BotoConnectionError, HTTPClientError) as error:
-                if not _transient(error):
-                    raise
-                answer = {"Responses": {}, "UnprocessedKeys": pending}
+            answer = self._call(self._db.batch_get_item, RequestItems=pending)
             for table, items in answer.get("Responses", {}).items():
                 found.setdefault(table, []).extend(from_item(i) for i in items)
             pending = answer.get("UnprocessedKeys") or {}
-            if pending:
-                time.sleep(random.uniform(0, 0.01 * 2**attempt))
-        raise Contention("reads were not served in time")
+        if pending:
+            raise Contention("reads were not served in time")
+        return found
 
-    def _get(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+    def _call(self, operation: Any, **kwargs: Any) -> Any:
+        """One DynamoDB call; throttling and timeouts become Contention for the use case to retry."""
         try:
-            answer = self._db.get_item(TableName=table, Key=to_item(key), ConsistentRead=True)
+            return operation(**kwargs)
         except (ClientError, BotoConnectionError, HTTPClientError) as error:
             if _transient(error):
                 raise Contention(str(error)) from error
             raise
+
+    def _get(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        answer = self._call(self._db.get_item, TableName=table, Key=to_item(key), ConsistentRead=True)
         return from_item(answer["Item"]) if "Item" in answer else None
 
     def operation(self, key: str) -> Operation | None:
@@ -294,7 +289,8 @@ class DynamoStore:
         values: dict[str, Any] = {":m": member_id}
         if before_seq is not None:
             values[":s"] = before_seq
-        answer = self._db.query(
+        answer = self._call(
+            self._db.query,
             TableName=self._t.ledger, IndexName=BY_SEQ, KeyConditionExpression=condition,
             ExpressionAttributeValues=to_item(values), ScanIndexForward=False, Limit=limit + 1, ConsistentRead=True,
         )
@@ -308,7 +304,7 @@ class DynamoStore:
             "ExpressionAttributeValues": to_item({":m": member_id}), "ConsistentRead": True,
         }
         while True:
-            answer = self._db.query(**kwargs)
+            answer = self._call(self._db.query, **kwargs)
             for item in answer.get("Items", []):
                 yield entry_from_item(from_item(item))
             if "LastEvaluatedKey" not in answer:
@@ -316,7 +312,8 @@ class DynamoStore:
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
     def referees(self, member_id: str, *, level: int, limit: int) -> list[Referee]:
-        answer = self._db.query(
+        answer = self._call(
+            self._db.query,
             TableName=self._t.members, KeyConditionExpression="pk = :p AND begins_with(sk, :d)",
             ExpressionAttributeValues=to_item({":p": f"M#{member_id}", ":d": f"D#{level:02d}#"}), Limit=limit,
         )
@@ -333,7 +330,7 @@ class DynamoStore:
             "ProjectionExpression": "sk",
         }
         while True:
-            answer = self._db.query(**kwargs)
+            answer = self._call(self._db.query, **kwargs)
             for item in answer.get("Items", []):
                 level = int(item["sk"]["S"][2:4])
                 counts[level] = counts.get(level, 0) + 1
@@ -432,7 +429,7 @@ class DynamoStore:
         if sets:
             kwargs["ExpressionAttributeValues"] = to_item({f":v{i}": v for i, v in enumerate(sets.values())})
         try:
-            self._db.update_item(**kwargs)
+            self._call(self._db.update_item, **kwargs)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
                 raise NoSuchMember(member_id) from None

@@ -10,6 +10,7 @@ so the same routes mount in the Lambda resolver, the OpenAPI generator and the l
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 from typing import Any
@@ -23,7 +24,7 @@ from pydantic import BaseModel
 from loyalty.http import problems
 from loyalty.http.auth import Caller, caller_from_claims
 from loyalty.http.schemas import Problem
-from loyalty.observability import logger, metrics, tracer
+from loyalty.observability import fresh_metrics, logger, metrics, tracer
 from loyalty.usecases.once import Outcome
 
 _DESCRIPTIONS = {
@@ -62,12 +63,16 @@ def lambda_entry(app: APIGatewayHttpResolver, *, any_body_under: tuple[str, ...]
     Bodies must be JSON, except on paths under ``any_body_under`` (where the body is not read).
     """
 
+    @fresh_metrics
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        if not str(event.get("rawPath", "")).startswith(any_body_under or ("\0",)) and not _json_or_empty(event):
-            return problems.unsupported_media_type()
+        if not str(event.get("rawPath", "")).startswith(any_body_under or ("\0",)):
+            if not _json_or_empty(event):
+                return problems.unsupported_media_type()
+            if not _utf8(event):
+                return problems.not_utf8()
         return app.resolve(event, context)
 
     return handler
@@ -80,6 +85,17 @@ def _json_or_empty(event: dict[str, Any]) -> bool:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     media_type = str(headers.get("content-type", "application/json")).split(";")[0].strip().lower()
     return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _utf8(event: dict[str, Any]) -> bool:
+    """A binary body (API Gateway base64-encodes those) must still be UTF-8 text to be JSON."""
+    if not event.get("isBase64Encoded") or not event.get("body"):
+        return True
+    try:
+        base64.b64decode(event["body"]).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return True
 
 
 def caller(router: Any) -> Caller:

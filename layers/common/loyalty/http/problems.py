@@ -11,8 +11,10 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
+from botocore.exceptions import ClientError
 
-from loyalty.errors import LoyaltyError
+from loyalty.errors import Busy, LoyaltyError
+from loyalty.ports import TRANSIENT_CODES, Contention
 
 PROBLEM_JSON = "application/problem+json"
 DEFAULT_TYPE_BASE = "https://loyalty-ledger.example/problems"
@@ -33,6 +35,17 @@ def problem_body(slug: str, status: int, title: str, detail: str, *,
     if errors is not None:
         body["errors"] = errors
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def not_utf8() -> dict[str, Any]:
+    """A ready API Gateway response for a body that is not UTF-8 text (answered before routing)."""
+    return {
+        "statusCode": 422,
+        "headers": {"Content-Type": PROBLEM_JSON},
+        "body": problem_body("validation-error", 422, "Request does not fit the schema",
+                             "The body is not UTF-8 text.", errors=[{"loc": ["body"], "msg": "not UTF-8"}]),
+        "isBase64Encoded": False,
+    }
 
 
 def unsupported_media_type() -> dict[str, Any]:
@@ -78,6 +91,18 @@ def install(app: Any) -> None:
     def unsupported(error: RequestUnsupportedContentType) -> Response[str]:
         return problem("unsupported-media-type", 415, "Unsupported media type",
                        "Send the body as JSON with Content-Type: application/json.")
+
+    @app.exception_handler(Contention)
+    def contended(error: Contention) -> Response[str]:
+        busy = Busy()
+        return problem(busy.slug, busy.status, busy.title, busy.detail, headers=busy.headers)
+
+    @app.exception_handler(ClientError)
+    def aws_error(error: ClientError) -> Response[str]:
+        if error.response.get("Error", {}).get("Code") in TRANSIENT_CODES:
+            return contended(Contention(str(error)))
+        logger.exception("AWS refused a call")
+        return internal_error()
 
     @app.not_found
     def no_route(error: NotFoundError) -> Response[str]:

@@ -18,6 +18,7 @@ from pydantic import (
     StrictInt,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
 from loyalty.http.auth import MEMBER_ID_PATTERN
@@ -299,12 +300,11 @@ class ReplacementRuleIO(Request):
     interval_days: Annotated[StrictInt, Field(ge=1, le=3650)]
     name: Annotated[Text, StringConstraints(max_length=200)] | None = None
 
-    @field_validator("category")
-    @classmethod
-    def one_target(cls, value: str | None, info: Any) -> str | None:
-        if (value is None) == (info.data.get("sku") is None):
-            raise ValueError("a rule names either a sku or a category")
-        return value
+    @model_validator(mode="after")
+    def one_target(self) -> ReplacementRuleIO:
+        if (self.sku is None) == (self.category is None):
+            raise ValueError("a rule names either a sku or a category, not both")
+        return self
 
 
 class ReplacementRulesIO(Request):
@@ -358,8 +358,8 @@ class PreviewIn(Request):
     member_id: MemberId
     kind: OutreachKind
     occasion: Annotated[str, StringConstraints(min_length=1, max_length=200)] | None = Field(
-        default=None, description="The order id for order follow-ups (order_id:sku for a replacement)")
-    data: dict[str, Any] = Field(default_factory=dict, description="Values to render with (override the order's)")
+        default=None, description=("What the email is about: the order id (order_id:sku for a replacement), the "
+                                   "holiday id or the campaign id; birthdays and win-back need none"))
 
 
 class PreviewOut(BaseModel):

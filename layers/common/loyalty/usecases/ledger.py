@@ -13,7 +13,19 @@ from typing import Any
 
 from loyalty.clock import Clock, to_rfc3339
 from loyalty.errors import InsufficientPoints, NotFound, RefundExceedsPurchase, ValidationProblem
-from loyalty.ledger import Account, BalanceView, Bucket, ChainReport, Entry, Kind, Posting, Source, post, verify
+from loyalty.ledger import (
+    Account,
+    BalanceView,
+    Bucket,
+    ChainReport,
+    Entry,
+    Kind,
+    LedgerInvariantError,
+    Posting,
+    Source,
+    post,
+    verify,
+)
 from loyalty.ports import AccountWrite, Contention, CounterGuard, LedgerWrite, Operation, Store
 from loyalty.program import DEFAULT_PROGRAM
 from loyalty.purchases import Credit, credit_posting, credit_purchase, reverse_refund
@@ -116,15 +128,19 @@ class LedgerService:
             credits = [Credit.from_dict(c) for c in purchase.state["credits"]]
             postings = reverse_refund(credits, total, before, amount_minor, order_id, refund_id, now)
             accounts = self._store.snapshot(accounts=[p.member_id for p in postings]).accounts
+            try:
+                writes = [_write(accounts[p.member_id], [p], now) for p in postings]
+            except LedgerInvariantError:
+                # The accounts are newer than the purchase record read above (a rival refund landed in
+                # between): read both again. The commit's guard on refunded_minor would refuse it anyway.
+                raise Contention(f"purchase/{order_id} changed while being read") from None
             body = {"refund_id": refund_id, "order_id": order_id, "amount_minor": amount_minor,
                     "reversals": [{"member_id": p.member_id, "level": p.level, "points": -p.amount}
                                   for p in postings]}
             op = Operation(key, fingerprint(request), 201, body, to_rfc3339(now),
                            {"order_id": order_id, "amount_minor": amount_minor, "requested_by": requested_by})
             self._store.commit(LedgerWrite(
-                op, [_write(accounts[p.member_id], [p], now) for p in postings],
-                counter=CounterGuard(purchase.key, "refunded_minor", before, before + amount_minor),
-            ))
+                op, writes, counter=CounterGuard(purchase.key, "refunded_minor", before, before + amount_minor)))
             return Outcome(body)
 
         return run_once(self._store, self._retry, key, fingerprint(request), attempt)
@@ -180,10 +196,12 @@ class LedgerService:
     # --- reading ---------------------------------------------------------------------------------
 
     def balances(self, member_id: str) -> BalanceView:
-        return self._store.snapshot(accounts=[member_id]).accounts[member_id].view(self._clock.now())
+        account: Account = self._retry.run(lambda: self._store.snapshot(accounts=[member_id]).accounts[member_id])
+        return account.view(self._clock.now())
 
     def page(self, member_id: str, *, limit: int, before_seq: int | None) -> LedgerPage:
-        entries, more = self._store.entries_page(member_id, limit=limit, before_seq=before_seq)
+        entries, more = self._retry.run(
+            lambda: self._store.entries_page(member_id, limit=limit, before_seq=before_seq))
         return LedgerPage(entries, more)
 
     def verify_member(self, member_id: str) -> ChainReport:

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from loyalty.clock import Clock, to_rfc3339
-from loyalty.errors import Busy, MemberExists, NotFound, UnknownReferralCode, ValidationProblem
+from loyalty.errors import MemberExists, NotFound, UnknownReferralCode, ValidationProblem
 from loyalty.ledger import BalanceView
 from loyalty.members import Member, Referee
-from loyalty.ports import CodeTaken, MemberTaken, NoSuchMember, Store
+from loyalty.ports import CodeTaken, Contention, MemberTaken, NoSuchMember, Store
 from loyalty.program import MAX_REFERRAL_LEVELS
 from loyalty.referrals import ReferralPath, new_referral_code, normalize_referral_code
 from loyalty.usecases.once import RetryPolicy
@@ -42,7 +41,6 @@ class MembershipService:
     def sign_up(self, *, member_id: str, email: str, display_name: str, locale: str, marketing_opt_in: bool,
                 birthday: str | None, referral_code: str | None, time_zone: str | None = None) -> MemberView:
         """Make the caller a member; the referrer (if any) is fixed here, once, and never changes."""
-        path = ReferralPath()
         if birthday is not None and birthday > self._clock.now().date().isoformat():
             raise ValidationProblem("birthday is in the future", loc=["body", "birthday"])
         if time_zone is not None:
@@ -50,30 +48,38 @@ class MembershipService:
                 ZoneInfo(time_zone)
             except (ZoneInfoNotFoundError, ValueError):
                 raise ValidationProblem(f"Unknown time zone {time_zone!r}.", loc=["body", "time_zone"]) from None
-        if self._store.snapshot(members=[member_id]).members:
-            raise MemberExists(f"{member_id} is already a member.")
-        if referral_code is not None:
-            code = normalize_referral_code(referral_code)
-            referrer_id = self._store.member_id_for_code(code) if code else None
-            referrer = self._store.snapshot(members=[referrer_id]).members.get(referrer_id) if referrer_id else None
-            if referrer is None:
-                raise UnknownReferralCode(f"No member has the referral code {referral_code!r}.")
-            path = ReferralPath.below(referrer.member_id, referrer.path)
-        now = self._clock.now()
-        for _ in range(5):  # a fresh code collides with ~1e-11 probability; five draws are plenty
+        drawn: list[str] = []  # the codes this sign-up tried: its own earlier write is recognised by them
+
+        def attempt() -> MemberView:
+            existing = self._store.snapshot(members=[member_id]).members.get(member_id)
+            if existing is not None:
+                if existing.referral_code in drawn:  # our write landed although we did not hear back
+                    return MemberView(existing, BalanceView(0, 0, 0, 0))
+                raise MemberExists(f"{member_id} is already a member.")
+            path = ReferralPath()
+            if referral_code is not None:
+                code = normalize_referral_code(referral_code)
+                referrer_id = self._store.member_id_for_code(code) if code else None
+                referrer = self._store.snapshot(members=[referrer_id]).members.get(referrer_id) if referrer_id \
+                    else None
+                if referrer is None:
+                    raise UnknownReferralCode(f"No member has the referral code {referral_code!r}.")
+                path = ReferralPath.below(referrer.member_id, referrer.path)
             member = Member(
                 member_id=member_id, email=email, display_name=display_name, referral_code=new_referral_code(),
-                path=path, joined_at=to_rfc3339(now), locale=locale, marketing_opt_in=marketing_opt_in,
-                birthday=birthday, time_zone=time_zone,
+                path=path, joined_at=to_rfc3339(self._clock.now()), locale=locale,
+                marketing_opt_in=marketing_opt_in, birthday=birthday, time_zone=time_zone,
             )
+            drawn.append(member.referral_code)
             try:
-                self._retry.run(partial(self._store.create_member, member))
-            except MemberTaken:
-                raise MemberExists(f"{member_id} is already a member.") from None
-            except CodeTaken:
-                continue
+                self._store.create_member(member)
+            except (MemberTaken, CodeTaken):
+                # Taken by whom? Read again: our own earlier try, another sign-up, or (a code) draw again.
+                raise Contention(member_id) from None
             return MemberView(member, BalanceView(0, 0, 0, 0))
-        raise Busy("Could not draw a free referral code; retry.")
+
+        view: MemberView = self._retry.run(attempt)
+        return view
 
     def update_preferences(self, member_id: str, changes: dict[str, Any]) -> Member:
         """Change what the member allows and how to reach them: consent, notices, locale, time zone, birthday.
@@ -105,7 +111,7 @@ class MembershipService:
         return self.get(member_id).member
 
     def get(self, member_id: str) -> MemberView:
-        snap = self._store.snapshot(members=[member_id], accounts=[member_id])
+        snap = self._retry.run(lambda: self._store.snapshot(members=[member_id], accounts=[member_id]))
         member = snap.members.get(member_id)
         if member is None:
             raise NotFound(f"No member {member_id}.")
@@ -113,10 +119,10 @@ class MembershipService:
 
     def referrals(self, member_id: str) -> ReferralSummary:
         view = self.get(member_id)
-        counts = self._store.referee_counts(member_id)
+        counts = self._retry.run(lambda: self._store.referee_counts(member_id))
         return ReferralSummary(
             member=view.member,
             levels={level: counts[level] for level in range(1, MAX_REFERRAL_LEVELS + 1) if counts.get(level)},
-            direct=self._store.referees(member_id, level=1, limit=DIRECT_REFERRALS_SHOWN),
+            direct=self._retry.run(lambda: self._store.referees(member_id, level=1, limit=DIRECT_REFERRALS_SHOWN)),
             points_from_referrals=view.balances.from_referrals,
         )

@@ -41,22 +41,28 @@ def fingerprint(request: dict[str, Any]) -> str:
 
 @dataclass
 class RetryPolicy:
-    """Full-jitter exponential backoff, bounded: ~8 tries within about a second in the worst case."""
+    """Full-jitter exponential backoff, bounded twice: at most ``attempts`` tries, and no new try once
+    ``budget_seconds`` have passed (so a request answers ``busy`` well within the function's timeout,
+    whatever the store's own retries cost)."""
 
     attempts: int = 8
     base_seconds: float = 0.01
     cap_seconds: float = 0.25
+    budget_seconds: float = 4.0
     sleep: Callable[[float], None] = time.sleep
     jitter: Callable[[], float] = field(default=random.random)
+    monotonic: Callable[[], float] = time.monotonic
 
     def run(self, attempt: Callable[[], Any]) -> Any:
+        started = self.monotonic()
         for number in range(self.attempts):
             try:
                 return attempt()
             except Contention:
-                if number == self.attempts - 1:
+                pause = self.jitter() * min(self.cap_seconds, self.base_seconds * 2**number)
+                if number == self.attempts - 1 or self.monotonic() - started + pause > self.budget_seconds:
                     raise Busy() from None
-                self.sleep(self.jitter() * min(self.cap_seconds, self.base_seconds * 2**number))
+                self.sleep(pause)
         raise Busy()  # pragma: no cover - the loop always returns or raises
 
 
@@ -83,5 +89,15 @@ def run_once(store: Store, retry: RetryPolicy, key: str, request_fingerprint: st
                 return replay(recorded)
             raise
 
-    result: Outcome = retry.run(once)
+    try:
+        result: Outcome = retry.run(once)
+    except Busy:
+        # The last try may have been applied without us hearing back: if so, that is the answer.
+        try:
+            recorded = store.operation(key)
+        except Contention:
+            raise Busy() from None
+        if recorded is None:
+            raise
+        return replay(recorded)
     return result

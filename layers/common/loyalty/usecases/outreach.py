@@ -18,7 +18,7 @@ from typing import Any, Protocol
 from loyalty.adapters.dynamodb import OPTIN_SHARDS, from_item
 from loyalty.adapters.outreach_dynamodb import FINAL_STATUSES, ClaimLost, OutreachStore
 from loyalty.clock import Clock, to_rfc3339
-from loyalty.errors import IdempotencyMismatch, NotFound
+from loyalty.errors import IdempotencyMismatch, NotFound, ValidationProblem
 from loyalty.members import Member
 from loyalty.outreach import mime, templates
 from loyalty.outreach.plans import (
@@ -28,6 +28,7 @@ from loyalty.outreach.plans import (
     plan_birthday,
     plan_holiday,
     plan_purchase,
+    replacement_interval,
 )
 from loyalty.outreach.policy import (
     Category,
@@ -372,30 +373,58 @@ class OutreachService:
             context["message"] = templates.pick(campaign["message"], locale)
         return context
 
-    def preview(self, member_id: str, kind: Kind, occasion: str | None, data: dict[str, Any]) -> Composed:
-        """Render what a reminder would send this member now, without sending or recording anything."""
+    def preview(self, member_id: str, kind: Kind, occasion: str | None) -> Composed:
+        """Render what a reminder would send this member now, without sending or recording anything.
+
+        The occasion names what the email is about (an order, ``order:sku``, a holiday, a campaign);
+        its data is read from where the real reminder would take it.
+        """
         member = self._ledger.snapshot(members=[member_id]).members.get(member_id)
         if member is None:
             raise NotFound(f"No member {member_id}.")
+        data = self._preview_data(member_id, kind, occasion)
         now = self._clock.now()
-        order_id = occasion.split(":")[0] if occasion else data.get("order_id")
-        if order_id and "amount_minor" not in data:
+        return self.compose(Reminder.new(member_id, kind, occasion or "preview", now, data=data), member, now)
+
+    def _preview_data(self, member_id: str, kind: Kind, occasion: str | None) -> dict[str, Any]:
+        def needed(what: str) -> str:
+            if not occasion:
+                raise ValidationProblem(f"A {kind.value} email is about {what}: give it as the occasion.",
+                                        loc=["body", "occasion"])
+            return occasion
+
+        if kind in ORDER_KINDS or kind is Kind.POINTS_AVAILABLE:
+            order_id, _, sku = needed("an order").partition(":")
             purchase = self._ledger.operation(f"purchase/{order_id}")
             if purchase is None:
                 raise NotFound(f"No purchase with order_id {order_id}.")
-            answer = purchase.response
-            own: dict[str, Any] = next((c for c in answer.get("credits", []) if c["member_id"] == member_id), {})
-            data = {"order_id": order_id, "amount_minor": answer["amount_minor"], "currency": answer["currency"],
-                    "items": purchase.state.get("items") or [], "points": own.get("points", 0),
-                    "level": own.get("level", 0), **data}
-        defaults: dict[Kind, dict[str, Any]] = {Kind.REPLACEMENT: {"name": "—", "interval_days": 0},
-                                                Kind.WINBACK: {"days": 0},
-                                                Kind.POINTS_AVAILABLE: {"order_id": "", "points": 0}}
-        data = {**defaults.get(kind, {}), **data}
-        if kind is Kind.POINTS_AVAILABLE and not data.get("order_id"):
-            raise NotFound("A points notice is about an order: give its order_id as the occasion.")
-        reminder = Reminder.new(member_id, kind, occasion or "preview", now, data=data)
-        return self.compose(reminder, member, now)
+            answer, items = purchase.response, list(purchase.state.get("items") or [])
+            data: dict[str, Any] = {"order_id": order_id, "amount_minor": answer["amount_minor"],
+                                    "currency": answer["currency"], "items": items}
+            if kind is Kind.POINTS_AVAILABLE:
+                own = [c for c in answer.get("credits", []) if c["member_id"] == member_id]
+                if not own:
+                    raise ValidationProblem(f"Order {order_id} credited no points to {member_id}.",
+                                            loc=["body", "occasion"])
+                data.update(points=own[0]["points"], level=own[0]["level"])
+            if kind is Kind.REPLACEMENT:
+                item = next((i for i in items if not sku or i.get("sku") == sku), None)
+                if item is None:
+                    raise ValidationProblem(f"Order {order_id} has no item {sku or ''}.", loc=["body", "occasion"])
+                rule = replacement_interval(item, self._store.replacement_rules())
+                data.update(sku=item["sku"], name=item.get("name") or (rule.name if rule else None) or item["sku"],
+                            interval_days=rule.interval_days if rule else 0)
+            return data
+        if kind is Kind.HOLIDAY:
+            holiday = next((h for h in self._store.holidays() if h.holiday_id == needed("a holiday")), None)
+            if holiday is None:
+                raise NotFound(f"No holiday {occasion} in the calendar.")
+            return {"holiday_id": holiday.holiday_id, "names": holiday.names}
+        if kind is Kind.CAMPAIGN:
+            return {"campaign_id": self.campaign(needed("a campaign"))["campaign_id"]}
+        if kind is Kind.WINBACK:
+            return {"days": self._store.settings().winback_after_days}
+        return {}
 
     # --- consent ---------------------------------------------------------------------------------
 

@@ -15,11 +15,12 @@ class ProgramService:
 
     def current(self) -> ProgramRules:
         """The version new purchases are credited under (the built-in defaults on a fresh install)."""
-        return self._store.snapshot(program=True).program or DEFAULT_PROGRAM
+        stored: ProgramRules | None = self._retry.run(lambda: self._store.snapshot(program=True).program)
+        return stored or DEFAULT_PROGRAM
 
     def version(self, version: int) -> ProgramRules:
-        rules = self._store.program_version(version)
-        if rules is None and version == DEFAULT_PROGRAM.version and self._store.snapshot(program=True).program is None:
+        rules: ProgramRules | None = self._retry.run(lambda: self._store.program_version(version))
+        if rules is None and version == DEFAULT_PROGRAM.version and self.current() is DEFAULT_PROGRAM:
             rules = DEFAULT_PROGRAM
         if rules is None:
             raise NotFound(f"No program version {version}.")
@@ -33,8 +34,12 @@ class ProgramService:
         (an admin editing what they read); without it, it is published on top of whatever is current.
         """
 
+        tried: list[ProgramRules] = []  # a try whose answer was lost may have published: recognise it
+
         def attempt() -> ProgramRules:
             stored = self._store.snapshot(program=True).program
+            if stored is not None and stored in tried:
+                return stored
             previous = stored or DEFAULT_PROGRAM
             if expected_version is not None and expected_version != previous.version:
                 raise VersionConflict(f"The program is at version {previous.version}, not {expected_version}.")
@@ -42,6 +47,7 @@ class ProgramService:
                 version=previous.version + 1, points_per_currency_unit=points_per_currency_unit,
                 referral_rates_bps=tuple(referral_rates_bps), hold_days=hold_days, currency=currency,
             )
+            tried.append(rules)
             try:
                 self._store.publish_program(rules, previous=previous, previous_stored=stored is not None)
             except ProgramChanged:
