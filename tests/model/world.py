@@ -9,7 +9,6 @@ import os
 from datetime import UTC, datetime
 
 import boto3
-from aws_lambda_powertools import Metrics
 from moto import mock_aws
 
 from localdev import emulator
@@ -21,20 +20,8 @@ from tests.support import Api
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 
-def forget_buffered_metrics() -> None:
-    """Empty the process's metrics buffer, as a fresh Lambda container would have it.
-
-    A workaround for a defect (``test_model.py::test_a_process_serves_more_than_a_hundred_writes_of_a_kind``):
-    with metrics disabled locally, Powertools keeps every metric value of the process in one buffer and
-    serializes it at the 100th value of one metric, which fails with a 500 when the handlers were imported
-    before their environment (as test collection does). These tests make hundreds of writes per process.
-    """
-    Metrics().clear_metrics()  # the buffer is shared by every Metrics instance of the process
-
-
 class World:
     def __init__(self) -> None:
-        forget_buffered_metrics()
         self._saved: dict[str, str | None] = {}
         for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
             self._set(key, None)
