@@ -254,6 +254,8 @@ def make_handler(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "loyalty-ledger-local"
         protocol_version = "HTTP/1.1"
+        # Headers and body leave as one segment: no 40 ms Nagle/delayed-ACK stall on kept-alive connections.
+        disable_nagle_algorithm = True
 
         def _serve(self) -> None:
             length = int(self.headers.get("content-length") or 0)
@@ -283,6 +285,26 @@ def make_handler(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(payload)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _serve
+
+        def __getattr__(self, name: str) -> Any:
+            # Any other method (TRACE, QUERY, …) is routed like the rest: no route has it, so a problem 404,
+            # where http.server would answer an HTML 501 of its own.
+            if name.startswith("do_") and name[3:].isalpha() and name[3:].isupper():
+                return self._serve
+            raise AttributeError(name)
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """Errors http.server answers itself (a malformed request line, headers too long) as problems too."""
+            _, headers, payload = _problem(code, "bad-request" if code < 500 else "internal-error",
+                                                message or "Bad request", explain or message or "Bad request")
+            self.send_response(code)
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.send_header("content-length", str(len(payload)))
+            self.send_header("connection", "close")
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(payload)
 
         def log_message(self, format: str, *args: Any) -> None:
             if os.environ.get("LOCAL_ACCESS_LOG", "1") != "0":

@@ -177,14 +177,7 @@ def _anything(sent: Any) -> bool:
 # error the server logged, a predicate on the body sent). A request that matches one is tallied, not failed
 # (after its writes are read, so later requests are still checked against the right state). Once a defect is
 # fixed its xfail test passes and fails as strict: then its entry goes.
-KNOWN_DEFECTS: tuple[tuple[str, tuple[str, ...], str, Any], ...] = (
-    ("non-UTF-8 JSON body → 500", (), "UnicodeDecodeError", _not_utf8),
-    ("outreach preview without the data a template needs → 500 KeyError", ("POST /v1/outreach/preview",),
-     "KeyError in layers/common/loyalty/", _anything),
-    ("replacement rule naming neither sku nor category is stored → 500 on every answer after",
-     ("PUT /v1/outreach/replacements", "GET /v1/outreach/replacements"), "response does not fit its model",
-     _anything),
-)
+KNOWN_DEFECTS: tuple[tuple[str, tuple[str, ...], str, Any], ...] = ()
 
 
 def _known_defect(label: str, status: int, errors: list[ServerError], sent: Any) -> str | None:
@@ -254,45 +247,30 @@ def test_generated_requests(case: schemathesis.Case, server: Server) -> None:
     case.validate_response(response, checks=[not_a_server_error, response_schema_conformance], headers=headers)
 
 
-# --- defects found by the fuzzing, each reproduced minimally (strict: a fix makes them fail until removed) ---
+# --- defects the fuzzing found, each reproduced minimally: regression tests now they are fixed ---
 
 def _assert_problem(reply: Any) -> None:
     assert 400 <= reply.status < 500, (reply.status, reply.body)
     assert not check_problem(reply.status, reply.headers.get("content-type", ""), reply.body), reply.body
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "A body that is not UTF-8 (sent as application/json) answers 500 internal-error: the event arrives with "
-    "isBase64Encoded, Powertools' decoded_body raises UnicodeDecodeError while the validation middleware reads the "
-    "body, and loyalty.http.problems maps anything unmapped to 500. It should be a 4xx problem (422 like any "
-    "unparsable JSON, or 400/415)."))
 @pytest.mark.parametrize(("method", "path", "groups"), [
     ("POST", "/v1/adjustments", ("admin",)), ("POST", "/v1/purchases", ("staff",)),
     ("POST", "/v1/members", ()), ("PUT", "/v1/program", ("admin",)),
 ])
-def test_defect_non_utf8_body_is_a_problem_not_a_500(api: Any, method: str, path: str,
+def test_a_body_that_is_not_utf8_is_a_problem_not_a_500(api: Any, method: str, path: str,
                                                      groups: tuple[str, ...]) -> None:
     _assert_problem(api.call(method, path, raw=b"\x80", as_="fz-defect", groups=groups))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "POST /v1/outreach/preview renders without checking that the data a kind needs is there: "
-    "kind=thank_you for a member without that order → KeyError 'amount' in loyalty/outreach/templates.py render; "
-    "kind=campaign without data.campaign_id → KeyError 'campaign_id' in usecases/outreach.py _kind_context. "
-    "Both answer 500; they should be a 4xx problem (422 or 404)."))
 @pytest.mark.parametrize("kind", ["thank_you", "campaign"])
-def test_defect_outreach_preview_without_its_data_is_a_problem_not_a_500(api: Any, kind: str) -> None:
+def test_an_outreach_preview_without_its_occasion_is_a_problem_not_a_500(api: Any, kind: str) -> None:
     api.sign_up("previewed")
     _assert_problem(api.call("POST", "/v1/outreach/preview", {"kind": kind, "member_id": "previewed"},
                              as_="fz-admin", groups=("admin",)))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "PUT /v1/outreach/replacements accepts a rule that names neither sku nor category when both are omitted: "
-    "ReplacementRuleIO.one_target is a field_validator on 'category', which pydantic skips for an absent field. "
-    "The rule is stored, the answer (which carries category: null) fails the same model → 500, and every "
-    "GET /v1/outreach/replacements answers 500 from then on. It should be 422 and write nothing."))
-def test_defect_replacement_rule_without_sku_or_category_is_refused(api: Any) -> None:
+def test_a_replacement_rule_without_sku_or_category_is_refused(api: Any) -> None:
     put = api.call("PUT", "/v1/outreach/replacements", {"rules": [{"interval_days": 5}]}, as_="fz-admin",
                    groups=("admin",))
     assert put.status == 422, (put.status, put.body)
@@ -300,12 +278,8 @@ def test_defect_replacement_rule_without_sku_or_category_is_refused(api: Any) ->
     assert read.status == 200, (read.status, read.body)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "The local server (localdev/server.py make_handler) serves GET/POST/PUT/DELETE/PATCH/OPTIONS/HEAD only; for "
-    "TRACE, QUERY or CONNECT Python's http.server answers itself: 501 text/html, not problem+json. "
-    "Local server only (on AWS, API Gateway answers methods no route has)."))
 @pytest.mark.parametrize("method", ["TRACE", "QUERY"])
-def test_defect_unserved_methods_are_problems(server: Server, method: str) -> None:
+def test_unserved_methods_are_problems(server: Server, method: str) -> None:
     reply = requests.request(method, f"{server.url}/v1/program", timeout=10)
     assert 400 <= reply.status_code < 500, reply.status_code
     try:
