@@ -171,10 +171,6 @@ MALFORMED = {
 }
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "DEFECT: GET …/ledger/verify answers 500 internal-error when an entry was edited into a malformed item "
-    "(adapters/dynamodb.py entry_from_item: Bucket(item['bucket']) / item['hash']; ledger.py verify(): "
-    "available += entry.amount on a string) instead of reporting the entry as the first invalid one"))
 @pytest.mark.parametrize("edit", list(MALFORMED.values()), ids=list(MALFORMED))
 def test_an_entry_edited_out_of_shape_is_found_not_a_crash(api: Api, clock: Any, dynamodb: Any,
                                                            edit: tuple[str, Any, Any]) -> None:
