@@ -1,7 +1,7 @@
 """The hot referrer: one member credited on every purchase in a large subtree.
 
 Every credit to referrer R writes, in the purchase's one transaction: R's Accounts item (a Put of the
-whole item, which carries one pending lot per distinct ``available_at`` second within the hold) and R's
+whole item, which carries one pending lot per hour in which a hold ends) and R's
 new entries in the Ledger table under R's partition key (the credit, plus a release pair whenever some
 of R's lots have matured since R's last write, which for a busy referrer is almost every time), each
 entry also written to the ``by_seq`` LSI. Transactional writes count twice. The items are built with
@@ -20,6 +20,7 @@ PARTITION_WCU = 1000  # write units per second one partition serves
 PARTITION_RCU = 3000  # read units per second one partition serves (strongly consistent)
 ITEM_COLLECTION = 10 * KB**3  # an LSI's item collection limit per partition key value
 HOLD = timedelta(days=7)
+MAX_HOLD = timedelta(days=365)  # the largest hold_days the program accepts
 MEMBER = "5f0c6a1e-2b7d-4c8e-9a3f-1d2e3f4a5b6c"  # a Cognito sub
 BUYER = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 ORDER = "POS-2026-000123"
@@ -35,12 +36,13 @@ def _dump(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def account_bytes(lots: int) -> int:
-    """Size of R's Accounts item carrying ``lots`` pending lots (one per second, realistic balances)."""
+    """Size of R's Accounts item carrying ``lots`` pending lots (one per hour, realistic balances)."""
     from loyalty.adapters.dynamodb import account_item
     from loyalty.clock import to_rfc3339
     from loyalty.ledger import Account, PointsBalance
 
-    lot_map = {to_rfc3339(NOW + HOLD - timedelta(seconds=i)): 12 + i % 90 for i in range(lots)}
+    last = (NOW + MAX_HOLD).replace(minute=0)
+    lot_map = {to_rfc3339(last - timedelta(hours=i)): 1_200 + i % 900 for i in range(lots)}
     pending = sum(lot_map.values())
     account = Account(MEMBER, seq=40_000, head_hash="ab" * 32,
                       points=PointsBalance(available=123_456, pending=pending, lifetime_earned=987_654,
@@ -54,11 +56,11 @@ def entry_bytes() -> dict[str, int]:
     from loyalty.clock import to_rfc3339
     from loyalty.ledger import Account, Bucket, Kind, PointsBalance, Posting, Source, post
 
-    matured = to_rfc3339(NOW - timedelta(seconds=30))
+    matured = to_rfc3339(NOW.replace(minute=0))
     account = Account(MEMBER, seq=40_000, head_hash="ab" * 32,
                       points=PointsBalance(available=1000, pending=50, lifetime_earned=1050, lots={matured: 50}))
     credit = Posting(MEMBER, 12, Bucket.PENDING, Kind.REFERRAL, Source("purchase", ORDER), level=1, rule_version=3,
-                     available_at=to_rfc3339(NOW + HOLD))
+                     available_at=to_rfc3339((NOW + HOLD).replace(minute=0)))
     result = post(account, [credit], NOW)
     sizes = {e.kind.value + ("/" + e.bucket.value if e.kind is Kind.RELEASE else ""): item_size(_dump(entry_item(e)))
              for e in result.entries}
@@ -72,14 +74,15 @@ def analyse() -> dict[str, Any]:
     base = account_bytes(0)
     per_lot = (account_bytes(1000) - base) / 1000
     max_lots = int((MAX_ITEM - base) // per_lot)
-    hold_seconds = int(HOLD.total_seconds())
+    # Holds end on the hour: what is pending at any moment ends within the next hold, one lot per hour.
+    week_lots, year_lots = int(HOLD / timedelta(hours=1)), int(MAX_HOLD / timedelta(hours=1))
 
     def ledger_wcu(with_release: bool) -> int:
         sizes = [credit, *(release if with_release else [])]
         return sum(write_units(s, transactional=True) * 2 for s in sizes)  # the entry and its LSI copy
 
     rows = []
-    for lots in (0, 10, 100, 1_000, 5_000, 10_000, max_lots):
+    for lots in (0, 24, week_lots, 1_000, year_lots):
         size = account_bytes(lots)
         account_wcu = write_units(size, transactional=True)
         rows.append({
@@ -91,13 +94,13 @@ def analyse() -> dict[str, Any]:
     per_credit_collection = (credit + INDEX_OVERHEAD) * 2 + sum((r + INDEX_OVERHEAD) * 2 for r in release)
     return {
         "entries": entries, "account_base_bytes": base, "bytes_per_lot": per_lot, "max_lots": max_lots,
-        "max_sustained_credits_per_s_by_item_limit": max_lots / hold_seconds,
+        "week_lots": week_lots, "week_account_bytes": account_bytes(week_lots),
+        "year_lots": year_lots, "year_account_bytes": account_bytes(year_lots),
         "ledger_wcu_per_credit": ledger_plain, "ledger_wcu_per_credit_with_release": ledger_release,
         "ledger_credits_per_s": PARTITION_WCU / ledger_plain,
         "ledger_credits_per_s_with_release": PARTITION_WCU / ledger_release,
         "accounts": rows, "item_collection_bytes_per_credit": per_credit_collection,
         "credits_to_fill_item_collection": ITEM_COLLECTION / per_credit_collection,
-        "hourly_lots_account_bytes": account_bytes(7 * 24 + 1), "daily_lots_account_bytes": account_bytes(8),
     }
 
 
@@ -105,17 +108,15 @@ def report(result: dict[str, Any]) -> list[str]:
     lines = [
         "entry sizes (bytes): " + ", ".join(f"{k} {v}" for k, v in result["entries"].items()),
         f"Accounts item: {result['account_base_bytes']} B + {result['bytes_per_lot']:.1f} B per pending lot; "
-        f"400 KB holds {result['max_lots']:,} lots → at most {result['max_sustained_credits_per_s_by_item_limit']:.3f} "
-        f"credits/s ({result['max_sustained_credits_per_s_by_item_limit'] * 86400:,.0f}/day) sustained over the "
-        "7-day hold before the item cannot be written",
+        f"holds end on the hour: a 7-day hold keeps ≤ {result['week_lots']} lots ({result['week_account_bytes']:,} B), "
+        f"the longest (365-day) hold ≤ {result['year_lots']:,} lots ({result['year_account_bytes']:,} B); "
+        f"400 KB would hold {result['max_lots']:,} — whatever the purchase rate",
         f"Ledger partition: {result['ledger_wcu_per_credit']} WCU per credit "
         f"({result['ledger_wcu_per_credit_with_release']} with a release pair) → "
         f"{result['ledger_credits_per_s']:.0f} ({result['ledger_credits_per_s_with_release']:.0f}) credits/s "
         f"at {PARTITION_WCU} WCU/s",
         f"LSI item collection: {result['item_collection_bytes_per_credit']:,} B per credit (with a release pair) → "
         f"10 GB after {result['credits_to_fill_item_collection']:,.0f} credits",
-        f"with hourly lots the account stays ≤ {result['hourly_lots_account_bytes']:,} B; daily lots ≤ "
-        f"{result['daily_lots_account_bytes']:,} B",
         "  lots  account bytes  WCU/credit  RCU/read  credits/s (1,000 WCU/s)  credits/s (3,000 RCU/s)",
     ]
     for row in result["accounts"]:

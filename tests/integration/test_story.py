@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
+import boto3
+
 from tests.support import Api
 
 WEEK = 7 * 86400
@@ -29,7 +33,7 @@ def test_purchase_is_credited_up_two_levels_and_replays_change_nothing(api: Api)
 def test_points_become_available_after_the_hold_without_any_job(api: Api, clock) -> None:
     api.chain("alice", "bob", "carol", "dan")
     api.purchase("O-1", "dan", 12900)
-    clock.advance(WEEK - 1)
+    clock.advance(WEEK - 30 * 60 - 1)  # recorded at 09:30: the hold ends on the hour, at 09:00 a week later
     assert api.points("dan")["available"] == 0
     assert api.redeem("dan", 100, "k-early").slug == "insufficient-points"
     clock.advance(1)
@@ -89,3 +93,22 @@ def test_a_refund_during_the_hold_comes_out_of_pending(api: Api, clock) -> None:
     entries = api.ledger("dan")
     assert (entries[0]["kind"], entries[0]["bucket"], entries[0]["amount"]) == ("refund", "pending", -50)
     assert api.verify("dan")["balances_match"]
+
+
+def test_a_busy_referrer_keeps_one_pending_lot_per_hour_however_many_purchases_credit_them(api: Api, clock) -> None:
+    # Regression: lots used to be kept per second of hold end, so a referrer credited by thousands of purchases
+    # within a hold outgrew DynamoDB's 400 KB item and every purchase below them failed (docs/hot-referrer.md).
+    referrer = api.sign_up("hot")
+    for i in range(12):
+        api.sign_up(f"buyer-{i}", referrer["referral_code"])
+    for i in range(24):  # one purchase every 5 minutes for two hours: 24 credits to the referrer
+        assert api.purchase(f"O-{i}", f"buyer-{i % 12}", 10000).status == 201
+        clock.advance(300)
+    item = boto3.resource("dynamodb").Table(os.environ["ACCOUNTS_TABLE"]).get_item(Key={"member_id": "hot"})["Item"]
+    lots = item["points"]["lots"]
+    assert sum(lots.values()) == api.points("hot")["pending"] == 24 * 10
+    assert len(lots) <= 3, lots  # two hours of holds end within at most three hours
+    assert all(at.endswith(":00:00Z") for at in lots), lots
+    clock.advance(WEEK)
+    assert api.points("hot") == {"available": 240, "pending": 0, "lifetime_earned": 240}
+    assert api.verify("hot")["balances_match"]

@@ -152,7 +152,10 @@ class Model:
     def credits(self, buyer: str, amount_minor: int, now: datetime) -> list[Credit]:
         rules = self.program
         base = amount_minor // MINOR_PER_UNIT * rules.points_per_currency_unit
-        at = now + timedelta(days=rules.hold_days) if rules.hold_days > 0 else None
+        # Holds end on the hour (the product's documented rule, docs/ledger.md).
+        at = None
+        if rules.hold_days > 0:
+            at = (now + timedelta(days=rules.hold_days)).replace(minute=0, second=0, microsecond=0)
         planned = [(buyer, 0, base)]
         for level, ancestor in enumerate(self.ancestors(buyer), start=1):
             if level > len(rules.referral_rates_bps):

@@ -54,6 +54,10 @@ class FixedClock:
         return self._now
 
 
+def start_of_hour(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
 def to_rfc3339(moment: datetime) -> str:
     """Format an aware datetime as RFC 3339 in UTC with a ``Z`` suffix (the API's one time format)."""
     text = moment.astimezone(UTC).isoformat()

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from loyalty.clock import parse_rfc3339, to_rfc3339
+from loyalty.clock import parse_rfc3339, start_of_hour, to_rfc3339
 from loyalty.ledger import Bucket, Kind, Posting, Source
 from loyalty.program import ProgramRules
 from loyalty.referrals import ReferralPath
@@ -48,11 +48,15 @@ def credit_purchase(rules: ProgramRules, buyer_id: str, path: ReferralPath, amou
                     now: datetime) -> list[Credit]:
     """The credits a purchase makes: the buyer at level 0, then each ancestor the rules reach.
 
-    Points are pending for the program's hold (from the moment the ledger records the purchase),
-    or available at once when the hold is zero. Zero-point credits are left out.
+    Points are pending for the program's hold, counted from the moment the ledger records the purchase
+    and ending on the hour (a credit recorded at 10:40 with a 7-day hold is available at 10:00 seven days
+    later), or available at once when the hold is zero. Holds that end on the hour keep a member's
+    pending lots to at most 24 per day of hold, however many purchases credit them (a busy referrer's
+    account stays a few kilobytes instead of outgrowing DynamoDB's 400 KB item). Zero-point credits
+    are left out.
     """
     if rules.hold_days > 0:
-        bucket, available_at = Bucket.PENDING, to_rfc3339(now + timedelta(days=rules.hold_days))
+        bucket, available_at = Bucket.PENDING, to_rfc3339(start_of_hour(now + timedelta(days=rules.hold_days)))
     else:
         bucket, available_at = Bucket.AVAILABLE, None
     return [
