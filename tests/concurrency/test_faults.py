@@ -140,7 +140,8 @@ class Model:
         base = amount // 100
         plan = [(buyer, 0, base)] + [(a, level, base * RATES_BPS[level - 1] // 10_000)
                                      for level, a in enumerate(self.ancestors[buyer][:len(RATES_BPS)], start=1)]
-        return [(m, level, points, now + HOLD) for m, level, points in plan if points > 0]
+        available_at = (now + HOLD).replace(minute=0, second=0, microsecond=0)  # holds end on the hour
+        return [(m, level, points, available_at) for m, level, points in plan if points > 0]
 
     def purchase(self, order_id: str, buyer: str, amount: int, now: datetime) -> Order:
         order = Order(buyer, amount, self.credits(buyer, amount, now))
