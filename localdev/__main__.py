@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
 
     clock = AdjustableClock()
     wiring.configure(clock=clock)
-    gateway = LocalGateway(clock, serialize=not args.dynamodb_endpoint, names=emu.names)
+    gateway = LocalGateway(clock, names=emu.names)
     server = serve(gateway, args.host, args.port)
     print(f"loyalty-ledger local server on http://{args.host}:{server.server_address[1]} "
           f"(emulator {emu.endpoint}{', DynamoDB at ' + args.dynamodb_endpoint if args.dynamodb_endpoint else ''})",

@@ -81,12 +81,14 @@ def api_gateway_claims(claims: dict[str, Any]) -> dict[str, str]:
 class LocalGateway:
     """Routes, tokens and the clock of one local server."""
 
-    def __init__(self, clock: MovableClock, *, serialize: bool, names: dict[str, str] | None = None) -> None:
+    def __init__(self, clock: MovableClock, *, names: dict[str, str] | None = None) -> None:
         self.clock = clock
         self.secret = os.environ.get("LOCAL_JWT_SECRET") or secrets.token_urlsafe(32)
-        # moto does not lock items across threads: with it, invocations run one at a time
-        # (like a function with reserved concurrency 1). With DynamoDB Local they run in parallel.
-        self._lock: threading.Lock | None = threading.Lock() if serialize else None
+        # Invocations run one at a time, like one Lambda execution environment: Powertools keeps the event
+        # being handled in state shared by every resolver (BaseRouter.current_event), so two handled at once
+        # in one process would read each other's claims; and moto does not lock items across threads.
+        # Parallel requests need several processes (tests/concurrency runs them so on DynamoDB Local).
+        self._lock = threading.RLock()
         self.targets: list[Target] = []
         self.fallback: Target | None = None
         for spec in template.functions():
@@ -105,10 +107,8 @@ class LocalGateway:
             self.jobs = Jobs(clock, lambda handler, event, function: self.run(handler, event, function), names)
 
     def run(self, handler: Callable[[dict[str, Any], Any], Any], event: dict[str, Any], function: str) -> Any:
-        """Invoke a handler as Lambda would (one at a time when the emulator cannot lock items)."""
+        """Invoke a handler as Lambda would: one event at a time per environment."""
         context = LambdaContext(function)
-        if self._lock is None:
-            return handler(event, context)
         with self._lock:
             return handler(event, context)
 

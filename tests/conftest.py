@@ -43,7 +43,7 @@ def clock() -> Iterator[FixedClock]:
 
 @pytest.fixture
 def api(aws: dict[str, str], clock: FixedClock) -> Api:
-    return Api(LocalGateway(clock, serialize=False, names=aws))
+    return Api(LocalGateway(clock, names=aws))
 
 
 @pytest.fixture

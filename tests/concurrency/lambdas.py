@@ -96,7 +96,7 @@ def _child(listener: socket.socket, clock_file: Path, stats_dir: Path) -> None:
     boto3.DEFAULT_SESSION.events.register("after-call.dynamodb.TransactWriteItems", stats.after_call)
     clock = FileClock(clock_file)
     wiring.configure(clock=clock)
-    gateway = LocalGateway(clock, serialize=True)
+    gateway = LocalGateway(clock)
     server = HTTPServer(listener.getsockname()[:2], make_handler(gateway), bind_and_activate=False)
     server.socket.close()
     server.socket = listener

@@ -117,19 +117,15 @@ def test_a_request_under_sustained_throttling_answers_busy_within_the_function_t
     assert client.calls["transact_write_items"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "localdev/server.py: LocalGateway(serialize=False) (used by `make run` with LOCAL_DYNAMODB_ENDPOINT, "
-    "'requests run in parallel') runs handlers in concurrent threads of one process, but Powertools keeps the "
-    "event being handled in class attributes shared by every resolver (BaseRouter.current_event, "
-    "aws_lambda_powertools/event_handler/api_gateway.py resolve()) and per-app context dicts: two requests "
-    "handled at once read each other's headers, body and claims, so one member's request can act as another. "
-    "Lambda is unaffected (one event per container at a time); the race tests run the handlers in processes."))
 def test_two_members_calling_the_parallel_local_gateway_at_once_each_act_as_themselves(
         aws: None, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
     # Imported here, with the functions' environment set: Powertools reads its settings at import.
     import functions.redemptions.app as redemptions
 
-    gateway = LocalGateway(clock, serialize=False)
+    """Was: LocalGateway(serialize=False) ran handlers in concurrent threads of one process, and Powertools keeps
+    the event being handled in state shared by every resolver (BaseRouter.current_event): two requests handled
+    at once read each other's claims, so one member could act as another. Now every invocation is serialized."""
+    gateway = LocalGateway(clock)
     both_inside = threading.Barrier(2)
     real_caller = redemptions.caller
     acted_as: list[str] = []

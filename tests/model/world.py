@@ -41,7 +41,7 @@ class World:
             raise
         self.clock = FixedClock(START)
         wiring.configure(clock=self.clock)
-        self.api = Api(LocalGateway(self.clock, serialize=False, names=names))
+        self.api = Api(LocalGateway(self.clock, names=names))
 
     def _set(self, key: str, value: str | None) -> None:
         self._saved.setdefault(key, os.environ.get(key))
