@@ -31,6 +31,7 @@ from tests.support import Api, Reply, dump_tables
 
 WEEK = 7 * 86400
 SELF, OTHER, STAFF, ADMIN = "dan", "bob", "pos", "boss"
+FOREIGN_KEY = "a-signing-key-that-is-not-the-local-servers"
 
 # Who a route admits, by the caller's role.
 PUBLIC = frozenset({"nobody", "self", "other", "staff", "admin"})
@@ -122,7 +123,7 @@ CALLERS = [
     Caller("no token", "nobody", lambda api: None),
     Caller("garbage token", "nobody", lambda api: "Bearer not-a-jwt"),
     Caller("token signed with another secret", "nobody",
-           lambda api: "Bearer " + jwt.encode(_claims(SELF, ["admin"]), "another-secret-entirely", algorithm="HS256")),
+           lambda api: "Bearer " + jwt.encode(_claims(SELF, ["admin"]), FOREIGN_KEY, algorithm="HS256")),
     Caller("unsigned token", "nobody", lambda api: "Bearer " + jwt.encode(_claims(SELF, ["admin"]), None,
                                                                           algorithm="none")),
     Caller("expired token", "nobody",

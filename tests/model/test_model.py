@@ -75,9 +75,9 @@ _common = {"deadline": None, "print_blob": True,
            "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
 # Per run; the test makes two runs, which xdist can give to its two workers. Measured on an idle machine:
 # about 1.7 s of CPU per sequence of 20 steps (each step then compares every member: a dozen API reads or
-# more), so 50 per run take about 1.5 minutes; the soak's sequences of 50 steps about 4 s each.
+# more), so 100 per run take about 3 minutes; the soak's sequences of 50 steps about 4 s each.
 PROFILES = {
-    "ci": settings(max_examples=50, stateful_step_count=20, **_common),  # make test: 100 sequences
+    "ci": settings(max_examples=100, stateful_step_count=20, **_common),  # make test: 200 sequences
     "soak": settings(max_examples=1_000, stateful_step_count=50, **_common),  # make soak: 2,000 longer ones
 }
 SETTINGS = PROFILES.get(os.environ.get("HYPOTHESIS_PROFILE", "ci"), PROFILES["ci"])
