@@ -1,6 +1,6 @@
 # loyalty-ledger. Two commands do all the set-up on a fresh machine:
 #   make run    the local server on http://127.0.0.1:$${PORT:-3000} against the embedded emulator
-#   make test   the whole suite (lint, unit, integration, contract, end-to-end, sam build)
+#   make test   the whole suite (lint, OpenAPI drift, unit, integration, contract, e2e, model, concurrency on DynamoDB Local, fuzz) and sam build
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
