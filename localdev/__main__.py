@@ -21,6 +21,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="send DynamoDB calls here (e.g. DynamoDB Local) instead of moto")
     args = parser.parse_args(argv)
 
+    import warnings
+
+    # Read-only routes publish no metrics, and Powertools warns about it on every request.
+    warnings.filterwarnings("ignore", "No application metrics to publish", UserWarning)
     from localdev import emulator
 
     emu = emulator.start(port=args.emulator_port, dynamodb_endpoint=args.dynamodb_endpoint)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import secrets
 from dataclasses import dataclass
@@ -109,6 +110,8 @@ class Emulator:
 def start(*, port: int = 0, dynamodb_endpoint: str | None = None) -> Emulator:
     from moto.server import ThreadedMotoServer
 
+    # The emulator's own access log (werkzeug's, one line per AWS call) would drown the server's.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     os.environ.update(FAKE_AWS)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
