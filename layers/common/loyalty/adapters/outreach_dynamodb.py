@@ -137,6 +137,10 @@ class OutreachStore:
                 "history": [{"at": to_rfc3339(now), "status": "planned", "reason": "planned"}]}
         if campaign_id:
             item["campaign_id"] = campaign_id
+        return self._put_new(item)
+
+    def _put_new(self, item: dict[str, Any]) -> bool:
+        """Put an item unless its key is taken. True if it was written."""
         try:
             self._db.put_item(TableName=self._table, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)")
         except ClientError as error:
@@ -269,27 +273,13 @@ class OutreachStore:
 
     def start_fanout(self, key: str, now: datetime) -> bool:
         """True the first time only: the marker that a holiday's or campaign's fan-out has begun."""
-        try:
-            self._db.put_item(TableName=self._table, Item=to_item({"pk": key, "sk": "FANOUT", "at": to_rfc3339(now)}),
-                              ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._put_new({"pk": key, "sk": "FANOUT", "at": to_rfc3339(now)})
 
     def create_campaign(self, campaign: dict[str, Any]) -> bool:
-        try:
-            self._db.put_item(TableName=self._table, Item=to_item({
-                "pk": f"CAMPAIGN#{campaign['campaign_id']}", "sk": "CAMPAIGN",
-                "definition": json.dumps(campaign, ensure_ascii=False, sort_keys=True),
-                "targeted": 0, "sent": 0, "suppressed": 0, "dropped": 0, "failed": 0}),
-                ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self._put_new({
+            "pk": f"CAMPAIGN#{campaign['campaign_id']}", "sk": "CAMPAIGN",
+            "definition": json.dumps(campaign, ensure_ascii=False, sort_keys=True),
+            "targeted": 0, "sent": 0, "suppressed": 0, "dropped": 0, "failed": 0})
 
     def campaign(self, campaign_id: str) -> dict[str, Any] | None:
         answer = self._db.get_item(TableName=self._table, Key=to_item({"pk": f"CAMPAIGN#{campaign_id}",
