@@ -95,7 +95,7 @@ def run() -> dict[str, Any]:
             meter = Meter(boto3.DEFAULT_SESSION, reader)
             clock = FixedClock(START)
             wiring.configure(clock=clock)  # the handlers' client is built next, from the hooked session
-            client = Client(LocalGateway(clock, serialize=False, names=names), meter, clock)
+            client = Client(LocalGateway(clock, names=names), meter, clock)
             try:
                 return _story(client, reader)
             finally:
