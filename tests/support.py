@@ -13,6 +13,21 @@ from localdev import template
 from localdev.server import LocalGateway
 
 
+def every_entry(call: Any, member_id: str) -> list[dict[str, Any]]:
+    """Every entry of a member's ledger through the API, page by page, newest first (as the API lists them);
+    ``call`` is a test client's ``call(method, path, *, as_, groups)`` returning a reply with status and body."""
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        path = f"/v1/members/{member_id}/ledger?limit=100" + (f"&cursor={cursor}" if cursor else "")
+        reply = call("GET", path, as_="pos", groups=("staff",))
+        assert reply.status == 200, reply.body
+        items += reply.body["items"]
+        cursor = reply.body["next_cursor"]
+        if cursor is None:
+            return items
+
+
 @dataclass
 class Reply:
     status: int
@@ -112,16 +127,7 @@ class Api:
         return self.call(method, path, body, as_="boss", groups=("admin",))
 
     def ledger(self, member_id: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        cursor = None
-        while True:
-            path = f"/v1/members/{member_id}/ledger?limit=100" + (f"&cursor={cursor}" if cursor else "")
-            reply = self.call("GET", path, as_="pos", groups=("staff",))
-            assert reply.status == 200, reply.body
-            items += reply.body["items"]
-            cursor = reply.body["next_cursor"]
-            if cursor is None:
-                return items
+        return every_entry(self.call, member_id)
 
 
 def dump_tables() -> dict[str, list[str]]:

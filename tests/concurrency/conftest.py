@@ -32,6 +32,7 @@ import requests
 
 from localdev import dynamodb_local, emulator, template
 from tests.concurrency.lambdas import ROOT, FileClock, TransactionStats
+from tests.support import every_entry
 
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 OCCURRED_AT = "2026-11-23T09:30:00Z"
@@ -218,16 +219,7 @@ class Service:
 
     def ledger(self, member_id: str) -> list[dict[str, Any]]:
         """Every entry, oldest first."""
-        items: list[dict[str, Any]] = []
-        cursor = None
-        while True:
-            path = f"/v1/members/{member_id}/ledger?limit=100" + (f"&cursor={cursor}" if cursor else "")
-            reply = self.call("GET", path, as_="pos", groups=("staff",))
-            assert reply.status == 200, reply.body
-            items += reply.body["items"]
-            cursor = reply.body["next_cursor"]
-            if cursor is None:
-                return list(reversed(items))
+        return list(reversed(every_entry(self.call, member_id)))
 
     def all_at_once(self, calls: Sequence[Callable[[], Reply]], threads: int | None = None) -> list[Reply]:
         """Run ``calls`` from a pool, every thread released by one barrier so the requests really overlap."""
