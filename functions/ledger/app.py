@@ -8,9 +8,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from loyalty.adapters.dynamodb import decode_cursor, encode_cursor
 from loyalty.errors import ValidationProblem
-from loyalty.http.api import caller, create_app, json_response, lambda_entry, responses
+from loyalty.http.api import caller, create_app, decode_cursor, encode_cursor, json_response, lambda_entry, responses
 from loyalty.http.schemas import LedgerPageOut, MemberId, VerificationOut
 from loyalty.usecases.ledger import entry_body
 from loyalty.wiring import services

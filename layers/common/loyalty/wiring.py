@@ -33,7 +33,7 @@ class Services:
 _clock: Clock = SystemClock()
 
 
-def client(service: str) -> Any:
+def client(service: str, *, attempts: int = 2) -> Any:
     """An AWS client with one quick retry of its own and timeouts short enough for an API call.
 
     Retrying further is the use cases' job: they re-read before they write again, back off with
@@ -42,12 +42,8 @@ def client(service: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    config = Config(retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2, read_timeout=4)
+    config = Config(retries={"mode": "standard", "max_attempts": attempts}, connect_timeout=2, read_timeout=4)
     return boto3.client(service, config=config)
-
-
-def dynamodb_client() -> Any:
-    return client("dynamodb")
 
 
 def build(settings: Settings, clock: Clock, dynamodb: Any) -> Services:
@@ -65,7 +61,7 @@ def build(settings: Settings, clock: Clock, dynamodb: Any) -> Services:
 
 @cache
 def _dynamodb() -> Any:
-    return dynamodb_client()
+    return client("dynamodb")
 
 
 @cache
@@ -91,7 +87,9 @@ def outreach() -> OutreachService:
         secret=Secret(client("secretsmanager"), env.unsubscribe_secret),
         send_queue=SqsQueue(sqs, env.send_queue_url) if env.send_queue_url else None,
         fanout_queue=SqsQueue(sqs, env.fanout_queue_url) if env.fanout_queue_url else None,
-        mailer=SesMailer(client("sesv2"), client("ses"), env.configuration_set, env.sender_concurrency,
+        # One attempt: a send SES accepted but answered late must not be sent again by botocore; the
+        # send log's claim and the queue decide what happens to a send that failed.
+        mailer=SesMailer(client("sesv2", attempts=1), client("ses"), env.configuration_set, env.sender_concurrency,
                          env.max_send_rate) if env.configuration_set else None,
     )
 
@@ -103,7 +101,3 @@ def configure(*, clock: Clock | None = None) -> None:
         _clock = clock
     for built in (services, outreach, _dynamodb):
         built.cache_clear()
-
-
-def current_clock() -> Clock:
-    return _clock

@@ -14,7 +14,6 @@ Tables (names from the environment; key schemas in ``infra/template.yaml``):
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 from collections.abc import Iterator, Sequence
@@ -50,7 +49,6 @@ PROGRAM_ID = "points"
 CURRENT_VERSION = 0  # the program table's pointer to the current version
 BY_SEQ = "by_seq"
 
-_RETRY_REASONS = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
 
 
 def to_item(item: dict[str, Any]) -> dict[str, Any]:
@@ -77,21 +75,6 @@ def _transient(error: Exception) -> bool:
     if isinstance(error, ClientError):
         return error.response.get("Error", {}).get("Code") in TRANSIENT_CODES
     return isinstance(error, (BotoConnectionError, HTTPClientError))
-
-
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int | None:
-    """The seq a cursor points below, or None if the text is not a cursor this service issued."""
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, number = text.partition(":")
-        seq = int(number)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return seq if prefix == "seq" and seq > 0 and number == str(seq) else None
 
 
 # --- mapping between domain objects and items ---------------------------------------------------

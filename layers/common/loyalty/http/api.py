@@ -42,10 +42,31 @@ _DESCRIPTIONS = {
 
 def json_object(text: str) -> dict[str, Any]:
     """Request bodies are JSON objects. (Powertools would quietly take the first element of a list.)"""
-    value = json.loads(text)
+    try:
+        value = json.loads(text)
+    except RecursionError:  # nested deeper than the parser goes: bad input, not our error
+        raise json.JSONDecodeError("the body is nested too deeply", text, 0) from None
     if not isinstance(value, dict):
         raise json.JSONDecodeError("the body must be a JSON object", text, 0)
     return value
+
+
+MAX_SEQ = 2**63 - 1  # a cursor past any seq DynamoDB can store is not one this service issued
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int | None:
+    """The seq a cursor points below, or None if the text is not a cursor this service issued."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, number = text.partition(":")
+        seq = int(number)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return seq if prefix == "seq" and 0 < seq <= MAX_SEQ and number == str(seq) else None
 
 
 def create_app(*routers: Any) -> APIGatewayHttpResolver:

@@ -195,10 +195,6 @@ class LedgerService:
 
     # --- reading ---------------------------------------------------------------------------------
 
-    def balances(self, member_id: str) -> BalanceView:
-        account: Account = self._retry.run(lambda: self._store.snapshot(accounts=[member_id]).accounts[member_id])
-        return account.view(self._clock.now())
-
     def page(self, member_id: str, *, limit: int, before_seq: int | None) -> LedgerPage:
         entries, more = self._retry.run(
             lambda: self._store.entries_page(member_id, limit=limit, before_seq=before_seq))

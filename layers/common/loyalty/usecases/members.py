@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -41,13 +42,7 @@ class MembershipService:
     def sign_up(self, *, member_id: str, email: str, display_name: str, locale: str, marketing_opt_in: bool,
                 birthday: str | None, referral_code: str | None, time_zone: str | None = None) -> MemberView:
         """Make the caller a member; the referrer (if any) is fixed here, once, and never changes."""
-        if birthday is not None and birthday > self._clock.now().date().isoformat():
-            raise ValidationProblem("birthday is in the future", loc=["body", "birthday"])
-        if time_zone is not None:
-            try:
-                ZoneInfo(time_zone)
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValidationProblem(f"Unknown time zone {time_zone!r}.", loc=["body", "time_zone"]) from None
+        _check_profile(birthday, time_zone, self._clock.now())
         drawn: list[str] = []  # the codes this sign-up tried: its own earlier write is recognised by them
 
         def attempt() -> MemberView:
@@ -90,14 +85,7 @@ class MembershipService:
         member = self.get(member_id).member
         now = self._clock.now()
         fields: dict[str, Any] = {}
-        if "time_zone" in changes and changes["time_zone"] is not None:
-            try:
-                ZoneInfo(changes["time_zone"])
-            except (ZoneInfoNotFoundError, ValueError):
-                raise ValidationProblem(f"Unknown time zone {changes['time_zone']!r}.", loc=["body", "time_zone"]) \
-                    from None
-        if changes.get("birthday") and changes["birthday"] > now.date().isoformat():
-            raise ValidationProblem("birthday is in the future", loc=["body", "birthday"])
+        _check_profile(changes.get("birthday"), changes.get("time_zone"), now)
         for name in ("locale", "time_zone", "notices", "marketing_opt_in"):
             if name in changes and changes[name] is not None:
                 fields[name] = changes[name]
@@ -126,3 +114,14 @@ class MembershipService:
             direct=self._retry.run(lambda: self._store.referees(member_id, level=1, limit=DIRECT_REFERRALS_SHOWN)),
             points_from_referrals=view.balances.from_referrals,
         )
+
+
+def _check_profile(birthday: str | None, time_zone: str | None, now: datetime) -> None:
+    """A birthday cannot be in the future; a time zone must be one the IANA database knows."""
+    if birthday and birthday > now.date().isoformat():
+        raise ValidationProblem("birthday is in the future", loc=["body", "birthday"])
+    if time_zone is not None:
+        try:
+            ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # 3.11/3.12: a directory ("America") is an OSError
+            raise ValidationProblem(f"Unknown time zone {time_zone!r}.", loc=["body", "time_zone"]) from None
