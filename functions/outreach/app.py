@@ -3,6 +3,7 @@ previews, and each member's send log."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict
 from typing import Annotated, Any
 
@@ -101,7 +102,10 @@ def read_campaign(campaign_id: Annotated[ClientId, Path()]) -> Response[Campaign
              responses=responses(200, PreviewOut, 404))
 def preview(body: PreviewIn) -> Response[PreviewOut]:
     _admin()
-    composed = outreach().preview(body.member_id, Kind(body.kind), body.occasion)
+    # Links point where this API answers: the configured base (PUBLIC_BASE_URL), else the host this request
+    # came to (the template cannot give a routed function the API's own URL without a dependency cycle).
+    base = os.environ.get("PUBLIC_BASE_URL") or f"https://{router.current_event.request_context.domain_name}"
+    composed = outreach().preview(body.member_id, Kind(body.kind), body.occasion, public_base_url=base)
     return json_response({"subject": composed.subject, "text": composed.text, "html": composed.html,
                           "headers": composed.headers})
 

@@ -286,3 +286,29 @@ def test_unserved_methods_are_problems(server: Server, method: str) -> None:
     except ValueError:
         body = reply.text
     assert not check_problem(reply.status_code, reply.headers.get("content-type", ""), body), reply.text[:200]
+
+
+def test_a_body_nested_too_deeply_is_a_problem_not_a_500(api: Any) -> None:
+    _assert_problem(api.call("POST", "/v1/adjustments", raw=b"[" * 100_000, as_="fz-defect", groups=("admin",)))
+
+
+def test_a_cursor_past_any_seq_is_a_problem_not_a_500(api: Any) -> None:
+    from loyalty.http.api import encode_cursor
+
+    api.sign_up("fz-cursor")
+    reply = api.call("GET", f"/v1/members/me/ledger?cursor={encode_cursor(10**40 + 1)}", as_="fz-cursor")
+    assert reply.status == 422, (reply.status, reply.body)
+
+
+@pytest.mark.parametrize("time_zone", ["America", "Etc", "posix"])
+def test_a_time_zone_that_names_a_directory_is_a_problem_not_a_500(api: Any, time_zone: str) -> None:
+    # Python 3.11/3.12 raise IsADirectoryError for these (the local server runs 3.11).
+    reply = api.call("POST", "/v1/members", {"email": "tz@example.com", "display_name": "Tz", "time_zone": time_zone},
+                     as_="fz-tz")
+    assert (reply.status, reply.slug) == (422, "validation-error"), reply.body
+
+
+def test_outreach_settings_without_a_sending_window_are_refused(api: Any) -> None:
+    reply = api.call("PUT", "/v1/outreach/settings", {"quiet_start": "20:00", "quiet_end": "20:00"},
+                     as_="fz-admin", groups=("admin",))
+    assert reply.status == 422, (reply.status, reply.body)

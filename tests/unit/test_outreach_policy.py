@@ -94,6 +94,17 @@ def test_the_window_opens_at_the_next_nine_local_and_never_later(now: datetime, 
         assert opens.astimezone(tz).hour == 9 and opens.astimezone(tz).minute == 0
 
 
+@given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1), timezones=st.just(UTC)))
+def test_quiet_hours_inside_one_night_leave_the_rest_of_the_day_open(now: datetime) -> None:
+    # Was: a window that runs past midnight (quiet 00:30–08:00, so sending 08:00–00:30) was never open.
+    settings = OutreachSettings(quiet_start="00:30", quiet_end="08:00")
+    opens = next_window_start(now, UTC, settings)
+    minutes = now.hour * 60 + now.minute
+    assert (opens is None) == (minutes >= 8 * 60 or minutes < 30)
+    if opens is not None:
+        assert opens > now and (opens.hour, opens.minute) == (8, 0)
+
+
 def test_the_cap_two_days_apart_and_four_a_month() -> None:
     now = NOON_SHANGHAI
     assert cap_allows_at(ContactHistory((now - timedelta(hours=47),)), now, SETTINGS) == now + timedelta(hours=1)

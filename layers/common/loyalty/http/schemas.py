@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     AwareDatetime,
@@ -292,6 +293,16 @@ class OutreachSettingsIO(Request):
     checkin_after_days: Annotated[StrictInt, Field(ge=0, le=90)] = 7
     winback_after_days: Annotated[StrictInt, Field(ge=1, le=3650)] = 60
     default_time_zone: TimeZone = "Asia/Shanghai"
+
+    @model_validator(mode="after")
+    def _a_window_remains(self) -> OutreachSettingsIO:
+        if self.quiet_start == self.quiet_end:
+            raise ValueError("quiet_start and quiet_end must differ: the sending window would be empty")
+        try:
+            ZoneInfo(self.default_time_zone)
+        except (ZoneInfoNotFoundError, ValueError, OSError):
+            raise ValueError(f"unknown time zone {self.default_time_zone!r}") from None
+        return self
 
 
 class ReplacementRuleIO(Request):

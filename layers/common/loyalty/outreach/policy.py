@@ -176,9 +176,12 @@ def next_window_start(now: datetime, tz: ZoneInfo, settings: OutreachSettings) -
     """None if ``now`` is inside the sending window in ``tz``; else the instant the window next opens."""
     opens, closes = settings.window()
     local = now.astimezone(tz)
-    if opens <= local.time() < closes:
+    at = local.time()
+    # The window is [opens, closes); it may run past midnight (quiet hours inside one day, e.g. 00:30–08:00).
+    inside = opens <= at < closes if opens < closes else (at >= opens or at < closes)
+    if inside:
         return None
-    day = local.date() if local.time() < opens else local.date() + timedelta(days=1)
+    day = local.date() if at < opens else local.date() + timedelta(days=1)
     return datetime.combine(day, opens, tzinfo=tz).astimezone(now.tzinfo)
 
 

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from loyalty.adapters.dynamodb import OPTIN_SHARDS, from_item
 from loyalty.adapters.outreach_dynamodb import FINAL_STATUSES, ClaimLost, OutreachStore
-from loyalty.clock import Clock, to_rfc3339
+from loyalty.clock import Clock, parse_rfc3339, to_rfc3339
 from loyalty.errors import IdempotencyMismatch, NotFound, ValidationProblem
 from loyalty.members import Member
 from loyalty.outreach import mime, templates
@@ -223,10 +223,12 @@ class OutreachService:
         return len(fresh)
 
     def _matching(self, page: list[dict[str, Any]], rules: dict[str, Any]) -> list[dict[str, Any]]:
+        # joined_at is stored as RFC 3339 UTC; the bounds may carry any offset: compare instants.
+        after, before = (parse_rfc3339(rules[k]) if rules.get(k) else None for k in ("joined_after", "joined_before"))
         kept = [m for m in page
                 if (not rules.get("locales") or m.get("locale") in rules["locales"])
-                and (not rules.get("joined_after") or m.get("joined_at", "") >= rules["joined_after"])
-                and (not rules.get("joined_before") or m.get("joined_at", "") < rules["joined_before"])]
+                and (after is None or ("joined_at" in m and parse_rfc3339(m["joined_at"]) >= after))
+                and (before is None or ("joined_at" in m and parse_rfc3339(m["joined_at"]) < before))]
         ids = [m["member_id"] for m in kept]
         if rules.get("purchased_categories") and ids:
             bought = self._store.categories(ids)
@@ -324,10 +326,14 @@ class OutreachService:
 
     # --- content ---------------------------------------------------------------------------------
 
-    def compose(self, reminder: Reminder, member: Member, now: datetime) -> Composed:
-        """The email a reminder becomes for this member, exactly as it would be sent."""
+    def compose(self, reminder: Reminder, member: Member, now: datetime, *,
+                public_base_url: str | None = None) -> Composed:
+        """The email a reminder becomes for this member, exactly as it would be sent (with links to
+        ``public_base_url`` when given, else to the configured base)."""
         category = reminder.category
-        unsubscribe = self.unsubscribe_link(member.member_id) if category is Category.MARKETING else None
+        unsubscribe = None
+        if category is Category.MARKETING:
+            unsubscribe = self.unsubscribe_link(member.member_id, public_base_url or self._config.public_base_url)
         context = {"display_name": member.display_name, "shop_name": self._config.shop_name,
                    "app_link": self._config.app_link, "unsubscribe_link": unsubscribe or "",
                    **self._kind_context(reminder, member, now)}
@@ -373,7 +379,8 @@ class OutreachService:
             context["message"] = templates.pick(campaign["message"], locale)
         return context
 
-    def preview(self, member_id: str, kind: Kind, occasion: str | None) -> Composed:
+    def preview(self, member_id: str, kind: Kind, occasion: str | None, *,
+                public_base_url: str | None = None) -> Composed:
         """Render what a reminder would send this member now, without sending or recording anything.
 
         The occasion names what the email is about (an order, ``order:sku``, a holiday, a campaign);
@@ -384,7 +391,8 @@ class OutreachService:
             raise NotFound(f"No member {member_id}.")
         data = self._preview_data(member_id, kind, occasion)
         now = self._clock.now()
-        return self.compose(Reminder.new(member_id, kind, occasion or "preview", now, data=data), member, now)
+        return self.compose(Reminder.new(member_id, kind, occasion or "preview", now, data=data), member, now,
+                            public_base_url=public_base_url)
 
     def _preview_data(self, member_id: str, kind: Kind, occasion: str | None) -> dict[str, Any]:
         def needed(what: str) -> str:
@@ -428,8 +436,8 @@ class OutreachService:
 
     # --- consent ---------------------------------------------------------------------------------
 
-    def unsubscribe_link(self, member_id: str) -> str:
-        return f"{self._config.public_base_url}/u/{token_for(member_id, self._secret())}"
+    def unsubscribe_link(self, member_id: str, base_url: str) -> str:
+        return f"{base_url.rstrip('/')}/u/{token_for(member_id, self._secret())}"
 
     def member_for_token(self, token: str) -> str:
         member_id = member_for(token, self._secret())
