@@ -107,7 +107,10 @@ class Jobs:
                 continue
             moved += len(batch)
             result = self._call(handler, {"Records": batch}, function) or {}
-            failed = {f["itemIdentifier"] for f in (result.get("batchItemFailures") or [])}
+            if result.get("error"):  # the invocation itself failed: Lambda retries the whole batch
+                failed = {r.get("messageId") or r.get("dynamodb", {}).get("SequenceNumber") for r in batch}
+            else:
+                failed = {f["itemIdentifier"] for f in (result.get("batchItemFailures") or [])}
             if source.kind == "sqs":
                 self._settle(source, batch, failed)
             ran.append({"function": function, "trigger": source.resource, "records": len(batch),

@@ -381,3 +381,25 @@ def test_members_set_their_preferences(api: Api) -> None:
     bad = api.call("PATCH", "/v1/members/me/preferences", {"time_zone": "Mars/Olympus"}, as_="dan")
     assert (bad.status, bad.slug) == (422, "validation-error")
     assert api.call("PATCH", "/v1/members/me/preferences", {"colour": "red"}, as_="dan").status == 422
+
+
+def test_a_sender_that_crashes_leaves_its_batch_on_the_queue(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As on AWS: an invocation that fails (not a record reported failed) makes Lambda retry the whole batch.
+    # Was: the local runner deleted the batch, so the thank-you was lost.
+    import functions.sender.app as sender
+
+    real = sender.process_partial_response
+    crashes: list[int] = []
+
+    def crash_once(**kwargs: Any) -> Any:
+        if not crashes:
+            crashes.append(1)
+            raise RuntimeError("the sender fell over")
+        return real(**kwargs)
+
+    monkeypatch.setattr(sender, "process_partial_response", crash_once)
+    member(api, "dan")
+    api.purchase("O-1", "dan", 12900)
+    api.tick()
+    assert crashes == [1]
+    assert subjects(api, "dan") == ["Thank you for your purchase, Dan"]
