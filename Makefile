@@ -24,12 +24,12 @@ $(STAMP):
 run: install
 	$(PY) -m localdev
 
-test: install dynamodb-local lint openapi-check
+test: install dynamodb-local lint typecheck openapi-check
 	$(PY) -m pytest -n 2 --dist loadgroup
 	$(MAKE) build
 
 lint: install
-	$(PY) -m ruff check layers functions localdev tests
+	$(PY) -m ruff check layers functions localdev tests ops bench
 	$(VENV)/bin/cfn-lint infra/template.yaml
 
 typecheck: install

@@ -27,17 +27,9 @@ ORDER = "POS-2026-000123"
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 
-def _dump(item: dict[str, Any]) -> dict[str, Any]:
-    """An item as the low-level client sends it (what the adapter's own serializer produces)."""
-    from boto3.dynamodb.types import TypeSerializer
-
-    serializer = TypeSerializer()
-    return {k: serializer.serialize(v) for k, v in item.items()}
-
-
 def account_bytes(lots: int) -> int:
     """Size of R's Accounts item carrying ``lots`` pending lots (one per hour, realistic balances)."""
-    from loyalty.adapters.dynamodb import account_item
+    from loyalty.adapters.dynamodb import account_item, to_item
     from loyalty.clock import to_rfc3339
     from loyalty.ledger import Account, PointsBalance
 
@@ -47,12 +39,12 @@ def account_bytes(lots: int) -> int:
     account = Account(MEMBER, seq=40_000, head_hash="ab" * 32,
                       points=PointsBalance(available=123_456, pending=pending, lifetime_earned=987_654,
                                            from_referrals=876_543, lots=lot_map))
-    return item_size(_dump(account_item(account)))
+    return item_size(to_item(account_item(account)))
 
 
 def entry_bytes() -> dict[str, int]:
     """Sizes of R's entries for one credit: the referral credit and the two sides of a release."""
-    from loyalty.adapters.dynamodb import entry_item
+    from loyalty.adapters.dynamodb import entry_item, to_item
     from loyalty.clock import to_rfc3339
     from loyalty.ledger import Account, Bucket, Kind, PointsBalance, Posting, Source, post
 
@@ -62,7 +54,7 @@ def entry_bytes() -> dict[str, int]:
     credit = Posting(MEMBER, 12, Bucket.PENDING, Kind.REFERRAL, Source("purchase", ORDER), level=1, rule_version=3,
                      available_at=to_rfc3339((NOW + HOLD).replace(minute=0)))
     result = post(account, [credit], NOW)
-    sizes = {e.kind.value + ("/" + e.bucket.value if e.kind is Kind.RELEASE else ""): item_size(_dump(entry_item(e)))
+    sizes = {e.kind.value + ("/" + e.bucket.value if e.kind is Kind.RELEASE else ""): item_size(to_item(entry_item(e)))
              for e in result.entries}
     return sizes
 

@@ -239,9 +239,9 @@ def _json_response(status: int, body: dict[str, Any]) -> tuple[int, dict[str, st
 
 
 def _problem(status: int, slug: str, title: str, detail: str) -> tuple[int, dict[str, str], bytes]:
-    base = os.environ.get("PROBLEM_TYPE_BASE", "https://loyalty-ledger.example/problems").rstrip("/")
-    body = {"type": f"{base}/{slug}", "title": title, "status": status, "detail": detail}
-    return status, {"content-type": "application/problem+json"}, json.dumps(body).encode()
+    from loyalty.http.problems import problem_body  # the functions' own problem+json (Powertools is imported)
+
+    return status, {"content-type": "application/problem+json"}, problem_body(slug, status, title, detail).encode()
 
 
 def _from_lambda(result: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import pytest
 import requests
 from botocore.stub import Stubber
 
+from localdev.dynamodb_local import free_port
 from loyalty.clock import FixedClock
 from ops import verify
 from tests.support import Api
@@ -167,9 +167,7 @@ def test_the_stack_outputs_name_the_tables(api: Api, clock: FixedClock, monkeypa
 @pytest.mark.xdist_group("e2e")
 def test_make_verify_finds_the_running_local_server(tmp_path: Path) -> None:
     """`make run` in one terminal, `make verify` (no arguments) in another."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     clean = {k: v for k, v in os.environ.items()
              if not k.startswith("AWS_") and k not in verify.ENVIRONMENT.values() and k != "LOCAL_DYNAMODB_ENDPOINT"}
     server = subprocess.Popen([sys.executable, "-m", "localdev"], cwd=ROOT, stdout=subprocess.DEVNULL,

@@ -50,8 +50,8 @@ def test_a_purchase_is_one_read_and_one_transaction_and_one_more_read_with_refer
     assert wcu == sorted(wcu) and wcu[0] < wcu[-1]
 
 
-def test_a_busy_referrers_account_is_bounded_by_the_hold_not_by_the_purchase_rate(figures: dict[str, Any]) -> None:
+def test_a_busy_referrers_account_fits_dynamodbs_item_even_with_the_longest_hold(figures: dict[str, Any]) -> None:
+    # Sized with the adapter's own item mapping; that lots are hourly is tested in tests/integration/test_story.py.
     hot = figures["hotref"]
-    assert hot["week_lots"] == 7 * 24
-    assert hot["year_lots"] < hot["max_lots"]  # even the longest hold cannot outgrow DynamoDB's item
+    assert hot["year_lots"] < hot["max_lots"]
     assert hot["week_account_bytes"] < 5 * 1024

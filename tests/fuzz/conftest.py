@@ -13,7 +13,6 @@ import base64
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ import pytest
 import requests
 
 from localdev import template
+from localdev.dynamodb_local import free_port
 from localdev.emulator import FAKE_AWS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -234,12 +234,6 @@ class TableState:
 
 # --- the server -----------------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class ServerError:
     """An error a handler logged: the exception's type (or the log message) and where (the innermost frame
@@ -355,7 +349,7 @@ def _seed(server: Server) -> None:
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
     """``python -m localdev`` on a free port, its output and moto's recording in temporary files."""
-    port = _free_port()
+    port = free_port()
     workdir = Path(tempfile.mkdtemp(prefix="fuzz-localdev-"))
     log, recording = workdir / "server.log", workdir / "emulator-recording.jsonl"
     recording.touch()
