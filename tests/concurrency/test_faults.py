@@ -42,7 +42,7 @@ from tests.concurrency.faults import AlwaysThrottled, FaultyClient
 
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 RATES = (0.0, 0.1, 0.2, 0.3)
-OPERATIONS = int(os.environ.get("FAULTS_OPERATIONS", "100"))  # docs/proof.md's table: FAULTS_OPERATIONS=2000
+OPERATIONS = int(os.environ.get("FAULTS_OPERATIONS", "100"))  # docs/proof.md's table: FAULTS_OPERATIONS=1000
 CLIENT_TRIES = 6
 HOLD = timedelta(days=7)
 RATES_BPS = (1000, 500)
@@ -411,9 +411,12 @@ def test_every_operation_applies_once_or_not_at_all_under_faults(
     for record in run.records:
         if record.expected == "replay":
             continue
-        assert record.told.status in ("created", "replayed", record.expected, "gave-up"), record
         if record.expected == "applied":
             assert record.told.ok or record.told.status == "gave-up", record
+        else:  # the model says refuse: the service must not have applied it (then the model would not follow)
+            assert record.told.status in (record.expected, "gave-up"), record
+        if rate == 0:
+            assert record.told.status != "gave-up", record  # without faults nothing may give up
         if record.key is not None:
             assert (record.key in recorded) == record.told.ok, record
         for source in record.sources:
