@@ -95,3 +95,22 @@ def test_every_queue_stays_invisible_for_as_long_as_its_consumer_may_run(resourc
         visibility = resources[source]["Properties"].get("VisibilityTimeout", 30)
         assert visibility >= timeout, f"{source}: VisibilityTimeout {visibility} s < {function}'s Timeout {timeout} s"
     assert queues >= 2
+
+
+def test_the_layer_ships_the_versions_the_tests_run() -> None:
+    """layers/common/requirements.txt (what Lambda gets, fully pinned) agrees with pyproject.toml's pins
+    and with what is installed here, for every package the functions import."""
+    import importlib.metadata
+    import tomllib
+
+    root = template.TEMPLATE.parents[1]
+    layer = {}
+    for line in (root / "layers/common/requirements.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("#")[0].strip().split("==")
+            layer[name.lower()] = version
+    project = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    pinned = {d.split("[")[0].split("==")[0].lower(): d.split("==")[1] for d in project if "==" in d}
+    assert pinned and all(layer.get(name) == version for name, version in pinned.items()), (pinned, layer)
+    for name, version in layer.items():
+        assert importlib.metadata.version(name) == version, name

@@ -97,7 +97,7 @@ def test_quiet_hours_defer_marketing_to_the_morning_in_the_members_time_zone(api
     assert api.outbox("ny@example.com")[1]["sent_at"] == "2026-11-25T14:00:00Z"
 
 
-def test_the_frequency_cap_defers_and_a_late_greeting_is_dropped(api: Api, clock) -> None:
+def test_the_frequency_cap_defers_and_a_message_it_holds_past_expiry_is_dropped(api: Api, clock) -> None:
     member(api, "dan")
     api.admin("PUT", "/v1/outreach/settings", {"greeting_after_days": 1, "checkin_after_days": 2})
     api.purchase("O-1", "dan", 5000)
@@ -112,8 +112,8 @@ def test_the_frequency_cap_defers_and_a_late_greeting_is_dropped(api: Api, clock
     api.tick()
     assert subjects(api, "dan")[-1] == "How is it going with your purchase?"
 
-    # At most 4 marketing emails in 30 days: a campaign after four is deferred past the window, and
-    # a greeting that cannot go out within a week of its time is dropped, not sent late.
+    # A monthly limit of 2, both used (greeting, check-in): the campaign could only go out when the first
+    # leaves the 30-day window, past the campaign's expiry, so it is dropped, not sent late.
     api.admin("PUT", "/v1/outreach/settings", {"min_gap_hours": 0, "max_per_30_days": 2})
     api.admin("POST", "/v1/outreach/campaigns", {"campaign_id": "C-1", "headline": {"en": "Expert day"},
                                                  "message": {"en": "Our expert visits on Saturday."}})

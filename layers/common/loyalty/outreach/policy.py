@@ -65,7 +65,7 @@ EXPIRY = {
 # A birthday set or changed less than this long ago does not trigger a greeting at once.
 BIRTHDAY_SETTLING = timedelta(days=30)
 
-DEFAULT_TIME_ZONES = {"zh": "Asia/Shanghai", "en": "UTC"}
+DEFAULT_TIME_ZONES = {"zh": "Asia/Shanghai"}  # else the settings' default_time_zone
 
 
 @dataclass(frozen=True)
