@@ -403,3 +403,52 @@ def test_a_sender_that_crashes_leaves_its_batch_on_the_queue(api: Api, monkeypat
     api.tick()
     assert crashes == [1]
     assert subjects(api, "dan") == ["Thank you for your purchase, Dan"]
+
+
+def _failing_once(monkeypatch: pytest.MonkeyPatch, fails: Any) -> list[int]:
+    """SqsQueue.send raises (as a refused SendMessageBatch would) the first time ``fails(messages)`` holds."""
+    from botocore.exceptions import ClientError
+
+    from loyalty.adapters.messaging import SqsQueue
+
+    real, failed = SqsQueue.send, []
+
+    def send(self: SqsQueue, messages: Any) -> None:
+        if not failed and fails(messages):
+            failed.append(1)
+            raise ClientError({"Error": {"Code": "InternalError", "Message": "SQS fell over"}}, "SendMessageBatch")
+        real(self, messages)
+
+    monkeypatch.setattr(SqsQueue, "send", send)
+    return failed
+
+
+def test_a_campaign_whose_fan_out_could_not_be_queued_goes_out_when_the_request_is_retried(
+        api: Api, clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Was: the campaign was recorded before its fan-out was queued; the retried POST found it and answered 200,
+    # and the campaign was never sent.
+    member(api, "dan")
+    failed = _failing_once(monkeypatch, lambda messages: messages[0].get("type") == "campaign")
+    campaign = {"campaign_id": "C-1", "headline": {"en": "Expert day"}, "message": {"en": "Saturday."}}
+    first = api.admin("POST", "/v1/outreach/campaigns", campaign)
+    assert failed == [1] and first.status >= 500, first.body
+    assert api.admin("POST", "/v1/outreach/campaigns", campaign).status == 200
+    api.tick()
+    assert subjects(api, "dan").count("Expert day") == 1
+    api.tick()
+    assert subjects(api, "dan").count("Expert day") == 1
+
+
+def test_members_planned_but_not_queued_are_queued_when_the_fan_out_is_retried(
+        api: Api, clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Was: planning wrote "planned" first; when queueing the emails failed, the retried page found them planned
+    # and queued nothing, so they were never sent.
+    member(api, "dan")
+    failed = _failing_once(monkeypatch, lambda messages: messages[0].get("kind") == "campaign")
+    api.admin("POST", "/v1/outreach/campaigns", {"campaign_id": "C-1", "headline": {"en": "Expert day"},
+                                                 "message": {"en": "Saturday."}})
+    api.tick()
+    assert failed == [1]
+    api.tick()
+    assert subjects(api, "dan").count("Expert day") == 1
+    assert api.admin("GET", "/v1/outreach/campaigns/C-1").body["counts"]["targeted"] == 1

@@ -130,14 +130,23 @@ class OutreachStore:
             ConsistentRead=True)
         return [from_item(i) for i in answer.get("Items", [])]
 
-    def plan_once(self, reminder: Reminder, now: datetime, campaign_id: str | None = None) -> bool:
-        """Record a reminder as planned unless it already is (or went further). True if it is new."""
+    def plan(self, reminder: Reminder, now: datetime, campaign_id: str | None = None) -> str:
+        """Record a reminder as planned unless it already is. ``new`` if this wrote it; ``planned`` if it
+        was already planned and has gone no further (queue it again: a send that failed after planning
+        must not lose it, and the sender's claim sends it once however often it is queued); ``done``
+        if it went further (sent, deferred, dropped …)."""
         item = {**_log_key(reminder.member_id, reminder.kind, reminder.occasion), "status": "planned",
                 "reason": "planned", "updated_at": to_rfc3339(now), "due_at": to_rfc3339(reminder.due_at),
                 "history": [{"at": to_rfc3339(now), "status": "planned", "reason": "planned"}]}
         if campaign_id:
             item["campaign_id"] = campaign_id
-        return self._put_new(item)
+        if self._put_new(item):
+            return "new"
+        found = self._db.get_item(TableName=self._table, Key=to_item(_log_key(reminder.member_id, reminder.kind,
+                                                                                reminder.occasion)),
+                                  ConsistentRead=True, ProjectionExpression="#s",
+                                  ExpressionAttributeNames={"#s": "status"}).get("Item", {})
+        return "planned" if from_item(found).get("status") == "planned" else "done"
 
     def _put_new(self, item: dict[str, Any]) -> bool:
         """Put an item unless its key is taken. True if it was written."""
@@ -271,9 +280,14 @@ class OutreachStore:
 
     # --- holidays and campaigns ------------------------------------------------------------------
 
-    def start_fanout(self, key: str, now: datetime) -> bool:
-        """True the first time only: the marker that a holiday's or campaign's fan-out has begun."""
-        return self._put_new({"pk": key, "sk": "FANOUT", "at": to_rfc3339(now)})
+    def fanout_started(self, key: str) -> bool:
+        """Whether a holiday's or campaign's fan-out has been queued (``mark_fanout``)."""
+        found = self._db.get_item(TableName=self._table, Key=to_item({"pk": key, "sk": "FANOUT"}), ConsistentRead=True)
+        return "Item" in found
+
+    def mark_fanout(self, key: str, now: datetime) -> None:
+        """Record that a fan-out was queued (written after queueing it, so a failed send is tried again)."""
+        self._put_new({"pk": key, "sk": "FANOUT", "at": to_rfc3339(now)})
 
     def create_campaign(self, campaign: dict[str, Any]) -> bool:
         return self._put_new({

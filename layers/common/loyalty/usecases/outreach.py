@@ -162,15 +162,13 @@ class OutreachService:
                 tz = item.get("time_zone") or default_time_zone(item.get("locale", ""), settings)
                 reminder = plan_birthday(item["member_id"], item["birthday"], item.get("birthday_changed_at"), tz,
                                          now, settings)
-                if reminder is not None and self._store.plan_once(reminder, now):
+                if reminder is not None and self._store.plan(reminder, now) != "done":
                     birthdays.append(reminder.to_message())
         if birthdays:
             self._send_queue.send(birthdays)
         holidays = 0
         for holiday in self._store.holidays():
-            if holiday.may_have_started(now) and self._store.start_fanout(f"HOLIDAY#{holiday.holiday_id}", now):
-                self._fanout_queue.send([{"type": "holiday", "id": holiday.holiday_id, "shard": shard}
-                                         for shard in range(OPTIN_SHARDS)])
+            if holiday.may_have_started(now) and self._start_fanout("holiday", holiday.holiday_id, now):
                 holidays += 1
         return {"birthdays": len(birthdays), "holidays": holidays}
 
@@ -183,13 +181,24 @@ class OutreachService:
         assert self._fanout_queue is not None
         created = self._store.create_campaign({**campaign, "created_at": to_rfc3339(self._clock.now())})
         found = self.campaign(campaign["campaign_id"])
+        if not created and {k: v for k, v in found.items() if k not in ("created_at", "counts")} != campaign:
+            raise IdempotencyMismatch(f"campaign {campaign['campaign_id']} exists with other content")
+        # Also when the campaign existed: a request retried because the fan-out could not be queued queues it.
+        self._start_fanout("campaign", campaign["campaign_id"], self._clock.now())
         if not created:
-            if {k: v for k, v in found.items() if k not in ("created_at", "counts")} != campaign:
-                raise IdempotencyMismatch(f"campaign {campaign['campaign_id']} exists with other content")
             return False, found
-        self._fanout_queue.send([{"type": "campaign", "id": campaign["campaign_id"], "shard": shard}
-                                 for shard in range(OPTIN_SHARDS)])
         return True, found
+
+    def _start_fanout(self, kind: str, key: str, now: datetime) -> bool:
+        """Queue the fan-out of a holiday or campaign to every shard, unless it was queued; marked after
+        queueing, so a failure in between is tried again (members planned twice are sent once)."""
+        assert self._fanout_queue is not None
+        marker = f"{kind.upper()}#{key}"
+        if self._store.fanout_started(marker):
+            return False
+        self._fanout_queue.send([{"type": kind, "id": key, "shard": shard} for shard in range(OPTIN_SHARDS)])
+        self._store.mark_fanout(marker, now)
+        return True
 
     def campaign(self, campaign_id: str) -> dict[str, Any]:
         found = self._store.campaign(campaign_id)
@@ -212,15 +221,16 @@ class OutreachService:
             reminders = [Reminder.new(m["member_id"], Kind.CAMPAIGN, campaign_id, now,
                                       data={"campaign_id": campaign_id})
                          for m in self._matching(page, campaign.get("filter") or {})]
-        fresh = [r for r in reminders if self._store.plan_once(r, now, campaign_id)]
+        planned = [(r, self._store.plan(r, now, campaign_id)) for r in reminders]
         if campaign_id:
-            for _ in fresh:
+            for _ in (r for r, state in planned if state == "new"):
                 self._store.count(campaign_id, "targeted")
-        if fresh:
-            self._send_queue.send([r.to_message() for r in fresh])
+        queued = [r for r, state in planned if state != "done"]
+        if queued:
+            self._send_queue.send([r.to_message() for r in queued])
         if next_key:
             self._fanout_queue.send([{**message, "start": next_key}])
-        return len(fresh)
+        return len(queued)
 
     def _matching(self, page: list[dict[str, Any]], rules: dict[str, Any]) -> list[dict[str, Any]]:
         # joined_at is stored as RFC 3339 UTC; the bounds may carry any offset: compare instants.
