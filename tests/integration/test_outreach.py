@@ -452,3 +452,26 @@ def test_members_planned_but_not_queued_are_queued_when_the_fan_out_is_retried(
     api.tick()
     assert subjects(api, "dan").count("Expert day") == 1
     assert api.admin("GET", "/v1/outreach/campaigns/C-1").body["counts"]["targeted"] == 1
+
+
+def test_a_sender_stopped_while_waiting_for_the_send_rate_leaves_nothing_claimed(
+        api: Api, clock, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Was: the send-rate wait came after the claim, so a function timing out in it left the reminder
+    # "sending" for ever, never sent.
+    from loyalty.adapters.messaging import SesMailer
+
+    real, stopped = SesMailer.pace, []
+
+    def pace(self: SesMailer) -> None:
+        if not stopped:
+            stopped.append(1)
+            raise TimeoutError("the function ran out of time while waiting")
+        real(self)
+
+    monkeypatch.setattr(SesMailer, "pace", pace)
+    member(api, "dan")
+    api.purchase("O-1", "dan", 12900)
+    api.tick()
+    assert stopped == [1]
+    assert api.messages("dan")[("thank_you", "O-1")]["status"] == "sent"
+    assert subjects(api, "dan") == ["Thank you for your purchase, Dan"]

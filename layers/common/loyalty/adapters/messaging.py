@@ -45,7 +45,8 @@ class SesMailer:
         self._next = 0.0
         self._lock = threading.Lock()
 
-    def _pace(self) -> None:
+    def pace(self) -> None:
+        """Wait for this sender's next slot under the send rate; call it right before claiming a send."""
         if self._interval is None:
             rate = float(self._ses.get_send_quota().get("MaxSendRate") or 1.0)
             self._interval = self._concurrency / max(rate, 0.001)
@@ -57,7 +58,6 @@ class SesMailer:
             time.sleep(wait)
 
     def send(self, raw: bytes, to: str, tags: dict[str, str]) -> str:
-        self._pace()
         answer = self._sesv2.send_email(
             Content={"Raw": {"Data": raw}}, Destination={"ToAddresses": [to]},
             ConfigurationSetName=self._configuration_set,

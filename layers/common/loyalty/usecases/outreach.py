@@ -52,6 +52,8 @@ ORDER_KINDS = (Kind.THANK_YOU, Kind.GREETING, Kind.CHECKIN, Kind.REPLACEMENT)
 
 
 class Mailer(Protocol):
+    def pace(self) -> None: ...
+
     def send(self, raw: bytes, to: str, tags: dict[str, str]) -> str: ...
 
 
@@ -290,6 +292,9 @@ class OutreachService:
         if reminder.category is Category.MARKETING:
             recent = tuple(t for t in history.marketing_sent if t > now - timedelta(days=30))
             contact = (history, replace(history, marketing_sent=(*recent, now), version=history.version + 1))
+        # Wait for the send rate before claiming, not between the claim and the send: a function timing
+        # out while it waits must not leave the reminder claimed ("sending") and never sent.
+        self._mailer.pace()
         store.record(reminder, "sending", decision.reason, now, extra={"subject": composed.subject},
                      contact=contact, campaign_id=campaign_id)
         try:
