@@ -82,23 +82,25 @@ class Entry:
 
     def canonical_content(self) -> bytes:
         """The bytes the hash covers: every field but ``hash``, as sorted compact UTF-8 JSON."""
-        return canonical_json(
-            {
-                "member_id": self.member_id,
-                "entry_id": self.entry_id,
-                "seq": self.seq,
-                "asset": self.asset,
-                "amount": self.amount,
-                "bucket": str(self.bucket),
-                "kind": str(self.kind),
-                "level": self.level,
-                "source": {"type": self.source.type, "id": self.source.id},
-                "rule_version": self.rule_version,
-                "created_at": self.created_at,
-                "available_at": self.available_at,
-                "prev_hash": self.prev_hash,
-            }
-        )
+        return canonical_json(self.content())
+
+    def content(self) -> dict[str, Any]:
+        """Every field but ``hash``, as JSON values: what the hash covers and what the API shows."""
+        return {
+            "member_id": self.member_id,
+            "entry_id": self.entry_id,
+            "seq": self.seq,
+            "asset": self.asset,
+            "amount": self.amount,
+            "bucket": str(self.bucket),
+            "kind": str(self.kind),
+            "level": self.level,
+            "source": {"type": self.source.type, "id": self.source.id},
+            "rule_version": self.rule_version,
+            "created_at": self.created_at,
+            "available_at": self.available_at,
+            "prev_hash": self.prev_hash,
+        }
 
     def computed_hash(self) -> str:
         return hashlib.sha256(self.canonical_content()).hexdigest()

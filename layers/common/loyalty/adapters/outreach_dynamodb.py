@@ -18,21 +18,17 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from loyalty.adapters.dynamodb import from_item, member_from_item, shard_of, to_item
+from loyalty.adapters.dynamodb import from_item, shard_of, to_item
 from loyalty.clock import parse_rfc3339, to_rfc3339
-from loyalty.members import Member
 from loyalty.outreach.plans import Holiday, ReplacementRule
 from loyalty.outreach.policy import ContactHistory, OutreachSettings, Reminder
 
-OPEN_STATUSES = ("planned", "deferred")
 FINAL_STATUSES = ("sending", "sent", "failed", "suppressed", "dropped")
-HISTORY_KEPT = 10
-MARKETING_WINDOW = timedelta(days=30)
 
 
 def _log_key(member_id: str, kind: str, occasion: str) -> dict[str, str]:
@@ -310,11 +306,6 @@ class OutreachStore:
                              ExpressionAttributeValues=to_item({":one": 1}))
 
     # --- members, as outreach reads them ---------------------------------------------------------
-
-    def member(self, member_id: str) -> Member | None:
-        answer = self._db.get_item(TableName=self._members, Key=to_item({"pk": f"M#{member_id}", "sk": "PROFILE"}),
-                                   ConsistentRead=True)
-        return member_from_item(from_item(answer["Item"])) if "Item" in answer else None
 
     def birthdays(self, month_day: str) -> Iterator[dict[str, Any]]:
         kwargs: dict[str, Any] = {"TableName": self._members, "IndexName": "by_birthday",

@@ -41,13 +41,8 @@ def balances_body(view: BalanceView) -> dict[str, Any]:
 
 
 def entry_body(entry: Entry) -> dict[str, Any]:
-    return {
-        "entry_id": entry.entry_id, "member_id": entry.member_id, "seq": entry.seq, "asset": entry.asset,
-        "amount": entry.amount, "bucket": str(entry.bucket), "kind": str(entry.kind), "level": entry.level,
-        "source": {"type": entry.source.type, "id": entry.source.id}, "rule_version": entry.rule_version,
-        "created_at": entry.created_at, "available_at": entry.available_at,
-        "prev_hash": entry.prev_hash, "hash": entry.hash,
-    }
+    """An entry as the API shows it: exactly what its hash covers, and the hash (docs/ledger.md)."""
+    return {**entry.content(), "hash": entry.hash}
 
 
 def _write(account: Account, postings: Sequence[Posting], now: datetime) -> AccountWrite:

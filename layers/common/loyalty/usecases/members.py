@@ -93,7 +93,7 @@ class MembershipService:
             fields.update(birthday=changes["birthday"], birthday_changed_at=to_rfc3339(now))
         if fields:
             try:
-                self._store.update_member(member_id, fields)
+                self._retry.run(lambda: self._store.update_member(member_id, fields))  # a SET: safe to repeat
             except NoSuchMember:
                 raise NotFound(f"No member {member_id}.") from None
         return self.get(member_id).member
