@@ -57,7 +57,7 @@ TIMER = (
 
 
 def _environment() -> dict[str, str]:
-    from localdev import emulator, template
+    from localdev import emulator
 
     env = {**os.environ, **emulator.FAKE_AWS, **emulator.function_environment(),
            "PYTHONDONTWRITEBYTECODE": "1"}
@@ -66,7 +66,6 @@ def _environment() -> dict[str, str]:
     # Powertools' Tracer only switches itself on inside Lambda (it looks for these).
     env.update({"AWS_LAMBDA_FUNCTION_NAME": "bench", "LAMBDA_TASK_ROOT": str(ROOT), "AWS_EXECUTION_ENV":
                 "AWS_Lambda_python3.13", "_HANDLER": "app.handler"})
-    del template
     return env
 
 

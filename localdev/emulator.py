@@ -54,7 +54,6 @@ def create_resources() -> dict[str, str]:
 
     names = {name: name for name in template.load()["Resources"]}
     create_tables(boto3.client("dynamodb"))
-    parameters = {k: str(v.get("Default", "")) for k, v in template.load().get("Parameters", {}).items()}
 
     sqs = boto3.client("sqs")
     queues = template.resources("AWS::SQS::Queue")
@@ -92,7 +91,7 @@ def create_resources() -> dict[str, str]:
         with contextlib.suppress(sesv2.exceptions.AlreadyExistsException):
             sesv2.create_configuration_set(ConfigurationSetName=name)
     for identity in template.resources("AWS::SES::EmailIdentity").values():
-        domain = template.resolve(identity["Properties"]["EmailIdentity"], parameters)
+        domain = template.resolve(identity["Properties"]["EmailIdentity"], names)  # a parameter's default
         sesv2.create_email_identity(EmailIdentity=domain)
     return names
 

@@ -18,7 +18,6 @@ from datetime import UTC, datetime, timedelta
 from email import policy
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
-from importlib import import_module
 from typing import Any
 
 from localdev import template
@@ -70,18 +69,17 @@ class Jobs:
             "AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL") or STREAMS_ENDPOINT)
         self._iterators: dict[tuple[str, str], str | None] = {}
         self._consumers = []
-        handlers = {}
-        for spec in template.functions():
-            handlers[spec.logical_id] = (spec, lambda s=spec: getattr(import_module(s.module), s.handler))
+        specs = {spec.logical_id: spec for spec in template.functions()}
+        for spec in specs.values():
             for source in spec.sources:
-                self._consumers.append((spec.logical_id, handlers[spec.logical_id][1](), source))
+                self._consumers.append((spec.logical_id, spec.load(), source))
         # The schedules are the ones EventBridge Scheduler holds (the emulator created them from the template).
         scheduler = boto3.client("scheduler")
         self._schedules = []
         for summary in scheduler.list_schedules().get("Schedules", []):
             schedule = scheduler.get_schedule(Name=summary["Name"])
             function = schedule["Target"]["Arn"].rsplit(":", 1)[1]
-            self._schedules.append({"function": function, "handler": handlers[function][1](),
+            self._schedules.append({"function": function, "handler": specs[function].load(),
                                     "event": json.loads(schedule["Target"].get("Input") or "{}"),
                                     "every": interval(schedule["ScheduleExpression"]), "next": None})
 

@@ -21,7 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from importlib import import_module
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
@@ -93,7 +92,7 @@ class LocalGateway:
         self.targets: list[Target] = []
         self.fallback: Target | None = None
         for spec in template.functions():
-            handler = getattr(import_module(spec.module), spec.handler)
+            handler = spec.load()
             for route in spec.routes:
                 target = Target(route, route.pattern(), spec, handler)
                 if route.path == "$default":

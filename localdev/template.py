@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -110,6 +111,12 @@ class FunctionSpec:
     environment: dict[str, Any] = field(default_factory=dict)
     schedule_events: tuple[tuple[str, dict[str, Any]], ...] = ()  # (event name, ScheduleV2 properties)
     sources: tuple[EventSource, ...] = ()
+
+    def load(self) -> Callable[[dict[str, Any], Any], Any]:
+        """The handler, imported as Lambda would (the module once per process)."""
+        from importlib import import_module
+
+        return cast(Callable[[dict[str, Any], Any], Any], getattr(import_module(self.module), self.handler))
 
 
 def source_dir(logical_id: str) -> str:
