@@ -29,33 +29,37 @@ NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 def account_bytes(lots: int) -> int:
     """Size of R's Accounts item carrying ``lots`` pending lots (one per hour, realistic balances)."""
-    from loyalty.adapters.dynamodb import account_item, to_item
-    from loyalty.clock import to_rfc3339
-    from loyalty.ledger import Account, PointsBalance
+    from loyalty.ledger.accounts import Account, Balance
+    from loyalty.ledger.dynamodb import account_item
+    from loyalty.shared.clock import to_rfc3339
+    from loyalty.shared.dynamo import to_item
 
     last = (NOW + MAX_HOLD).replace(minute=0)
     lot_map = {to_rfc3339(last - timedelta(hours=i)): 1_200 + i % 900 for i in range(lots)}
     pending = sum(lot_map.values())
-    account = Account(MEMBER, seq=40_000, head_hash="ab" * 32,
-                      points=PointsBalance(available=123_456, pending=pending, lifetime_earned=987_654,
-                                           from_referrals=876_543, lots=lot_map))
+    points = Balance({"pending": pending, "available": 123_456}, lot_map, earned=987_654, from_referrals=876_543)
+    account = Account(MEMBER, seq=40_000, head_hash="ab" * 32, balances={"points": points})
     return item_size(to_item(account_item(account)))
 
 
 def entry_bytes() -> dict[str, int]:
     """Sizes of R's entries for one credit: the referral credit and the two sides of a release."""
-    from loyalty.adapters.dynamodb import entry_item, to_item
-    from loyalty.clock import to_rfc3339
-    from loyalty.ledger import Account, Bucket, Kind, PointsBalance, Posting, Source, post
+    from loyalty.ledger.accounts import Account, Balance
+    from loyalty.ledger.assets import Bucket, EntryKind
+    from loyalty.ledger.dynamodb import entry_item
+    from loyalty.ledger.entries import Source
+    from loyalty.ledger.posting import Posting, post
+    from loyalty.shared.clock import to_rfc3339
+    from loyalty.shared.dynamo import to_item
 
     matured = to_rfc3339(NOW.replace(minute=0))
-    account = Account(MEMBER, seq=40_000, head_hash="ab" * 32,
-                      points=PointsBalance(available=1000, pending=50, lifetime_earned=1050, lots={matured: 50}))
-    credit = Posting(MEMBER, 12, Bucket.PENDING, Kind.REFERRAL, Source("purchase", ORDER), level=1, rule_version=3,
-                     available_at=to_rfc3339((NOW + HOLD).replace(minute=0)))
+    points = Balance({"available": 1000, "pending": 50}, {matured: 50}, earned=1050)
+    account = Account(MEMBER, seq=40_000, head_hash="ab" * 32, balances={"points": points})
+    credit = Posting(MEMBER, "points", 12, Bucket.PENDING, EntryKind.REFERRAL, Source("purchase", ORDER), level=1,
+                     rule_version=3, available_at=to_rfc3339((NOW + HOLD).replace(minute=0)))
     result = post(account, [credit], NOW)
-    sizes = {e.kind.value + ("/" + e.bucket.value if e.kind is Kind.RELEASE else ""): item_size(to_item(entry_item(e)))
-             for e in result.entries}
+    sizes = {e.kind.value + ("/" + e.bucket.value if e.kind is EntryKind.RELEASE else ""):
+             item_size(to_item(entry_item(e))) for e in result.entries}
     return sizes
 
 

@@ -80,7 +80,7 @@ def run() -> dict[str, Any]:
     from localdev import emulator
     from localdev.server import LocalGateway
     from loyalty import wiring
-    from loyalty.clock import FixedClock, SystemClock
+    from loyalty.shared.clock import FixedClock, SystemClock
 
     saved = dict(os.environ)
     for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_PROFILE"):
@@ -183,7 +183,7 @@ def _sizes(reader: Any) -> dict[str, Any]:
     referral = [e for e in entries if e["kind"]["S"] == "referral"]
     return {
         "account_root_bytes": item_size(root),
-        "account_root_lots": len(root["points"]["M"]["lots"]["M"]),
+        "account_root_lots": len(root["balances"]["M"]["points"]["M"]["lots"]["M"]),
         "account_sizes": sorted(item_size(a) for a in accounts),
         "referral_entry_bytes": max(item_size(e) for e in referral),
         "entry_bytes": sorted(item_size(e) for e in entries),

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from localdev.server import LocalGateway, serve
     from loyalty import wiring
-    from loyalty.clock import AdjustableClock
+    from loyalty.shared.clock import AdjustableClock
 
     clock = AdjustableClock()
     wiring.configure(clock=clock)

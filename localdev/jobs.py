@@ -21,7 +21,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from localdev import template
-from loyalty.clock import to_rfc3339
+from loyalty.shared.clock import to_rfc3339
 
 Invoke = Callable[[Callable[[dict[str, Any], Any], Any], dict[str, Any], str], Any]
 STREAMS_ENDPOINT = "https://streams.dynamodb.us-east-1.amazonaws.com"

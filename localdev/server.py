@@ -27,8 +27,8 @@ from urllib.parse import parse_qsl, urlsplit
 import jwt
 
 from localdev import template
-from loyalty.clock import to_rfc3339
 from loyalty.http.auth import MEMBER_ID_PATTERN
+from loyalty.shared.clock import to_rfc3339
 
 ISSUER = "loyalty-ledger-local"
 KNOWN_GROUPS = frozenset({"staff", "admin"})

@@ -51,9 +51,13 @@ for _path in (ROOT, ROOT / "layers" / "common"):  # the layer as /opt/python is 
     if str(_path) not in sys.path:
         sys.path.insert(0, str(_path))
 
-from loyalty.adapters.dynamodb import DynamoStore, account_from_item, entry_from_item, from_item  # noqa: E402
-from loyalty.ledger import Account, ChainReport, Entry, verify  # noqa: E402
-from loyalty.settings import Tables  # noqa: E402
+from loyalty.ledger.accounts import Account  # noqa: E402
+from loyalty.ledger.assets import asset  # noqa: E402
+from loyalty.ledger.dynamodb import DynamoLedgerStore, account_from_item, entry_from_item  # noqa: E402
+from loyalty.ledger.entries import Entry  # noqa: E402
+from loyalty.ledger.verification import ChainReport, verify  # noqa: E402
+from loyalty.shared.dynamo import Dynamo, from_item  # noqa: E402
+from loyalty.shared.settings import Tables  # noqa: E402
 
 OUTPUTS = {"members": "MembersTableName", "accounts": "AccountsTableName", "ledger": "LedgerTableName",
            "operations": "OperationsTableName", "program": "ProgramTableName"}
@@ -89,7 +93,7 @@ class Summary:
     members: int = 0
     chain_entries: int = 0
     ledger_entries: int = 0
-    account_totals: dict[str, int] = field(default_factory=dict)  # "<asset>/<bucket>" → points
+    account_totals: dict[str, int] = field(default_factory=dict)  # "<asset>/<bucket>" → amount
     chain_totals: dict[str, int] = field(default_factory=dict)
     ledger_totals: dict[str, int] = field(default_factory=dict)
     mismatched_members: int = 0
@@ -106,7 +110,7 @@ class Summary:
         for key in sorted({*self.account_totals, *self.chain_totals, *self.ledger_totals}):
             stored, chains, ledger = (self.account_totals.get(key, 0), self.chain_totals.get(key, 0),
                                       self.ledger_totals.get(key, 0))
-            if key.endswith(("/available", "/pending")) and not stored == chains == ledger:
+            if not key.endswith("/lifetime_earned") and not stored == chains == ledger:
                 problems.append(f"{key}: accounts hold {stored}, their chains sum to {chains}, "
                                 f"the Ledger table sums to {ledger}")
         if self.chain_entries != self.ledger_entries:
@@ -135,14 +139,25 @@ class _Tap:
     def __iter__(self) -> Iterator[Entry]:
         for entry in self._entries:
             self.count += 1
-            _add(self.totals, f"{entry.asset}/{entry.bucket}", entry.amount)
+            _add(self.totals, _entry_key(entry), entry.amount)
             yield entry
 
 
 def _account_totals(account: Account) -> dict[str, int]:
-    points = account.points
-    return {"points/available": points.available, "points/pending": points.pending,
-            "points/lifetime_earned": points.lifetime_earned}
+    """Every bucket of every asset the account holds, and each earning asset's lifetime_earned."""
+    totals: dict[str, int] = {}
+    for name, balance in account.balances.items():
+        family = name.partition(":")[0]  # bundle cards add up as one asset
+        declared = asset(name)
+        for bucket in declared.buckets:
+            _add(totals, f"{family}/{bucket}", balance[bucket])
+        if declared.earned:
+            _add(totals, f"{family}/lifetime_earned", balance.earned)
+    return totals
+
+
+def _entry_key(entry: Entry) -> str:
+    return f"{entry.asset.partition(':')[0]}/{entry.bucket}"
 
 
 class Verifier:
@@ -150,7 +165,7 @@ class Verifier:
                  checkpoint: Path | None = None, rechecks: int = 3) -> None:
         self.client = client
         self.tables = tables
-        self.store = DynamoStore(client, tables)
+        self.store = DynamoLedgerStore(Dynamo(client), tables)
         self.page_size = page_size
         self.show = show
         self.checkpoint = checkpoint
@@ -178,15 +193,15 @@ class Verifier:
     # one member ------------------------------------------------------------------------------------
     def check_member(self, account: Account) -> tuple[Account, ChainReport, _Tap]:
         """Verify one member's chain; a mismatch is read again against a stable head before it counts."""
-        tap = _Tap(self.store.entries(account.member_id))
+        tap = _Tap(self.store.entries(account.holder))
         report = verify(account, tap)
         for _ in range(self.rechecks):
             if report.chain_valid and report.balances_match:
                 break
-            before = self.store.snapshot(accounts=[account.member_id]).accounts[account.member_id]
-            tap = _Tap(self.store.entries(account.member_id))
+            before = self.store.accounts([account.holder])[account.holder]
+            tap = _Tap(self.store.entries(account.holder))
             report = verify(before, tap)
-            after = self.store.snapshot(accounts=[account.member_id]).accounts[account.member_id]
+            after = self.store.accounts([account.holder])[account.holder]
             account = before
             if after.seq == before.seq:  # no write landed while reading: this report stands
                 break
@@ -212,7 +227,7 @@ class Verifier:
                 _add(summary.chain_totals, key, value)
             if not (report.chain_valid and report.balances_match):
                 summary.mismatched_members += 1
-                summary.record({"member_id": account.member_id, "first_invalid_seq": report.first_invalid_seq,
+                summary.record({"member_id": account.holder, "first_invalid_seq": report.first_invalid_seq,
                                 "chain_valid": report.chain_valid, "balances_match": report.balances_match,
                                 "problems": report.problems[:5]}, self.show)
         summary.accounts_key = page.get("LastEvaluatedKey")
@@ -225,13 +240,13 @@ class Verifier:
         for item in page.get("Items", []):
             entry = entry_from_item(from_item(item))
             summary.ledger_entries += 1
-            _add(summary.ledger_totals, f"{entry.asset}/{entry.bucket}", entry.amount)
+            _add(summary.ledger_totals, _entry_key(entry), entry.amount)
             # A scan returns a member's entries together, so each member is looked up about once.
-            if entry.member_id != summary.last_ledger_member and entry.member_id not in members:
-                members.append(entry.member_id)
+            if entry.holder != summary.last_ledger_member and entry.holder not in members:
+                members.append(entry.holder)
         for start in range(0, len(members), BATCH_KEYS):
             chunk = members[start:start + BATCH_KEYS]
-            accounts = self.store.snapshot(accounts=chunk).accounts
+            accounts = self.store.accounts(chunk)
             for member_id in chunk:
                 if accounts[member_id].seq == 0:  # no account item: every real account has seq >= 1
                     summary.orphan_members += 1

@@ -13,7 +13,7 @@ from moto import mock_aws
 from localdev import emulator
 from localdev.server import LocalGateway
 from loyalty import wiring
-from loyalty.clock import FixedClock, SystemClock
+from loyalty.shared.clock import FixedClock, SystemClock
 from tests.support import Api
 
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)

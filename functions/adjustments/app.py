@@ -3,23 +3,22 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from loyalty.http.api import caller, create_app, lambda_entry, responses, write_response
-from loyalty.http.schemas import AdjustmentIn, EntryOut
+from loyalty.adjustments.http import AdjustmentIn
+from loyalty.http.api import Router, create_app, lambda_entry, written
+from loyalty.http.auth import ADMIN_ONLY
+from loyalty.ledger.http import EntryOut
 from loyalty.wiring import services
 
-router = APIGatewayHttpRouter()
+router = Router(tags=["Adjustments"])
 
 
-@router.post("/v1/adjustments", summary="Adjust a member's points (admin)", tags=["Adjustments"],
-             responses=responses(201, EntryOut, 404, 409))
+@router.operation("POST", "/v1/adjustments", operation_id="adjustPoints", summary="Adjust a member's points (admin)",
+                  access=ADMIN_ONLY, ok=201, model=EntryOut, replays=True, body=True, refusals=(404, 409, 503))
 def adjust(body: AdjustmentIn) -> Response[EntryOut]:
-    who = caller(router)
-    who.require_admin()
-    outcome = services().ledger.adjust(adjustment_id=body.adjustment_id, member_id=body.member_id,
-                                       points=body.points, reason=body.reason, requested_by=who.sub)
-    return write_response(outcome, "Adjustments")
+    outcome = services().adjustments.adjust(adjustment_id=body.adjustment_id, member_id=body.member_id,
+                                            points=body.points, reason=body.reason, requested_by=router.caller().sub)
+    return written(EntryOut, outcome, "Adjustments")
 
 
 app = create_app(router)

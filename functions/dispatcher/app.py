@@ -13,14 +13,14 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from loyalty.observability import event_entry, logger
+from loyalty.shared.observability import event_entry, logger
 from loyalty.wiring import outreach
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def fan_out(record: SQSRecord) -> None:
-    outreach().fan_out(json.loads(record.body))
+    outreach().planner.fan_out(json.loads(record.body))
 
 
 @event_entry
@@ -29,9 +29,9 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return process_partial_response(event=event, record_handler=fan_out, processor=processor, context=context)
     job = event.get("job")
     if job == "due":
-        result: dict[str, Any] = {"queued": outreach().dispatch_due()}
+        result: dict[str, Any] = {"queued": outreach().planner.dispatch_due()}
     elif job == "calendar":
-        result = outreach().plan_calendar()
+        result = outreach().planner.plan_calendar()
     else:
         raise ValueError(f"unknown job {job!r}")
     logger.info("outreach job done", extra={"job": job, **result})

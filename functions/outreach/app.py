@@ -5,122 +5,109 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from loyalty.http.api import caller, create_app, json_response, lambda_entry, responses
-from loyalty.http.schemas import (
-    CampaignIn,
-    CampaignOut,
-    ClientId,
-    HolidaysIO,
-    MemberId,
-    MessagesOut,
-    OutreachSettingsIO,
-    PreviewIn,
-    PreviewOut,
-    ReplacementRulesIO,
+from loyalty.http.api import Router, answer, create_app, lambda_entry
+from loyalty.http.auth import ADMIN_ONLY, STAFF_ONLY
+from loyalty.http.types import ClientId, MemberId
+from loyalty.outreach import plans, policy
+from loyalty.outreach.http import (
+    Campaign,
+    EmailPreview,
+    HolidayCalendar,
+    MessageLog,
+    NewCampaign,
+    OutreachSettings,
+    PreviewRequest,
+    ReplacementRules,
 )
-from loyalty.outreach.plans import Holiday, ReplacementRule
-from loyalty.outreach.policy import Kind, OutreachSettings
+from loyalty.outreach.policy import ReminderKind
 from loyalty.wiring import outreach
 
-router = APIGatewayHttpRouter()
-TAGS = ["Outreach"]
+router = Router(tags=["Outreach"])
 
 
-def _admin() -> None:
-    caller(router).require_admin()
+@router.operation("GET", "/v1/outreach/settings", operation_id="readOutreachSettings",
+                  summary="The cadence, the frequency cap and quiet hours (admin)", access=ADMIN_ONLY,
+                  model=OutreachSettings, refusals=(503,))
+def read_settings() -> Response[OutreachSettings]:
+    return answer(OutreachSettings, asdict(outreach().admin.settings()))
 
 
-@router.get("/v1/outreach/settings", summary="The cadence, the frequency cap and quiet hours", tags=TAGS,
-            responses=responses(200, OutreachSettingsIO))
-def read_settings() -> Response[OutreachSettingsIO]:
-    _admin()
-    return json_response(asdict(outreach().settings()))
+@router.operation("PUT", "/v1/outreach/settings", operation_id="changeOutreachSettings",
+                  summary="Change the cadence, the frequency cap and quiet hours (admin)", access=ADMIN_ONLY,
+                  model=OutreachSettings, body=True, refusals=(503,))
+def change_settings(body: OutreachSettings) -> Response[OutreachSettings]:
+    saved = outreach().admin.save_settings(policy.OutreachSettings(**body.model_dump()))
+    return answer(OutreachSettings, asdict(saved))
 
 
-@router.put("/v1/outreach/settings", summary="Change the cadence, the frequency cap and quiet hours (admin)",
-            tags=TAGS, responses=responses(200, OutreachSettingsIO))
-def change_settings(body: OutreachSettingsIO) -> Response[OutreachSettingsIO]:
-    _admin()
-    outreach().save_settings(OutreachSettings(**body.model_dump()))
-    return json_response(asdict(outreach().settings()))
+@router.operation("GET", "/v1/outreach/replacements", operation_id="readReplacementRules",
+                  summary="Replacement intervals by product or category (admin)", access=ADMIN_ONLY,
+                  model=ReplacementRules, refusals=(503,))
+def read_replacements() -> Response[ReplacementRules]:
+    return answer(ReplacementRules, {"rules": [asdict(r) for r in outreach().admin.replacement_rules()]})
 
 
-@router.get("/v1/outreach/replacements", summary="Replacement intervals by product or category", tags=TAGS,
-            responses=responses(200, ReplacementRulesIO))
-def read_replacements() -> Response[ReplacementRulesIO]:
-    _admin()
-    return json_response({"rules": [asdict(r) for r in outreach().replacement_rules()]})
+@router.operation("PUT", "/v1/outreach/replacements", operation_id="changeReplacementRules",
+                  summary="Set the replacement intervals (admin)", access=ADMIN_ONLY, model=ReplacementRules,
+                  body=True, refusals=(503,))
+def change_replacements(body: ReplacementRules) -> Response[ReplacementRules]:
+    saved = outreach().admin.save_replacement_rules([plans.ReplacementRule(**r.model_dump()) for r in body.rules])
+    return answer(ReplacementRules, {"rules": [asdict(r) for r in saved]})
 
 
-@router.put("/v1/outreach/replacements", summary="Set the replacement intervals (admin)", tags=TAGS,
-            responses=responses(200, ReplacementRulesIO))
-def change_replacements(body: ReplacementRulesIO) -> Response[ReplacementRulesIO]:
-    _admin()
-    outreach().save_replacement_rules([ReplacementRule(**r.model_dump()) for r in body.rules])
-    return json_response({"rules": [asdict(r) for r in outreach().replacement_rules()]})
+@router.operation("GET", "/v1/outreach/holidays", operation_id="readHolidays",
+                  summary="The holiday calendar greetings are sent on (admin)", access=ADMIN_ONLY,
+                  model=HolidayCalendar, refusals=(503,))
+def read_holidays() -> Response[HolidayCalendar]:
+    return answer(HolidayCalendar, {"holidays": [asdict(h) for h in outreach().admin.holidays()]})
 
 
-@router.get("/v1/outreach/holidays", summary="The holiday calendar greetings are sent on", tags=TAGS,
-            responses=responses(200, HolidaysIO))
-def read_holidays() -> Response[HolidaysIO]:
-    _admin()
-    return json_response({"holidays": [asdict(h) for h in outreach().holidays()]})
+@router.operation("PUT", "/v1/outreach/holidays", operation_id="changeHolidays",
+                  summary="Set the holiday calendar (admin)", access=ADMIN_ONLY, model=HolidayCalendar, body=True,
+                  refusals=(503,))
+def change_holidays(body: HolidayCalendar) -> Response[HolidayCalendar]:
+    saved = outreach().admin.save_holidays(
+        [plans.Holiday(h.holiday_id, h.date.isoformat(), dict(h.names)) for h in body.holidays])
+    return answer(HolidayCalendar, {"holidays": [asdict(h) for h in saved]})
 
 
-@router.put("/v1/outreach/holidays", summary="Set the holiday calendar (admin)", tags=TAGS,
-            responses=responses(200, HolidaysIO))
-def change_holidays(body: HolidaysIO) -> Response[HolidaysIO]:
-    _admin()
-    outreach().save_holidays([Holiday(h.holiday_id, h.date.isoformat(), dict(h.names)) for h in body.holidays])
-    return json_response({"holidays": [asdict(h) for h in outreach().holidays()]})
+@router.operation("POST", "/v1/outreach/campaigns", operation_id="startCampaign",
+                  summary="Send a campaign to opted-in members, or those a filter keeps (admin)", access=ADMIN_ONLY,
+                  ok=202, model=Campaign, replays=True, body=True, refusals=(409, 503))
+def start_campaign(body: NewCampaign) -> Response[Campaign]:
+    started, campaign = outreach().planner.start_campaign(body.model_dump(mode="json", exclude_none=True))
+    return answer(Campaign, campaign, 202 if started else 200)
 
 
-@router.post("/v1/outreach/campaigns", summary="Send a campaign to opted-in members, or those a filter keeps",
-             tags=TAGS, responses={**responses(201, CampaignOut, 409), 202: {
-                 "description": "Accepted: sending has started",
-                 "content": {"application/json": {"model": CampaignOut}}}})
-def start_campaign(body: CampaignIn) -> Response[CampaignOut]:
-    _admin()
-    started, campaign = outreach().start_campaign(body.model_dump(mode="json", exclude_none=True))
-    return json_response(campaign, 202 if started else 200)
+@router.operation("GET", "/v1/outreach/campaigns/<campaign_id>", operation_id="readCampaign",
+                  summary="A campaign and how many were sent, suppressed, failed (admin)", access=ADMIN_ONLY,
+                  model=Campaign, refusals=(404, 422, 503))
+def read_campaign(campaign_id: Annotated[ClientId, Path()]) -> Response[Campaign]:
+    return answer(Campaign, outreach().admin.campaign(campaign_id))
 
 
-@router.get("/v1/outreach/campaigns/<campaign_id>", summary="A campaign and how many were sent, suppressed, failed",
-            tags=TAGS, responses=responses(200, CampaignOut, 404))
-def read_campaign(campaign_id: Annotated[ClientId, Path()]) -> Response[CampaignOut]:
-    _admin()
-    return json_response(outreach().campaign(campaign_id))
-
-
-@router.post("/v1/outreach/preview", summary="Render an email for a member without sending it (admin)", tags=TAGS,
-             responses=responses(200, PreviewOut, 404))
-def preview(body: PreviewIn) -> Response[PreviewOut]:
-    _admin()
+@router.operation("POST", "/v1/outreach/preview", operation_id="previewEmail",
+                  summary="Render an email for a member without sending it (admin)", access=ADMIN_ONLY,
+                  model=EmailPreview, body=True, refusals=(404, 503))
+def preview(body: PreviewRequest) -> Response[EmailPreview]:
     # Links point where this API answers: the configured base (PUBLIC_BASE_URL), else the host this request
     # came to (the template cannot give a routed function the API's own URL without a dependency cycle).
     base = os.environ.get("PUBLIC_BASE_URL") or f"https://{router.current_event.request_context.domain_name}"
-    composed = outreach().preview(body.member_id, Kind(body.kind), body.occasion, public_base_url=base)
-    return json_response({"subject": composed.subject, "text": composed.text, "html": composed.html,
-                          "headers": composed.headers})
+    composed = outreach().content.preview(body.member_id, ReminderKind(body.kind), body.occasion,
+                                          public_base_url=base)
+    return answer(EmailPreview, composed)
 
 
-@router.get("/v1/members/<member_id>/messages", summary="A member's send log: sent, deferred, suppressed, failed",
-            tags=TAGS, responses=responses(200, MessagesOut, 404))
-def read_messages(member_id: Annotated[MemberId, Path()]) -> Response[MessagesOut]:
-    caller(router).require_staff()
-    return json_response({"items": [_message(m) for m in outreach().messages(member_id)]})
-
-
-def _message(item: dict[str, Any]) -> dict[str, Any]:
-    _, kind, occasion = item["sk"].split("#", 2)
-    shown = {k: item[k] for k in ("status", "reason", "updated_at", "subject", "sent_at", "until") if k in item}
-    return {"kind": kind, "occasion": occasion, "history": item.get("history", []), **shown}
+@router.operation("GET", "/v1/members/<member_id>/messages", operation_id="readMessages",
+                  summary="A member's send log: sent, deferred, suppressed, failed (staff)", access=STAFF_ONLY,
+                  model=MessageLog, refusals=(404, 422, 503))
+def read_messages(member_id: Annotated[MemberId, Path()]) -> Response[MessageLog]:
+    return answer(MessageLog, {"items": outreach().admin.messages(member_id)})
 
 
 app = create_app(router)

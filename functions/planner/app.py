@@ -7,17 +7,17 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from loyalty.observability import event_entry
-from loyalty.usecases.outreach import operation_image
+from loyalty.outreach.dynamodb import purchase_from_stream
+from loyalty.shared.observability import event_entry
 from loyalty.wiring import outreach
 
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def plan(record: DynamoDBRecord) -> None:
-    image = operation_image(record.raw_event)
-    if image is not None:
-        outreach().plan_purchase(image)
+    purchase = purchase_from_stream(record.raw_event)
+    if purchase is not None:
+        outreach().planner.plan_purchase(purchase)
 
 
 @event_entry

@@ -9,15 +9,15 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from loyalty.observability import event_entry, metrics
 from loyalty.outreach.policy import Reminder
+from loyalty.shared.observability import event_entry, metrics
 from loyalty.wiring import outreach
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def deliver(record: SQSRecord) -> str:
-    decision = outreach().deliver(Reminder.from_message(json.loads(record.body)))
+    decision = outreach().sender.deliver(Reminder.from_message(json.loads(record.body)))
     metrics.add_metric(name=f"Reminders{decision.verdict.value.title()}", unit=MetricUnit.Count, value=1)
     return decision.verdict.value
 

@@ -15,16 +15,18 @@ from typing import Any
 
 import pytest
 
-import loyalty.usecases.ledger as ledger_usecases
 from localdev import template
 from localdev.server import LocalGateway
 from loyalty import wiring
-from loyalty.adapters.dynamodb import DynamoStore
-from loyalty.clock import FixedClock
-from loyalty.errors import Busy
-from loyalty.settings import Settings
-from loyalty.usecases.ledger import LedgerService
-from loyalty.usecases.once import Outcome, RetryPolicy
+from loyalty.http.api import Router
+from loyalty.ledger.accounts import BalanceView
+from loyalty.ledger.dynamodb import DynamoLedgerStore
+from loyalty.redemptions.domain import Redeemed
+from loyalty.redemptions.usecases import RedemptionService
+from loyalty.shared.clock import FixedClock
+from loyalty.shared.errors import Busy
+from loyalty.shared.once import Outcome, RetryPolicy
+from loyalty.shared.settings import Settings
 from loyalty.wiring import Services, build
 from tests.concurrency.faults import AlwaysThrottled, OneFault, ScriptedTransactions
 from tests.support import Api
@@ -32,8 +34,8 @@ from tests.support import Api
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 
-def _services(client: Any) -> Services:
-    return build(Settings.from_env(), FixedClock(START), client)
+def _services(client: Any, retry: RetryPolicy | None = None) -> Services:
+    return build(Settings.from_env(), FixedClock(START), client, retry=(lambda: retry) if retry else RetryPolicy)
 
 
 def _sign_up(services: Services, member_id: str, referral_code: str | None = None) -> Any:
@@ -48,19 +50,19 @@ def test_a_refund_reading_the_purchase_before_a_rival_refund_retries_instead_of_
     api.chain("gran", "ref", "buyer")
     assert api.purchase("O-1", "buyer", 10000).status == 201
     assert api.refund("O-1", "R-0", 6000).status == 201
-    real_operation = DynamoStore.operation
+    real_operation = DynamoLedgerStore.operation
     rival: list[Any] = []
 
-    def operation_then_a_rival(self: DynamoStore, key: str) -> Any:
+    def operation_then_a_rival(self: DynamoLedgerStore, key: str) -> Any:
         recorded = real_operation(self, key)
         if key == "purchase/O-1" and not rival:
             # R-1 has read refunded_minor = 6000; R-2 takes the last 4000 before R-1 reads the accounts.
             rival.append(None)
-            rival[0] = wiring.services().ledger.record_refund(order_id="O-1", refund_id="R-2", amount_minor=4000,
-                                                              requested_by="pos")
+            rival[0] = wiring.services().purchases.refund(order_id="O-1", refund_id="R-2", amount_minor=4000,
+                                                          requested_by="pos")
         return recorded
 
-    monkeypatch.setattr(DynamoStore, "operation", operation_then_a_rival)
+    monkeypatch.setattr(DynamoLedgerStore, "operation", operation_then_a_rival)
     reply = api.refund("O-1", "R-1", 4000)
     assert rival and not rival[0].replayed
     assert (reply.status, reply.slug) == (422, "refund-exceeds-purchase"), reply.body
@@ -85,7 +87,7 @@ def test_a_throttled_ledger_query_is_retried(aws: None, dynamodb: Any) -> None:
     """Was: Query never mapped throttling to Contention: a raw ClientError, a 500, no retry."""
     _sign_up(_services(dynamodb), "root")
     services = _services(OneFault(dynamodb, "query", "throttle"))
-    report = services.ledger.verify_member("root")
+    report = services.ledger.verify("root")
     assert report.chain_valid and report.balances_match
 
 
@@ -107,11 +109,10 @@ def test_a_request_under_sustained_throttling_answers_busy_within_the_function_t
         clock["now"] += seconds
 
     worst = RetryPolicy(sleep=sleep, jitter=lambda: 1.0, monotonic=lambda: clock["now"])  # every back-off at its cap
-    monkeypatch.setattr(ledger_usecases, "RetryPolicy", lambda: worst)
     client = AlwaysThrottled(dynamodb)
-    services = _services(client)
+    services = _services(client, worst)
     with pytest.raises(Busy):
-        services.ledger.adjust(adjustment_id="A-1", member_id="root", points=5, reason="x", requested_by="admin")
+        services.adjustments.adjust(adjustment_id="A-1", member_id="root", points=5, reason="x", requested_by="admin")
     timeout = template.load()["Globals"]["Function"]["Timeout"]
     assert clock["now"] < timeout, f"{clock['now']:.2f} s asleep before answering busy; the function has {timeout} s"
     assert client.calls["transact_write_items"] == 0
@@ -127,22 +128,23 @@ def test_two_members_calling_the_parallel_local_gateway_at_once_each_act_as_them
     at once read each other's claims, so one member could act as another. Now every invocation is serialized."""
     gateway = LocalGateway(clock)
     both_inside = threading.Barrier(2)
-    real_caller = redemptions.caller
+    real_caller = Router.caller
     acted_as: list[str] = []
 
-    def caller_once_both_are_inside(router: Any) -> Any:
+    def caller_once_both_are_inside(router: Router) -> Any:
         # Both requests are past routing and validation here (requests run one at a time never meet: go on).
         with contextlib.suppress(threading.BrokenBarrierError):
             both_inside.wait(timeout=2)
         return real_caller(router)
 
-    def redeem(self: LedgerService, *, member_id: str, idempotency_key: str, points: int, reward: str) -> Outcome:
+    def redeem(self: RedemptionService, *, member_id: str, idempotency_key: str, points: int,
+               reward: str) -> Outcome[Redeemed]:
         acted_as.append(member_id)
-        return Outcome({"redemption_id": f"rdm_{idempotency_key}", "points": points, "reward": reward,
-                        "balances": {"points": {"available": 0, "pending": 0, "lifetime_earned": 0}}})
+        empty = BalanceView({"available": 0, "pending": 0}, 0, 0)
+        return Outcome(Redeemed(f"rdm_{idempotency_key}", points, reward, {"points": empty}))
 
-    monkeypatch.setattr(redemptions, "caller", caller_once_both_are_inside)
-    monkeypatch.setattr(LedgerService, "redeem", redeem)
+    monkeypatch.setattr(redemptions.router, "caller", lambda: caller_once_both_are_inside(redemptions.router))
+    monkeypatch.setattr(RedemptionService, "redeem", redeem)
 
     def request(sub: str) -> None:
         headers = {"authorization": f"Bearer {gateway.mint(sub, [])['token']}", "content-type": "application/json",
@@ -161,14 +163,13 @@ def test_busy_is_only_answered_when_nothing_was_written(aws: None, dynamodb: Any
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """Was: the 8th attempt, applied behind a timeout, answered 503 busy, 'nothing was written'."""
     _sign_up(_services(dynamodb), "dan")
-    monkeypatch.setattr(ledger_usecases, "RetryPolicy", lambda: RetryPolicy(sleep=lambda _: None))
     script: list[str | None] = ["conflict"] * (RetryPolicy().attempts - 1) + ["ambiguous"]
-    services = _services(ScriptedTransactions(dynamodb, script))
+    services = _services(ScriptedTransactions(dynamodb, script), RetryPolicy(sleep=lambda _: None))
     try:
-        outcome = services.ledger.adjust(adjustment_id="A-1", member_id="dan", points=5, reason="x",
+        outcome = services.adjustments.adjust(adjustment_id="A-1", member_id="dan", points=5, reason="x",
                                          requested_by="admin")
     except Busy:
         outcome = None
     written = dynamodb.get_item(TableName="OperationsTable", Key={"pk": {"S": "adjustment/A-1"}})
     assert ("Item" in written) == (outcome is not None), "busy was answered for an adjustment that was written"
-    assert outcome is not None and outcome.body["amount"] == 5
+    assert outcome is not None and outcome.result.amount == 5

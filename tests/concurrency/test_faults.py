@@ -29,14 +29,15 @@ from typing import Any
 
 import pytest
 
-import loyalty.usecases.ledger as ledger_usecases
-import loyalty.usecases.members as member_usecases
-from loyalty.adapters.dynamodb import DynamoStore
-from loyalty.clock import FixedClock, to_rfc3339
-from loyalty.errors import Busy, LoyaltyError
-from loyalty.ledger import verify
-from loyalty.settings import Settings
-from loyalty.usecases.once import RetryPolicy
+from loyalty.ledger.dynamodb import DynamoLedgerStore
+from loyalty.ledger.verification import verify
+from loyalty.purchases.http import PurchaseOut, RefundOut
+from loyalty.redemptions.http import RedemptionOut
+from loyalty.shared.clock import FixedClock, to_rfc3339
+from loyalty.shared.dynamo import Dynamo
+from loyalty.shared.errors import Busy, LoyaltyError
+from loyalty.shared.once import RetryPolicy
+from loyalty.shared.settings import Settings
 from loyalty.wiring import Services, build
 from tests.concurrency.faults import AlwaysThrottled, FaultyClient
 
@@ -204,6 +205,11 @@ class Told:
         return self.status in ("created", "replayed")
 
 
+def body(model: Any, outcome: Any) -> dict[str, Any]:
+    """The API body of a use case's answer, as the handler builds it."""
+    return dict(model.of(outcome.result).model_dump(mode="json"))
+
+
 def ask(call: Callable[[], Any]) -> Told:
     busy, internal = 0, []
     for tries in range(1, CLIENT_TRIES + 1):
@@ -239,7 +245,8 @@ class Run:
     def __init__(self, rate: float, client: Any, raw: Any, journal: Journal, seed: int) -> None:
         self.clock = FixedClock(START)
         self.faulty = FaultyClient(client, rate=rate, seed=seed)
-        self.services: Services = build(Settings.from_env(), self.clock, self.faulty)
+        self.services: Services = build(Settings.from_env(), self.clock, self.faulty,
+                                        retry=lambda: RecordingRetry(journal))
         self.raw = raw
         self.journal = journal
         self.rng = random.Random(seed)
@@ -265,15 +272,15 @@ class Run:
     def purchase(self) -> None:
         order_id = f"O-{len(self.model.orders) + 1}"
         buyer, amount = self.rng.choice(list(TREE)), self.rng.randrange(100, 60_000)
-        told = ask(lambda: self.services.ledger.record_purchase(
+        told = ask(lambda: self.services.purchases.record(
             order_id=order_id, member_id=buyer, amount_minor=amount, currency="CNY", occurred_at=START, items=None,
             requested_by="pos"))
         record = Record("purchase", f"purchase/{order_id}", "applied", told)
         self.records.append(record)
         if told.ok:
             order = self.model.purchase(order_id, buyer, amount, self.now)
-            order.body = told.value.body
-            assert [(c["member_id"], c["level"], c["points"], c["available_at"]) for c in told.value.body["credits"]] \
+            order.body = body(PurchaseOut, told.value)
+            assert [(c["member_id"], c["level"], c["points"], c["available_at"]) for c in order.body["credits"]] \
                 == [(m, level, p, to_rfc3339(at)) for m, level, p, at in order.credits]
             record.sources = [(m, order_id) for m, *_ in order.credits]
 
@@ -282,11 +289,11 @@ class Run:
         if not applied:
             return
         order_id, order = self.rng.choice(applied)
-        told = ask(lambda: self.services.ledger.record_purchase(
+        told = ask(lambda: self.services.purchases.record(
             order_id=order_id, member_id=order.buyer, amount_minor=order.amount, currency="CNY", occurred_at=START,
             items=None, requested_by="pos"))
         self.records.append(Record("purchase replay", None, "replay", told))
-        assert told.status == "replayed" and told.value.body == order.body, told
+        assert told.status == "replayed" and body(PurchaseOut, told.value) == order.body, told
 
     def refund(self) -> None:
         applied = [(k, o) for k, o in self.model.orders.items() if o.body is not None]
@@ -296,7 +303,7 @@ class Run:
         remaining = order.amount - order.refunded
         amount = self.rng.randrange(1, max(2, remaining * 2 // 3)) if self.rng.random() < 0.8 else remaining + 1
         refund_id = f"R-{len(self.records)}"
-        told = ask(lambda: self.services.ledger.record_refund(
+        told = ask(lambda: self.services.purchases.refund(
             order_id=order_id, refund_id=refund_id, amount_minor=amount, requested_by="pos"))
         fits = order.refunded + amount <= order.amount
         record = Record("refund", f"refund/{order_id}/{refund_id}",
@@ -304,7 +311,8 @@ class Run:
         self.records.append(record)
         if told.ok:
             reversals = self.model.refund(order, amount, self.now)
-            assert [(r["member_id"], r["level"], r["points"]) for r in told.value.body["reversals"]] == reversals
+            assert [(r["member_id"], r["level"], r["points"]) for r in body(RefundOut, told.value)["reversals"]] \
+                == reversals
             record.sources = [(m, f"{order_id}/{refund_id}") for m, *_ in reversals]
 
     def redeem(self) -> None:
@@ -312,38 +320,39 @@ class Run:
         view = self.model.people[member].view(self.now)
         points = self.rng.randrange(1, max(2, view["available"] + 40))
         key = f"K-{len(self.records)}"
-        told = ask(lambda: self.services.ledger.redeem(member_id=member, idempotency_key=key, points=points,
-                                                       reward="wash"))
+        told = ask(lambda: self.services.redemptions.redeem(member_id=member, idempotency_key=key, points=points,
+                                                            reward="wash"))
         enough = view["available"] >= points
         record = Record("redemption", f"redemption/{member}/{key}", "applied" if enough else "insufficient-points",
                         told)
         self.records.append(record)
         if told.ok:
             self.model.redeem(member, points, self.now)
-            assert told.value.body["balances"]["points"] == self.model.people[member].view(self.now)
-            self.model.redemptions[key] = (member, points, told.value.body)
-            record.sources = [(member, told.value.body["redemption_id"])]
+            answer = body(RedemptionOut, told.value)
+            assert answer["balances"]["points"] == self.model.people[member].view(self.now)
+            self.model.redemptions[key] = (member, points, answer)
+            record.sources = [(member, answer["redemption_id"])]
 
     def redeem_again(self) -> None:
         if not self.model.redemptions:
             return
         key = self.rng.choice(list(self.model.redemptions))
-        member, points, body = self.model.redemptions[key]
-        told = ask(lambda: self.services.ledger.redeem(member_id=member, idempotency_key=key, points=points,
-                                                       reward="wash"))
+        member, points, answer = self.model.redemptions[key]
+        told = ask(lambda: self.services.redemptions.redeem(member_id=member, idempotency_key=key, points=points,
+                                                            reward="wash"))
         self.records.append(Record("redemption replay", None, "replay", told))
-        assert told.status == "replayed" and told.value.body == body, told
+        assert told.status == "replayed" and body(RedemptionOut, told.value) == answer, told
 
     def adjust(self) -> None:
         member, points = self.rng.choice(list(TREE)), self.rng.randrange(-200, 500)
         adjustment_id = f"A-{len(self.records)}"
-        told = ask(lambda: self.services.ledger.adjust(adjustment_id=adjustment_id, member_id=member, points=points,
-                                                       reason="test", requested_by="admin"))
+        told = ask(lambda: self.services.adjustments.adjust(adjustment_id=adjustment_id, member_id=member,
+                                                            points=points, reason="test", requested_by="admin"))
         record = Record("adjustment", f"adjustment/{adjustment_id}", "applied", told)
         self.records.append(record)
         if told.ok:
             self.model.adjust(member, points, self.now)
-            assert told.value.body["amount"] == points
+            assert told.value.result.amount == points
             record.sources = [(member, adjustment_id)]
 
     def later(self) -> None:
@@ -399,8 +408,6 @@ def test_every_operation_applies_once_or_not_at_all_under_faults(
         local_dynamodb: Any, monkeypatch: pytest.MonkeyPatch, rate: float) -> None:
     dynamodb = local_dynamodb
     journal = Journal()
-    monkeypatch.setattr(ledger_usecases, "RetryPolicy", lambda: RecordingRetry(journal))
-    monkeypatch.setattr(member_usecases, "RetryPolicy", lambda: RecordingRetry(journal))
     run = Run(rate, dynamodb, dynamodb, journal, seed=int(rate * 100) + 4)
 
     run.workload()
@@ -423,12 +430,12 @@ def test_every_operation_applies_once_or_not_at_all_under_faults(
             assert entries.pop(source) == 1, (record, source)
     assert not entries, f"entries no told-successful operation accounts for: {entries}"
     # Balances, entry counts and chains equal the model's.
-    store = DynamoStore(dynamodb, Settings.from_env().tables)
-    accounts = store.snapshot(accounts=list(TREE)).accounts
+    store = DynamoLedgerStore(Dynamo(dynamodb), Settings.from_env().tables)
+    accounts = store.accounts(list(TREE))
     for member, person in run.model.people.items():
         account = accounts[member]
-        view = account.view(run.now)
-        assert {"available": view.available, "pending": view.pending, "lifetime_earned": view.lifetime_earned} \
+        view = account.view("points", run.now)
+        assert {"available": view["available"], "pending": view["pending"], "lifetime_earned": view.earned} \
             == person.view(run.now), member
         report = verify(account, store.entries(member))
         assert report.chain_valid and report.balances_match, report
@@ -452,11 +459,10 @@ def test_every_operation_applies_once_or_not_at_all_under_faults(
 def test_a_request_that_never_gets_through_stops_after_the_policys_attempts_and_writes_nothing(
         local_dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     journal = Journal()
-    monkeypatch.setattr(ledger_usecases, "RetryPolicy", lambda: RecordingRetry(journal))
     client = AlwaysThrottled(local_dynamodb)
-    services = build(Settings.from_env(), FixedClock(START), client)
+    services = build(Settings.from_env(), FixedClock(START), client, retry=lambda: RecordingRetry(journal))
 
-    told = ask(lambda: services.ledger.adjust(adjustment_id="A-1", member_id="root", points=5, reason="x",
+    told = ask(lambda: services.adjustments.adjust(adjustment_id="A-1", member_id="root", points=5, reason="x",
                                               requested_by="admin"))
 
     policy = RetryPolicy()

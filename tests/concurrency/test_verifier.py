@@ -17,7 +17,7 @@ import requests
 from botocore.stub import Stubber
 
 from localdev.dynamodb_local import free_port
-from loyalty.clock import FixedClock
+from loyalty.shared.clock import FixedClock
 from ops import verify
 from tests.support import Api
 
@@ -88,12 +88,13 @@ def test_a_hand_edited_balance_is_named(api: Api, clock: FixedClock, dynamodb: A
                                         capsys: pytest.CaptureFixture[str]) -> None:
     busy_ledger(api, clock)
     dynamodb.update_item(TableName="AccountsTable", Key={"member_id": {"S": "ref"}},
-                         UpdateExpression="SET points.available = points.available + :x",
+                         UpdateExpression="SET balances.points.buckets.available = "
+                                          "balances.points.buckets.available + :x",
                          ExpressionAttributeValues={":x": {"N": "500"}})
 
     assert verify.main([]) == 1
     out = capsys.readouterr().out
-    assert "MISMATCH member ref: first_invalid_seq=None: available: entries sum to" in out
+    assert "MISMATCH member ref: first_invalid_seq=None: points/available: entries sum to" in out
     assert "TOTALS points/available: accounts hold" in out and out.rstrip().endswith("MISMATCH: see above")
 
 

@@ -177,7 +177,7 @@ def recorded(api: Api, clock: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str,
     recorder = Recorder()
     # The sender reads the account's SES quota when no rate is configured (as on AWS); don't wait on it here.
     monkeypatch.delenv("SES_MAX_SEND_RATE", raising=False)
-    monkeypatch.setattr("loyalty.adapters.messaging.time.sleep", lambda seconds: None)
+    monkeypatch.setattr("loyalty.outreach.messaging.time.sleep", lambda seconds: None)
     boto3.setup_default_session()
     boto3.DEFAULT_SESSION.events.register("before-parameter-build", recorder)  # type: ignore[union-attr]
     from loyalty import wiring

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from localdev import openapi, template
-from loyalty import errors
+from loyalty import wiring  # noqa: F401 (every feature's refusals are defined once its modules are imported)
+from loyalty.shared import errors
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTRACT = ROOT.parent / "shared" / "API.md"

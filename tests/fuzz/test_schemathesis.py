@@ -293,7 +293,7 @@ def test_a_body_nested_too_deeply_is_a_problem_not_a_500(api: Any) -> None:
 
 
 def test_a_cursor_past_any_seq_is_a_problem_not_a_500(api: Any) -> None:
-    from loyalty.http.api import encode_cursor
+    from loyalty.ledger.http import encode_cursor
 
     api.sign_up("fz-cursor")
     reply = api.call("GET", f"/v1/members/me/ledger?cursor={encode_cursor(10**40 + 1)}", as_="fz-cursor")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from loyalty.referrals import CODE_ALPHABET
+from loyalty.members.domain import CODE_ALPHABET
 from tests.support import Api
 
 

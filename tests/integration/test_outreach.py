@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from loyalty import wiring
-from loyalty.adapters.outreach_dynamodb import OutreachStore
-from loyalty.outreach.policy import Kind, Reminder
+from loyalty.outreach.dynamodb import DynamoOutreachStore
+from loyalty.outreach.policy import Reminder, ReminderKind
 from tests.support import Api
 
 HOUR, DAY = 3600, 86400
@@ -297,7 +297,7 @@ def test_a_duplicate_dispatch_sends_once(api: Api, clock) -> None:
     api.tick()
     clock.advance(2 * DAY)
     reminder = _greeting(clock)
-    service = wiring.outreach()
+    service = wiring.outreach().sender
     verdicts = [service.deliver(reminder).verdict.value for _ in range(3)]
     api.tick()  # the scheduled copy of the same reminder arrives as well
     assert verdicts == ["sent", "dropped", "dropped"]
@@ -311,17 +311,17 @@ def test_a_dispatcher_that_loses_the_race_to_claim_does_not_send(api: Api, clock
     api.purchase("O-1", "dan", 5000)
     api.tick()
     clock.advance(2 * DAY)
-    reminder, service = _greeting(clock), wiring.outreach()
-    real_record = OutreachStore.record
+    reminder, service = _greeting(clock), wiring.outreach().sender
+    real_record = DynamoOutreachStore.record
     rival: list[str] = []
 
-    def record_after_a_rival(self: OutreachStore, *args: Any, **kwargs: Any) -> None:
+    def record_after_a_rival(self: DynamoOutreachStore, *args: Any, **kwargs: Any) -> None:
         if args[1] == "sending" and not rival:
             rival.append("racing")
             rival[0] = service.deliver(reminder).verdict.value  # the other dispatcher gets there first
         real_record(self, *args, **kwargs)
 
-    monkeypatch.setattr(OutreachStore, "record", record_after_a_rival)
+    monkeypatch.setattr(DynamoOutreachStore, "record", record_after_a_rival)
     loser = service.deliver(reminder)
     assert rival == ["sent"] and (loser.verdict.value, loser.reason) == ("dropped", "already sent")
     assert subjects(api, "dan").count("How are you settling in, Dan?") == 1
@@ -333,21 +333,21 @@ def test_two_marketing_emails_racing_for_the_last_slot_of_the_cap(api: Api, cloc
     api.purchase("O-1", "dan", 5000)
     api.tick()
     clock.advance(2 * DAY)
-    service = wiring.outreach()
+    service = wiring.outreach().sender
     greeting = _greeting(clock)
-    campaign = Reminder.new("dan", Kind.CAMPAIGN, "C-1", clock.now(), data={"campaign_id": "C-1"})
+    campaign = Reminder.new("dan", ReminderKind.CAMPAIGN, "C-1", clock.now(), data={"campaign_id": "C-1"})
     api.admin("POST", "/v1/outreach/campaigns", {"campaign_id": "C-1", "headline": {"en": "News"},
                                                  "message": {"en": "Hello"}, "filter": {"locales": ["fr"]}})
-    real_record = OutreachStore.record
+    real_record = DynamoOutreachStore.record
     rival: list[str] = []
 
-    def record_after_a_rival(self: OutreachStore, *args: Any, **kwargs: Any) -> None:
+    def record_after_a_rival(self: DynamoOutreachStore, *args: Any, **kwargs: Any) -> None:
         if args[1] == "sending" and not rival:
             rival.append("racing")
             rival[0] = service.deliver(campaign).verdict.value
         real_record(self, *args, **kwargs)
 
-    monkeypatch.setattr(OutreachStore, "record", record_after_a_rival)
+    monkeypatch.setattr(DynamoOutreachStore, "record", record_after_a_rival)
     late = service.deliver(greeting)
     assert rival == ["sent"]
     assert late.verdict.value == "deferred" and "frequency cap" in late.reason  # decided again, after the rival
@@ -355,7 +355,7 @@ def test_two_marketing_emails_racing_for_the_last_slot_of_the_cap(api: Api, cloc
 
 
 def _greeting(clock: Any) -> Reminder:
-    return Reminder.new("dan", Kind.GREETING, "O-1", clock.now() - timedelta(minutes=1),
+    return Reminder.new("dan", ReminderKind.GREETING, "O-1", clock.now() - timedelta(minutes=1),
                         data={"order_id": "O-1", "amount_minor": 5000, "currency": "CNY", "items": []})
 
 
@@ -409,7 +409,7 @@ def _failing_once(monkeypatch: pytest.MonkeyPatch, fails: Any) -> list[int]:
     """SqsQueue.send raises (as a refused SendMessageBatch would) the first time ``fails(messages)`` holds."""
     from botocore.exceptions import ClientError
 
-    from loyalty.adapters.messaging import SqsQueue
+    from loyalty.outreach.messaging import SqsQueue
 
     real, failed = SqsQueue.send, []
 
@@ -458,7 +458,7 @@ def test_a_sender_stopped_while_waiting_for_the_send_rate_leaves_nothing_claimed
         api: Api, clock, monkeypatch: pytest.MonkeyPatch) -> None:
     # Was: the send-rate wait came after the claim, so a function timing out in it left the reminder
     # "sending" for ever, never sent.
-    from loyalty.adapters.messaging import SesMailer
+    from loyalty.outreach.messaging import SesMailer
 
     real, stopped = SesMailer.pace, []
 

@@ -7,25 +7,25 @@ from typing import Any
 import pytest
 
 from loyalty import wiring
-from loyalty.adapters.dynamodb import DynamoStore
+from loyalty.ledger.dynamodb import DynamoLedgerStore
 from tests.support import Api
 
 
 def test_a_purchase_that_loses_the_race_to_an_adjustment_retries(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     api.chain("carol", "dan")
-    real_commit = DynamoStore.commit
+    real_commit = DynamoLedgerStore.commit
     interfered: list[str] = []
 
-    def commit_after_a_rival(self: DynamoStore, write: Any) -> None:
+    def commit_after_a_rival(self: DynamoLedgerStore, write: Any) -> None:
         if write.operation.key.startswith("purchase/") and not interfered:
             interfered.append(write.operation.key)
             # Another writer reaches Dan's account between this purchase's read and its write.
-            outcome = wiring.services().ledger.adjust(adjustment_id="rival", member_id="dan", points=5,
+            outcome = wiring.services().adjustments.adjust(adjustment_id="rival", member_id="dan", points=5,
                                                       reason="race", requested_by="test")
             assert not outcome.replayed
         real_commit(self, write)
 
-    monkeypatch.setattr(DynamoStore, "commit", commit_after_a_rival)
+    monkeypatch.setattr(DynamoLedgerStore, "commit", commit_after_a_rival)
     reply = api.purchase("O-1", "dan", 10000)
     assert reply.status == 201 and interfered == ["purchase/O-1"]
     entries = list(reversed(api.ledger("dan")))
@@ -38,18 +38,18 @@ def test_two_redemptions_for_the_last_points_cannot_both_win(api: Api, monkeypat
     api.sign_up("dan")
     api.call("POST", "/v1/adjustments", {"adjustment_id": "A-1", "member_id": "dan", "points": 100,
                                          "reason": "welcome"}, as_="boss", groups=("admin",))
-    real_commit = DynamoStore.commit
+    real_commit = DynamoLedgerStore.commit
     rival: list[Any] = []
 
-    def commit_after_a_rival(self: DynamoStore, write: Any) -> None:
+    def commit_after_a_rival(self: DynamoLedgerStore, write: Any) -> None:
         if write.operation.key == "redemption/dan/first" and not rival:
-            rival.append(wiring.services().ledger.redeem(member_id="dan", idempotency_key="second", points=80,
+            rival.append(wiring.services().redemptions.redeem(member_id="dan", idempotency_key="second", points=80,
                                                          reward="wash"))
         real_commit(self, write)
 
-    monkeypatch.setattr(DynamoStore, "commit", commit_after_a_rival)
+    monkeypatch.setattr(DynamoLedgerStore, "commit", commit_after_a_rival)
     first = api.redeem("dan", 80, "first")
-    assert rival and rival[0].body["balances"]["points"]["available"] == 20
+    assert rival and rival[0].result.balances["points"]["available"] == 20
     assert (first.status, first.slug) == (409, "insufficient-points")
     assert api.points("dan")["available"] == 20
     assert api.verify("dan")["balances_match"]

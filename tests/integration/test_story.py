@@ -105,7 +105,7 @@ def test_a_busy_referrer_keeps_one_pending_lot_per_hour_however_many_purchases_c
         assert api.purchase(f"O-{i}", f"buyer-{i % 12}", 10000).status == 201
         clock.advance(300)
     item = boto3.resource("dynamodb").Table(os.environ["ACCOUNTS_TABLE"]).get_item(Key={"member_id": "hot"})["Item"]
-    lots = item["points"]["lots"]
+    lots = item["balances"]["points"]["lots"]
     assert sum(lots.values()) == api.points("hot")["pending"] == 24 * 10
     assert len(lots) <= 3, lots  # two hours of holds end within at most three hours
     assert all(at.endswith(":00:00Z") for at in lots), lots

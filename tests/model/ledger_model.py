@@ -118,7 +118,8 @@ class Model:
         matured = sorted(at for at in member.lots if at <= now)
         points = sum(member.lots.pop(at) for at in matured)
         if points:
-            source = ("release", str(len(member.entries) + 1))
+            # Named by the latest hold the pair ends (docs/ledger.md): later lots always end later.
+            source = ("release", rfc3339(matured[-1]))
             self._append(member, now, amount=-points, bucket="pending", kind="release", source=source,
                          available_at=matured[-1], suffix="/pending")
             self._append(member, now, amount=points, bucket="available", kind="release", source=source,

@@ -34,8 +34,9 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from loyalty.adapters.dynamodb import entry_from_item, entry_item
-from loyalty.ledger import GENESIS_HASH, Bucket, Entry, Kind, Source
+from loyalty.ledger.assets import Bucket, EntryKind
+from loyalty.ledger.dynamodb import entry_from_item, entry_item
+from loyalty.ledger.entries import GENESIS_HASH, Entry, Source
 from tests.support import Api
 
 TABLE = "LedgerTable"
@@ -83,13 +84,13 @@ def put(dynamodb: Any, entry: Entry) -> None:
 
 
 def key(entry: Entry) -> dict[str, Any]:
-    return {"member_id": {"S": entry.member_id}, "entry_id": {"S": entry.entry_id}}
+    return {"member_id": {"S": entry.holder}, "entry_id": {"S": entry.entry_id}}
 
 
 def forged(seq: int, prev_hash: str) -> Entry:
     """A credit nobody earned, linked and hashed exactly as a real entry would be."""
-    return Entry(member_id=MEMBER, entry_id=f"adjustment/FORGED-{seq}/{MEMBER}", seq=seq, asset="points",
-                 amount=10_000, bucket=Bucket.AVAILABLE, kind=Kind.ADJUSTMENT, level=None,
+    return Entry(holder=MEMBER, entry_id=f"adjustment/FORGED-{seq}/{MEMBER}", seq=seq, asset="points",
+                 amount=10_000, bucket=Bucket.AVAILABLE, kind=EntryKind.ADJUSTMENT, level=None,
                  source=Source("adjustment", f"FORGED-{seq}"), rule_version=None, created_at="2026-11-30T09:30:00Z",
                  available_at=None, prev_hash=prev_hash).sealed()
 

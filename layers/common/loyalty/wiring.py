@@ -1,24 +1,33 @@
 """The composition root: the one place that builds AWS clients, the stores, the clock and the use cases.
 
-Handlers call ``services()`` (the ledger) or ``outreach()``; each is built once per container (on
-first use, not at import, to keep cold starts short) and cached. The local server and tests swap
-the clock through ``configure``, which also drops what was built so it is rebuilt on next use.
+Handlers call ``services()`` (members, programme, purchases, redemptions, adjustments, ledger reads) or
+``outreach()``; each is built once per container (on first use, not at import, to keep cold starts short)
+and cached. The local server and tests swap the clock through ``configure``, which also drops what was
+built so it is rebuilt on next use.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from loyalty.clock import Clock, SystemClock
-from loyalty.settings import OutreachEnv, Settings
-from loyalty.usecases.ledger import LedgerService
-from loyalty.usecases.members import MembershipService
-from loyalty.usecases.program import ProgramService
+from loyalty.adjustments.usecases import AdjustmentService
+from loyalty.ledger.usecases import LedgerService
+from loyalty.members.usecases import MembershipService
+from loyalty.program.usecases import ProgramService
+from loyalty.purchases.usecases import PurchaseService
+from loyalty.redemptions.usecases import RedemptionService
+from loyalty.shared.clock import Clock, SystemClock
+from loyalty.shared.once import RetryPolicy
+from loyalty.shared.settings import Settings
 
 if TYPE_CHECKING:
-    from loyalty.usecases.outreach import OutreachService
+    from loyalty.outreach.admin import OutreachAdmin
+    from loyalty.outreach.content import Composer
+    from loyalty.outreach.planning import OutreachPlanner
+    from loyalty.outreach.sending import OutreachSender
 
 
 @dataclass(frozen=True)
@@ -26,8 +35,19 @@ class Services:
     settings: Settings
     clock: Clock
     members: MembershipService
-    ledger: LedgerService
     program: ProgramService
+    purchases: PurchaseService
+    redemptions: RedemptionService
+    adjustments: AdjustmentService
+    ledger: LedgerService
+
+
+@dataclass(frozen=True)
+class Outreach:
+    planner: OutreachPlanner
+    sender: OutreachSender
+    content: Composer
+    admin: OutreachAdmin
 
 
 _clock: Clock = SystemClock()
@@ -46,16 +66,26 @@ def client(service: str, *, attempts: int = 2) -> Any:
     return boto3.client(service, config=config)
 
 
-def build(settings: Settings, clock: Clock, dynamodb: Any) -> Services:
-    from loyalty.adapters.dynamodb import DynamoStore
+def build(settings: Settings, clock: Clock, dynamodb: Any, *,
+          retry: Callable[[], RetryPolicy] = RetryPolicy) -> Services:
+    """The use cases over one DynamoDB client (``retry`` makes each use case's retry policy)."""
+    from loyalty.ledger.dynamodb import DynamoLedgerStore
+    from loyalty.members.dynamodb import DynamoMemberStore
+    from loyalty.program.dynamodb import DynamoProgramStore
+    from loyalty.purchases.dynamodb import DynamoPurchaseStore
+    from loyalty.shared.dynamo import Dynamo
 
-    store = DynamoStore(dynamodb, settings.tables)
+    db, tables = Dynamo(dynamodb), settings.tables
+    members, ledger = DynamoMemberStore(db, tables), DynamoLedgerStore(db, tables)
     return Services(
         settings=settings,
         clock=clock,
-        members=MembershipService(store, clock),
-        ledger=LedgerService(store, clock),
-        program=ProgramService(store),
+        members=MembershipService(members, clock, settings.referral_link_base, retry()),
+        program=ProgramService(DynamoProgramStore(db, tables.program), retry()),
+        purchases=PurchaseService(DynamoPurchaseStore(db, tables), ledger, clock, retry()),
+        redemptions=RedemptionService(members, ledger, clock, retry()),
+        adjustments=AdjustmentService(members, ledger, clock, retry()),
+        ledger=LedgerService(ledger, retry()),
     )
 
 
@@ -70,27 +100,38 @@ def services() -> Services:
 
 
 @cache
-def outreach() -> OutreachService:
-    from loyalty.adapters.dynamodb import DynamoStore
-    from loyalty.adapters.messaging import Secret, SesMailer, SqsQueue
-    from loyalty.adapters.outreach_dynamodb import OutreachStore
-    from loyalty.usecases.outreach import OutreachConfig, OutreachService
+def outreach() -> Outreach:
+    from loyalty.ledger.dynamodb import DynamoLedgerStore
+    from loyalty.members.dynamodb import DynamoMemberStore
+    from loyalty.outreach.admin import OutreachAdmin
+    from loyalty.outreach.config import OutreachConfig, OutreachEnv
+    from loyalty.outreach.content import Composer
+    from loyalty.outreach.dynamodb import DynamoOutreachStore
+    from loyalty.outreach.messaging import Secret, SesMailer, SqsQueue
+    from loyalty.outreach.planning import OutreachPlanner
+    from loyalty.outreach.sending import OutreachSender
+    from loyalty.shared.dynamo import Dynamo
 
     settings, env = Settings.from_env(), OutreachEnv.from_env()
+    db = Dynamo(_dynamodb())
+    store = DynamoOutreachStore(db, env.table, settings.tables.members, shards=env.due_shards)
+    members, ledger = DynamoMemberStore(db, settings.tables), DynamoLedgerStore(db, settings.tables)
     sqs = client("sqs") if env.send_queue_url or env.fanout_queue_url else None
-    return OutreachService(
-        store=OutreachStore(_dynamodb(), env.table, settings.tables.members, shards=env.due_shards),
-        ledger=DynamoStore(_dynamodb(), settings.tables),
-        clock=_clock,
-        config=OutreachConfig(sender=env.sender, shop_name=env.shop_name, app_link=env.app_link,
-                              public_base_url=env.public_base_url.rstrip("/")),
-        secret=Secret(client("secretsmanager"), env.unsubscribe_secret),
-        send_queue=SqsQueue(sqs, env.send_queue_url) if env.send_queue_url else None,
-        fanout_queue=SqsQueue(sqs, env.fanout_queue_url) if env.fanout_queue_url else None,
-        # One attempt: a send SES accepted but answered late must not be sent again by botocore; the
-        # send log's claim and the queue decide what happens to a send that failed.
-        mailer=SesMailer(client("sesv2", attempts=1), client("ses"), env.configuration_set, env.sender_concurrency,
-                         env.max_send_rate) if env.configuration_set else None,
+    secret = Secret(client("secretsmanager"), env.unsubscribe_secret)
+    config = OutreachConfig(sender=env.sender, shop_name=env.shop_name, app_link=env.app_link,
+                            public_base_url=env.public_base_url.rstrip("/"))
+    content = Composer(store, members, ledger, _clock, config, secret)
+    # One attempt: a send SES accepted but answered late must not be sent again by botocore; the send
+    # log's claim and the queue decide what happens to a send that failed.
+    mailer = SesMailer(client("sesv2", attempts=1), client("ses"), env.configuration_set, env.sender_concurrency,
+                       env.max_send_rate) if env.configuration_set else None
+    return Outreach(
+        planner=OutreachPlanner(store, ledger, _clock,
+                                send_queue=SqsQueue(sqs, env.send_queue_url) if env.send_queue_url else None,
+                                fanout_queue=SqsQueue(sqs, env.fanout_queue_url) if env.fanout_queue_url else None),
+        sender=OutreachSender(store, members, ledger, _clock, content, mailer),
+        content=content,
+        admin=OutreachAdmin(store, members, _clock, secret),
     )
 
 

@@ -1,4 +1,5 @@
-"""The HTTP edge shared by every API function: schemas, identity, problem+json, the resolver.
+"""The HTTP edge every API function shares: the router (with who may call each route), the resolver and its
+Lambda entry, problem+json, and the pydantic types every feature's models use.
 
-This is an adapter: the domain never imports it.
+The domain never imports it.
 """

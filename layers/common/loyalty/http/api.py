@@ -1,6 +1,8 @@
-"""What every API function shares: the resolver, the Powertools decorator stack, small response helpers.
+"""What every API function shares: the router its routes are declared on, the resolver, the Powertools
+decorator stack, and building a response from a use case's result.
 
-A function module defines its routes on a ``Router`` and ends with::
+A function module declares its routes with ``Router.operation`` (method, path, who may call it, its
+operationId, its success model and the problems it answers) and ends with::
 
     app = create_app(router)
     handler = lambda_entry(app)
@@ -12,32 +14,100 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.shared.json_encoder import Encoder
 from pydantic import BaseModel
 
 from loyalty.http import problems
-from loyalty.http.auth import Caller, caller_from_claims
-from loyalty.http.schemas import Problem
-from loyalty.observability import fresh_metrics, logger, metrics, tracer
-from loyalty.usecases.once import Outcome
+from loyalty.http.auth import Access, Caller, caller_from_claims
+from loyalty.http.types import Body, Problem
+from loyalty.shared.errors import LoyaltyError, UnsupportedMediaType
+from loyalty.shared.observability import fresh_metrics, logger, metrics, tracer
+from loyalty.shared.once import Outcome
+
+F = TypeVar("F", bound=Callable[..., Any])
+M = TypeVar("M", bound=Body)
 
 _DESCRIPTIONS = {
-    200: "OK (for a write: the replay of an earlier identical request, nothing written)",
+    200: "OK",
     201: "Created",
+    202: "Accepted",
     400: "Bad request (problem+json)",
     401: "No or invalid token (problem+json)",
     403: "Valid token, not allowed (problem+json)",
     404: "Unknown member, order or route (problem+json)",
     409: "Conflict (problem+json)",
+    413: "Body too large (problem+json)",
+    415: "Body not sent as JSON (problem+json)",
     422: "Validation error (problem+json)",
     503: "Busy; nothing written, retry the same request (problem+json)",
 }
+REPLAYED = "The replay of an earlier identical request: its first answer, nothing written"
+
+
+class Router(APIGatewayHttpRouter):
+    """A Powertools router whose routes also declare who may call them (``access``, by route key)."""
+
+    def __init__(self, tags: list[str]) -> None:
+        super().__init__()
+        self.tags = tags
+        self.access: dict[str, Access] = {}
+
+    def operation(self, method: str, path: str, *, operation_id: str, summary: str, access: Access,
+                  ok: int = 200, model: type[BaseModel] | None = None, refusals: tuple[int, ...] = (),
+                  replays: bool = False, body: bool = False, description: str | None = None,
+                  ok_content: dict[str, Any] | None = None) -> Callable[[F], F]:
+        """Declare a route: ``ok`` with ``model`` (or ``ok_content``), 200 with the same model when a write
+        ``replays``, the problems it answers (``refusals``; 401 and 403 follow from ``access``, 413, 415 and 422
+        from a ``body``), under a short camelCase ``operation_id``."""
+        self.access[route_key(method, path)] = access
+        shown: dict[int, OpenAPIResponse] = {ok: {"description": _DESCRIPTIONS[ok], "content": ok_content or {
+            "application/json": {"model": model}}}}
+        if replays:
+            shown[200] = {"description": REPLAYED, "content": {"application/json": {"model": model}}}
+        statuses = set(refusals)
+        if access.needs_token:
+            statuses.add(401)
+        if access.role is not None:
+            statuses.add(403)
+        if body:
+            statuses |= {413, 415, 422}
+        for status in sorted(statuses):
+            shown[status] = {"description": _DESCRIPTIONS[status],
+                             "content": {problems.PROBLEM_JSON: {"model": Problem}}}
+
+        def register(func: F) -> F:
+            self.route(path, method.upper(), summary=summary, description=description, operation_id=operation_id,
+                       tags=self.tags, responses=shown)(func)
+            return func
+
+        return register
+
+    def caller(self) -> Caller:
+        """The authenticated caller of the current request (its access was checked before routing)."""
+        authorizer = self.current_event.request_context.authorizer
+        claims = authorizer.jwt_claim if authorizer is not None else None
+        return caller_from_claims(claims)
+
+
+def route_key(method: str, path: str) -> str:
+    """``("get", "/v1/members/<member_id>")`` → ``"GET /v1/members/{member_id}"``, API Gateway's routeKey."""
+    return f"{method.upper()} " + re.sub(r"<(.*?)>", lambda m: "{" + m.group(1) + "}", path)
+
+
+class Api(APIGatewayHttpResolver):
+    """The resolver, and who may call each of its routes (by route key)."""
+
+    access: dict[str, Access]
 
 
 def json_object(text: str) -> dict[str, Any]:
@@ -51,49 +121,46 @@ def json_object(text: str) -> dict[str, Any]:
     return value
 
 
-MAX_SEQ = 2**63 - 1  # a cursor past any seq DynamoDB can store is not one this service issued
+# Answers are UTF-8 JSON: non-ASCII text as itself, not \\u escapes.
+serialize = partial(json.dumps, separators=(",", ":"), cls=Encoder, ensure_ascii=False)
 
 
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int | None:
-    """The seq a cursor points below, or None if the text is not a cursor this service issued."""
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, number = text.partition(":")
-        seq = int(number)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    return seq if prefix == "seq" and 0 < seq <= MAX_SEQ and number == str(seq) else None
-
-
-def create_app(*routers: Any) -> APIGatewayHttpResolver:
-    app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=json_object)
+def create_app(*routers: Router) -> Api:
+    app = Api(enable_validation=True, json_body_deserializer=json_object, serializer=serialize)
+    app.access = {}
     for router in routers:
         app.include_router(router)
+        app.access.update(router.access)
     problems.install(app)
     return app
 
 
-def lambda_entry(app: APIGatewayHttpResolver, *, any_body_under: tuple[str, ...] = ()
+def lambda_entry(app: Api, *, any_body_under: tuple[str, ...] = ()
                  ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The Lambda handler: structured logs with the request id, a trace, metrics flushed per call.
 
-    Bodies must be JSON, except on paths under ``any_body_under`` (where the body is not read).
+    Who may call the route is checked first; then bodies must be JSON, except on paths under
+    ``any_body_under`` (where the body is not read).
     """
+    access = app.access
 
     @fresh_metrics
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
     @tracer.capture_lambda_handler
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        if not str(event.get("rawPath", "")).startswith(any_body_under or ("\0",)):
-            if not _json_or_empty(event):
-                return problems.unsupported_media_type()
-            if not _utf8(event):
-                return problems.not_utf8()
+        try:
+            allowed = access.get(str(event.get("routeKey")))
+            if allowed is not None:
+                authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
+                allowed.check((authorizer.get("jwt") or {}).get("claims"), event.get("pathParameters") or {})
+            if not str(event.get("rawPath", "")).startswith(any_body_under or ("\0",)):
+                if not _json_or_empty(event):
+                    raise UnsupportedMediaType("Send the body as JSON with Content-Type: application/json.")
+                if not _utf8(event):
+                    return problems.not_utf8()
+        except LoyaltyError as error:
+            return problems.proxy_response(error)
         return app.resolve(event, context)
 
     return handler
@@ -119,32 +186,13 @@ def _utf8(event: dict[str, Any]) -> bool:
     return True
 
 
-def caller(router: Any) -> Caller:
-    """The authenticated caller of the current request."""
-    event = router.current_event
-    authorizer = event.request_context.authorizer
-    claims = authorizer.jwt_claim if authorizer is not None else None
-    return caller_from_claims(claims)
+def answer(model: type[M], result: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[M]:
+    """The response a route declares: its model built from a use case's result."""
+    return Response(status_code=status, content_type="application/json", body=model.of(result), headers=headers)
 
 
-def responses(ok: int, model: type[BaseModel], *errors: int) -> dict[int, OpenAPIResponse]:
-    """OpenAPI responses for a route: its success model (and replay 200 for a 201) plus its problems."""
-    shown: dict[int, OpenAPIResponse] = {
-        ok: {"description": _DESCRIPTIONS[ok], "content": {"application/json": {"model": model}}}}
-    if ok == 201:
-        shown[200] = {"description": _DESCRIPTIONS[200], "content": {"application/json": {"model": model}}}
-    for status in (401, 403, 422, *errors):
-        shown[status] = {"description": _DESCRIPTIONS[status],
-                         "content": {problems.PROBLEM_JSON: {"model": Problem}}}
-    return shown
-
-
-def json_response(body: dict[str, Any], status: int = 200) -> Response[dict[str, Any]]:
-    return Response(status_code=status, content_type="application/json", body=body)
-
-
-def write_response(outcome: Outcome, metric: str) -> Response[dict[str, Any]]:
+def written(model: type[M], outcome: Outcome[Any], metric: str) -> Response[M]:
     """201 for a first write, 200 with the same body for its replay."""
     if not outcome.replayed:
         metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
-    return json_response(outcome.body, 200 if outcome.replayed else 201)
+    return answer(model, outcome.result, 200 if outcome.replayed else 201)

@@ -13,8 +13,9 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from botocore.exceptions import ClientError
 
-from loyalty.errors import Busy, LoyaltyError
-from loyalty.ports import TRANSIENT_CODES, Contention
+from loyalty.shared.dynamo import TRANSIENT_CODES
+from loyalty.shared.errors import Busy, LoyaltyError
+from loyalty.shared.once import Contention
 
 PROBLEM_JSON = "application/problem+json"
 DEFAULT_TYPE_BASE = "https://loyalty-ledger.example/problems"
@@ -37,6 +38,16 @@ def problem_body(slug: str, status: int, title: str, detail: str, *,
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+def proxy_response(error: LoyaltyError) -> dict[str, Any]:
+    """A ready API Gateway response for a refusal made before routing (who may call, the media type)."""
+    return {
+        "statusCode": error.status,
+        "headers": {"Content-Type": PROBLEM_JSON, **error.headers},
+        "body": problem_body(error.slug, error.status, error.title, error.detail, errors=error.errors),
+        "isBase64Encoded": False,
+    }
+
+
 def not_utf8() -> dict[str, Any]:
     """A ready API Gateway response for a body that is not UTF-8 text (answered before routing)."""
     return {
@@ -44,17 +55,6 @@ def not_utf8() -> dict[str, Any]:
         "headers": {"Content-Type": PROBLEM_JSON},
         "body": problem_body("validation-error", 422, "Request does not fit the schema",
                              "The body is not UTF-8 text.", errors=[{"loc": ["body"], "msg": "not UTF-8"}]),
-        "isBase64Encoded": False,
-    }
-
-
-def unsupported_media_type() -> dict[str, Any]:
-    """A ready API Gateway response for a body that is not JSON (answered before routing)."""
-    return {
-        "statusCode": 415,
-        "headers": {"Content-Type": PROBLEM_JSON},
-        "body": problem_body("unsupported-media-type", 415, "Unsupported media type",
-                             "Send the body as JSON with Content-Type: application/json."),
         "isBase64Encoded": False,
     }
 

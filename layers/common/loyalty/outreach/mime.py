@@ -18,10 +18,14 @@ def build(*, sender: str, to: str, email: Email, sent_at: datetime, unsubscribe_
     message["Date"] = format_datetime(sent_at)
     message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].rstrip(">") or None)
     if unsubscribe_url:
-        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
-        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        headers = {**unsubscribe_headers(unsubscribe_url), **headers}
     for name, value in headers.items():
         message[name] = value
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
     return message.as_bytes()
+
+
+def unsubscribe_headers(url: str) -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe: the link, and that a POST to it is enough."""
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}

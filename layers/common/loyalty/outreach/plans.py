@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from loyalty.clock import parse_rfc3339
-from loyalty.outreach.policy import BIRTHDAY_SETTLING, Kind, OutreachSettings, Reminder, zone
+from loyalty.ledger.assets import Bucket
+from loyalty.outreach.policy import BIRTHDAY_SETTLING, OutreachSettings, Reminder, ReminderKind, zone
+from loyalty.purchases.domain import PurchaseRecord
+from loyalty.shared.clock import parse_rfc3339
 
 
 @dataclass(frozen=True)
@@ -34,37 +36,37 @@ def replacement_interval(item: dict[str, Any], rules: list[ReplacementRule]) -> 
     return found[0] if found else None
 
 
-def plan_purchase(purchase: dict[str, Any], settings: OutreachSettings, rules: list[ReplacementRule]) -> list[Reminder]:
-    """The follow-ups of one recorded purchase (the operation record's state and answer).
+def plan_purchase(purchase: PurchaseRecord, settings: OutreachSettings,
+                  rules: list[ReplacementRule]) -> list[Reminder]:
+    """The follow-ups of one recorded purchase.
 
     Thank-you at once, a greeting and a usage check-in later, a notice when each credit's points
     become available, a replacement reminder per item with an interval, and a win-back reminder
     that only goes out if no later purchase has been made by then.
     """
-    order_id = purchase["order_id"]
-    buyer = purchase["member_id"]
-    recorded = parse_rfc3339(purchase["recorded_at"])
-    order = {"order_id": order_id, "amount_minor": purchase["amount_minor"], "currency": purchase["currency"],
-             "items": purchase.get("items") or []}
+    order_id, buyer = purchase.order_id, purchase.member_id
+    recorded = parse_rfc3339(purchase.recorded_at)
+    order = {"order_id": order_id, "amount_minor": purchase.amount_minor, "currency": purchase.currency,
+             "items": list(purchase.items)}
     plans = [
-        Reminder.new(buyer, Kind.THANK_YOU, order_id, recorded, data=order),
-        Reminder.new(buyer, Kind.GREETING, order_id, recorded + timedelta(days=settings.greeting_after_days),
+        Reminder.new(buyer, ReminderKind.THANK_YOU, order_id, recorded, data=order),
+        Reminder.new(buyer, ReminderKind.GREETING, order_id, recorded + timedelta(days=settings.greeting_after_days),
                      data=order),
-        Reminder.new(buyer, Kind.CHECKIN, order_id, recorded + timedelta(days=settings.checkin_after_days),
+        Reminder.new(buyer, ReminderKind.CHECKIN, order_id, recorded + timedelta(days=settings.checkin_after_days),
                      data=order),
-        Reminder.new(buyer, Kind.WINBACK, order_id, recorded + timedelta(days=settings.winback_after_days),
+        Reminder.new(buyer, ReminderKind.WINBACK, order_id, recorded + timedelta(days=settings.winback_after_days),
                      data={"order_id": order_id, "days": settings.winback_after_days}),
     ]
-    for credit in purchase.get("credits") or []:
-        if credit.get("bucket") == "pending" and credit.get("available_at"):
+    for credit in purchase.credits:
+        if credit.bucket is Bucket.PENDING and credit.available_at:
             plans.append(Reminder.new(
-                credit["member_id"], Kind.POINTS_AVAILABLE, order_id, parse_rfc3339(credit["available_at"]),
-                data={"order_id": order_id, "points": credit["points"], "level": credit["level"]}))
-    for item in order["items"]:
+                credit.member_id, ReminderKind.POINTS_AVAILABLE, order_id, parse_rfc3339(credit.available_at),
+                data={"order_id": order_id, "points": credit.points, "level": credit.level}))
+    for item in purchase.items:
         rule = replacement_interval(item, rules)
         if rule is not None:
             due = recorded + timedelta(days=rule.interval_days)
-            plans.append(Reminder.new(buyer, Kind.REPLACEMENT, f"{order_id}:{item['sku']}", due, data={
+            plans.append(Reminder.new(buyer, ReminderKind.REPLACEMENT, f"{order_id}:{item['sku']}", due, data={
                 "order_id": order_id, "sku": item["sku"], "name": item.get("name") or rule.name or item["sku"],
                 "interval_days": rule.interval_days}))
     return plans
@@ -86,7 +88,7 @@ def plan_birthday(member_id: str, birthday: str, changed_at: str | None, time_zo
         return None
     if changed_at is not None and now - parse_rfc3339(changed_at) < BIRTHDAY_SETTLING:
         return None
-    return Reminder.new(member_id, Kind.BIRTHDAY, str(today.year), now, local_date=today.isoformat())
+    return Reminder.new(member_id, ReminderKind.BIRTHDAY, str(today.year), now, local_date=today.isoformat())
 
 
 def birthday_keys(now: datetime) -> list[str]:
@@ -111,5 +113,5 @@ class Holiday:
 
 
 def plan_holiday(member_id: str, holiday: Holiday, now: datetime) -> Reminder:
-    return Reminder.new(member_id, Kind.HOLIDAY, holiday.holiday_id, now, local_date=holiday.date,
+    return Reminder.new(member_id, ReminderKind.HOLIDAY, holiday.holiday_id, now, local_date=holiday.date,
                         data={"holiday_id": holiday.holiday_id, "names": holiday.names})

@@ -16,10 +16,10 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from loyalty.clock import to_rfc3339
+from loyalty.shared.clock import to_rfc3339
 
 
-class Kind(StrEnum):
+class ReminderKind(StrEnum):
     THANK_YOU = "thank_you"
     GREETING = "greeting"
     CHECKIN = "checkin"
@@ -38,28 +38,28 @@ class Category(StrEnum):
 
 
 CATEGORY = {
-    Kind.THANK_YOU: Category.TRANSACTIONAL,
-    Kind.POINTS_AVAILABLE: Category.NOTICE,
-    Kind.GREETING: Category.MARKETING,
-    Kind.CHECKIN: Category.MARKETING,
-    Kind.REPLACEMENT: Category.MARKETING,
-    Kind.BIRTHDAY: Category.MARKETING,
-    Kind.HOLIDAY: Category.MARKETING,
-    Kind.WINBACK: Category.MARKETING,
-    Kind.CAMPAIGN: Category.MARKETING,
+    ReminderKind.THANK_YOU: Category.TRANSACTIONAL,
+    ReminderKind.POINTS_AVAILABLE: Category.NOTICE,
+    ReminderKind.GREETING: Category.MARKETING,
+    ReminderKind.CHECKIN: Category.MARKETING,
+    ReminderKind.REPLACEMENT: Category.MARKETING,
+    ReminderKind.BIRTHDAY: Category.MARKETING,
+    ReminderKind.HOLIDAY: Category.MARKETING,
+    ReminderKind.WINBACK: Category.MARKETING,
+    ReminderKind.CAMPAIGN: Category.MARKETING,
 }
 
 # How late a reminder may still go out; later than this it is dropped, not sent.
 EXPIRY = {
-    Kind.THANK_YOU: timedelta(days=2),
-    Kind.GREETING: timedelta(days=7),
-    Kind.CHECKIN: timedelta(days=7),
-    Kind.REPLACEMENT: timedelta(days=30),
-    Kind.BIRTHDAY: timedelta(days=7),
-    Kind.HOLIDAY: timedelta(days=7),
-    Kind.POINTS_AVAILABLE: timedelta(days=7),
-    Kind.WINBACK: timedelta(days=14),
-    Kind.CAMPAIGN: timedelta(days=7),
+    ReminderKind.THANK_YOU: timedelta(days=2),
+    ReminderKind.GREETING: timedelta(days=7),
+    ReminderKind.CHECKIN: timedelta(days=7),
+    ReminderKind.REPLACEMENT: timedelta(days=30),
+    ReminderKind.BIRTHDAY: timedelta(days=7),
+    ReminderKind.HOLIDAY: timedelta(days=7),
+    ReminderKind.POINTS_AVAILABLE: timedelta(days=7),
+    ReminderKind.WINBACK: timedelta(days=14),
+    ReminderKind.CAMPAIGN: timedelta(days=7),
 }
 
 # A birthday set or changed less than this long ago does not trigger a greeting at once.
@@ -88,7 +88,7 @@ class OutreachSettings:
 @dataclass(frozen=True)
 class Reminder:
     member_id: str
-    kind: Kind
+    kind: ReminderKind
     occasion: str
     due_at: datetime
     expires_at: datetime
@@ -100,8 +100,8 @@ class Reminder:
         return CATEGORY[self.kind]
 
     @classmethod
-    def new(cls, member_id: str, kind: Kind, occasion: str, due_at: datetime, *, data: dict[str, Any] | None = None,
-            local_date: str | None = None) -> Reminder:
+    def new(cls, member_id: str, kind: ReminderKind, occasion: str, due_at: datetime, *,
+            data: dict[str, Any] | None = None, local_date: str | None = None) -> Reminder:
         return cls(member_id, kind, occasion, due_at, due_at + EXPIRY[kind], dict(data or {}), local_date)
 
     def to_message(self) -> dict[str, Any]:
@@ -114,7 +114,7 @@ class Reminder:
     @classmethod
     def from_message(cls, message: dict[str, Any]) -> Reminder:
         return cls(
-            member_id=message["member_id"], kind=Kind(message["kind"]), occasion=message["occasion"],
+            member_id=message["member_id"], kind=ReminderKind(message["kind"]), occasion=message["occasion"],
             due_at=datetime.fromisoformat(message["due_at"].replace("Z", "+00:00")),
             expires_at=datetime.fromisoformat(message["expires_at"].replace("Z", "+00:00")),
             data=dict(message.get("data") or {}), local_date=message.get("local_date"),

@@ -15,7 +15,7 @@ from pathlib import Path
 from string import Template
 from typing import Any
 
-from loyalty.outreach.policy import Category, Kind
+from loyalty.outreach.policy import Category, ReminderKind
 
 TEMPLATES = Path(__file__).with_name("templates")
 LOCALES = ("en", "zh-CN")
@@ -30,7 +30,7 @@ class Email:
 
 
 @cache
-def _load(kind: Kind) -> dict[str, dict[str, str]]:
+def _load(kind: ReminderKind) -> dict[str, dict[str, str]]:
     with (TEMPLATES / f"{kind.value}.toml").open("rb") as handle:
         return tomllib.load(handle)
 
@@ -43,7 +43,7 @@ def locale_for(locale: str) -> str:
     return next((known for known in LOCALES if known.split("-")[0] == language), FALLBACK_LOCALE)
 
 
-def render(kind: Kind, locale: str, context: dict[str, Any], category: Category) -> Email:
+def render(kind: ReminderKind, locale: str, context: dict[str, Any], category: Category) -> Email:
     chosen = locale_for(locale)
     parts = _load(kind)[chosen]
     layout = _load_layout()[chosen]

@@ -1,0 +1,73 @@
+"""Accounts: the projection kept beside a holder's chain, always equal to the sum of its entries.
+
+An ``Account`` is the head of the chain (seq, hash) and one ``Balance`` per asset the holder has ever
+had: an amount per bucket, the hold's lots (amount by the instant it becomes free), and the asset's
+tallies. A lot whose time has come counts as free on every read (``Account.view``) and is moved by
+the next write for that holder (``post``), so no job has to run for held points to become spendable.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from loyalty.ledger.assets import Bucket, asset
+from loyalty.ledger.entries import GENESIS_HASH
+from loyalty.shared.clock import parse_rfc3339
+
+
+@dataclass(frozen=True)
+class Balance:
+    """One asset in one account. ``earned`` is ``lifetime_earned``; ``from_referrals`` the sum of its
+    entries at level 1 or deeper (for assets that declare those tallies; else 0)."""
+
+    buckets: Mapping[str, int] = field(default_factory=dict)
+    lots: Mapping[str, int] = field(default_factory=dict)
+    earned: int = 0
+    from_referrals: int = 0
+
+    def __getitem__(self, bucket: str) -> int:
+        return self.buckets.get(bucket, 0)
+
+    def matured(self, now: datetime) -> int:
+        return sum(amount for at, amount in self.lots.items() if parse_rfc3339(at) <= now)
+
+
+@dataclass(frozen=True)
+class BalanceView:
+    """A balance as the holder sees it at an instant: lots whose hold has ended count as released."""
+
+    buckets: Mapping[str, int]
+    earned: int
+    from_referrals: int
+
+    def __getitem__(self, bucket: str) -> int:
+        return self.buckets.get(bucket, 0)
+
+
+@dataclass(frozen=True)
+class Account:
+    """The projection of one holder's ledger: the chain head and a balance per asset."""
+
+    holder: str
+    seq: int = 0
+    head_hash: str = GENESIS_HASH
+    balances: Mapping[str, Balance] = field(default_factory=dict)
+
+    def balance(self, name: str) -> Balance:
+        return self.balances.get(name) or Balance()
+
+    def view(self, name: str, now: datetime) -> BalanceView:
+        """The asset's balance at ``now``, matured lots moved to the bucket the hold releases them to."""
+        declared, balance = asset(name), self.balance(name)
+        buckets = {str(bucket): balance[bucket] for bucket in declared.buckets}
+        if declared.hold is not None:
+            matured = balance.matured(now)
+            buckets[declared.hold.bucket] -= matured
+            buckets[declared.hold.releases_to] += matured
+        return BalanceView(buckets, balance.earned, balance.from_referrals)
+
+    def available(self, name: str, now: datetime, bucket: Bucket = Bucket.AVAILABLE) -> int:
+        """What can be spent of an asset's bucket at ``now``."""
+        return self.view(name, now)[bucket]

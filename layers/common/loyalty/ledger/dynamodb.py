@@ -1,0 +1,185 @@
+"""The ledger on DynamoDB: the Accounts and Ledger tables, and the one transaction an event commits.
+
+- Accounts ``member_id``: the chain head (``seq``, ``head_hash``) and ``balances``, one map per asset:
+  ``{"buckets": {bucket: amount}, "lots": {instant: amount}, "lifetime_earned", "from_referrals"}``.
+- Ledger ``member_id``/``entry_id``, LSI ``by_seq`` on ``seq``: the entries. Append-only: the code only
+  ever puts with ``attribute_not_exists``, and IAM grants no update or delete on this table.
+
+The key attribute is called ``member_id`` in both tables (members were the first holders); it holds the
+holder's key, which for a member is its id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from loyalty.ledger.accounts import Account, Balance
+from loyalty.ledger.assets import Bucket, EntryKind
+from loyalty.ledger.entries import Entry, Source
+from loyalty.ledger.store import LedgerWrite
+from loyalty.shared.dynamo import (
+    Cancelled,
+    Dynamo,
+    from_item,
+    operation_from_item,
+    put_operation,
+    to_item,
+)
+from loyalty.shared.once import Contention, Operation, OperationRecorded
+from loyalty.shared.settings import Tables
+
+BY_SEQ = "by_seq"
+MALFORMED = "malformed"
+
+
+# --- items -----------------------------------------------------------------------------------------
+
+def entry_item(entry: Entry) -> dict[str, Any]:
+    return {
+        "member_id": entry.holder, "entry_id": entry.entry_id, "seq": entry.seq, "asset": entry.asset,
+        "amount": entry.amount, "bucket": str(entry.bucket), "kind": str(entry.kind), "level": entry.level,
+        "source_type": entry.source.type, "source_id": entry.source.id, "rule_version": entry.rule_version,
+        "created_at": entry.created_at, "available_at": entry.available_at,
+        "prev_hash": entry.prev_hash, "hash": entry.hash,
+    }
+
+
+def entry_from_item(item: dict[str, Any]) -> Entry:
+    return Entry(
+        holder=item["member_id"], entry_id=item["entry_id"], seq=item["seq"], asset=item["asset"],
+        amount=item["amount"], bucket=Bucket(item["bucket"]), kind=EntryKind(item["kind"]), level=item.get("level"),
+        source=Source(item["source_type"], item["source_id"]), rule_version=item.get("rule_version"),
+        created_at=item["created_at"], available_at=item.get("available_at"),
+        prev_hash=item["prev_hash"], hash=item["hash"],
+    )
+
+
+def entry_as_found(item: dict[str, Any]) -> Entry:
+    """An entry as verification must see it: an item edited out of shape (a string amount, an unknown
+    bucket, a missing field) is still an entry at its place in the chain, one whose hash can never match,
+    so verification reports it instead of failing on it."""
+    try:
+        entry = entry_from_item(item)
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in (entry.amount, entry.seq)) \
+                and isinstance(entry.hash, str):
+            return entry
+    except (KeyError, ValueError, TypeError):
+        pass
+
+    def text(name: str) -> str:
+        return str(item.get(name, ""))
+
+    amount = item.get("amount")
+    return Entry(
+        holder=text("member_id"), entry_id=text("entry_id"), seq=int(item.get("seq") or 0),
+        asset=text("asset"), amount=amount if isinstance(amount, int) and not isinstance(amount, bool) else 0,
+        bucket=Bucket(item["bucket"]) if item.get("bucket") in tuple(Bucket) else Bucket.AVAILABLE,
+        kind=EntryKind(item["kind"]) if item.get("kind") in tuple(EntryKind) else EntryKind.ADJUSTMENT, level=None,
+        source=Source(text("source_type"), text("source_id")), rule_version=None, created_at=text("created_at"),
+        available_at=None, prev_hash=text("prev_hash"), hash=MALFORMED,
+    )
+
+
+def account_key(holder: str) -> dict[str, Any]:
+    return {"member_id": holder}
+
+
+def account_item(account: Account) -> dict[str, Any]:
+    return {
+        "member_id": account.holder, "seq": account.seq, "head_hash": account.head_hash,
+        "balances": {name: {"buckets": dict(b.buckets), "lots": dict(b.lots), "lifetime_earned": b.earned,
+                            "from_referrals": b.from_referrals}
+                     for name, b in account.balances.items()},
+    }
+
+
+def account_from_item(item: dict[str, Any]) -> Account:
+    return Account(
+        holder=item["member_id"], seq=item["seq"], head_hash=item["head_hash"],
+        balances={name: Balance(dict(b.get("buckets", {})), dict(b.get("lots", {})), b.get("lifetime_earned", 0),
+                                b.get("from_referrals", 0))
+                  for name, b in item.get("balances", {}).items()},
+    )
+
+
+def accounts_from(found: list[dict[str, Any]], holders: Sequence[str]) -> dict[str, Account]:
+    """The accounts of a batch read, with an empty account for each holder that has none yet."""
+    return {**{h: Account(h) for h in holders}, **{i["member_id"]: account_from_item(i) for i in found}}
+
+
+# --- the store -------------------------------------------------------------------------------------
+
+class DynamoLedgerStore:
+    """``ledger.store.LedgerStore`` on DynamoDB."""
+
+    def __init__(self, db: Dynamo, tables: Tables) -> None:
+        self._db = db
+        self._t = tables
+
+    def accounts(self, holders: Sequence[str]) -> dict[str, Account]:
+        unique = list(dict.fromkeys(holders))
+        found = self._db.batch_get({self._t.accounts: [account_key(h) for h in unique]})
+        return accounts_from(found.get(self._t.accounts, []), unique)
+
+    def operation(self, key: str) -> Operation | None:
+        item = self._db.get(self._t.operations, {"pk": key})
+        return operation_from_item(item) if item else None
+
+    def entries_page(self, holder: str, *, limit: int, before_seq: int | None) -> tuple[list[Entry], bool]:
+        condition = "member_id = :m" + (" AND seq < :s" if before_seq is not None else "")
+        values: dict[str, Any] = {":m": holder}
+        if before_seq is not None:
+            values[":s"] = before_seq
+        answer = self._db.call(
+            "query", TableName=self._t.ledger, IndexName=BY_SEQ, KeyConditionExpression=condition,
+            ExpressionAttributeValues=to_item(values), ScanIndexForward=False, Limit=limit + 1, ConsistentRead=True,
+        )
+        items = [entry_from_item(from_item(i)) for i in answer.get("Items", [])]
+        return items[:limit], len(items) > limit
+
+    def entries(self, holder: str) -> Iterator[Entry]:
+        for item in self._db.query(TableName=self._t.ledger, IndexName=BY_SEQ, KeyConditionExpression="member_id = :m",
+                                   ExpressionAttributeValues=to_item({":m": holder}), ConsistentRead=True):
+            yield entry_as_found(item)
+
+    def commit(self, write: LedgerWrite) -> None:
+        """Write one business event atomically: the record, the guarded counter, accounts and entries."""
+        items: list[dict[str, Any]] = [put_operation(self._t.operations, write.operation)]
+        if write.counter is not None:
+            c = write.counter
+            items.append({"Update": {
+                "TableName": self._t.operations, "Key": to_item({"pk": c.key}),
+                "UpdateExpression": "SET #n = :new", "ConditionExpression": "#n = :old",
+                "ExpressionAttributeNames": {"#n": c.name},
+                "ExpressionAttributeValues": to_item({":new": c.new, ":old": c.expected}),
+            }})
+        for part in write.accounts:
+            put: dict[str, Any] = {"TableName": self._t.accounts, "Item": to_item(account_item(part.after))}
+            names: dict[str, str] = {}
+            values: dict[str, Any] = {}
+            if part.before.seq == 0:
+                condition = "attribute_not_exists(member_id)"
+            else:
+                condition, values[":seq"] = "seq = :seq", part.before.seq
+            # Conditions on stored buckets (no overdraft) are part of the write itself, not a check before it.
+            for n, ((asset, bucket), least) in enumerate(sorted(part.at_least.items())):
+                names.update({"#b": "balances", "#k": "buckets", f"#a{n}": asset, f"#u{n}": str(bucket)})
+                values[f":least{n}"] = least
+                condition = f"({condition}) AND #b.#a{n}.#k.#u{n} >= :least{n}"
+            put["ConditionExpression"] = condition
+            if names:
+                put["ExpressionAttributeNames"] = names
+            if values:
+                put["ExpressionAttributeValues"] = to_item(values)
+            items.append({"Put": put})
+            items.extend({"Put": {
+                "TableName": self._t.ledger, "Item": to_item(entry_item(entry)),
+                "ConditionExpression": "attribute_not_exists(entry_id)",
+            }} for entry in part.entries)
+        try:
+            self._db.transact(items)
+        except Cancelled as cancelled:
+            if cancelled.failed(0):
+                raise OperationRecorded(write.operation.key) from None
+            raise Contention(str(cancelled) or "transaction cancelled") from None

@@ -1,0 +1,75 @@
+"""Entries: the immutable lines of a holder's chain, and the hash that links them.
+
+Every change to a balance is an ``Entry``. Entries are never updated or deleted; a correction is a new
+entry. Each holder has one chain across all its assets: ``seq`` counts 1, 2, 3 … without gaps, and each
+entry's ``hash`` covers its content and the previous entry's hash, so a deleted, edited, reordered or
+inserted entry breaks the chain at exactly that point (docs/ledger.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from typing import Any
+
+from loyalty.ledger.assets import Bucket, EntryKind
+from loyalty.shared.canonical import canonical_json
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True)
+class Source:
+    """The business event an entry comes from, e.g. ``purchase``/the order id, ``release``/the instant a hold
+    ended, ``adjustment``/the adjustment id."""
+
+    type: str
+    id: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One immutable line of a holder's ledger. ``holder`` is the chain's key: a member's id."""
+
+    holder: str
+    entry_id: str
+    seq: int
+    asset: str
+    amount: int
+    bucket: Bucket
+    kind: EntryKind
+    level: int | None
+    source: Source
+    rule_version: int | None
+    created_at: str
+    available_at: str | None
+    prev_hash: str
+    hash: str = ""
+
+    def content(self) -> dict[str, Any]:
+        """Every field but ``hash``, as JSON values: what the hash covers."""
+        return {
+            "member_id": self.holder,
+            "entry_id": self.entry_id,
+            "seq": self.seq,
+            "asset": self.asset,
+            "amount": self.amount,
+            "bucket": str(self.bucket),
+            "kind": str(self.kind),
+            "level": self.level,
+            "source": {"type": self.source.type, "id": self.source.id},
+            "rule_version": self.rule_version,
+            "created_at": self.created_at,
+            "available_at": self.available_at,
+            "prev_hash": self.prev_hash,
+        }
+
+    def body(self) -> dict[str, Any]:
+        """The entry as the API shows it: exactly what its hash covers, and the hash (docs/ledger.md)."""
+        return {**self.content(), "hash": self.hash}
+
+    def computed_hash(self) -> str:
+        return hashlib.sha256(canonical_json(self.content())).hexdigest()
+
+    def sealed(self) -> Entry:
+        return replace(self, hash=self.computed_hash())

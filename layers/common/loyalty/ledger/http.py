@@ -1,0 +1,103 @@
+"""The ledger's HTTP models: entries, pages of them, a verification report, a member's balances."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from typing import Annotated
+
+from pydantic import Field
+
+from loyalty.http.types import Answer, Timestamp
+from loyalty.ledger.accounts import BalanceView
+from loyalty.ledger.assets import POINTS, Bucket, EntryKind
+from loyalty.ledger.entries import Entry
+from loyalty.ledger.verification import ChainReport
+
+AssetName = Annotated[str, Field(pattern=r"^(points|stored_value|commission|bundle:[A-Za-z0-9._:-]+)$",
+                                 description="points, stored_value, commission, or bundle:<card_id>",
+                                 examples=["points"])]
+Hash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256, hex",
+                            examples=["9f2c4e0b7d1a3c5e8f6b2d4a0c9e7f1b3d5a8c2e4f6b0d9a7c1e3f5b8d2a4c6e"])]
+
+
+class EntrySource(Answer):
+    type: str = Field(examples=["purchase"])
+    id: str = Field(examples=["POS-2026-000123"])
+
+
+class EntryOut(Answer):
+    entry_id: str = Field(examples=["purchase/POS-2026-000123/4f2c1e8a-9b3d-4c7e-a1f0-6d5b2e9c8a41"])
+    member_id: str
+    seq: int = Field(ge=1, description="1, 2, 3 … per member, no gaps")
+    asset: AssetName
+    amount: int
+    bucket: Bucket
+    kind: EntryKind
+    level: int | None = Field(description="0 the buyer, 1 the buyer's referrer, …; null where no purchase is behind")
+    source: EntrySource
+    rule_version: int | None
+    created_at: Timestamp
+    available_at: Timestamp | None
+    prev_hash: Hash
+    hash: Hash
+
+    @classmethod
+    def of(cls, entry: Entry) -> EntryOut:
+        """Exactly what the entry's hash covers, and the hash (docs/ledger.md)."""
+        return cls.model_validate(entry.body())
+
+
+class LedgerPageOut(Answer):
+    items: list[EntryOut]
+    next_cursor: str | None = Field(description="Pass as cursor for the next (older) page; null on the last")
+
+
+class VerificationOut(Answer):
+    member_id: str
+    entries: int
+    chain_valid: bool
+    balances_match: bool
+    head_hash: str
+    first_invalid_seq: int | None = Field(description="The first seq where the chain is not intact, or null")
+    problems: list[str]
+
+    @classmethod
+    def of(cls, report: ChainReport) -> VerificationOut:
+        return cls(member_id=report.holder, entries=report.entries, chain_valid=report.chain_valid,
+                   balances_match=report.balances_match, head_hash=report.head_hash,
+                   first_invalid_seq=report.first_invalid_seq, problems=report.problems)
+
+
+class PointsBalanceOut(Answer):
+    available: int = Field(description="Spendable now; counts pending points whose hold has ended")
+    pending: int
+    lifetime_earned: int
+
+
+class BalancesOut(Answer):
+    points: PointsBalanceOut
+
+    @classmethod
+    def of(cls, views: Mapping[str, BalanceView]) -> BalancesOut:
+        points = views[POINTS.name]
+        return cls(points=PointsBalanceOut(available=points[Bucket.AVAILABLE], pending=points[Bucket.PENDING],
+                                           lifetime_earned=points.earned))
+
+
+MAX_SEQ = 2**63 - 1  # a cursor past any seq DynamoDB can store is not one this service issued
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int | None:
+    """The seq a cursor points below, or None if the text is not a cursor this service issued."""
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, number = text.partition(":")
+        seq = int(number)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return seq if prefix == "seq" and 0 < seq <= MAX_SEQ and number == str(seq) else None

@@ -1,0 +1,165 @@
+"""Posting: one business event's lines for one holder become entries on its chain and a new account.
+
+``post`` is a pure function from an account and the postings of one event to the new account and the
+sealed entries to append; it knows assets only through their declarations (``ledger.assets``). Before
+the event's own lines it releases every held lot whose time has come (a ``release`` pair per asset:
+out of the held bucket, into the one the hold releases to), so the chain records every move a read
+already showed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from loyalty.ledger.accounts import Account, Balance
+from loyalty.ledger.assets import POINTS, Asset, Bucket, EntryKind, asset
+from loyalty.ledger.entries import Entry, Source
+from loyalty.shared.clock import parse_rfc3339, to_rfc3339
+
+
+class LedgerInvariantError(AssertionError):
+    """A posting would break the ledger's own rules (a bug, never a client's fault)."""
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One line a business event asks to write for one holder, in one bucket of one asset.
+
+    ``available_at`` names the lot for a posting to a held bucket: the lot a credit creates, or the lot
+    a reversal of a still-held credit comes out of.
+    """
+
+    holder: str
+    asset: str
+    amount: int
+    bucket: Bucket
+    kind: EntryKind
+    source: Source
+    level: int | None = None
+    rule_version: int | None = None
+    available_at: str | None = None
+
+
+@dataclass(frozen=True)
+class PostResult:
+    account: Account
+    entries: list[Entry]
+    released: Mapping[str, int]  # per asset: held amounts that matured and were released by this write
+
+
+@dataclass
+class _Running:
+    """A balance while an event is posted."""
+
+    buckets: dict[str, int]
+    lots: dict[str, int]
+    earned: int
+    from_referrals: int
+
+    @classmethod
+    def of(cls, balance: Balance, declared: Asset) -> _Running:
+        buckets = {str(b): balance[b] for b in declared.buckets}
+        return cls(buckets, dict(balance.lots), balance.earned, balance.from_referrals)
+
+    def frozen(self) -> Balance:
+        return Balance(dict(self.buckets), dict(self.lots), self.earned, self.from_referrals)
+
+
+def entry_id(line: Posting, several_buckets: bool) -> str:
+    """Derived from the source event, the holder and (for assets other than points, which came first) the
+    asset: the same event can never write the same line twice. When one event moves one asset in several
+    buckets of a holder (a release pair, a payment from principal and bonus), the bucket tells them apart."""
+    found = f"{line.source.type}/{line.source.id}/{line.holder}"
+    if line.asset != POINTS.name:
+        found += f"/{line.asset}"
+    return f"{found}/{line.bucket}" if several_buckets else found
+
+
+def _releases(account: Account, now: datetime) -> tuple[list[Posting], dict[str, int], dict[str, list[str]]]:
+    """The release pair of every asset with matured lots, what each releases, and the lots it empties."""
+    lines: list[Posting] = []
+    released: dict[str, int] = {}
+    emptied: dict[str, list[str]] = {}
+    for name in sorted(account.balances):
+        declared, balance = asset(name), account.balances[name]
+        if declared.hold is None:
+            continue
+        matured = sorted((at for at in balance.lots if parse_rfc3339(at) <= now), key=parse_rfc3339)
+        amount = sum(balance.lots[at] for at in matured)
+        if not amount:
+            continue
+        last = matured[-1]  # the pair is named by the latest hold it ends: unique, since later lots end later
+        source = Source("release", last)
+        lines += [Posting(account.holder, name, -amount, declared.hold.bucket, EntryKind.RELEASE, source,
+                          available_at=last),
+                  Posting(account.holder, name, amount, declared.hold.releases_to, EntryKind.RELEASE, source,
+                          available_at=last)]
+        released[name], emptied[name] = amount, matured
+    return lines, released, emptied
+
+
+def post(account: Account, postings: Sequence[Posting], now: datetime) -> PostResult:
+    """Apply one business event's postings for one holder: release matured lots, then append.
+
+    Returns the new account and the sealed entries, chained onto the account's head. Pure.
+    """
+    if any(p.holder != account.holder for p in postings):
+        raise LedgerInvariantError("postings for another holder")
+    lines, released, emptied = _releases(account, now)
+    lines += postings
+    running: dict[str, _Running] = {}
+    for name, balance in account.balances.items():
+        running[name] = _Running.of(balance, asset(name))
+        for at in emptied.get(name, ()):
+            running[name].lots.pop(at)
+    groups = Counter((line.source, line.asset) for line in lines)
+
+    seq, head = account.seq, account.head_hash
+    created_at = to_rfc3339(now)
+    entries: list[Entry] = []
+    for line in lines:
+        try:
+            declared = asset(line.asset)
+        except KeyError:
+            raise LedgerInvariantError(f"no asset {line.asset!r}") from None
+        if line.bucket not in declared.buckets:
+            raise LedgerInvariantError(f"{line.asset} has no bucket {line.bucket}")
+        _apply(line, declared, running.setdefault(line.asset, _Running.of(Balance(), declared)))
+        seq += 1
+        entry = Entry(
+            holder=account.holder, entry_id=entry_id(line, groups[(line.source, line.asset)] > 1), seq=seq,
+            asset=line.asset, amount=line.amount, bucket=line.bucket, kind=line.kind, level=line.level,
+            source=line.source, rule_version=line.rule_version, created_at=created_at,
+            available_at=line.available_at, prev_hash=head,
+        ).sealed()
+        head = entry.hash
+        entries.append(entry)
+    if len({e.entry_id for e in entries}) != len(entries):
+        raise LedgerInvariantError("one event wrote the same line twice")
+    balances = {name: r.frozen() for name, r in sorted(running.items())}
+    return PostResult(Account(account.holder, seq, head, balances), entries, released)
+
+
+def _apply(line: Posting, declared: Asset, balance: _Running) -> None:
+    """One line's effect on its balance, checked against what the asset allows."""
+    if declared.hold is not None and line.bucket == declared.hold.bucket:
+        if line.available_at is None:
+            raise LedgerInvariantError("a posting to a held bucket names its lot")
+        if line.kind is not EntryKind.RELEASE:
+            remaining = balance.lots.get(line.available_at, 0) + line.amount
+            if remaining < 0:
+                raise LedgerInvariantError("a lot cannot go below zero")
+            if remaining:
+                balance.lots[line.available_at] = remaining
+            else:
+                balance.lots.pop(line.available_at, None)
+    balance.buckets[line.bucket] += line.amount
+    if line.amount < 0 and balance.buckets[line.bucket] < 0 and line.bucket not in declared.may_go_below_zero:
+        raise LedgerInvariantError(f"{line.asset} {line.bucket} cannot go below zero")
+    if declared.earned and line.kind not in declared.not_earned:
+        balance.earned += line.amount
+    if declared.tallies_referrals and line.level is not None and line.level >= 1:
+        balance.from_referrals += line.amount

@@ -1,0 +1,77 @@
+"""What the ledger needs from storage, in its own words (``ledger.dynamodb`` implements it).
+
+A business event is committed as one ``LedgerWrite``: the record that the event happened, an optional
+guarded counter on an earlier record, and for each holder touched the account before and after with the
+entries to append. The adapter writes all of it in one transaction or none of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from loyalty.ledger.accounts import Account
+from loyalty.ledger.assets import Bucket
+from loyalty.ledger.entries import Entry
+from loyalty.ledger.posting import Posting, post
+from loyalty.shared.once import Operation
+
+
+@dataclass(frozen=True)
+class CounterGuard:
+    """Move a number on an existing operation record from ``expected`` to ``new`` (compare-and-set)."""
+
+    key: str
+    name: str
+    expected: int
+    new: int
+
+
+@dataclass(frozen=True)
+class AccountWrite:
+    """One holder's part of a write: the account as read, as it will be, and the entries between.
+
+    The write only succeeds if the stored account is still at ``before.seq``; ``at_least`` adds conditions
+    on stored buckets to the same write (a redemption's no-overdraft: stored ``points/available`` at least
+    what it spends, less what its own release adds).
+    """
+
+    before: Account
+    after: Account
+    entries: Sequence[Entry]
+    at_least: Mapping[tuple[str, Bucket], int] = field(default_factory=dict)
+
+    @classmethod
+    def posting(cls, account: Account, postings: Sequence[Posting], now: datetime) -> AccountWrite:
+        result = post(account, postings, now)
+        return cls(account, result.account, result.entries)
+
+
+@dataclass(frozen=True)
+class LedgerWrite:
+    operation: Operation
+    accounts: Sequence[AccountWrite]
+    counter: CounterGuard | None = None
+
+
+class LedgerStore(Protocol):
+    def accounts(self, holders: Sequence[str]) -> dict[str, Account]:
+        """The accounts of these holders (an empty account for a holder without one), in one read."""
+        ...
+
+    def commit(self, write: LedgerWrite) -> None:
+        """All of the write or none; ``OperationRecorded`` if its record exists, ``Contention`` if an account
+        or the counter moved since it was read."""
+        ...
+
+    def operation(self, key: str) -> Operation | None: ...
+
+    def entries_page(self, holder: str, *, limit: int, before_seq: int | None) -> tuple[list[Entry], bool]:
+        """Up to ``limit`` entries, newest first, below ``before_seq``; and whether more exist."""
+        ...
+
+    def entries(self, holder: str) -> Iterator[Entry]:
+        """Every entry of a holder in seq order, as found (an entry edited out of shape still comes)."""
+        ...

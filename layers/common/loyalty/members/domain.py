@@ -1,0 +1,127 @@
+"""Members and the referral tree: who they are, the code they share, and their fixed place in the tree.
+
+The referrer is fixed once, at sign-up, and must already be a member. A new member cannot be anybody's
+ancestor yet, so neither self-referral nor a cycle can ever be written: the tree is acyclic by
+construction, not by a check that could race.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from loyalty.ledger.accounts import BalanceView
+from loyalty.shared.errors import LoyaltyError, ValidationProblem
+
+MAX_LEVELS = 10  # the deepest ancestor a member's path keeps (and so the most levels a programme can credit)
+
+# Crockford-like alphabet without the characters people misread (0/O, 1/I/L) or that spell words (U).
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+CODE_LENGTH = 8  # 30^8 ≈ 6.6e11 codes: ~39 bits, unguessable at any plausible guessing rate
+CODE_PATTERN = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
+
+
+class MemberExists(LoyaltyError):
+    slug, status, title = "member-exists", 409, "Already a member"
+
+
+class UnknownReferralCode(LoyaltyError):
+    slug, status, title = "unknown-referral-code", 422, "Unknown referral code"
+
+
+def referral_link(base: str, code: str) -> str:
+    """The link a member shares: ``<base>/r/<code>``."""
+    return f"{base.rstrip('/')}/r/{code}"
+
+
+def new_referral_code() -> str:
+    """A fresh random code from a cryptographic source."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalize_referral_code(text: str) -> str | None:
+    """The canonical form of a code as a person typed it, or None if it cannot be a code."""
+    code = re.sub(r"[\s-]", "", text).upper()
+    return code if CODE_PATTERN.match(code) else None
+
+
+@dataclass(frozen=True)
+class ReferralPath:
+    """A member's ancestors, nearest first (index 0 = level 1), at most MAX_LEVELS long.
+
+    Stored with the member at sign-up, so crediting a purchase needs no walk up the tree.
+    """
+
+    ancestors: tuple[str, ...] = ()
+
+    @classmethod
+    def below(cls, referrer_id: str, referrer_path: ReferralPath) -> ReferralPath:
+        """The path of a new member whose referrer is ``referrer_id``."""
+        return cls((referrer_id, *referrer_path.ancestors)[:MAX_LEVELS])
+
+    @property
+    def referrer_id(self) -> str | None:
+        return self.ancestors[0] if self.ancestors else None
+
+
+@dataclass(frozen=True)
+class Member:
+    member_id: str
+    email: str
+    display_name: str
+    referral_code: str
+    path: ReferralPath
+    joined_at: str
+    locale: str
+    marketing_opt_in: bool
+    birthday: str | None = None
+    time_zone: str | None = None  # IANA name; None: the default for the member's locale
+    notices: bool = True  # account notices such as "your points are available"
+    birthday_changed_at: str | None = None  # set when a member changes it (not at sign-up)
+
+    @property
+    def referrer_id(self) -> str | None:
+        return self.path.referrer_id
+
+
+@dataclass(frozen=True)
+class Referee:
+    """A member as their ancestor sees them in the referral tree."""
+
+    member_id: str
+    display_name: str
+    joined_at: str
+    level: int
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """A member, the link they share, and their balances at an instant, by asset."""
+
+    member: Member
+    referral_link: str
+    balances: Mapping[str, BalanceView]
+
+
+@dataclass(frozen=True)
+class ReferralSummary:
+    member: Member
+    referral_link: str
+    levels: dict[int, int]  # level → members at it
+    direct: list[Referee]
+    points_from_referrals: int
+
+
+def check_profile(birthday: str | None, time_zone: str | None, now: datetime) -> None:
+    """A birthday cannot be in the future; a time zone must be one the IANA database knows."""
+    if birthday and birthday > now.date().isoformat():
+        raise ValidationProblem("birthday is in the future", loc=["body", "birthday"])
+    if time_zone is not None:
+        try:
+            ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # 3.11/3.12: a directory ("America") is an OSError
+            raise ValidationProblem(f"Unknown time zone {time_zone!r}.", loc=["body", "time_zone"]) from None

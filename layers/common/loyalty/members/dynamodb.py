@@ -1,0 +1,164 @@
+"""Members on DynamoDB (the Members table, ``pk``/``sk``).
+
+- ``M#<id>``/``PROFILE``: the member;
+- ``C#<code>``/``CODE``: a claimed referral code;
+- ``M#<ancestor>``/``D#<level>#<joined_at>#<id>``: one edge per ancestor, so an ancestor can count and
+  list the members below it without walking the tree.
+
+Sparse GSI keys outreach reads ride on the profile: ``birthday_md`` (members by birthday, ``MM-DD``) and
+``optin_shard`` (opted-in members, spread over ``OPTIN_SHARDS`` partitions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from loyalty.ledger.accounts import Account
+from loyalty.ledger.dynamodb import account_key, accounts_from
+from loyalty.members.domain import Member, Referee, ReferralPath
+from loyalty.members.store import CodeTaken, MemberTaken, NoSuchMember
+from loyalty.shared.dynamo import CONDITION_FAILED, Cancelled, Dynamo, error_code, from_item, shard_of, to_item
+from loyalty.shared.once import Contention
+from loyalty.shared.settings import Tables
+
+OPTIN_SHARDS = 16
+
+
+def member_key(member_id: str) -> dict[str, str]:
+    return {"pk": f"M#{member_id}", "sk": "PROFILE"}
+
+
+def optin_shard(member_id: str) -> str:
+    return f"{shard_of(member_id, OPTIN_SHARDS):02d}"
+
+
+def member_item(member: Member) -> dict[str, Any]:
+    item = {
+        **member_key(member.member_id), "member_id": member.member_id, "email": member.email,
+        "display_name": member.display_name, "referral_code": member.referral_code,
+        "ancestors": list(member.path.ancestors), "joined_at": member.joined_at, "locale": member.locale,
+        "marketing_opt_in": member.marketing_opt_in,
+    }
+    optional = {"birthday": member.birthday, "time_zone": member.time_zone,
+                "birthday_changed_at": member.birthday_changed_at}
+    item.update({k: v for k, v in optional.items() if v is not None})
+    item["notices"] = member.notices
+    if member.birthday is not None:
+        item["birthday_md"] = member.birthday[5:]
+    if member.marketing_opt_in:
+        item["optin_shard"] = optin_shard(member.member_id)
+    return item
+
+
+def member_from_item(item: dict[str, Any]) -> Member:
+    return Member(
+        member_id=item["member_id"], email=item["email"], display_name=item["display_name"],
+        referral_code=item["referral_code"], path=ReferralPath(tuple(item.get("ancestors", []))),
+        joined_at=item["joined_at"], locale=item["locale"], marketing_opt_in=bool(item["marketing_opt_in"]),
+        birthday=item.get("birthday"), time_zone=item.get("time_zone"), notices=bool(item.get("notices", True)),
+        birthday_changed_at=item.get("birthday_changed_at"),
+    )
+
+
+class DynamoMemberStore:
+    """``members.store.MemberStore`` on DynamoDB."""
+
+    def __init__(self, db: Dynamo, tables: Tables) -> None:
+        self._db = db
+        self._t = tables
+
+    def members(self, member_ids: Sequence[str]) -> dict[str, Member]:
+        found = self._db.batch_get({self._t.members: [member_key(m) for m in dict.fromkeys(member_ids)]})
+        return {i["member_id"]: member_from_item(i) for i in found.get(self._t.members, [])}
+
+    def members_with_accounts(self, member_ids: Sequence[str]) -> tuple[dict[str, Member], dict[str, Account]]:
+        unique = list(dict.fromkeys(member_ids))
+        found = self._db.batch_get({self._t.members: [member_key(m) for m in unique],
+                                    self._t.accounts: [account_key(m) for m in unique]})
+        members = {i["member_id"]: member_from_item(i) for i in found.get(self._t.members, [])}
+        return members, accounts_from(found.get(self._t.accounts, []), unique)
+
+    def member_id_for_code(self, code: str) -> str | None:
+        item = self._db.get(self._t.members, {"pk": f"C#{code}", "sk": "CODE"})
+        return item["member_id"] if item else None
+
+    def referees(self, member_id: str, *, level: int, limit: int) -> list[Referee]:
+        answer = self._db.call(
+            "query", TableName=self._t.members, KeyConditionExpression="pk = :p AND begins_with(sk, :d)",
+            ExpressionAttributeValues=to_item({":p": f"M#{member_id}", ":d": f"D#{level:02d}#"}), Limit=limit,
+        )
+        return [Referee(i["member_id"], i["display_name"], i["joined_at"], i["level"])
+                for i in map(from_item, answer.get("Items", []))]
+
+    def referee_counts(self, member_id: str) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for item in self._db.query(
+                TableName=self._t.members, KeyConditionExpression="pk = :p AND begins_with(sk, :d)",
+                ExpressionAttributeValues=to_item({":p": f"M#{member_id}", ":d": "D#"}), ProjectionExpression="sk"):
+            level = int(item["sk"][2:4])
+            counts[level] = counts.get(level, 0) + 1
+        return counts
+
+    def create_member(self, member: Member) -> None:
+        items: list[dict[str, Any]] = [
+            {"Put": {"TableName": self._t.members, "Item": to_item(member_item(member)),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+            {"Put": {"TableName": self._t.members,
+                     "Item": to_item({"pk": f"C#{member.referral_code}", "sk": "CODE", "member_id": member.member_id}),
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+        ]
+        if member.referrer_id is not None:
+            items.append({"ConditionCheck": {
+                "TableName": self._t.members, "Key": to_item(member_key(member.referrer_id)),
+                "ConditionExpression": "attribute_exists(pk)",
+            }})
+        for level, ancestor in enumerate(member.path.ancestors, start=1):
+            items.append({"Put": {"TableName": self._t.members, "Item": to_item({
+                "pk": f"M#{ancestor}", "sk": f"D#{level:02d}#{member.joined_at}#{member.member_id}",
+                "member_id": member.member_id, "display_name": member.display_name,
+                "joined_at": member.joined_at, "level": level,
+            })}})
+        try:
+            self._db.transact(items)
+        except Cancelled as cancelled:
+            if cancelled.failed(0):
+                raise MemberTaken(member.member_id) from None
+            if cancelled.failed(1):
+                raise CodeTaken(member.referral_code) from None
+            raise Contention("sign-up raced with another write") from None
+
+    def update_member(self, member_id: str, fields: dict[str, Any]) -> None:
+        """Change some of a member's profile fields (None removes one); the member must exist.
+
+        The GSI keys that follow from them (opted-in shard, birthday day) change in the same write.
+        """
+        fields = dict(fields)
+        if "marketing_opt_in" in fields:
+            fields["optin_shard"] = optin_shard(member_id) if fields["marketing_opt_in"] else None
+        if fields.get("birthday"):
+            fields["birthday_md"] = fields["birthday"][5:]
+        sets = {k: v for k, v in fields.items() if v is not None}
+        removes = [k for k, v in fields.items() if v is None]
+        names = {f"#f{i}": k for i, k in enumerate([*sets, *removes])}
+        by_name = {k: n for n, k in names.items()}
+        expression = ""
+        if sets:
+            expression += "SET " + ", ".join(f"{by_name[k]} = :v{i}" for i, k in enumerate(sets))
+        if removes:
+            expression += " REMOVE " + ", ".join(by_name[k] for k in removes)
+        kwargs: dict[str, Any] = {
+            "TableName": self._t.members, "Key": to_item(member_key(member_id)),
+            "UpdateExpression": expression.strip(), "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeNames": names,
+        }
+        if sets:
+            kwargs["ExpressionAttributeValues"] = to_item({f":v{i}": v for i, v in enumerate(sets.values())})
+        try:
+            self._db.call("update_item", **kwargs)
+        except ClientError as error:
+            if error_code(error) == f"{CONDITION_FAILED}Exception":
+                raise NoSuchMember(member_id) from None
+            raise

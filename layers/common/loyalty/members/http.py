@@ -1,0 +1,111 @@
+"""Membership's HTTP models: sign-up, a member, the referral tree, contact preferences."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import ConfigDict, Field, StrictBool, StringConstraints, field_validator
+
+from loyalty.http.types import Answer, Email, Locale, Name, Request, Timestamp, TimeZone
+from loyalty.ledger.http import BalancesOut
+from loyalty.members.domain import MemberView, ReferralSummary
+
+DisplayName = Annotated[Name, StringConstraints(max_length=80), Field(examples=["Li Wei"])]
+Birthday = Annotated[date, Field(description="YYYY-MM-DD", examples=["1990-05-01"])]
+
+
+class SignUp(Request):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"email": "li.wei@example.com", "display_name": "Li Wei", "birthday": "1990-05-01", "locale": "zh-CN",
+         "marketing_opt_in": True}]})
+
+    email: Email
+    display_name: DisplayName
+    birthday: Birthday | None = None
+    locale: Locale | None = Field(default=None, description="Default: zh-CN")
+    marketing_opt_in: StrictBool = False
+    referral_code: Annotated[str, StringConstraints(min_length=1, max_length=32),
+                             Field(examples=["K7Q2M9XD"])] | None = None
+    time_zone: TimeZone | None = Field(default=None, description="Default: Asia/Shanghai for Chinese locales, "
+                                                                 "else the outreach settings' default time zone")
+
+    @field_validator("birthday")
+    @classmethod
+    def plausible_birthday(cls, value: date | None) -> date | None:
+        if value is not None and value < date(1900, 1, 1):
+            raise ValueError("birthday must be after 1900-01-01")
+        return value
+
+
+class MemberOut(Answer):
+    member_id: str
+    email: str
+    display_name: str
+    referral_code: str
+    referral_link: str
+    referrer_id: str | None
+    joined_at: Timestamp
+    locale: str
+    marketing_opt_in: bool
+    birthday: date | None
+    time_zone: str | None
+    balances: BalancesOut
+
+    @classmethod
+    def of(cls, view: MemberView) -> MemberOut:
+        m = view.member
+        return cls(member_id=m.member_id, email=m.email, display_name=m.display_name,
+                   referral_code=m.referral_code, referral_link=view.referral_link,
+                   referrer_id=m.referrer_id, joined_at=m.joined_at, locale=m.locale,
+                   marketing_opt_in=m.marketing_opt_in,
+                   birthday=date.fromisoformat(m.birthday) if m.birthday else None, time_zone=m.time_zone,
+                   balances=BalancesOut.of(view.balances))
+
+
+class LevelCount(Answer):
+    level: int
+    members: int
+
+
+class DirectReferral(Answer):
+    member_id: str
+    display_name: str
+    joined_at: Timestamp
+
+
+class ReferralsOut(Answer):
+    referral_code: str
+    referral_link: str
+    levels: list[LevelCount]
+    direct: list[DirectReferral] = Field(description="The first 100 direct referrals, in the order they joined")
+    points_from_referrals: int
+
+    @classmethod
+    def of(cls, summary: ReferralSummary) -> ReferralsOut:
+        return cls(referral_code=summary.member.referral_code, referral_link=summary.referral_link,
+                   levels=[LevelCount(level=level, members=count) for level, count in sorted(summary.levels.items())],
+                   direct=[DirectReferral.model_validate(r) for r in summary.direct],
+                   points_from_referrals=summary.points_from_referrals)
+
+
+class PreferencesIn(Request):
+    """Only the fields sent change."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"marketing_opt_in": False, "time_zone": "Asia/Shanghai"}]})
+
+    marketing_opt_in: StrictBool | None = None
+    notices: StrictBool | None = Field(default=None, description="Account notices such as points becoming available")
+    locale: Locale | None = None
+    time_zone: TimeZone | None = None
+    birthday: Birthday | None = None
+
+
+class PreferencesOut(Answer):
+    marketing_opt_in: bool
+    notices: bool
+    locale: str
+    time_zone: str | None
+    birthday: date | None
+

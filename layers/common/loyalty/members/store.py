@@ -1,0 +1,46 @@
+"""What membership needs from storage (``members.dynamodb`` implements it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from loyalty.ledger.accounts import Account
+from loyalty.members.domain import Member, Referee
+
+
+class MemberTaken(Exception):
+    """A member with this id already exists."""
+
+
+class CodeTaken(Exception):
+    """The referral code drawn is already someone's (draw another)."""
+
+
+class NoSuchMember(Exception):
+    """The member to change does not exist."""
+
+
+class MemberStore(Protocol):
+    def members(self, member_ids: Sequence[str]) -> dict[str, Member]:
+        """The members of these ids that exist, in one read."""
+        ...
+
+    def members_with_accounts(self, member_ids: Sequence[str]) -> tuple[dict[str, Member], dict[str, Account]]:
+        """Members and their accounts (an empty account for one without), in one read."""
+        ...
+
+    def create_member(self, member: Member) -> None:
+        """The member, its code and its edges in the tree, or nothing: ``MemberTaken``, ``CodeTaken``, or
+        ``Contention`` if the referrer's side changed."""
+        ...
+
+    def member_id_for_code(self, code: str) -> str | None: ...
+
+    def referees(self, member_id: str, *, level: int, limit: int) -> list[Referee]: ...
+
+    def referee_counts(self, member_id: str) -> dict[int, int]: ...
+
+    def update_member(self, member_id: str, fields: dict[str, Any]) -> None:
+        """Change some profile fields (None removes one); ``NoSuchMember`` if there is no such member."""
+        ...

@@ -1,0 +1,115 @@
+"""Membership: signing up under a referrer, reading a member, the referral tree, contact preferences."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loyalty.ledger.accounts import Account
+from loyalty.ledger.assets import POINTS
+from loyalty.members.domain import (
+    MAX_LEVELS,
+    Member,
+    MemberExists,
+    MemberView,
+    ReferralPath,
+    ReferralSummary,
+    UnknownReferralCode,
+    check_profile,
+    new_referral_code,
+    normalize_referral_code,
+    referral_link,
+)
+from loyalty.members.store import CodeTaken, MemberStore, MemberTaken, NoSuchMember
+from loyalty.shared.clock import Clock, to_rfc3339
+from loyalty.shared.errors import NotFound
+from loyalty.shared.once import Contention, RetryPolicy
+
+DIRECT_REFERRALS_SHOWN = 100
+
+
+class MembershipService:
+    def __init__(self, store: MemberStore, clock: Clock, link_base: str, retry: RetryPolicy | None = None) -> None:
+        self._store = store
+        self._clock = clock
+        self._link_base = link_base
+        self._retry = retry or RetryPolicy()
+
+    def sign_up(self, *, member_id: str, email: str, display_name: str, locale: str, marketing_opt_in: bool,
+                birthday: str | None, referral_code: str | None, time_zone: str | None = None) -> MemberView:
+        """Make the caller a member; the referrer (if any) is fixed here, once, and never changes."""
+        check_profile(birthday, time_zone, self._clock.now())
+        drawn: list[str] = []  # the codes this sign-up tried: its own earlier write is recognised by them
+
+        def attempt() -> MemberView:
+            existing = self._store.members([member_id]).get(member_id)
+            if existing is not None:
+                if existing.referral_code in drawn:  # our write landed although we did not hear back
+                    return self._view(existing, Account(member_id))
+                raise MemberExists(f"{member_id} is already a member.")
+            path = ReferralPath()
+            if referral_code is not None:
+                code = normalize_referral_code(referral_code)
+                referrer_id = self._store.member_id_for_code(code) if code else None
+                referrer = self._store.members([referrer_id]).get(referrer_id) if referrer_id else None
+                if referrer is None:
+                    raise UnknownReferralCode(f"No member has the referral code {referral_code!r}.")
+                path = ReferralPath.below(referrer.member_id, referrer.path)
+            member = Member(
+                member_id=member_id, email=email, display_name=display_name, referral_code=new_referral_code(),
+                path=path, joined_at=to_rfc3339(self._clock.now()), locale=locale,
+                marketing_opt_in=marketing_opt_in, birthday=birthday, time_zone=time_zone,
+            )
+            drawn.append(member.referral_code)
+            try:
+                self._store.create_member(member)
+            except (MemberTaken, CodeTaken):
+                # Taken by whom? Read again: our own earlier try, another sign-up, or (a code) draw again.
+                raise Contention(member_id) from None
+            return self._view(member, Account(member_id))
+
+        return self._retry.run(attempt)
+
+    def update_preferences(self, member_id: str, changes: dict[str, Any]) -> Member:
+        """Change what the member allows and how to reach them: consent, notices, locale, time zone, birthday.
+
+        A changed birthday is remembered with the time of the change, so a fresh change cannot
+        trigger a birthday greeting at once.
+        """
+        member = self.get(member_id).member
+        now = self._clock.now()
+        fields: dict[str, Any] = {}
+        check_profile(changes.get("birthday"), changes.get("time_zone"), now)
+        for name in ("locale", "time_zone", "notices", "marketing_opt_in"):
+            if name in changes and changes[name] is not None:
+                fields[name] = changes[name]
+        if changes.get("birthday") and changes["birthday"] != member.birthday:
+            fields.update(birthday=changes["birthday"], birthday_changed_at=to_rfc3339(now))
+        if fields:
+            try:
+                self._retry.run(lambda: self._store.update_member(member_id, fields))  # a SET: safe to repeat
+            except NoSuchMember:
+                raise NotFound(f"No member {member_id}.") from None
+        return self.get(member_id).member
+
+    def get(self, member_id: str) -> MemberView:
+        members, accounts = self._retry.run(lambda: self._store.members_with_accounts([member_id]))
+        member = members.get(member_id)
+        if member is None:
+            raise NotFound(f"No member {member_id}.")
+        return self._view(member, accounts[member_id])
+
+    def _view(self, member: Member, account: Account) -> MemberView:
+        now = self._clock.now()
+        return MemberView(member, referral_link(self._link_base, member.referral_code),
+                          {POINTS.name: account.view(POINTS.name, now)})
+
+    def referrals(self, member_id: str) -> ReferralSummary:
+        view = self.get(member_id)
+        counts = self._retry.run(lambda: self._store.referee_counts(member_id))
+        return ReferralSummary(
+            member=view.member,
+            referral_link=view.referral_link,
+            levels={level: counts[level] for level in range(1, MAX_LEVELS + 1) if counts.get(level)},
+            direct=self._retry.run(lambda: self._store.referees(member_id, level=1, limit=DIRECT_REFERRALS_SHOWN)),
+            points_from_referrals=view.balances[POINTS.name].from_referrals,
+        )

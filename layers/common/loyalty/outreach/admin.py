@@ -1,0 +1,88 @@
+"""What the shop configures for outreach and reads back, and the member's consent (unsubscribe links,
+SES bounces and complaints)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from loyalty.members.store import MemberStore, NoSuchMember
+from loyalty.outreach.plans import Holiday, ReplacementRule
+from loyalty.outreach.policy import OutreachSettings
+from loyalty.outreach.store import OutreachStore, find_campaign
+from loyalty.outreach.unsubscribe import member_for
+from loyalty.shared.clock import Clock
+from loyalty.shared.errors import NotFound
+
+
+class OutreachAdmin:
+    def __init__(self, store: OutreachStore, members: MemberStore, clock: Clock,
+                 secret: Callable[[], bytes]) -> None:
+        self._store = store
+        self._members = members
+        self._clock = clock
+        self._secret = secret
+
+    # --- what the admin configures ---------------------------------------------------------------
+
+    def settings(self) -> OutreachSettings:
+        return self._store.settings()
+
+    def save_settings(self, settings: OutreachSettings) -> OutreachSettings:
+        self._store.save_settings(settings)
+        return self._store.settings()
+
+    def replacement_rules(self) -> list[ReplacementRule]:
+        return self._store.replacement_rules()
+
+    def save_replacement_rules(self, rules: list[ReplacementRule]) -> list[ReplacementRule]:
+        self._store.save_replacement_rules(rules)
+        return self._store.replacement_rules()
+
+    def holidays(self) -> list[Holiday]:
+        return self._store.holidays()
+
+    def save_holidays(self, holidays: list[Holiday]) -> list[Holiday]:
+        self._store.save_holidays(holidays)
+        return self._store.holidays()
+
+    def campaign(self, campaign_id: str) -> dict[str, Any]:
+        return find_campaign(self._store, campaign_id)
+
+    def messages(self, member_id: str) -> list[dict[str, Any]]:
+        """The member's send log, one item per (kind, occasion)."""
+        if not self._members.members([member_id]):
+            raise NotFound(f"No member {member_id}.")
+        return self._store.logs(member_id)
+
+    # --- consent ---------------------------------------------------------------------------------
+
+    def member_for_token(self, token: str) -> str:
+        member_id = member_for(token, self._secret())
+        if member_id is None:
+            raise NotFound("This unsubscribe link is not valid.")
+        return member_id
+
+    def unsubscribe(self, token: str) -> str:
+        """Stop all marketing to the token's member, at once (the sender reads consent at send time)."""
+        member_id = self.member_for_token(token)
+        try:
+            self._members.update_member(member_id, {"marketing_opt_in": False})
+        except NoSuchMember:
+            raise NotFound("This unsubscribe link is not valid.") from None
+        return member_id
+
+    def record_ses_event(self, detail: dict[str, Any]) -> list[str]:
+        """Suppress the addresses a permanent bounce or a complaint names; returns them."""
+        now = self._clock.now()
+        event = detail.get("eventType") or detail.get("notificationType")
+        addresses: list[str] = []
+        if event == "Bounce" and detail.get("bounce", {}).get("bounceType") == "Permanent":
+            addresses = [r["emailAddress"] for r in detail["bounce"].get("bouncedRecipients", [])]
+            reason = f"bounce: {detail['bounce'].get('bounceSubType', 'permanent')}"
+        elif event == "Complaint":
+            addresses = [r["emailAddress"] for r in detail["complaint"].get("complainedRecipients", [])]
+            reason = "complaint"
+        for address in addresses:
+            self._store.suppress(address, reason, now)
+        return addresses

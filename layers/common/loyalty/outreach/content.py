@@ -1,0 +1,153 @@
+"""What a reminder says: the email it becomes for a member, and previews of it without sending."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from loyalty.ledger.assets import POINTS
+from loyalty.ledger.store import LedgerStore
+from loyalty.members.domain import Member
+from loyalty.members.store import MemberStore
+from loyalty.outreach import mime, templates
+from loyalty.outreach.config import OutreachConfig
+from loyalty.outreach.plans import replacement_interval
+from loyalty.outreach.policy import Category, Reminder, ReminderKind
+from loyalty.outreach.store import OutreachStore, find_campaign, find_purchase
+from loyalty.outreach.unsubscribe import token_for
+from loyalty.shared.clock import Clock
+from loyalty.shared.errors import NotFound, ValidationProblem
+from loyalty.shared.money import format_amount
+
+ORDER_KINDS = (ReminderKind.THANK_YOU, ReminderKind.GREETING, ReminderKind.CHECKIN, ReminderKind.REPLACEMENT)
+
+
+@dataclass(frozen=True)
+class Composed:
+    subject: str
+    text: str
+    html: str
+    headers: dict[str, str]
+    raw: bytes
+
+
+class Composer:
+    def __init__(self, store: OutreachStore, members: MemberStore, ledger: LedgerStore, clock: Clock,
+                 config: OutreachConfig, secret: Callable[[], bytes]) -> None:
+        self._store = store
+        self._members = members
+        self._ledger = ledger
+        self._clock = clock
+        self._config = config
+        self._secret = secret
+
+    def unsubscribe_link(self, member_id: str, base_url: str) -> str:
+        return f"{base_url.rstrip('/')}/u/{token_for(member_id, self._secret())}"
+
+    def compose(self, reminder: Reminder, member: Member, now: datetime, *,
+                public_base_url: str | None = None) -> Composed:
+        """The email a reminder becomes for this member, exactly as it would be sent (with links to
+        ``public_base_url`` when given, else to the configured base)."""
+        category = reminder.category
+        unsubscribe = None
+        if category is Category.MARKETING:
+            unsubscribe = self.unsubscribe_link(member.member_id, public_base_url or self._config.public_base_url)
+        context = {"display_name": member.display_name, "shop_name": self._config.shop_name,
+                   "app_link": self._config.app_link, "unsubscribe_link": unsubscribe or "",
+                   **self._kind_context(reminder, member, now)}
+        email = templates.render(reminder.kind, member.locale, context, category)
+        headers = {"X-Loyalty-Kind": reminder.kind.value, "X-Loyalty-Occasion": reminder.occasion}
+        raw = mime.build(sender=self._config.sender, to=member.email, email=email, sent_at=now,
+                         unsubscribe_url=unsubscribe, headers=headers)
+        shown = dict(headers)
+        if unsubscribe:
+            shown.update(mime.unsubscribe_headers(unsubscribe))
+        return Composed(email.subject, email.text, email.html, shown, raw)
+
+    def _kind_context(self, reminder: Reminder, member: Member, now: datetime) -> dict[str, Any]:
+        data, locale = reminder.data, member.locale
+        context: dict[str, Any] = {"order_id": data.get("order_id", "")}
+        if "amount_minor" in data:
+            context["amount"] = format_amount(int(data["amount_minor"]), data["currency"])
+        names = [i.get("name") or i["sku"] for i in data.get("items") or []]
+        context["items"] = ", ".join(names) if names else templates.phrase("your_purchase", locale)
+        context["feedback_link"] = f"{self._config.app_link}/feedback?order={data.get('order_id', '')}"
+        if reminder.kind in (ReminderKind.POINTS_AVAILABLE, ReminderKind.WINBACK):
+            account = self._ledger.accounts([member.member_id])[member.member_id]
+            context["available"] = account.available(POINTS.name, now)
+        if reminder.kind is ReminderKind.POINTS_AVAILABLE:
+            purchase = find_purchase(self._ledger, data["order_id"])
+            points = int(data["points"])
+            context["points"] = purchase.remaining(points) if purchase else points
+        if reminder.kind is ReminderKind.REPLACEMENT:
+            context.update(item_name=data["name"], interval_days=data["interval_days"])
+        if reminder.kind is ReminderKind.WINBACK:
+            context["days"] = data.get("days", "")
+        if reminder.kind is ReminderKind.HOLIDAY:
+            holiday_names = data.get("names") or {}
+            context["holiday_name"] = templates.pick(holiday_names, locale) or data.get("holiday_id", "")
+        if reminder.kind is ReminderKind.CAMPAIGN:
+            campaign = find_campaign(self._store, data["campaign_id"])
+            context["headline"] = templates.pick(campaign["headline"], locale)
+            context["message"] = templates.pick(campaign["message"], locale)
+        return context
+
+    def preview(self, member_id: str, kind: ReminderKind, occasion: str | None, *,
+                public_base_url: str | None = None) -> Composed:
+        """Render what a reminder would send this member now, without sending or recording anything.
+
+        The occasion names what the email is about (an order, ``order:sku``, a holiday, a campaign);
+        its data is read from where the real reminder would take it.
+        """
+        member = self._members.members([member_id]).get(member_id)
+        if member is None:
+            raise NotFound(f"No member {member_id}.")
+        data = self._preview_data(member_id, kind, occasion)
+        now = self._clock.now()
+        return self.compose(Reminder.new(member_id, kind, occasion or "preview", now, data=data), member, now,
+                            public_base_url=public_base_url)
+
+    def _preview_data(self, member_id: str, kind: ReminderKind, occasion: str | None) -> dict[str, Any]:
+        def needed(what: str) -> str:
+            if not occasion:
+                raise ValidationProblem(f"A {kind.value} email is about {what}: give it as the occasion.",
+                                        loc=["body", "occasion"])
+            return occasion
+
+        if kind in ORDER_KINDS or kind is ReminderKind.POINTS_AVAILABLE:
+            return self._order_data(member_id, kind, needed("an order"))
+        if kind is ReminderKind.HOLIDAY:
+            holiday = next((h for h in self._store.holidays() if h.holiday_id == needed("a holiday")), None)
+            if holiday is None:
+                raise NotFound(f"No holiday {occasion} in the calendar.")
+            return {"holiday_id": holiday.holiday_id, "names": holiday.names}
+        if kind is ReminderKind.CAMPAIGN:
+            return {"campaign_id": find_campaign(self._store, needed("a campaign"))["campaign_id"]}
+        if kind is ReminderKind.WINBACK:
+            return {"days": self._store.settings().winback_after_days}
+        return {}
+
+    def _order_data(self, member_id: str, kind: ReminderKind, occasion: str) -> dict[str, Any]:
+        order_id, _, sku = occasion.partition(":")
+        purchase = find_purchase(self._ledger, order_id)
+        if purchase is None:
+            raise NotFound(f"No purchase with order_id {order_id}.")
+        items = list(purchase.items)
+        data: dict[str, Any] = {"order_id": order_id, "amount_minor": purchase.amount_minor,
+                                "currency": purchase.currency, "items": items}
+        if kind is ReminderKind.POINTS_AVAILABLE:
+            own = [c for c in purchase.credits if c.member_id == member_id]
+            if not own:
+                raise ValidationProblem(f"Order {order_id} credited no points to {member_id}.",
+                                        loc=["body", "occasion"])
+            data.update(points=own[0].points, level=own[0].level)
+        if kind is ReminderKind.REPLACEMENT:
+            item = next((i for i in items if not sku or i.get("sku") == sku), None)
+            if item is None:
+                raise ValidationProblem(f"Order {order_id} has no item {sku or ''}.", loc=["body", "occasion"])
+            rule = replacement_interval(item, self._store.replacement_rules())
+            data.update(sku=item["sku"], name=item.get("name") or (rule.name if rule else None) or item["sku"],
+                        interval_days=rule.interval_days if rule else 0)
+        return data

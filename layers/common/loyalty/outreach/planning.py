@@ -1,0 +1,153 @@
+"""Planning reminders and handing the due ones to the sender.
+
+- ``plan_purchase``: a recorded purchase (from the Operations table's stream) plans its follow-ups;
+- ``dispatch_due``: every few minutes, reminders whose time has come go to the send queue;
+- ``plan_calendar``: every hour, birthdays that are today somewhere, and holidays that have begun;
+- ``start_campaign`` / ``fan_out``: a holiday or a campaign, one page of opted-in members at a time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from loyalty.ledger.assets import POINTS
+from loyalty.ledger.store import LedgerStore
+from loyalty.outreach.plans import birthday_keys, plan_birthday, plan_holiday, plan_purchase
+from loyalty.outreach.policy import Reminder, ReminderKind, default_time_zone
+from loyalty.outreach.store import OutreachStore, Queue, find_campaign
+from loyalty.purchases.domain import PurchaseRecord
+from loyalty.shared.clock import Clock, parse_rfc3339, to_rfc3339
+from loyalty.shared.errors import IdempotencyMismatch
+
+FANOUT_PAGE = 100
+SEND_BATCH = 100
+
+
+class OutreachPlanner:
+    def __init__(self, store: OutreachStore, ledger: LedgerStore, clock: Clock, send_queue: Queue | None,
+                 fanout_queue: Queue | None) -> None:
+        self._store = store
+        self._ledger = ledger
+        self._clock = clock
+        self._send_queue = send_queue
+        self._fanout_queue = fanout_queue
+
+    def plan_purchase(self, purchase: PurchaseRecord) -> list[Reminder]:
+        """Plan the follow-ups of a recorded purchase, and remember what the member bought."""
+        reminders = plan_purchase(purchase, self._store.settings(), self._store.replacement_rules())
+        categories = sorted({i["category"] for i in purchase.items if i.get("category")})
+        self._store.note_purchase(purchase.member_id, purchase.order_id, purchase.recorded_at, categories)
+        self._store.schedule(reminders)
+        return reminders
+
+    def dispatch_due(self) -> int:
+        """Send every reminder whose time has come to the send queue; returns how many.
+
+        A reminder leaves the due index only after the queue took it; if this run dies in between,
+        the next run queues it again and the send log keeps the second copy from being sent.
+        """
+        assert self._send_queue is not None
+        keys, messages, sent = [], [], 0
+        for key, reminder in self._store.due(self._clock.now()):
+            keys.append(key)
+            messages.append(reminder.to_message())
+            if len(messages) == SEND_BATCH:
+                self._send_queue.send(messages)
+                self._store.forget_due(keys)
+                sent, keys, messages = sent + len(messages), [], []
+        if messages:
+            self._send_queue.send(messages)
+            self._store.forget_due(keys)
+        return sent + len(messages)
+
+    def plan_calendar(self) -> dict[str, int]:
+        """Birthdays that are today where the member lives; holidays that have begun somewhere."""
+        assert self._send_queue is not None and self._fanout_queue is not None
+        now, settings = self._clock.now(), self._store.settings()
+        birthdays = []
+        for month_day in birthday_keys(now):
+            for item in self._store.birthdays(month_day):
+                tz = item.get("time_zone") or default_time_zone(item.get("locale", ""), settings)
+                reminder = plan_birthday(item["member_id"], item["birthday"], item.get("birthday_changed_at"), tz,
+                                         now, settings)
+                if reminder is not None and self._store.plan(reminder, now) != "done":
+                    birthdays.append(reminder.to_message())
+        if birthdays:
+            self._send_queue.send(birthdays)
+        holidays = 0
+        for holiday in self._store.holidays():
+            if holiday.may_have_started(now) and self._start_fanout("holiday", holiday.holiday_id, now):
+                holidays += 1
+        return {"birthdays": len(birthdays), "holidays": holidays}
+
+    def start_campaign(self, campaign: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+        """Record a campaign and start its fan-out to every opted-in member (or those its filter keeps).
+
+        Idempotent by ``campaign_id``: the same campaign again changes nothing (False, the campaign);
+        the same id for a different campaign is an ``idempotency-mismatch``.
+        """
+        assert self._fanout_queue is not None
+        created = self._store.create_campaign({**campaign, "created_at": to_rfc3339(self._clock.now())})
+        found = find_campaign(self._store, campaign["campaign_id"])
+        if not created and {k: v for k, v in found.items() if k not in ("created_at", "counts")} != campaign:
+            raise IdempotencyMismatch(f"campaign {campaign['campaign_id']} exists with other content")
+        # Also when the campaign existed: a request retried because the fan-out could not be queued queues it.
+        self._start_fanout("campaign", campaign["campaign_id"], self._clock.now())
+        return created, found
+
+    def _start_fanout(self, kind: str, key: str, now: datetime) -> bool:
+        """Queue the fan-out of a holiday or campaign to every shard, unless it was queued; marked after
+        queueing, so a failure in between is tried again (members planned twice are sent once)."""
+        assert self._fanout_queue is not None
+        marker = f"{kind.upper()}#{key}"
+        if self._store.fanout_started(marker):
+            return False
+        self._fanout_queue.send([{"type": kind, "id": key, "shard": shard}
+                                 for shard in range(self._store.optin_shards)])
+        self._store.mark_fanout(marker, now)
+        return True
+
+    def fan_out(self, message: dict[str, Any]) -> int:
+        """One page of one shard of opted-in members: plan their reminder, queue it, queue the next page."""
+        assert self._send_queue is not None and self._fanout_queue is not None
+        now = self._clock.now()
+        page, next_key = self._store.opted_in(message["shard"], message.get("start"), FANOUT_PAGE)
+        if message["type"] == "holiday":
+            holiday = next((h for h in self._store.holidays() if h.holiday_id == message["id"]), None)
+            reminders = [plan_holiday(m["member_id"], holiday, now) for m in page] if holiday else []
+            campaign_id = None
+        else:
+            campaign = find_campaign(self._store, message["id"])
+            campaign_id = campaign["campaign_id"]
+            reminders = [Reminder.new(m["member_id"], ReminderKind.CAMPAIGN, campaign_id, now,
+                                      data={"campaign_id": campaign_id})
+                         for m in self._matching(page, campaign.get("filter") or {}, now)]
+        planned = [(r, self._store.plan(r, now, campaign_id)) for r in reminders]
+        if campaign_id:
+            for _ in (r for r, state in planned if state == "new"):
+                self._store.count(campaign_id, "targeted")
+        queued = [r for r, state in planned if state != "done"]
+        if queued:
+            self._send_queue.send([r.to_message() for r in queued])
+        if next_key:
+            self._fanout_queue.send([{**message, "start": next_key}])
+        return len(queued)
+
+    def _matching(self, page: list[dict[str, Any]], rules: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
+        # joined_at is stored as RFC 3339 UTC; the bounds may carry any offset: compare instants.
+        after, before = (parse_rfc3339(rules[k]) if rules.get(k) else None for k in ("joined_after", "joined_before"))
+        kept = [m for m in page
+                if (not rules.get("locales") or m.get("locale") in rules["locales"])
+                and (after is None or ("joined_at" in m and parse_rfc3339(m["joined_at"]) >= after))
+                and (before is None or ("joined_at" in m and parse_rfc3339(m["joined_at"]) < before))]
+        ids = [m["member_id"] for m in kept]
+        if rules.get("purchased_categories") and ids:
+            bought = self._store.categories(ids)
+            wanted = set(rules["purchased_categories"])
+            kept = [m for m in kept if bought.get(m["member_id"], set()) & wanted]
+        if rules.get("min_lifetime_points") and kept:
+            accounts = self._ledger.accounts([m["member_id"] for m in kept])
+            kept = [m for m in kept
+                    if accounts[m["member_id"]].balance(POINTS.name).earned >= rules["min_lifetime_points"]]
+        return kept

@@ -1,0 +1,1 @@
+"""Programme rules: versioned data that says how purchases turn into points and up the tree."""

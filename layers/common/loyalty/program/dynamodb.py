@@ -1,0 +1,69 @@
+"""The programme on DynamoDB (the Program table, ``program_id``/``version``): every published version,
+and at version 0 a copy of the current one (what a purchase reads, in the same round trip as the buyer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from loyalty.program.domain import ProgramRules
+from loyalty.program.store import ProgramChanged
+from loyalty.shared.dynamo import Cancelled, Dynamo, to_item
+
+PROGRAM_ID = "points"
+CURRENT_VERSION = 0  # the table's pointer to the current version
+
+
+def program_key(version: int = CURRENT_VERSION) -> dict[str, Any]:
+    return {"program_id": PROGRAM_ID, "version": version}
+
+
+def program_item(rules: ProgramRules, version: int) -> dict[str, Any]:
+    return {
+        **program_key(version), "rules_version": rules.version,
+        "points_per_currency_unit": rules.points_per_currency_unit,
+        "referral_rates_bps": list(rules.referral_rates_bps), "hold_days": rules.hold_days,
+        "currency": rules.currency,
+    }
+
+
+def program_from_item(item: dict[str, Any]) -> ProgramRules:
+    return ProgramRules(
+        version=item["rules_version"], points_per_currency_unit=item["points_per_currency_unit"],
+        referral_rates_bps=tuple(item["referral_rates_bps"]), hold_days=item["hold_days"],
+        currency=item["currency"],
+    )
+
+
+class DynamoProgramStore:
+    """``program.store.ProgramStore`` on DynamoDB."""
+
+    def __init__(self, db: Dynamo, table: str) -> None:
+        self._db = db
+        self._table = table
+
+    def current(self) -> ProgramRules | None:
+        found = self._db.batch_get({self._table: [program_key()]}).get(self._table, [])
+        return program_from_item(found[0]) if found else None
+
+    def version(self, version: int) -> ProgramRules | None:
+        item = self._db.get(self._table, program_key(version))
+        return program_from_item(item) if item else None
+
+    def publish(self, rules: ProgramRules, *, previous: ProgramRules, previous_stored: bool) -> None:
+        items: list[dict[str, Any]] = []
+        if not previous_stored:  # the built-in defaults become a stored, readable version 1 on first publish
+            items.append({"Put": {"TableName": self._table, "Item": to_item(program_item(previous, previous.version)),
+                                  "ConditionExpression": "attribute_not_exists(version)"}})
+        items.append({"Put": {"TableName": self._table, "Item": to_item(program_item(rules, rules.version)),
+                              "ConditionExpression": "attribute_not_exists(version)"}})
+        pointer: dict[str, Any] = {"TableName": self._table, "Item": to_item(program_item(rules, CURRENT_VERSION))}
+        if previous_stored:
+            pointer["ConditionExpression"] = "rules_version = :v"
+            pointer["ExpressionAttributeValues"] = to_item({":v": previous.version})
+        else:
+            pointer["ConditionExpression"] = "attribute_not_exists(version)"
+        items.append({"Put": pointer})
+        try:
+            self._db.transact(items)
+        except Cancelled:
+            raise ProgramChanged(str(rules.version)) from None

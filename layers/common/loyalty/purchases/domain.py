@@ -1,0 +1,190 @@
+"""Purchases credit points up the referral tree; refunds reverse those credits pro rata.
+
+A purchase remembers the credits it made (member, level, points, rule version, where the points were
+put). A refund never looks at today's rules: after refunds totalling R of a purchase of A, each credit c
+has been reversed by exactly ``floor(c.points * R / A)`` in total, so partial refunds never drift and a
+full refund reverses every credit exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from loyalty.ledger.assets import POINTS, Bucket, EntryKind
+from loyalty.ledger.entries import Source
+from loyalty.ledger.posting import Posting
+from loyalty.members.domain import ReferralPath
+from loyalty.program.domain import ProgramRules
+from loyalty.shared.clock import parse_rfc3339, start_of_hour, to_rfc3339
+from loyalty.shared.errors import LoyaltyError
+
+# How far in the future a point-of-sale clock may be before a purchase time is refused.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+class RefundExceedsPurchase(LoyaltyError):
+    slug, status, title = "refund-exceeds-purchase", 422, "Refunds would exceed the purchase"
+
+
+@dataclass(frozen=True)
+class Credit:
+    """Points one purchase gave one member."""
+
+    member_id: str
+    level: int
+    points: int
+    bucket: Bucket
+    available_at: str | None
+    rule_version: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "bucket": str(self.bucket)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Credit:
+        return cls(member_id=data["member_id"], level=int(data["level"]), points=int(data["points"]),
+                   bucket=Bucket(data["bucket"]), available_at=data.get("available_at"),
+                   rule_version=int(data["rule_version"]))
+
+
+@dataclass(frozen=True)
+class PurchaseRecord:
+    """A recorded purchase as later events read it: its credits and what has been refunded so far (the
+    operation record's state)."""
+
+    order_id: str
+    member_id: str
+    amount_minor: int
+    currency: str
+    refunded_minor: int
+    credits: tuple[Credit, ...]
+    items: tuple[dict[str, Any], ...]
+    occurred_at: str
+    recorded_at: str
+    requested_by: str = ""
+
+    def state(self) -> dict[str, Any]:
+        return {"member_id": self.member_id, "amount_minor": self.amount_minor, "currency": self.currency,
+                "refunded_minor": self.refunded_minor, "credits": [c.to_dict() for c in self.credits],
+                "items": list(self.items), "occurred_at": self.occurred_at, "requested_by": self.requested_by}
+
+    @classmethod
+    def from_state(cls, order_id: str, state: dict[str, Any], recorded_at: str) -> PurchaseRecord:
+        return cls(order_id=order_id, member_id=state["member_id"], amount_minor=int(state["amount_minor"]),
+                   currency=state["currency"], refunded_minor=int(state["refunded_minor"]),
+                   credits=tuple(Credit.from_dict(c) for c in state.get("credits") or []),
+                   items=tuple(state.get("items") or []), occurred_at=state["occurred_at"], recorded_at=recorded_at,
+                   requested_by=state.get("requested_by", ""))
+
+    @property
+    def fully_refunded(self) -> bool:
+        return self.refunded_minor >= self.amount_minor
+
+    def remaining(self, points: int) -> int:
+        """What is left of a credit of ``points`` after the refunds so far."""
+        return points - reversed_so_far(points, self.amount_minor, self.refunded_minor)
+
+
+def purchase_key(order_id: str) -> str:
+    return f"purchase/{order_id}"
+
+
+@dataclass(frozen=True)
+class PurchaseRecorded:
+    """What recording a purchase answers."""
+
+    order_id: str
+    member_id: str
+    amount_minor: int
+    currency: str
+    occurred_at: str
+    rule_version: int
+    credits: tuple[Credit, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Reversal:
+    member_id: str
+    level: int
+    points: int
+
+
+@dataclass(frozen=True)
+class RefundRecorded:
+    refund_id: str
+    order_id: str
+    amount_minor: int
+    reversals: tuple[Reversal, ...]
+
+
+def credit_purchase(rules: ProgramRules, buyer_id: str, path: ReferralPath, amount_minor: int,
+                    now: datetime) -> list[Credit]:
+    """The credits a purchase makes: the buyer at level 0, then each ancestor the rules reach.
+
+    Points are pending for the program's hold, counted from the moment the ledger records the purchase
+    and ending on the hour (a credit recorded at 10:40 with a 7-day hold is available at 10:00 seven days
+    later), or available at once when the hold is zero. Holds that end on the hour keep a member's
+    pending lots to at most 24 per day of hold, however many purchases credit them (a busy referrer's
+    account stays a few kilobytes instead of outgrowing DynamoDB's 400 KB item). Zero-point credits
+    are left out.
+    """
+    if rules.hold_days > 0:
+        bucket, available_at = Bucket.PENDING, to_rfc3339(start_of_hour(now + timedelta(days=rules.hold_days)))
+    else:
+        bucket, available_at = Bucket.AVAILABLE, None
+    return [
+        Credit(member_id, level, points, bucket, available_at, rules.version)
+        for member_id, level, points in rules.credit_plan(buyer_id, path.ancestors, amount_minor)
+    ]
+
+
+def credit_posting(credit: Credit, order_id: str) -> Posting:
+    return Posting(
+        holder=credit.member_id,
+        asset=POINTS.name,
+        amount=credit.points,
+        bucket=credit.bucket,
+        kind=EntryKind.PURCHASE if credit.level == 0 else EntryKind.REFERRAL,
+        source=Source("purchase", order_id),
+        level=credit.level,
+        rule_version=credit.rule_version,
+        available_at=credit.available_at,
+    )
+
+
+def reversed_so_far(points: int, amount_minor: int, refunded_minor: int) -> int:
+    """Total reversed of a credit of ``points`` once refunds of the order add up to ``refunded_minor``."""
+    return points * refunded_minor // amount_minor
+
+
+def reverse_refund(credits: tuple[Credit, ...] | list[Credit], amount_minor: int, refunded_before: int,
+                   refund_minor: int, order_id: str, refund_id: str, now: datetime) -> list[Posting]:
+    """The postings one refund makes: each credit's share, out of the bucket its points are in now.
+
+    A credit still on hold (its hold ends after ``now``) is reversed out of its pending lot; one whose hold
+    has ended, at that very second or before, out of available (which may go below zero if the points
+    were spent).
+    """
+    refunded_after = refunded_before + refund_minor
+    postings = []
+    for credit in credits:
+        points = (reversed_so_far(credit.points, amount_minor, refunded_after)
+                  - reversed_so_far(credit.points, amount_minor, refunded_before))
+        if points == 0:
+            continue
+        still_held = credit.bucket is Bucket.PENDING and credit.available_at is not None \
+            and parse_rfc3339(credit.available_at) > now
+        postings.append(Posting(
+            holder=credit.member_id,
+            asset=POINTS.name,
+            amount=-points,
+            bucket=Bucket.PENDING if still_held else Bucket.AVAILABLE,
+            kind=EntryKind.REFUND,
+            source=Source("refund", f"{order_id}/{refund_id}"),
+            level=credit.level,
+            rule_version=credit.rule_version,
+            available_at=credit.available_at if still_held else None,
+        ))
+    return postings

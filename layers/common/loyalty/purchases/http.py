@@ -1,0 +1,77 @@
+"""Purchases' and refunds' HTTP models."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AwareDatetime, ConfigDict, Field, StrictInt, StringConstraints
+
+from loyalty.http.types import MAX_MINOR, Answer, ClientId, Currency, MemberId, Name, Request, Timestamp
+from loyalty.ledger.assets import Bucket
+
+AmountMinor = Annotated[StrictInt, Field(gt=0, le=MAX_MINOR, description="Integer minor units (fen for CNY)",
+                                         examples=[12900])]
+
+
+class PurchaseItem(Request):
+    sku: Annotated[Name, StringConstraints(max_length=64), Field(examples=["WASH-6"])]
+    name: Annotated[Name, StringConstraints(max_length=200), Field(examples=["6 car washes"])] | None = None
+    category: Annotated[Name, StringConstraints(max_length=64), Field(examples=["car-care"])] | None = None
+    quantity: Annotated[StrictInt, Field(ge=1, le=10_000)] = 1
+    amount_minor: Annotated[StrictInt, Field(ge=0, le=MAX_MINOR)] | None = None
+
+
+class PurchaseIn(Request):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"order_id": "POS-2026-000123", "member_id": "4f2c1e8a-9b3d-4c7e-a1f0-6d5b2e9c8a41", "amount_minor": 12900,
+         "currency": "CNY", "items": [{"sku": "WASH-6", "name": "6 car washes", "category": "car-care",
+                                       "quantity": 1, "amount_minor": 12900}]}]})
+
+    order_id: ClientId
+    member_id: MemberId
+    amount_minor: AmountMinor
+    currency: Currency
+    occurred_at: AwareDatetime | None = Field(
+        default=None, description="When the purchase happened (RFC 3339); default: when it is recorded")
+    items: Annotated[list[PurchaseItem], Field(max_length=200,
+                                               description="What was bought (reminders use it); "
+                                                           "points come from amount_minor")] | None = None
+
+
+class CreditOut(Answer):
+    member_id: str
+    level: int = Field(description="0 the buyer, 1 the buyer's referrer, …")
+    points: int
+    bucket: Bucket
+    available_at: Timestamp | None
+
+
+class PurchaseOut(Answer):
+    order_id: str
+    member_id: str
+    amount_minor: int
+    currency: str
+    occurred_at: Timestamp
+    rule_version: int
+    credits: list[CreditOut]
+
+
+class RefundIn(Request):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"refund_id": "R-2026-000045", "amount_minor": 4300}]})
+
+    refund_id: ClientId
+    amount_minor: AmountMinor
+
+
+class ReversalOut(Answer):
+    member_id: str
+    level: int
+    points: int
+
+
+class RefundOut(Answer):
+    refund_id: str
+    order_id: str
+    amount_minor: int
+    reversals: list[ReversalOut]

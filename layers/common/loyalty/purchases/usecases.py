@@ -1,0 +1,112 @@
+"""Recording purchases and refunds, each one business event committed in one transaction, exactly once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from loyalty.ledger.posting import LedgerInvariantError
+from loyalty.ledger.store import AccountWrite, CounterGuard, LedgerStore, LedgerWrite
+from loyalty.program.domain import DEFAULT_PROGRAM
+from loyalty.purchases.domain import (
+    MAX_CLOCK_SKEW,
+    PurchaseRecord,
+    PurchaseRecorded,
+    RefundExceedsPurchase,
+    RefundRecorded,
+    Reversal,
+    credit_posting,
+    credit_purchase,
+    purchase_key,
+    reverse_refund,
+)
+from loyalty.purchases.store import PurchaseStore
+from loyalty.shared.clock import Clock, to_rfc3339
+from loyalty.shared.errors import NotFound, ValidationProblem
+from loyalty.shared.once import Contention, Operation, Outcome, ResultCodec, RetryPolicy, fingerprint, run_once
+
+PURCHASES = ResultCodec(PurchaseRecorded)
+REFUNDS = ResultCodec(RefundRecorded)
+
+
+class PurchaseService:
+    def __init__(self, store: PurchaseStore, ledger: LedgerStore, clock: Clock,
+                 retry: RetryPolicy | None = None) -> None:
+        self._store = store
+        self._ledger = ledger
+        self._clock = clock
+        self._retry = retry or RetryPolicy()
+
+    def record(self, *, order_id: str, member_id: str, amount_minor: int, currency: str,
+               occurred_at: datetime | None, items: list[dict[str, Any]] | None,
+               requested_by: str) -> Outcome[PurchaseRecorded]:
+        """Credit a purchase to the buyer and every ancestor the programme reaches, exactly once.
+
+        Without ``occurred_at`` the purchase occurred when it is recorded.
+        """
+        key = purchase_key(order_id)
+        request = {"member_id": member_id, "amount_minor": amount_minor, "currency": currency,
+                   "occurred_at": to_rfc3339(occurred_at) if occurred_at else None, "items": items}
+
+        def attempt() -> PurchaseRecorded:
+            now = self._clock.now()
+            if occurred_at is not None and occurred_at > now + MAX_CLOCK_SKEW:
+                raise ValidationProblem("occurred_at is in the future", loc=["body", "occurred_at"])
+            checkout = self._store.checkout(member_id)
+            if checkout.buyer is None:
+                raise NotFound(f"No member {member_id}.")
+            rules = checkout.program or DEFAULT_PROGRAM
+            if currency != rules.currency:
+                raise ValidationProblem(f"The program runs in {rules.currency}; this purchase is in {currency}.",
+                                        loc=["body", "currency"])
+            credits = credit_purchase(rules, member_id, checkout.buyer.path, amount_minor, now)
+            accounts = {member_id: checkout.account}
+            ancestors = [c.member_id for c in credits if c.member_id not in accounts]
+            if ancestors:
+                accounts.update(self._ledger.accounts(ancestors))
+            occurred = to_rfc3339(occurred_at or now)
+            result = PurchaseRecorded(order_id, member_id, amount_minor, currency, occurred, rules.version,
+                                      tuple(credits))
+            record = PurchaseRecord(order_id, member_id, amount_minor, currency, 0, tuple(credits),
+                                    tuple(items or ()), occurred, to_rfc3339(now), requested_by)
+            writes = [AccountWrite.posting(accounts[c.member_id], [credit_posting(c, order_id)], now) for c in credits]
+            self._ledger.commit(LedgerWrite(
+                Operation(key, fingerprint(request), 201, PURCHASES.dump(result), to_rfc3339(now), record.state()),
+                writes))
+            return result
+
+        return run_once(self._ledger, self._retry, key, fingerprint(request), attempt, PURCHASES)
+
+    def refund(self, *, order_id: str, refund_id: str, amount_minor: int,
+               requested_by: str) -> Outcome[RefundRecorded]:
+        """Reverse a share of every credit the order made, by the rules it was credited under."""
+        key = f"refund/{order_id}/{refund_id}"
+        request = {"order_id": order_id, "amount_minor": amount_minor}
+
+        def attempt() -> RefundRecorded:
+            now = self._clock.now()
+            found = self._ledger.operation(purchase_key(order_id))
+            if found is None:
+                raise NotFound(f"No purchase with order_id {order_id}.")
+            purchase = PurchaseRecord.from_state(order_id, found.state, found.created_at)
+            total, before = purchase.amount_minor, purchase.refunded_minor
+            if before + amount_minor > total:
+                raise RefundExceedsPurchase(
+                    f"{before} of {total} is already refunded; {amount_minor} more would exceed the purchase.")
+            postings = reverse_refund(purchase.credits, total, before, amount_minor, order_id, refund_id, now)
+            accounts = self._ledger.accounts([p.holder for p in postings])
+            try:
+                writes = [AccountWrite.posting(accounts[p.holder], [p], now) for p in postings]
+            except LedgerInvariantError:
+                # The accounts are newer than the purchase record read above (a rival refund landed in
+                # between): read both again. The commit's guard on refunded_minor would refuse it anyway.
+                raise Contention(f"{found.key} changed while being read") from None
+            result = RefundRecorded(refund_id, order_id, amount_minor,
+                                    tuple(Reversal(p.holder, p.level or 0, -p.amount) for p in postings))
+            op = Operation(key, fingerprint(request), 201, REFUNDS.dump(result), to_rfc3339(now),
+                           {"order_id": order_id, "amount_minor": amount_minor, "requested_by": requested_by})
+            self._ledger.commit(LedgerWrite(
+                op, writes, counter=CounterGuard(found.key, "refunded_minor", before, before + amount_minor)))
+            return result
+
+        return run_once(self._ledger, self._retry, key, fingerprint(request), attempt, REFUNDS)

@@ -1,0 +1,1 @@
+"""Redemptions: a member spends available points, exactly once per Idempotency-Key."""

@@ -1,1 +1,0 @@
-"""Use cases: read, decide with the pure domain, commit one write; retried on contention."""
