@@ -102,6 +102,14 @@ ROUTES: dict[tuple[str, str], Expect] = {
 }
 
 
+# Bodies a route would refuse (422, 415) if the caller were allowed: refused callers must get 401/403 anyway.
+BAD_BODIES: list[tuple[dict[str, str], bytes]] = [
+    ({}, b'{"unknown_field": 1.5}'),
+    ({}, b"{not json"),
+    ({"content-type": "text/plain"}, b"plain text"),
+]
+
+
 def template_routes() -> list[tuple[str, str]]:
     return [(route.method, route.path) for spec in template.functions() for route in spec.routes]
 
@@ -178,10 +186,16 @@ def test_every_caller_gets_exactly_the_contracts_answer(api: Api, clock: Any, ro
         if caller.role in expect.admits:
             assert reply.status not in (401, 403) and reply.status < 500, (caller.name, reply.status, reply.body)
             continue
-        if caller.role == "nobody":
-            assert_refused(reply, 401, "unauthorized", caller.name)
-        else:
-            assert_refused(reply, 403, "forbidden", caller.name)
+        status, slug = (401, "unauthorized") if caller.role == "nobody" else (403, "forbidden")
+        assert_refused(reply, status, slug, caller.name)
+        if expect.body is not None:
+            # Who may call is checked before the body: a refused caller learns nothing about what it sent.
+            for bad, raw in BAD_BODIES:
+                headers = {**expect.headers, **bad}
+                if (auth := caller.authorization(api)) is not None:
+                    headers["Authorization"] = auth
+                refused = api.call(route[0], expect.path, headers=headers, raw=raw)
+                assert_refused(refused, status, slug, f"{caller.name} sending {raw[:20]!r}")
         assert dump_tables() == before, f"{caller.name} was refused {route} but something was written"
 
 

@@ -36,65 +36,95 @@ def verify(account: Account, entries: Iterable[Entry]) -> ChainReport:
     ``entries`` must come in the order they are stored by seq. ``first_invalid_seq`` is the position
     of the first entry that is not what an intact chain would have there.
     """
-    problems: list[str] = []
-    first_invalid: int | None = None
-    expected_prev, position = GENESIS_HASH, 0
-    sums: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    earned: dict[str, int] = defaultdict(int)
-    from_referrals: dict[str, int] = defaultdict(int)
-    lots: dict[str, dict[str, int]] = defaultdict(dict)
-    unknown: set[str] = set()
-    misreleased: list[str] = []
+    chain, sums = _Chain(), _Sums()
     for entry in entries:
-        position += 1
-        if first_invalid is None:
-            if entry.seq != position:
+        chain.add(entry)
+        sums.add(entry)
+    chain.end_at(account)
+    mismatched = sums.against(account)
+    return ChainReport(
+        holder=account.holder,
+        entries=chain.position,
+        chain_valid=chain.first_invalid is None,
+        balances_match=not mismatched,
+        head_hash=chain.head,
+        first_invalid_seq=chain.first_invalid,
+        problems=chain.problems + mismatched,
+    )
+
+
+class _Chain:
+    """The links: each entry at its position, linked to the one before, hashed over its content."""
+
+    def __init__(self) -> None:
+        self.position, self.head = 0, GENESIS_HASH
+        self.first_invalid: int | None = None
+        self.problems: list[str] = []
+
+    def _broken(self, seq: int, problem: str) -> None:
+        self.first_invalid = seq
+        self.problems.append(f"seq {seq}: {problem}")
+
+    def add(self, entry: Entry) -> None:
+        self.position += 1
+        if self.first_invalid is None:
+            if entry.seq != self.position:
                 # A deletion shows as a gap (seq k+1 at position k), an insertion as a repeat (seq k at k+1).
-                first_invalid = min(position, entry.seq)
-                problems.append(f"seq {first_invalid}: found seq {entry.seq} at position {position}")
-            elif entry.prev_hash != expected_prev:
-                first_invalid = position
-                problems.append(f"seq {position}: prev_hash does not link to the previous entry")
+                self._broken(min(self.position, entry.seq), f"found seq {entry.seq} at position {self.position}")
+            elif entry.prev_hash != self.head:
+                self._broken(self.position, "prev_hash does not link to the previous entry")
             elif entry.computed_hash() != entry.hash:
-                first_invalid = position
-                problems.append(f"seq {position}: hash does not match the content")
-        expected_prev = entry.hash
+                self._broken(self.position, "hash does not match the content")
+        self.head = entry.hash
+
+    def end_at(self, account: Account) -> None:
+        """The chain must end where the account's head says."""
+        if self.first_invalid is not None or (account.seq, account.head_hash) == (self.position, self.head):
+            return
+        if account.seq > self.position:  # entries missing after the last one found
+            self.first_invalid = self.position + 1
+        elif account.seq < self.position:  # entries appended behind the account's back
+            self.first_invalid = account.seq + 1
+        else:  # the last entry was rewritten with a recomputed hash
+            self.first_invalid = self.position
+        self.problems.append(f"account head is seq {account.seq} ({account.head_hash[:12]}…), "
+                             f"the chain ends at seq {self.position} ({self.head[:12]}…)")
+
+
+class _Sums:
+    """What the entries add up to, per asset, by the assets' declarations."""
+
+    def __init__(self) -> None:
+        self.buckets: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        self.earned: dict[str, int] = defaultdict(int)
+        self.from_referrals: dict[str, int] = defaultdict(int)
+        self.lots: dict[str, dict[str, int]] = defaultdict(dict)
+        self.unknown: set[str] = set()
+        self.misreleased: list[str] = []
+
+    def add(self, entry: Entry) -> None:
         try:
             declared = asset(entry.asset)
         except KeyError:
-            unknown.add(entry.asset)
-            continue
-        sums[entry.asset][entry.bucket] += entry.amount
+            self.unknown.add(entry.asset)
+            return
+        self.buckets[entry.asset][entry.bucket] += entry.amount
         if declared.earned and entry.kind not in declared.not_earned:
-            earned[entry.asset] += entry.amount
+            self.earned[entry.asset] += entry.amount
         if declared.tallies_referrals and entry.level is not None and entry.level >= 1:
-            from_referrals[entry.asset] += entry.amount
+            self.from_referrals[entry.asset] += entry.amount
         if declared.hold is not None and entry.bucket == declared.hold.bucket:
-            problem = _hold(lots[entry.asset], entry)
+            problem = _hold(self.lots[entry.asset], entry)
             if problem:
-                misreleased.append(problem)
-    if first_invalid is None and (account.seq != position or account.head_hash != expected_prev):
-        if account.seq > position:  # entries missing after the last one found
-            first_invalid = position + 1
-        elif account.seq < position:  # entries appended behind the account's back
-            first_invalid = account.seq + 1
-        else:  # the last entry was rewritten with a recomputed hash
-            first_invalid = position
-        problems.append(f"account head is seq {account.seq} ({account.head_hash[:12]}…), "
-                        f"the chain ends at seq {position} ({expected_prev[:12]}…)")
-    mismatched = [f"entries of an unknown asset {name!r}" for name in sorted(unknown)] + misreleased
-    for name in sorted({*account.balances, *sums} - unknown):
-        mismatched += _compare(name, account, sums[name], earned[name], from_referrals[name], lots[name])
-    problems += mismatched
-    return ChainReport(
-        holder=account.holder,
-        entries=position,
-        chain_valid=first_invalid is None,
-        balances_match=not mismatched,
-        head_hash=expected_prev,
-        first_invalid_seq=first_invalid,
-        problems=problems,
-    )
+                self.misreleased.append(problem)
+
+    def against(self, account: Account) -> list[str]:
+        """Every way the account's stored balances differ from the sums."""
+        mismatched = [f"entries of an unknown asset {name!r}" for name in sorted(self.unknown)] + self.misreleased
+        for name in sorted({*account.balances, *self.buckets} - self.unknown):
+            mismatched += _compare(name, account, self.buckets[name], self.earned[name], self.from_referrals[name],
+                                   self.lots[name])
+        return mismatched
 
 
 def _hold(lots: dict[str, int], entry: Entry) -> str | None:

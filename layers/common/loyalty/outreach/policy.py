@@ -198,7 +198,20 @@ def cap_allows_at(history: ContactHistory, now: datetime, settings: OutreachSett
 
 def decide(reminder: Reminder, recipient: Recipient | None, history: ContactHistory, now: datetime,
            settings: OutreachSettings, cancelled: str | None = None) -> Decision:
-    """What to do with a due reminder now. ``cancelled`` is why the occasion no longer holds, if so."""
+    """What to do with a due reminder now. ``cancelled`` is why the occasion no longer holds, if so.
+
+    First whether it may go at all (``_refusal``), then when it may go (``_timing``)."""
+    refused = _refusal(reminder, recipient, now, cancelled)
+    if refused is not None:
+        return refused
+    assert recipient is not None
+    if reminder.category is Category.TRANSACTIONAL:
+        return Decision(Verdict.SEND, "transactional")
+    return _timing(reminder, recipient, history, now, settings)
+
+
+def _refusal(reminder: Reminder, recipient: Recipient | None, now: datetime, cancelled: str | None) -> Decision | None:
+    """Why the reminder must not go at all, if so: no member, cancelled, not wanted, suppressed, expired."""
     if recipient is None:
         return Decision(Verdict.DROP, "no such member")
     if cancelled:
@@ -212,9 +225,13 @@ def decide(reminder: Reminder, recipient: Recipient | None, history: ContactHist
         return Decision(Verdict.SUPPRESS, "notices turned off")
     if now > reminder.expires_at:
         return Decision(Verdict.DROP, f"expired at {to_rfc3339(reminder.expires_at)}")
-    if category is Category.TRANSACTIONAL:
-        return Decision(Verdict.SEND, "transactional")
+    return None
 
+
+def _timing(reminder: Reminder, recipient: Recipient, history: ContactHistory, now: datetime,
+            settings: OutreachSettings) -> Decision:
+    """Send now, or defer to the earliest instant its local date, the cap and the sending window allow, or
+    drop it if that is too late."""
     tz = zone(recipient.time_zone, settings.default_time_zone)
     earliest = now
     reasons = []
@@ -226,7 +243,7 @@ def decide(reminder: Reminder, recipient: Recipient | None, history: ContactHist
         if today < wanted:
             earliest = datetime.combine(wanted, settings.window()[0], tzinfo=tz).astimezone(now.tzinfo)
             reasons.append(f"waiting for {reminder.local_date} in {tz.key}")
-    if category is Category.MARKETING:
+    if reminder.category is Category.MARKETING:
         allowed = cap_allows_at(history, earliest, settings)
         if allowed > earliest:
             earliest, reasons = allowed, [*reasons, "frequency cap"]
@@ -234,7 +251,7 @@ def decide(reminder: Reminder, recipient: Recipient | None, history: ContactHist
     if window is not None:
         earliest, reasons = window, [*reasons, f"quiet hours in {tz.key}"]
     if earliest <= now:
-        return Decision(Verdict.SEND, category.value)
+        return Decision(Verdict.SEND, reminder.category.value)
     if earliest > reminder.expires_at or (
             reminder.local_date and earliest.astimezone(tz).date() > date.fromisoformat(reminder.local_date)):
         return Decision(Verdict.DROP, f"would expire before it may be sent ({', '.join(reasons)})")
