@@ -20,7 +20,10 @@ VERSION = "1.0.0"
 DESCRIPTION = (
     "A referral and points ledger. Contract v1 (`shared/API.md`). Every error is application/problem+json "
     "(RFC 9457). Authenticate with `Authorization: Bearer <JWT>` from the Cognito user pool; "
-    "`cognito:groups` carries the roles `staff` and `admin`."
+    "`cognito:groups` carries the roles `staff` and `admin`. Each operation's `x-access` says who may call it: "
+    "`public` (no token), `signed_in` (any member, acting on itself), `staff` (or admin), `admin`, or "
+    "`self_or_staff` (the member its path names, or staff). The examples tell one story and can be sent in the "
+    "order of the operations that need them: the example member signs up, buys, gets a refund, redeems …"
 )
 
 
@@ -54,6 +57,7 @@ def generate() -> dict[str, Any]:
             if default_422 is not None:
                 del operation["responses"]["422"]
     schemas = document["components"]["schemas"]
+    _show_body_examples(document, schemas)
     while True:
         text = json.dumps({k: v for k, v in document.items() if k != "components"}) + json.dumps(schemas)
         unused = [name for name in schemas if f'"#/components/schemas/{name}"' not in text]
@@ -61,6 +65,18 @@ def generate() -> dict[str, Any]:
             return document
         for name in unused:
             del schemas[name]
+
+
+def _show_body_examples(document: dict[str, Any], schemas: dict[str, Any]) -> None:
+    """A request body's example is its model's first: shown on the media type too, where Swagger UI's "Try it
+    out" and client generators look for it (the model's own ``examples`` are a JSON Schema keyword)."""
+    for item in document["paths"].values():
+        for operation in item.values():
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                name = str(media.get("schema", {}).get("$ref", "")).rpartition("/")[2]
+                shown = schemas.get(name, {}).get("examples")
+                if shown and "examples" not in media:
+                    media["examples"] = {"example": {"value": shown[0]}}
 
 
 def render(document: dict[str, Any]) -> str:

@@ -47,14 +47,14 @@ def allowed(path: str) -> list[str]:
 
 
 @router.operation("GET", "/openapi.json", operation_id="openApiDocument", summary="This API's OpenAPI document",
-                  access=PUBLIC, ok_content={"application/json": {"schema": {"type": "object"}}})
+                  access=PUBLIC, stateless=True, ok_content={"application/json": {"schema": {"type": "object"}}})
 def openapi_document() -> Response[str]:
     return Response(status_code=200, content_type="application/json", body=_spec(),
                     headers={"Cache-Control": "public, max-age=300"})
 
 
 @router.operation("GET", "/docs", operation_id="swaggerUi", summary="Swagger UI for this API", access=PUBLIC,
-                  ok_content={"text/html": {"schema": {"type": "string"}}})
+                  stateless=True, ok_content={"text/html": {"schema": {"type": "string"}}})
 def swagger_ui() -> Response[str]:
     from aws_lambda_powertools.event_handler.openapi.swagger_ui import generate_swagger_html
 

@@ -5,21 +5,24 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from loyalty.http import examples
 from loyalty.http.api import Router, answer, create_app, lambda_entry
 from loyalty.http.auth import ADMIN_ONLY, SELF_OR_STAFF, SIGNED_IN
-from loyalty.http.types import MemberId
-from loyalty.ledger.http import EntryOut, LedgerPageOut, VerificationOut, decode_cursor, encode_cursor
+from loyalty.http.types import MemberIdInPath
+from loyalty.ledger.http import Entry, LedgerPage, LedgerVerification, decode_cursor, encode_cursor
 from loyalty.shared.errors import ValidationProblem
 from loyalty.wiring import services
 
 router = Router(tags=["Ledger"])
-Limit = Annotated[int, Query(ge=1, le=100, description="Entries per page")]
-Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page")]
+Limit = Annotated[int, Query(ge=1, le=100, description="Entries per page",
+                             openapi_examples=examples.shown(examples.LEDGER_PAGE_SIZE, "A page of 20"))]
+Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page",
+                                     openapi_examples=examples.shown(encode_cursor(41), "Older than entry 41"))]
 
 
-def _page(member_id: str, limit: int, cursor: str | None) -> LedgerPageOut:
+def _page(member_id: str, limit: int, cursor: str | None) -> LedgerPage:
     before = None
     if cursor is not None:
         before = decode_cursor(cursor)
@@ -29,34 +32,33 @@ def _page(member_id: str, limit: int, cursor: str | None) -> LedgerPageOut:
     page = s.ledger.page(member_id, limit=limit, before_seq=before)
     if not page.entries and before is None:
         s.members.get(member_id)  # an empty first page of a non-member is a 404, not an empty ledger
-    return LedgerPageOut(items=[EntryOut.of(e) for e in page.entries],
-                         next_cursor=encode_cursor(page.entries[-1].seq) if page.has_more else None)
+    return LedgerPage(items=[Entry.of(e) for e in page.entries],
+                      next_cursor=encode_cursor(page.entries[-1].seq) if page.has_more else None)
 
 
 @router.operation("GET", "/v1/members/me/ledger", operation_id="readMyLedger",
-                  summary="The caller's ledger, newest first", access=SIGNED_IN, model=LedgerPageOut,
-                  refusals=(404, 422, 503))
-def read_my_ledger(limit: Limit = 50, cursor: Cursor = None) -> Response[LedgerPageOut]:
-    return answer(LedgerPageOut, _page(router.caller().sub, limit, cursor))
+                  summary="The caller's ledger, newest first", access=SIGNED_IN, model=LedgerPage,
+                  refusals=(404, 422))
+def read_my_ledger(limit: Limit = 50, cursor: Cursor = None) -> Response[LedgerPage]:
+    return answer(LedgerPage, _page(router.caller().sub, limit, cursor))
 
 
 @router.operation("GET", "/v1/members/<member_id>/ledger", operation_id="readLedger",
                   summary="A member's ledger, newest first (staff, or self)", access=SELF_OR_STAFF,
-                  model=LedgerPageOut, refusals=(404, 422, 503))
-def read_ledger(member_id: Annotated[MemberId, Path()], limit: Limit = 50,
-                cursor: Cursor = None) -> Response[LedgerPageOut]:
-    return answer(LedgerPageOut, _page(member_id, limit, cursor))
+                  model=LedgerPage, refusals=(404, 422))
+def read_ledger(member_id: MemberIdInPath, limit: Limit = 50, cursor: Cursor = None) -> Response[LedgerPage]:
+    return answer(LedgerPage, _page(member_id, limit, cursor))
 
 
 @router.operation("GET", "/v1/members/<member_id>/ledger/verify", operation_id="verifyLedger",
                   summary="Verify a member's hash chain and balances (admin)", access=ADMIN_ONLY,
-                  model=VerificationOut, refusals=(404, 422, 503))
-def verify_ledger(member_id: Annotated[MemberId, Path()]) -> Response[VerificationOut]:
+                  model=LedgerVerification, refusals=(404, 422))
+def verify_ledger(member_id: MemberIdInPath) -> Response[LedgerVerification]:
     s = services()
     report = s.ledger.verify(member_id)
     if report.entries == 0:
         s.members.get(member_id)  # a non-member is a 404, not an empty chain
-    return answer(VerificationOut, report)
+    return answer(LedgerVerification, report)
 
 
 app = create_app(router)

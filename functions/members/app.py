@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from loyalty.http.api import Router, answer, create_app, lambda_entry
 from loyalty.http.auth import SELF_OR_STAFF, SIGNED_IN
-from loyalty.http.types import MemberId
-from loyalty.members.http import MemberOut, ReferralsOut, SignUp
+from loyalty.http.types import MemberIdInPath
+from loyalty.members.http import Member, NewMember, ReferralTree
 from loyalty.wiring import services
 
 router = Router(tags=["Members"])
 
 
 @router.operation("POST", "/v1/members", operation_id="signUp", summary="Sign up the caller as a member",
-                  access=SIGNED_IN, ok=201, model=MemberOut, body=True, refusals=(409, 503))
-def sign_up(body: SignUp) -> Response[MemberOut]:
+                  access=SIGNED_IN, ok=201, model=Member, body=True, refusals=(409,))
+def sign_up(body: NewMember) -> Response[Member]:
     s = services()
     view = s.members.sign_up(
         member_id=router.caller().sub, email=body.email, display_name=body.display_name,
@@ -26,34 +23,34 @@ def sign_up(body: SignUp) -> Response[MemberOut]:
         birthday=body.birthday.isoformat() if body.birthday else None, referral_code=body.referral_code,
         time_zone=body.time_zone,
     )
-    return answer(MemberOut, view, 201)
+    return answer(Member, view, 201)
 
 
 @router.operation("GET", "/v1/members/me", operation_id="readMe", summary="The caller's membership and balances",
-                  access=SIGNED_IN, model=MemberOut, refusals=(404, 503))
-def read_me() -> Response[MemberOut]:
-    return answer(MemberOut, services().members.get(router.caller().sub))
+                  access=SIGNED_IN, model=Member, refusals=(404,))
+def read_me() -> Response[Member]:
+    return answer(Member, services().members.get(router.caller().sub))
 
 
 @router.operation("GET", "/v1/members/me/referrals", operation_id="readMyReferrals",
-                  summary="The caller's referral tree and what it earned", access=SIGNED_IN, model=ReferralsOut,
-                  refusals=(404, 503))
-def read_my_referrals() -> Response[ReferralsOut]:
-    return answer(ReferralsOut, services().members.referrals(router.caller().sub))
+                  summary="The caller's referral tree and what it earned", access=SIGNED_IN, model=ReferralTree,
+                  refusals=(404,))
+def read_my_referrals() -> Response[ReferralTree]:
+    return answer(ReferralTree, services().members.referrals(router.caller().sub))
 
 
 @router.operation("GET", "/v1/members/<member_id>", operation_id="readMember",
-                  summary="A member (staff, or the member itself)", access=SELF_OR_STAFF, model=MemberOut,
-                  refusals=(404, 422, 503))
-def read_member(member_id: Annotated[MemberId, Path()]) -> Response[MemberOut]:
-    return answer(MemberOut, services().members.get(member_id))
+                  summary="A member (staff, or the member itself)", access=SELF_OR_STAFF, model=Member,
+                  refusals=(404, 422))
+def read_member(member_id: MemberIdInPath) -> Response[Member]:
+    return answer(Member, services().members.get(member_id))
 
 
 @router.operation("GET", "/v1/members/<member_id>/referrals", operation_id="readReferrals",
                   summary="A member's referral tree (staff, or the member itself)", access=SELF_OR_STAFF,
-                  model=ReferralsOut, refusals=(404, 422, 503))
-def read_referrals(member_id: Annotated[MemberId, Path()]) -> Response[ReferralsOut]:
-    return answer(ReferralsOut, services().members.referrals(member_id))
+                  model=ReferralTree, refusals=(404, 422))
+def read_referrals(member_id: MemberIdInPath) -> Response[ReferralTree]:
+    return answer(ReferralTree, services().members.referrals(member_id))
 
 
 app = create_app(router)

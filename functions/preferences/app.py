@@ -8,14 +8,21 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
+from loyalty.http import examples
 from loyalty.http.api import Router, answer, create_app, lambda_entry
 from loyalty.http.auth import PUBLIC, SIGNED_IN
-from loyalty.members.http import PreferencesIn, PreferencesOut
+from loyalty.members.http import PreferenceChanges, Preferences
 from loyalty.wiring import outreach, services
 
 router = Router(tags=["Members"])
-Token = Annotated[str, Path(min_length=10, max_length=400, pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$",
-                            description="The token of an unsubscribe link")]
+Token = Annotated[str, Path(
+    min_length=10, max_length=400, pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$",
+    description="The token of an unsubscribe link: the last segment of the URL in an email's List-Unsubscribe header",
+    openapi_examples=examples.shown(
+        examples.UNSUBSCRIBE_TOKEN, "The example member's token, signed elsewhere: answers 404",
+        "Tokens are signed with a secret only the service holds, so this one (made up) is refused with 404. "
+        "A real one is in every marketing email's List-Unsubscribe header; an admin's preview of one "
+        "(POST /v1/outreach/preview) shows it too."))]
 PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title></head>
 <body style="font-family: sans-serif; max-width: 520px; margin: 3em auto;"><h1>{title}</h1>{body}</body></html>"""
 HTML = {"text/html": {"schema": {"type": "string"}}}
@@ -29,20 +36,20 @@ def _page(title: str, body: str) -> Response[str]:
 
 
 @router.operation("GET", "/v1/members/me/preferences", operation_id="readMyPreferences",
-                  summary="The caller's contact preferences", access=SIGNED_IN, model=PreferencesOut,
-                  refusals=(404, 503))
-def read_preferences() -> Response[PreferencesOut]:
-    return answer(PreferencesOut, services().members.get(router.caller().sub).member)
+                  summary="The caller's contact preferences", access=SIGNED_IN, model=Preferences,
+                  refusals=(404,))
+def read_preferences() -> Response[Preferences]:
+    return answer(Preferences, services().members.get(router.caller().sub).member)
 
 
 @router.operation("PATCH", "/v1/members/me/preferences", operation_id="changeMyPreferences",
                   summary="Change the caller's contact preferences (fields sent only)", access=SIGNED_IN,
-                  model=PreferencesOut, body=True, refusals=(404, 503))
-def change_preferences(body: PreferencesIn) -> Response[PreferencesOut]:
+                  model=Preferences, body=True, refusals=(404,))
+def change_preferences(body: PreferenceChanges) -> Response[Preferences]:
     changes = body.model_dump(exclude_unset=True)
     if changes.get("birthday") is not None:
         changes["birthday"] = changes["birthday"].isoformat()
-    return answer(PreferencesOut, services().members.update_preferences(router.caller().sub, changes))
+    return answer(Preferences, services().members.update_preferences(router.caller().sub, changes))
 
 
 @router.operation("GET", "/u/<token>", operation_id="unsubscribePage",

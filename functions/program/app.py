@@ -7,35 +7,38 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
+from loyalty.http import examples
 from loyalty.http.api import Router, answer, create_app, lambda_entry
 from loyalty.http.auth import ADMIN_ONLY, SIGNED_IN
-from loyalty.program.http import ProgramIn, ProgramOut
+from loyalty.program.http import NewProgramVersion, Program
 from loyalty.wiring import services
 
 router = Router(tags=["Program"])
+Version = Annotated[int, Path(ge=1, le=1_000_000,
+                              openapi_examples=examples.shown(examples.PROGRAM_VERSION, "The first version"))]
 
 
 @router.operation("GET", "/v1/program", operation_id="readProgram", summary="The current program rules",
-                  access=SIGNED_IN, model=ProgramOut, refusals=(503,))
-def read_program() -> Response[ProgramOut]:
-    return answer(ProgramOut, services().program.current())
+                  access=SIGNED_IN, model=Program)
+def read_program() -> Response[Program]:
+    return answer(Program, services().program.current())
 
 
 @router.operation("GET", "/v1/program/versions/<version>", operation_id="readProgramVersion",
-                  summary="Any published version of the program rules", access=SIGNED_IN, model=ProgramOut,
-                  refusals=(404, 422, 503))
-def read_program_version(version: Annotated[int, Path(ge=1, le=1_000_000)]) -> Response[ProgramOut]:
-    return answer(ProgramOut, services().program.version(version))
+                  summary="Any published version of the program rules", access=SIGNED_IN, model=Program,
+                  refusals=(404, 422))
+def read_program_version(version: Version) -> Response[Program]:
+    return answer(Program, services().program.version(version))
 
 
 @router.operation("PUT", "/v1/program", operation_id="publishProgram",
-                  summary="Publish a new version of the program rules (admin)", access=ADMIN_ONLY, model=ProgramOut,
-                  body=True, refusals=(409, 503))
-def publish_program(body: ProgramIn) -> Response[ProgramOut]:
+                  summary="Publish a new version of the program rules (admin)", access=ADMIN_ONLY, model=Program,
+                  body=True, refusals=(409,))
+def publish_program(body: NewProgramVersion) -> Response[Program]:
     rules = services().program.publish(
         points_per_currency_unit=body.points_per_currency_unit, referral_rates_bps=body.referral_rates_bps,
         hold_days=body.hold_days, currency=body.currency, expected_version=body.version)
-    return answer(ProgramOut, rules)
+    return answer(Program, rules)
 
 
 app = create_app(router)

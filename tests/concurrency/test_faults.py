@@ -31,8 +31,8 @@ import pytest
 
 from loyalty.ledger.dynamodb import DynamoLedgerStore
 from loyalty.ledger.verification import verify
-from loyalty.purchases.http import PurchaseOut, RefundOut
-from loyalty.redemptions.http import RedemptionOut
+from loyalty.purchases.http import Purchase, Refund
+from loyalty.redemptions.http import Redemption
 from loyalty.shared.clock import FixedClock, to_rfc3339
 from loyalty.shared.dynamo import Dynamo
 from loyalty.shared.errors import Busy, LoyaltyError
@@ -279,7 +279,7 @@ class Run:
         self.records.append(record)
         if told.ok:
             order = self.model.purchase(order_id, buyer, amount, self.now)
-            order.body = body(PurchaseOut, told.value)
+            order.body = body(Purchase, told.value)
             assert [(c["member_id"], c["level"], c["points"], c["available_at"]) for c in order.body["credits"]] \
                 == [(m, level, p, to_rfc3339(at)) for m, level, p, at in order.credits]
             record.sources = [(m, order_id) for m, *_ in order.credits]
@@ -293,7 +293,7 @@ class Run:
             order_id=order_id, member_id=order.buyer, amount_minor=order.amount, currency="CNY", occurred_at=START,
             items=None, requested_by="pos"))
         self.records.append(Record("purchase replay", None, "replay", told))
-        assert told.status == "replayed" and body(PurchaseOut, told.value) == order.body, told
+        assert told.status == "replayed" and body(Purchase, told.value) == order.body, told
 
     def refund(self) -> None:
         applied = [(k, o) for k, o in self.model.orders.items() if o.body is not None]
@@ -311,7 +311,7 @@ class Run:
         self.records.append(record)
         if told.ok:
             reversals = self.model.refund(order, amount, self.now)
-            assert [(r["member_id"], r["level"], r["points"]) for r in body(RefundOut, told.value)["reversals"]] \
+            assert [(r["member_id"], r["level"], r["points"]) for r in body(Refund, told.value)["reversals"]] \
                 == reversals
             record.sources = [(m, f"{order_id}/{refund_id}") for m, *_ in reversals]
 
@@ -328,7 +328,7 @@ class Run:
         self.records.append(record)
         if told.ok:
             self.model.redeem(member, points, self.now)
-            answer = body(RedemptionOut, told.value)
+            answer = body(Redemption, told.value)
             assert answer["balances"]["points"] == self.model.people[member].view(self.now)
             self.model.redemptions[key] = (member, points, answer)
             record.sources = [(member, answer["redemption_id"])]
@@ -341,7 +341,7 @@ class Run:
         told = ask(lambda: self.services.redemptions.redeem(member_id=member, idempotency_key=key, points=points,
                                                             reward="wash"))
         self.records.append(Record("redemption replay", None, "replay", told))
-        assert told.status == "replayed" and body(RedemptionOut, told.value) == answer, told
+        assert told.status == "replayed" and body(Redemption, told.value) == answer, told
 
     def adjust(self) -> None:
         member, points = self.rng.choice(list(TREE)), self.rng.randrange(-200, 500)

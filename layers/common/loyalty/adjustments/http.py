@@ -1,4 +1,4 @@
-"""Adjustments' HTTP model (the answer is the entry written: ``ledger.http.EntryOut``)."""
+"""Adjustments' HTTP model (the answer is the entry written: ``ledger.http.Entry``)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, StrictInt, StringConstraints, field_validator
 
+from loyalty.http import examples
 from loyalty.http.types import MAX_POINTS, ClientId, MemberId, Prose, Request
 
 
-class AdjustmentIn(Request):
+class NewAdjustment(Request):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"adjustment_id": "A-2026-0007", "member_id": "4f2c1e8a-9b3d-4c7e-a1f0-6d5b2e9c8a41", "points": 500,
+        {"adjustment_id": examples.ADJUSTMENT_ID, "member_id": examples.MEMBER_ID, "points": 500,
          "reason": "Goodwill: the car wash was closed on the member's booked day"}]})
 
     adjustment_id: ClientId

@@ -2,7 +2,7 @@
 decorator stack, and building a response from a use case's result.
 
 A function module declares its routes with ``Router.operation`` (method, path, who may call it, its
-operationId, its success model and the problems it answers) and ends with::
+operationId, its success model, the headers it cannot do without and the problems it answers) and ends with::
 
     app = create_app(router)
     handler = lambda_entry(app)
@@ -15,7 +15,8 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
@@ -52,42 +53,70 @@ _DESCRIPTIONS = {
     503: "Busy; nothing written, retry the same request (problem+json)",
 }
 REPLAYED = "The replay of an earlier identical request: its first answer, nothing written"
+# Who may call an operation, in the document: public, signed_in, staff, admin or self_or_staff (``Access.name``).
+ACCESS_EXTENSION = "x-access"
+
+
+@dataclass(frozen=True)
+class RequiredHeader:
+    """A header a route cannot do without. A request without it is refused with ``refusal`` before anything but
+    who is calling is looked at, so the document can mark the header required and still tell the truth about
+    the answer: the route's own problem (``400 idempotency-key-required``), not a generic validation error."""
+
+    name: str
+    refusal: type[LoyaltyError]
+    detail: str
+
+    def check(self, headers: Mapping[str, Any] | None) -> None:
+        if self.name.lower() not in {str(k).lower() for k in (headers or {})}:
+            raise self.refusal(self.detail)
 
 
 class Router(APIGatewayHttpRouter):
-    """A Powertools router whose routes also declare who may call them (``access``, by route key)."""
+    """A Powertools router whose routes also declare who may call them (``access``) and the headers they cannot
+    do without (``required_headers``), by route key."""
 
     def __init__(self, tags: list[str]) -> None:
         super().__init__()
         self.tags = tags
         self.access: dict[str, Access] = {}
+        self.required_headers: dict[str, tuple[RequiredHeader, ...]] = {}
 
     def operation(self, method: str, path: str, *, operation_id: str, summary: str, access: Access,
                   ok: int = 200, model: type[BaseModel] | None = None, refusals: tuple[int, ...] = (),
-                  replays: bool = False, body: bool = False, description: str | None = None,
+                  replays: bool = False, body: bool = False, headers: tuple[RequiredHeader, ...] = (),
+                  stateless: bool = False, description: str | None = None,
                   ok_content: dict[str, Any] | None = None) -> Callable[[F], F]:
         """Declare a route: ``ok`` with ``model`` (or ``ok_content``), 200 with the same model when a write
-        ``replays``, the problems it answers (``refusals``; 401 and 403 follow from ``access``, 413, 415 and 422
-        from a ``body``), under a short camelCase ``operation_id``."""
-        self.access[route_key(method, path)] = access
+        ``replays``, under a short camelCase ``operation_id``, and every problem it can answer: its own
+        (``refusals``: 404, 409 …), 401 and 403 from ``access``, 413, 415 and 422 from a ``body``, the refusal
+        of each required header missing, and 503 busy unless the route is ``stateless`` (calls no AWS service).
+        Who may call it is also in the document, as the operation's ``x-access``."""
+        key = route_key(method, path)
+        self.access[key] = access
+        if headers:
+            self.required_headers[key] = headers
         shown: dict[int, OpenAPIResponse] = {ok: {"description": _DESCRIPTIONS[ok], "content": ok_content or {
             "application/json": {"model": model}}}}
         if replays:
             shown[200] = {"description": REPLAYED, "content": {"application/json": {"model": model}}}
-        statuses = set(refusals)
+        statuses = set(refusals) | {header.refusal.status for header in headers}
         if access.needs_token:
             statuses.add(401)
         if access.role is not None:
             statuses.add(403)
         if body:
             statuses |= {413, 415, 422}
+        if not stateless:
+            statuses.add(503)
+        missing = {header.refusal.status: f"{header.refusal.title} (problem+json)" for header in headers}
         for status in sorted(statuses):
-            shown[status] = {"description": _DESCRIPTIONS[status],
+            shown[status] = {"description": missing.get(status, _DESCRIPTIONS[status]),
                              "content": {problems.PROBLEM_JSON: {"model": Problem}}}
 
         def register(func: F) -> F:
             self.route(path, method.upper(), summary=summary, description=description, operation_id=operation_id,
-                       tags=self.tags, responses=shown)(func)
+                       tags=self.tags, responses=shown, openapi_extensions={ACCESS_EXTENSION: access.name})(func)
             return func
 
         return register
@@ -105,9 +134,10 @@ def route_key(method: str, path: str) -> str:
 
 
 class Api(APIGatewayHttpResolver):
-    """The resolver, and who may call each of its routes (by route key)."""
+    """The resolver, who may call each of its routes and the headers each cannot do without (by route key)."""
 
     access: dict[str, Access]
+    required_headers: dict[str, tuple[RequiredHeader, ...]]
 
 
 def json_object(text: str) -> dict[str, Any]:
@@ -127,10 +157,11 @@ serialize = partial(json.dumps, separators=(",", ":"), cls=Encoder, ensure_ascii
 
 def create_app(*routers: Router) -> Api:
     app = Api(enable_validation=True, json_body_deserializer=json_object, serializer=serialize)
-    app.access = {}
+    app.access, app.required_headers = {}, {}
     for router in routers:
         app.include_router(router)
         app.access.update(router.access)
+        app.required_headers.update(router.required_headers)
     problems.install(app)
     return app
 
@@ -139,10 +170,10 @@ def lambda_entry(app: Api, *, any_body_under: tuple[str, ...] = ()
                  ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The Lambda handler: structured logs with the request id, a trace, metrics flushed per call.
 
-    Who may call the route is checked first; then bodies must be JSON, except on paths under
-    ``any_body_under`` (where the body is not read).
+    Who may call the route is checked first; then the headers it cannot do without; then bodies must be JSON,
+    except on paths under ``any_body_under`` (where the body is not read).
     """
-    access = app.access
+    access, required_headers = app.access, app.required_headers
 
     @fresh_metrics
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
@@ -150,10 +181,13 @@ def lambda_entry(app: Api, *, any_body_under: tuple[str, ...] = ()
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         try:
-            allowed = access.get(str(event.get("routeKey")))
+            key = str(event.get("routeKey"))
+            allowed = access.get(key)
             if allowed is not None:
                 authorizer = (event.get("requestContext") or {}).get("authorizer") or {}
                 allowed.check((authorizer.get("jwt") or {}).get("claims"), event.get("pathParameters") or {})
+            for header in required_headers.get(key, ()):
+                header.check(event.get("headers"))
             if not str(event.get("rawPath", "")).startswith(any_body_under or ("\0",)):
                 if not _json_or_empty(event):
                     raise UnsupportedMediaType("Send the body as JSON with Content-Type: application/json.")

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Self
 
+from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from loyalty.http import examples
 from loyalty.http.auth import MEMBER_ID_PATTERN
 
 # C0 and C1 controls, line and paragraph separators, bidirectional embeddings, overrides and isolates.
@@ -22,8 +24,9 @@ _UNPRINTABLE_IN_PROSE = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u202a-\\u2
 ClientId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._:-]+$"),
                      Field(description="A client-supplied id: 1–64 of [A-Za-z0-9._:-]")]
 MemberId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=MEMBER_ID_PATTERN),
-                     Field(description="The member's id: their Cognito sub",
-                           examples=["4f2c1e8a-9b3d-4c7e-a1f0-6d5b2e9c8a41"])]
+                     Field(description="The member's id: their Cognito sub", examples=[examples.MEMBER_ID])]
+MemberIdInPath = Annotated[MemberId, Path(openapi_examples=examples.shown(examples.MEMBER_ID,
+                                                                          "Li Wei, the example member"))]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"),
                      Field(description="ISO 4217 code", examples=["CNY"])]
 Email = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=254,

@@ -9,9 +9,9 @@ from typing import Annotated
 from pydantic import Field
 
 from loyalty.http.types import Answer, Timestamp
+from loyalty.ledger import entries
 from loyalty.ledger.accounts import BalanceView
 from loyalty.ledger.assets import POINTS, Bucket, EntryKind
-from loyalty.ledger.entries import Entry
 from loyalty.ledger.verification import ChainReport
 
 AssetName = Annotated[str, Field(pattern=r"^(points|stored_value|commission|bundle:[A-Za-z0-9._:-]+)$",
@@ -26,7 +26,7 @@ class EntrySource(Answer):
     id: str = Field(examples=["POS-2026-000123"])
 
 
-class EntryOut(Answer):
+class Entry(Answer):
     entry_id: str = Field(examples=["purchase/POS-2026-000123/4f2c1e8a-9b3d-4c7e-a1f0-6d5b2e9c8a41"])
     member_id: str
     seq: int = Field(ge=1, description="1, 2, 3 … per member, no gaps")
@@ -43,17 +43,17 @@ class EntryOut(Answer):
     hash: Hash
 
     @classmethod
-    def of(cls, entry: Entry) -> EntryOut:
+    def of(cls, entry: entries.Entry) -> Entry:
         """Exactly what the entry's hash covers, and the hash (docs/ledger.md)."""
         return cls.model_validate(entry.body())
 
 
-class LedgerPageOut(Answer):
-    items: list[EntryOut]
+class LedgerPage(Answer):
+    items: list[Entry]
     next_cursor: str | None = Field(description="Pass as cursor for the next (older) page; null on the last")
 
 
-class VerificationOut(Answer):
+class LedgerVerification(Answer):
     member_id: str
     entries: int
     chain_valid: bool
@@ -63,26 +63,26 @@ class VerificationOut(Answer):
     problems: list[str]
 
     @classmethod
-    def of(cls, report: ChainReport) -> VerificationOut:
+    def of(cls, report: ChainReport) -> LedgerVerification:
         return cls(member_id=report.holder, entries=report.entries, chain_valid=report.chain_valid,
                    balances_match=report.balances_match, head_hash=report.head_hash,
                    first_invalid_seq=report.first_invalid_seq, problems=report.problems)
 
 
-class PointsBalanceOut(Answer):
+class PointsBalance(Answer):
     available: int = Field(description="Spendable now; counts pending points whose hold has ended")
     pending: int
     lifetime_earned: int
 
 
-class BalancesOut(Answer):
-    points: PointsBalanceOut
+class Balances(Answer):
+    points: PointsBalance
 
     @classmethod
-    def of(cls, views: Mapping[str, BalanceView]) -> BalancesOut:
+    def of(cls, views: Mapping[str, BalanceView]) -> Balances:
         points = views[POINTS.name]
-        return cls(points=PointsBalanceOut(available=points[Bucket.AVAILABLE], pending=points[Bucket.PENDING],
-                                           lifetime_earned=points.earned))
+        return cls(points=PointsBalance(available=points[Bucket.AVAILABLE], pending=points[Bucket.PENDING],
+                                        lifetime_earned=points.earned))
 
 
 MAX_SEQ = 2**63 - 1  # a cursor past any seq DynamoDB can store is not one this service issued

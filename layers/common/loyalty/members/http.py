@@ -8,14 +8,14 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from loyalty.http.types import Answer, Email, Locale, Name, Request, Timestamp, TimeZone
-from loyalty.ledger.http import BalancesOut
+from loyalty.ledger.http import Balances
 from loyalty.members.domain import MemberView, ReferralSummary
 
 DisplayName = Annotated[Name, StringConstraints(max_length=80), Field(examples=["Li Wei"])]
 Birthday = Annotated[date, Field(description="YYYY-MM-DD", examples=["1990-05-01"])]
 
 
-class SignUp(Request):
+class NewMember(Request):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"email": "li.wei@example.com", "display_name": "Li Wei", "birthday": "1990-05-01", "locale": "zh-CN",
          "marketing_opt_in": True}]})
@@ -38,7 +38,7 @@ class SignUp(Request):
         return value
 
 
-class MemberOut(Answer):
+class Member(Answer):
     member_id: str
     email: str
     display_name: str
@@ -50,20 +50,20 @@ class MemberOut(Answer):
     marketing_opt_in: bool
     birthday: date | None
     time_zone: str | None
-    balances: BalancesOut
+    balances: Balances
 
     @classmethod
-    def of(cls, view: MemberView) -> MemberOut:
+    def of(cls, view: MemberView) -> Member:
         m = view.member
         return cls(member_id=m.member_id, email=m.email, display_name=m.display_name,
                    referral_code=m.referral_code, referral_link=view.referral_link,
                    referrer_id=m.referrer_id, joined_at=m.joined_at, locale=m.locale,
                    marketing_opt_in=m.marketing_opt_in,
                    birthday=date.fromisoformat(m.birthday) if m.birthday else None, time_zone=m.time_zone,
-                   balances=BalancesOut.of(view.balances))
+                   balances=Balances.of(view.balances))
 
 
-class LevelCount(Answer):
+class ReferralLevel(Answer):
     level: int
     members: int
 
@@ -74,26 +74,27 @@ class DirectReferral(Answer):
     joined_at: Timestamp
 
 
-class ReferralsOut(Answer):
+class ReferralTree(Answer):
     referral_code: str
     referral_link: str
-    levels: list[LevelCount]
+    levels: list[ReferralLevel]
     direct: list[DirectReferral] = Field(description="The first 100 direct referrals, in the order they joined")
     points_from_referrals: int
 
     @classmethod
-    def of(cls, summary: ReferralSummary) -> ReferralsOut:
+    def of(cls, summary: ReferralSummary) -> ReferralTree:
         return cls(referral_code=summary.member.referral_code, referral_link=summary.referral_link,
-                   levels=[LevelCount(level=level, members=count) for level, count in sorted(summary.levels.items())],
+                   levels=[ReferralLevel(level=level, members=count)
+                           for level, count in sorted(summary.levels.items())],
                    direct=[DirectReferral.model_validate(r) for r in summary.direct],
                    points_from_referrals=summary.points_from_referrals)
 
 
-class PreferencesIn(Request):
+class PreferenceChanges(Request):
     """Only the fields sent change."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"marketing_opt_in": False, "time_zone": "Asia/Shanghai"}]})
+        {"notices": True, "time_zone": "Asia/Shanghai"}]})
 
     marketing_opt_in: StrictBool | None = None
     notices: StrictBool | None = Field(default=None, description="Account notices such as points becoming available")
@@ -102,7 +103,7 @@ class PreferencesIn(Request):
     birthday: Birthday | None = None
 
 
-class PreferencesOut(Answer):
+class Preferences(Answer):
     marketing_opt_in: bool
     notices: bool
     locale: str

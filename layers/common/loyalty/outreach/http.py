@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
+from loyalty.http import examples
 from loyalty.http.types import Answer, ClientId, Locale, MemberId, Name, Prose, Request, Timestamp, TimeZone
 from loyalty.outreach.policy import ReminderKind
 
@@ -22,6 +23,11 @@ Category = Annotated[Name, StringConstraints(max_length=64)]
 
 class OutreachSettings(Request):
     """The cadence of follow-ups, the cap on marketing, quiet hours and the default time zone."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"min_gap_hours": 48, "max_per_30_days": 4, "quiet_start": "21:00", "quiet_end": "09:00",
+         "greeting_after_days": 2, "checkin_after_days": 7, "winback_after_days": 60,
+         "default_time_zone": "Asia/Shanghai"}]})
 
     min_gap_hours: Annotated[StrictInt, Field(ge=0, le=720)] = 48
     max_per_30_days: Annotated[StrictInt, Field(ge=0, le=100, description="0: no monthly limit")] = 4
@@ -88,7 +94,7 @@ class CampaignFilter(Request):
 
 class NewCampaign(Request):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "campaign_id": "spring-tyres-2027", "headline": {"zh-CN": "春季轮胎节", "en": "Spring tyre week"},
+        "campaign_id": examples.CAMPAIGN_ID, "headline": {"zh-CN": "春季轮胎节", "en": "Spring tyre week"},
         "message": {"zh-CN": "老客户换轮胎享八折。", "en": "20 % off new tyres for returning customers."},
         "filter": {"purchased_categories": ["tyres"]}}]})
 
@@ -115,9 +121,9 @@ class Campaign(Answer):
     counts: CampaignCounts
 
 
-class PreviewRequest(Request):
+class NewEmailPreview(Request):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"member_id": "4f2c1e8a-9b3d-4c7e-a1f0-6d5b2e9c8a41", "kind": "thank_you", "occasion": "POS-2026-000123"}]})
+        {"member_id": examples.MEMBER_ID, "kind": "checkin", "occasion": examples.ORDER_ID}]})
 
     member_id: MemberId
     kind: ReminderKind

@@ -13,7 +13,7 @@ from loyalty.program.domain import ProgramRules
 Rate = Annotated[StrictInt, Field(ge=0, le=10_000, description="basis points: 1000 = 10 %")]
 
 
-class ProgramIn(Request):
+class NewProgramVersion(Request):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"points_per_currency_unit": 1, "referral_rates_bps": [1000, 500, 200], "hold_days": 7,
          "currency": "CNY"}]})
@@ -27,7 +27,7 @@ class ProgramIn(Request):
     currency: Currency
 
 
-class ProgramOut(Answer):
+class Program(Answer):
     version: int
     points_per_currency_unit: int
     referral_rates_bps: list[int]
@@ -35,7 +35,7 @@ class ProgramOut(Answer):
     currency: str
 
     @classmethod
-    def of(cls, rules: ProgramRules) -> ProgramOut:
+    def of(cls, rules: ProgramRules) -> Program:
         return cls(version=rules.version, points_per_currency_unit=rules.points_per_currency_unit,
                    referral_rates_bps=list(rules.referral_rates_bps), hold_days=rules.hold_days,
                    currency=rules.currency)

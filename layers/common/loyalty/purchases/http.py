@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, ConfigDict, Field, StrictInt, StringConstraints
 
+from loyalty.http import examples
 from loyalty.http.types import MAX_MINOR, Answer, ClientId, Currency, MemberId, Name, Request, Timestamp
 from loyalty.ledger.assets import Bucket
 
@@ -21,11 +22,12 @@ class PurchaseItem(Request):
     amount_minor: Annotated[StrictInt, Field(ge=0, le=MAX_MINOR)] | None = None
 
 
-class PurchaseIn(Request):
+class NewPurchase(Request):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"order_id": "POS-2026-000123", "member_id": "4f2c1e8a-9b3d-4c7e-a1f0-6d5b2e9c8a41", "amount_minor": 12900,
-         "currency": "CNY", "items": [{"sku": "WASH-6", "name": "6 car washes", "category": "car-care",
-                                       "quantity": 1, "amount_minor": 12900}]}]})
+        {"order_id": examples.ORDER_ID, "member_id": examples.MEMBER_ID, "amount_minor": 12900, "currency": "CNY",
+         "occurred_at": "2026-11-23T09:30:00Z",
+         "items": [{"sku": "WASH-6", "name": "6 car washes", "category": "car-care", "quantity": 1,
+                    "amount_minor": 12900}]}]})
 
     order_id: ClientId
     member_id: MemberId
@@ -38,7 +40,7 @@ class PurchaseIn(Request):
                                                            "points come from amount_minor")] | None = None
 
 
-class CreditOut(Answer):
+class Credit(Answer):
     member_id: str
     level: int = Field(description="0 the buyer, 1 the buyer's referrer, …")
     points: int
@@ -46,32 +48,32 @@ class CreditOut(Answer):
     available_at: Timestamp | None
 
 
-class PurchaseOut(Answer):
+class Purchase(Answer):
     order_id: str
     member_id: str
     amount_minor: int
     currency: str
     occurred_at: Timestamp
     rule_version: int
-    credits: list[CreditOut]
+    credits: list[Credit]
 
 
-class RefundIn(Request):
+class NewRefund(Request):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"refund_id": "R-2026-000045", "amount_minor": 4300}]})
+        {"refund_id": examples.REFUND_ID, "amount_minor": 4300}]})
 
     refund_id: ClientId
     amount_minor: AmountMinor
 
 
-class ReversalOut(Answer):
+class Reversal(Answer):
     member_id: str
     level: int
     points: int
 
 
-class RefundOut(Answer):
+class Refund(Answer):
     refund_id: str
     order_id: str
     amount_minor: int
-    reversals: list[ReversalOut]
+    reversals: list[Reversal]

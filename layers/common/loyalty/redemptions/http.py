@@ -7,11 +7,11 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, StrictInt, StringConstraints
 
 from loyalty.http.types import MAX_POINTS, Answer, Name, Request
-from loyalty.ledger.http import BalancesOut
+from loyalty.ledger.http import Balances
 from loyalty.redemptions.domain import Redeemed
 
 
-class RedemptionIn(Request):
+class NewRedemption(Request):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"points": 300, "reward": "free-car-wash"}]})
 
@@ -19,13 +19,13 @@ class RedemptionIn(Request):
     reward: Annotated[Name, StringConstraints(max_length=100), Field(description="What the points buy")]
 
 
-class RedemptionOut(Answer):
+class Redemption(Answer):
     redemption_id: str
     points: int
     reward: str
-    balances: BalancesOut
+    balances: Balances
 
     @classmethod
-    def of(cls, redeemed: Redeemed) -> RedemptionOut:
+    def of(cls, redeemed: Redeemed) -> Redemption:
         return cls(redemption_id=redeemed.redemption_id, points=redeemed.points, reward=redeemed.reward,
-                   balances=BalancesOut.of(redeemed.balances))
+                   balances=Balances.of(redeemed.balances))

@@ -1,0 +1,32 @@
+"""The documented examples: one story, so every example the OpenAPI document shows can be sent in order to a
+fresh server and succeed (``tests/e2e/test_documented_examples.py`` does).
+
+Li Wei (the example member, a Cognito sub) signs up; the till records her purchase ``POS-2026-000123`` and
+refunds part of it (``R-2026-000045``); an admin adds goodwill points (``A-2026-000007``) that she redeems
+for a car wash; an admin starts the campaign ``spring-tyres-2027`` and previews her check-in email, whose
+one-click unsubscribe link she then follows. Every model and route takes its example ids from here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler.openapi.models import Example
+
+MEMBER_ID = "4f2c1e8a-9b3d-4c7e-a1f0-6d5b2e9c8a41"
+ORDER_ID = "POS-2026-000123"
+REFUND_ID = "R-2026-000045"
+ADJUSTMENT_ID = "A-2026-000007"
+CAMPAIGN_ID = "spring-tyres-2027"
+IDEMPOTENCY_KEY = "9b1d7e52-3c4a-4f6e-8a2b-5d0c1e7f9a36"
+PROGRAM_VERSION = 1  # the first version: every install has it
+LEDGER_PAGE_SIZE = 20
+# An unsubscribe token as the service signs them (base64url of the member id, a dot, an HMAC): the example
+# member's, under a secret no server holds, so it is refused (404). A real one is in an email's
+# List-Unsubscribe header, or a preview's (POST /v1/outreach/preview of a marketing email).
+UNSUBSCRIBE_TOKEN = "NGYyYzFlOGEtOWIzZC00YzdlLWExZjAtNmQ1YjJlOWM4YTQx.q3Vd1mE8xK2pR7tLw0sN4aYh"
+
+
+def shown(value: Any, summary: str, description: str | None = None) -> dict[str, Example]:
+    """A parameter's documented example (``openapi_examples``), under one name for every parameter."""
+    return {"example": Example(summary=summary, description=description, value=value)}

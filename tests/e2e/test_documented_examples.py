@@ -1,0 +1,141 @@
+"""Every operation's documented example, sent to `python -m localdev` as Swagger's "Try it out" would send it,
+gets the documented success status.
+
+The document is read from the running server (``GET /openapi.json``). Operations are sent in the order of the
+story the examples tell (``loyalty.http.examples``): the example member signs up before staff record her purchase,
+the purchase before its refund, the campaign is started before it is read … Each request carries the path, query,
+header and body examples of the document and, unless the operation is public, a token from ``POST /local/tokens``
+with the sub the example needs (the member the examples name, for a member acting on itself) and the groups its
+``x-access`` needs. Its answer must be the documented success (201 or 202 where declared, else 200) with a body
+that fits the documented schema; a write that replays answers its documented 200 when sent again.
+
+One example cannot succeed by nature: an unsubscribe token is signed with a secret the server draws when it
+starts. The document says so (the example token answers 404) and this test checks that it does; the link is then
+taken as a member would: from the List-Unsubscribe header of an email, here the admin's preview of the example
+member's check-in email, and opening and posting it must succeed.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+import requests
+from jsonschema import Draft202012Validator, FormatChecker
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+# The story's order: what an operation's example needs comes before it.
+ORDER = (
+    "openApiDocument", "swaggerUi",
+    "readProgram", "readProgramVersion", "publishProgram",
+    "signUp", "readMe", "readMember", "readMyReferrals", "readReferrals", "readMyPreferences", "changeMyPreferences",
+    "readOutreachSettings", "changeOutreachSettings", "readReplacementRules", "changeReplacementRules",
+    "readHolidays", "changeHolidays",
+    "recordPurchase", "recordRefund", "adjustPoints", "redeemPoints",
+    "readMyLedger", "readLedger", "verifyLedger",
+    "startCampaign", "readCampaign", "previewEmail", "readMessages",
+    "unsubscribePage", "unsubscribe",
+)
+# Who sends the example of an operation, by its x-access: (sub, groups); None for the member the examples name.
+CALLERS: dict[str, tuple[str | None, list[str]] | None] = {
+    "public": None,
+    "signed_in": (None, []),
+    "self_or_staff": (None, []),  # the member its path names: itself
+    "staff": ("pos-terminal-01", ["staff"]),
+    "admin": ("shop-owner", ["admin"]),
+}
+# Operations whose documented example cannot succeed on any server but the one that signed it.
+SIGNED_BY_THE_SERVER = {"unsubscribePage", "unsubscribe"}
+UNSUBSCRIBE_LINK = re.compile(r"/u/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)>?$")
+
+
+def _example(carrier: dict[str, Any]) -> Any:
+    if "example" in carrier:
+        return carrier["example"]
+    return next(iter(carrier["examples"].values()))["value"]
+
+
+class Story:
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.document: dict[str, Any] = requests.get(f"{base}/openapi.json", timeout=10).json()
+        self.operations = {op["operationId"]: (method, path, op) for path, item in self.document["paths"].items()
+                           for method, op in item.items()}
+        self.member = next(_example(p) for _, _, op in self.operations.values() for p in op.get("parameters", [])
+                           if p["name"] == "member_id")
+        self.tokens: dict[tuple[str, tuple[str, ...]], str] = {}
+
+    def token(self, sub: str, groups: list[str]) -> str:
+        key = (sub, tuple(groups))
+        if key not in self.tokens:
+            reply = requests.post(f"{self.base}/local/tokens", json={"sub": sub, "groups": groups}, timeout=10)
+            assert reply.status_code == 200, reply.text
+            self.tokens[key] = reply.json()["token"]
+        return self.tokens[key]
+
+    def send(self, operation_id: str, path_values: dict[str, Any] | None = None) -> requests.Response:
+        """The operation's documented example (path values replaced where given), as its x-access caller."""
+        method, template, operation = self.operations[operation_id]
+        path_values = {**{p["name"]: _example(p) for p in operation.get("parameters", []) if p["in"] == "path"},
+                       **(path_values or {})}
+        path = re.sub(r"\{(\w+)\}", lambda m: str(path_values[m.group(1)]), template)
+        query = {p["name"]: _example(p) for p in operation.get("parameters", []) if p["in"] == "query"}
+        headers = {p["name"]: str(_example(p)) for p in operation.get("parameters", []) if p["in"] == "header"}
+        caller = CALLERS[operation["x-access"]]
+        if caller is not None:
+            sub, groups = caller
+            headers["Authorization"] = f"Bearer {self.token(sub or self.member, groups)}"
+        body = None
+        if "requestBody" in operation:
+            body = _example(operation["requestBody"]["content"]["application/json"])
+        return requests.request(method.upper(), f"{self.base}{path}", params=query, json=body, headers=headers,
+                                timeout=30)
+
+    def success(self, operation_id: str) -> int:
+        """The documented success: 201 or 202 where declared (200 is then the replay), else 200."""
+        declared = self.operations[operation_id][2]["responses"]
+        return next((int(s) for s in ("201", "202") if s in declared), 200)
+
+    def check(self, operation_id: str, reply: requests.Response, status: int) -> None:
+        """The answer is the documented one for this status: its media type, and a JSON body fits its schema."""
+        context = f"{operation_id} → {reply.status_code}: {reply.text[:500]}"
+        assert reply.status_code == status, context
+        declared = self.operations[operation_id][2]["responses"][str(status)]
+        media_type = reply.headers["content-type"].split(";")[0].strip()
+        assert media_type in declared["content"], context
+        if media_type.endswith("json"):
+            schema = {**declared["content"][media_type]["schema"], "components": self.document["components"]}
+            errors = [e.message for e in Draft202012Validator(schema, format_checker=FormatChecker())
+                      .iter_errors(reply.json())]
+            assert not errors, (context, errors)
+
+
+def test_every_documented_example_gets_its_documented_status(base_url: str) -> None:
+    story = Story(base_url)
+    assert sorted(ORDER) == sorted(story.operations), "every operation of the document has its place in the story"
+    assert len(ORDER) == len(set(ORDER))
+    unsubscribe_token = None
+    for operation_id in ORDER:
+        if operation_id in SIGNED_BY_THE_SERVER:
+            forged = story.send(operation_id)
+            story.check(operation_id, forged, 404)
+            token = next(p for p in story.operations[operation_id][2]["parameters"] if p["name"] == "token")
+            assert "404" in next(iter(token["examples"].values()))["summary"], "the document says it answers 404"
+            assert unsubscribe_token is not None, "the previewed email's link comes first"
+            reply = story.send(operation_id, {"token": unsubscribe_token})
+        else:
+            reply = story.send(operation_id)
+        story.check(operation_id, reply, story.success(operation_id))
+        if operation_id == "previewEmail":
+            link = reply.json()["headers"]["List-Unsubscribe"]
+            found = UNSUBSCRIBE_LINK.search(link)
+            assert found, link
+            unsubscribe_token = found.group(1)
+        if story.success(operation_id) != 200 and "200" in story.operations[operation_id][2]["responses"]:
+            story.check(operation_id, story.send(operation_id), 200)  # the documented replay
+
+    me = story.send("readMe").json()
+    assert me["balances"]["points"]["available"] >= 500 - 300, "the goodwill points, less the car wash"
+    assert me["marketing_opt_in"] is False, "the member followed the unsubscribe link"
