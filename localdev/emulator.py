@@ -96,6 +96,36 @@ def create_resources() -> dict[str, str]:
     return names
 
 
+def queue_holds_messages(name: str) -> bool | None:
+    """Whether the emulator's queue ``name`` holds a message a consumer could receive now, read from moto's
+    memory in this process (no call: the emulator records none); None when this process cannot tell."""
+    try:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.sqs.models import sqs_backends
+
+        queue = sqs_backends[DEFAULT_ACCOUNT_ID][os.environ.get("AWS_DEFAULT_REGION", "us-east-1")].queues.get(name)
+        return None if queue is None else bool(queue.messages)
+    except Exception:  # another moto, or no moto here
+        return None
+
+
+def stream_end(table: str) -> int | None:
+    """The sequence number of the last record of the table's stream (0 when it has none), read from moto's
+    memory in this process; None when this process cannot tell (the table lives elsewhere: DynamoDB Local)."""
+    try:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.dynamodb.models import dynamodb_backends
+
+        backend = dynamodb_backends[DEFAULT_ACCOUNT_ID][os.environ.get("AWS_DEFAULT_REGION", "us-east-1")]
+        found = backend.tables.get(table)
+        shard = found.stream_shard if found is not None else None
+        if shard is None or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB"):
+            return None
+        return int(shard.starting_sequence_number) + len(shard.items) - 1 if shard.items else 0
+    except Exception:  # another moto, or no moto here
+        return None
+
+
 @dataclass
 class Emulator:
     endpoint: str

@@ -3,24 +3,31 @@
 ``tick()`` does what EventBridge Scheduler and Lambda's pollers would have done by the local clock:
 feed new stream records to their functions, fire each schedule that is due, and drain the queues
 into their consumers (reporting partial batch failures back, so failed messages are retried and
-end in the dead-letter queue like on AWS), until nothing moves. ``outbox()`` lists what SES was
-asked to send.
+end in the dead-letter queue like on AWS), until nothing moves. ``deliver()`` does the pollers' part
+only (the server calls it after each request that may have written). ``advance(seconds)`` moves the
+clock through every schedule slot on the way, in order, doing at each what a tick does there; slots
+where nothing is due are skipped, as the function of the schedule says (a module-level
+``next_work(event, after, until)`` next to its handler; a schedule without one runs at every slot).
+``outbox()`` lists what SES was asked to send.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email import policy
 from email.parser import BytesParser
 from email.utils import parsedate_to_datetime
+from importlib import import_module
 from typing import Any
 
-from localdev import template
+from localdev import emulator, template
 from loyalty.shared.clock import to_rfc3339
 
 Invoke = Callable[[Callable[[dict[str, Any], Any], Any], dict[str, Any], str], Any]
@@ -43,6 +50,13 @@ def next_fire(now: datetime, every: timedelta) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % seconds + seconds, UTC)
 
 
+def first_fire(at: datetime, every: timedelta) -> datetime:
+    """The first instant at or after ``at`` on the schedule's grid."""
+    seconds = int(every.total_seconds())
+    epoch = math.ceil(at.timestamp())
+    return datetime.fromtimestamp(-(-epoch // seconds) * seconds, UTC)
+
+
 def matches(pattern: Any, value: Any) -> bool:
     """EventBridge-style filter patterns, the subset the template uses (values, prefixes, nesting)."""
     if isinstance(pattern, dict):
@@ -54,6 +68,16 @@ def matches(pattern: Any, value: Any) -> bool:
     return bool(pattern == value)
 
 
+@dataclass
+class _Stream:
+    """Where a consumer is in a table's stream: an iterator per shard (None once a shard has closed)."""
+
+    arn: str
+    iterators: dict[str, str | None] = field(default_factory=dict)
+    stale: bool = False  # a shard closed: look for its children before reading on
+    read_to: int = 0  # the last sequence number read
+
+
 class Jobs:
     def __init__(self, clock: Any, invoke: Invoke, names: dict[str, str]) -> None:
         import boto3
@@ -61,45 +85,112 @@ class Jobs:
         self._clock = clock
         self._invoke = invoke
         self._names = names
-        self._sqs = boto3.client("sqs")
-        self._dynamodb = boto3.client("dynamodb")
+        # The runner's own calls (polling, as Lambda's pollers do) come from a session of its own: hooks on the
+        # default session, which the handlers' clients are built from, count the functions' calls only.
+        session = boto3.session.Session()
+        self._sqs = session.client("sqs")
+        self._dynamodb = session.client("dynamodb")
         # botocore now derives an account-scoped streams host that moto does not route; the classic
         # regional endpoint (or the emulator's own, when set) is what moto answers on.
-        self._streams = boto3.client("dynamodbstreams", endpoint_url=os.environ.get(
+        self._streams = session.client("dynamodbstreams", endpoint_url=os.environ.get(
             "AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL") or STREAMS_ENDPOINT)
-        self._iterators: dict[tuple[str, str], str | None] = {}
+        self._positions: dict[str, _Stream] = {}  # by consuming function
         self._consumers = []
         specs = {spec.logical_id: spec for spec in template.functions()}
         for spec in specs.values():
             for source in spec.sources:
                 self._consumers.append((spec.logical_id, spec.load(), source))
         # The schedules are the ones EventBridge Scheduler holds (the emulator created them from the template).
-        scheduler = boto3.client("scheduler")
+        scheduler = session.client("scheduler")
         self._schedules = []
         for summary in scheduler.list_schedules().get("Schedules", []):
             schedule = scheduler.get_schedule(Name=summary["Name"])
             function = schedule["Target"]["Arn"].rsplit(":", 1)[1]
             self._schedules.append({"function": function, "handler": specs[function].load(),
                                     "event": json.loads(schedule["Target"].get("Input") or "{}"),
-                                    "every": interval(schedule["ScheduleExpression"]), "next": None})
+                                    "every": interval(schedule["ScheduleExpression"]), "next": None,
+                                    "next_work": getattr(import_module(specs[function].module), "next_work", None)})
+        self._schedules.sort(key=lambda s: s["every"])  # the finest grid first (advance() asks it first)
 
     def tick(self) -> list[dict[str, Any]]:
-        ran: list[dict[str, Any]] = []
         now = self._clock.now()
-        for schedule in self._schedules:
-            if schedule["next"] is None or now >= schedule["next"]:
-                self._pump(ran)  # what the streams carry is processed before the schedule looks
-                ran.append({"function": schedule["function"], "trigger": "schedule", "event": schedule["event"],
-                            "result": self._call(schedule["handler"], dict(schedule["event"]), schedule["function"])})
-                schedule["next"] = next_fire(now, schedule["every"])
+        for stream in self._positions.values():
+            stream.stale = True  # look for new shards now and then (they are cached between ticks)
+        due = [s for s in self._schedules if s["next"] is None or now >= s["next"]]
+        ran = self._fire(now, due)
+        for schedule in due:  # a tick's own grid (advance() leaves it alone: a tick after one runs what is due)
+            schedule["next"] = next_fire(now, schedule["every"])
+        return ran
+
+    def deliver(self) -> list[dict[str, Any]]:
+        """Feed what the streams and queues hold to their consumers until nothing moves (no schedule runs)."""
+        ran: list[dict[str, Any]] = []
         for _ in range(50):
             if not self._pump(ran):
                 break
         return ran
 
+    def advance(self, seconds: int) -> int:
+        """Move the clock ``seconds`` forward through every schedule slot on the way, in order: at each, the
+        clock is set to it and what is due there runs as a tick would run it (the schedules on that slot, then
+        the streams and queues until nothing moves); then the clock is set to the end. A slot is skipped when
+        the schedules on it have nothing to do, as their function says; returns how many slots ran."""
+        start = self._clock.now()
+        until, cursor, slots = start + timedelta(seconds=seconds), start, 0
+        while (slot := self._next_slot(cursor, until)) is not None:
+            self._move_to(slot)
+            self._fire(slot, [s for s in self._schedules if first_fire(slot, s["every"]) == slot])
+            cursor, slots = slot, slots + 1
+        self._move_to(until)
+        return slots
+
+    def _next_slot(self, after: datetime, until: datetime) -> datetime | None:
+        """The first slot after ``after`` and not after ``until`` where a schedule has something to do."""
+        found: datetime | None = None
+        for schedule in self._schedules:  # finest grid first: what it finds bounds what the others look through
+            every, horizon = schedule["every"], found or until
+            slot = next_fire(after, every)
+            if slot > horizon:
+                continue
+            if schedule["next_work"] is not None:
+                try:
+                    work = schedule["next_work"](dict(schedule["event"]), after, horizon)
+                except Exception:
+                    traceback.print_exc()  # cannot tell: run the schedule at its every slot
+                    work = slot
+                if work is None:
+                    continue
+                slot = max(slot, first_fire(work, every))
+            if slot <= horizon:
+                found = slot
+        return found
+
+    def _move_to(self, instant: datetime) -> None:
+        ahead = math.ceil((instant - self._clock.now()).total_seconds())
+        if ahead > 0:
+            self._clock.advance(ahead)
+
+    def _fire(self, now: datetime, schedules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        ran: list[dict[str, Any]] = []
+        for schedule in schedules:
+            self._pump(ran)  # what the streams carry is processed before the schedule looks
+            ran.append({"function": schedule["function"], "trigger": "schedule", "event": schedule["event"],
+                        "result": self._call(schedule["handler"], dict(schedule["event"]), schedule["function"])})
+        return ran + self.deliver()
+
+    def _may_hold(self, function: str, source: template.EventSource) -> bool:
+        """False when the emulator shows, without a call, that the source holds nothing for this consumer."""
+        if source.kind == "sqs":
+            return emulator.queue_holds_messages(self._names[source.resource].rsplit("/", 1)[1]) is not False
+        end = emulator.stream_end(self._names[source.resource])
+        stream = self._positions.get(function)
+        return end is None or end > (stream.read_to if stream is not None else 0)
+
     def _pump(self, ran: list[dict[str, Any]]) -> int:
         moved = 0
         for function, handler, source in self._consumers:
+            if not self._may_hold(function, source):
+                continue
             batch = self._stream_batch(function, source) if source.kind == "stream" else self._queue_batch(source)
             if not batch:
                 continue
@@ -146,23 +237,42 @@ class Jobs:
                                                     VisibilityTimeout=0)
 
     def _stream_batch(self, function: str, source: template.EventSource) -> list[dict[str, Any]]:
-        arn = self._dynamodb.describe_table(TableName=self._names[source.resource])["Table"]["LatestStreamArn"]
+        """The next records of the stream that pass the mapping's filters (read on past records they drop)."""
+        stream = self._positions.get(function)
+        if stream is None or stream.stale:
+            stream = self._discover(function, source, stream)
         records: list[dict[str, Any]] = []
-        for shard in self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-            key = (function, shard["ShardId"])
-            if key not in self._iterators:
-                self._iterators[key] = self._streams.get_shard_iterator(
-                    StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-            iterator = self._iterators[key]
+        for shard, iterator in stream.iterators.items():
             if iterator is None:
-                continue
-            answer = self._streams.get_records(ShardIterator=iterator, Limit=source.batch_size)
-            self._iterators[key] = answer.get("NextShardIterator")
-            for record in answer.get("Records", []):
-                record = {**record, "eventSourceARN": arn}
-                if not source.filters or any(matches(f, record) for f in source.filters):
-                    records.append(json.loads(json.dumps(record, default=_plain)))
+                continue  # closed and read to its end
+            while iterator is not None and not records:
+                answer = self._streams.get_records(ShardIterator=iterator, Limit=source.batch_size)
+                iterator = answer.get("NextShardIterator")
+                for record in answer.get("Records", []):
+                    stream.read_to = max(stream.read_to, int(record["dynamodb"]["SequenceNumber"]))
+                    record = {**record, "eventSourceARN": stream.arn}
+                    if not source.filters or any(matches(f, record) for f in source.filters):
+                        records.append(json.loads(json.dumps(record, default=_plain)))
+                if not answer.get("Records"):
+                    break
+            stream.iterators[shard] = iterator
+            if iterator is None:
+                stream.stale = True  # the shard has just closed: its children are looked for before the next read
+            if records:
+                break
         return records
+
+    def _discover(self, function: str, source: template.EventSource, known: _Stream | None) -> _Stream:
+        """The stream's shards, a new one read from its start (TRIM_HORIZON), as Lambda's poller does."""
+        arn = self._dynamodb.describe_table(TableName=self._names[source.resource])["Table"]["LatestStreamArn"]
+        stream = known if known is not None and known.arn == arn else _Stream(arn)
+        for shard in self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+            if shard["ShardId"] not in stream.iterators:
+                stream.iterators[shard["ShardId"]] = self._streams.get_shard_iterator(
+                    StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        stream.stale = False
+        self._positions[function] = stream
+        return stream
 
     def outbox(self) -> list[dict[str, Any]]:
         """Every email SES was asked to send, oldest first, as the contract's ``/local/outbox`` shows it."""

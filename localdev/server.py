@@ -31,12 +31,29 @@ from loyalty.http.auth import MEMBER_ID_PATTERN
 from loyalty.shared.clock import to_rfc3339
 
 ISSUER = "loyalty-ledger-local"
-KNOWN_GROUPS = frozenset({"staff", "admin"})
+KNOWN_GROUPS = frozenset({"staff", "admin", "partner"})
 TOKEN_TTL_SECONDS = 12 * 3600
 MAX_BODY = 1_000_000
+MAX_ADVANCE_SECONDS = 20 * 366 * 86400
+# What POST /local/tokens accepts besides sub and groups, each as Cognito would carry it.
+EMAIL = re.compile(r"^[^@\s\x00-\x1f]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+SCOPE = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+(?: [\x21\x23-\x5b\x5d-\x7e]+)*$")  # RFC 6749 scope-tokens
+TOKEN_FIELDS = {
+    "email": lambda v: isinstance(v, str) and len(v) <= 254 and EMAIL.match(v) is not None,
+    "phone_number": lambda v: isinstance(v, str) and E164.match(v) is not None,
+    "partner_id": lambda v: isinstance(v, str) and re.match(MEMBER_ID_PATTERN, v) is not None,
+    "scope": lambda v: isinstance(v, str) and len(v) <= 2048 and SCOPE.match(v) is not None,
+}
+TOKEN_SCHEMA = ('Send {"sub": "<1-128 of [A-Za-z0-9._:@+-]>", "groups": ["staff"|"admin"|"partner", …]} and '
+                'optionally "email", "phone_number" (E.164: +8613800138000), "partner_id" (like sub) and '
+                '"scope" (space-separated scope tokens).')
 
 
 class MovableClock(Protocol):
+    """The server's clock: every handler reads it; ``POST /local/clock`` moves it (only forward)."""
+
     def now(self) -> datetime: ...
 
     def advance(self, seconds: int) -> datetime: ...
@@ -68,11 +85,14 @@ class LambdaContext:
 
 
 def api_gateway_claims(claims: dict[str, Any]) -> dict[str, str]:
-    """Claims as the HTTP API JWT authorizer passes them: strings, arrays as ``[a b]``."""
+    """Claims as the HTTP API JWT authorizer passes them: strings, arrays as ``[a b]``, booleans as JSON writes
+    them (``email_verified`` → ``"true"``)."""
     flat = {}
     for key, value in claims.items():
         if isinstance(value, list):
             flat[key] = "[" + " ".join(str(v) for v in value) + "]"
+        elif isinstance(value, bool):
+            flat[key] = "true" if value else "false"
         else:
             flat[key] = str(value)
     return flat
@@ -114,21 +134,46 @@ class LocalGateway:
 
     # --- tokens ----------------------------------------------------------------------------------
 
-    def mint(self, sub: str, groups: list[str]) -> dict[str, Any]:
-        now = int(time.time())
-        claims = {"sub": sub, "cognito:groups": groups, "iss": ISSUER, "token_use": "access",
-                  "client_id": "local", "iat": now, "exp": now + TOKEN_TTL_SECONDS, "jti": str(uuid.uuid4())}
+    def mint(self, sub: str, groups: list[str], *, email: str | None = None, phone_number: str | None = None,
+             partner_id: str | None = None, scope: str | None = None) -> dict[str, Any]:
+        """A token as Cognito would issue it, valid for 12 hours by the server's clock.
+
+        ``email`` and ``phone_number`` come verified (``email_verified``, ``phone_number_verified``); a partner
+        carries ``partner_id``; ``scope`` is space-separated, as in an access token.
+        """
+        now = int(self.clock.now().timestamp())
+        claims: dict[str, Any] = {"sub": sub, "cognito:groups": groups, "iss": ISSUER, "token_use": "access",
+                                  "client_id": "local", "iat": now, "exp": now + TOKEN_TTL_SECONDS,
+                                  "jti": str(uuid.uuid4())}
+        if email is not None:
+            claims |= {"email": email, "email_verified": True}
+        if phone_number is not None:
+            claims |= {"phone_number": phone_number, "phone_number_verified": True}
+        if partner_id is not None:
+            claims["partner_id"] = partner_id
+        if scope is not None:
+            claims["scope"] = scope
         return {"token": jwt.encode(claims, self.secret, algorithm="HS256"),
                 "expires_at": to_rfc3339(datetime.fromtimestamp(claims["exp"], UTC))}
 
     def claims(self, authorization: str | None) -> dict[str, Any] | None:
-        """The verified claims of a bearer token, or None (as the JWT authorizer would reject it)."""
+        """The verified claims of a bearer token, or None (as the JWT authorizer would reject it).
+
+        Times are the server's clock's, not the machine's: a token is valid from ``iat`` until ``exp``
+        as ``POST /local/clock`` moves time; one that ends before it begins is never valid.
+        """
         if not authorization or not authorization.lower().startswith("bearer "):
             return None
         try:
-            claims: dict[str, Any] = jwt.decode(authorization[7:].strip(), self.secret, algorithms=["HS256"],
-                                                issuer=ISSUER, options={"require": ["sub", "exp", "iss"]})
+            claims: dict[str, Any] = jwt.decode(
+                authorization[7:].strip(), self.secret, algorithms=["HS256"], issuer=ISSUER,
+                options={"require": ["sub", "exp", "iat", "iss"], "verify_exp": False, "verify_iat": False,
+                         "verify_nbf": False})
         except jwt.PyJWTError:
+            return None
+        issued, expires, now = claims["iat"], claims["exp"], self.clock.now().timestamp()
+        if not all(isinstance(t, int | float) and not isinstance(t, bool) for t in (issued, expires)) \
+                or not issued <= now < expires:
             return None
         return claims
 
@@ -157,7 +202,15 @@ class LocalGateway:
                 return _problem(401, "unauthorized", "Missing or invalid token",
                                 "Send Authorization: Bearer <token> (POST /local/tokens mints one).")
         event = self._event(method, path, split.query, headers, body, target, params, claims)
-        return _from_lambda(self.run(target.handler, event, target.function.logical_id))
+        # What the request caused (stream records, queue messages) reaches its consumers before the next
+        # request is served, as on AWS a second later. Cheap when it caused nothing: the emulator is asked
+        # without a call whether a stream or queue holds anything (jobs.Jobs.deliver).
+        with self._lock:
+            try:
+                return _from_lambda(self.run(target.handler, event, target.function.logical_id))
+            finally:
+                if self.jobs is not None:
+                    self.jobs.deliver()
 
     def _event(self, method: str, path: str, query: str, headers: dict[str, str], body: bytes, target: Target,
                params: dict[str, str], claims: dict[str, Any] | None) -> dict[str, Any]:
@@ -194,28 +247,46 @@ class LocalGateway:
             event["cookies"] = [c.strip() for c in headers["cookie"].split(";")]
         return event
 
+    def advance(self, seconds: int) -> datetime:
+        """Move the clock forward, doing on the way, in order, what AWS would have done in the time skipped
+        (every schedule slot where something is due, and what it caused through streams and queues)."""
+        with self._lock:
+            if self.jobs is None:
+                return self.clock.advance(seconds)
+            self.jobs.advance(seconds)
+            return self.clock.now()
+
+    def handle(self, method: str, raw_path: str, headers: dict[str, str],
+               body: bytes) -> tuple[int, dict[str, str], bytes]:
+        """One HTTP request: a local-only route, or the API's."""
+        local = self.local(method, urlsplit(raw_path).path, body)
+        return local if local is not None else self.invoke(method, raw_path, headers, body)
+
     # --- the local-only routes -------------------------------------------------------------------
 
     def local(self, method: str, path: str, body: bytes) -> tuple[int, dict[str, str], bytes] | None:
         if path == "/local/tokens" and method == "POST":
             request = _json(body)
             sub, groups = request.get("sub") if request else None, request.get("groups", []) if request else None
-            if not isinstance(sub, str) or not re.match(MEMBER_ID_PATTERN, sub) \
-                    or not isinstance(groups, list) or not set(groups) <= KNOWN_GROUPS:
-                return _problem(422, "validation-error", "Request does not fit the schema",
-                                'Send {"sub": "<1-128 of [A-Za-z0-9._:@+-]>", "groups": ["staff"|"admin", …]}.')
-            return _json_response(200, self.mint(sub, list(dict.fromkeys(groups))))
+            if request is None or not isinstance(sub, str) or not re.match(MEMBER_ID_PATTERN, sub) \
+                    or not isinstance(groups, list) or not all(isinstance(g, str) for g in groups) \
+                    or not set(groups) <= KNOWN_GROUPS \
+                    or not all(valid(request[k]) for k, valid in TOKEN_FIELDS.items() if k in request):
+                return _problem(422, "validation-error", "Request does not fit the schema", TOKEN_SCHEMA)
+            extra = {k: request[k] for k in TOKEN_FIELDS if k in request}
+            return _json_response(200, self.mint(sub, list(dict.fromkeys(groups)), **extra))
         if path == "/local/clock" and method == "GET":
             return _json_response(200, {"now": to_rfc3339(self.clock.now())})
         if path == "/local/clock" and method == "POST":
             request = _json(body)
             seconds = request.get("advance_seconds") if request else None
-            if type(seconds) is not int or not 0 <= seconds <= 20 * 366 * 86400:
+            if type(seconds) is not int or not 0 <= seconds <= MAX_ADVANCE_SECONDS:
                 return _problem(422, "validation-error", "Request does not fit the schema",
                                 'Send {"advance_seconds": <integer, 0 or more>}; the clock only moves forward.')
-            return _json_response(200, {"now": to_rfc3339(self.clock.advance(seconds))})
+            return _json_response(200, {"now": to_rfc3339(self.advance(seconds))})
         if path == "/local/tick" and method == "POST":
-            ran = self.jobs.tick() if self.jobs is not None else []
+            with self._lock:
+                ran = self.jobs.tick() if self.jobs is not None else []
             return _json_response(200, {"now": to_rfc3339(self.clock.now()), "ran": ran})
         if path == "/local/outbox" and method == "GET":
             items = self.jobs.outbox() if self.jobs is not None else []
@@ -250,6 +321,23 @@ def _from_lambda(result: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
     return int(result.get("statusCode", 200)), headers, raw
 
 
+def _folded(headers: Any) -> dict[str, str]:
+    """Request headers by lower-case name, repeated ones joined with commas (as API Gateway passes them)."""
+    folded: dict[str, str] = {}
+    for key, value in headers.items():
+        key = key.lower()
+        folded[key] = f"{folded[key]},{value}" if key in folded else value
+    return folded
+
+
+def _send_headers(handler: BaseHTTPRequestHandler, headers: dict[str, str], payload: bytes) -> None:
+    """A response's headers; its length (and whether the connection stays open) are the server's to say."""
+    for key, value in headers.items():
+        if key not in ("content-length", "connection"):
+            handler.send_header(key, value)
+    handler.send_header("content-length", str(len(payload)))
+
+
 def make_handler(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         server_version = "loyalty-ledger-local"
@@ -265,21 +353,9 @@ def make_handler(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True
             else:
                 body = self.rfile.read(length) if length else b""
-                headers_in: dict[str, str] = {}
-                for key, value in self.headers.items():
-                    key = key.lower()
-                    headers_in[key] = f"{headers_in[key]},{value}" if key in headers_in else value
-                path = urlsplit(self.path).path
-                local = gateway.local(self.command, path, body)
-                if local is not None:
-                    status, headers, payload = local
-                else:
-                    status, headers, payload = gateway.invoke(self.command, self.path, headers_in, body)
+                status, headers, payload = gateway.handle(self.command, self.path, _folded(self.headers), body)
             self.send_response(status)
-            for key, value in headers.items():
-                if key not in ("content-length", "connection"):
-                    self.send_header(key, value)
-            self.send_header("content-length", str(len(payload)))
+            _send_headers(self, headers, payload)
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(payload)
@@ -298,9 +374,7 @@ def make_handler(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
             _, headers, payload = _problem(code, "bad-request" if code < 500 else "internal-error",
                                                 message or "Bad request", explain or message or "Bad request")
             self.send_response(code)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("content-length", str(len(payload)))
+            _send_headers(self, headers, payload)
             self.send_header("connection", "close")
             self.end_headers()
             if self.command != "HEAD" and code >= 200 and code not in (204, 304):
@@ -315,6 +389,10 @@ def make_handler(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # listen()'s backlog: socketserver's default of 5 makes a burst of a few dozen clients time out or be reset
+    # while the accept loop catches up (an API Gateway endpoint takes hundreds at once). Linux caps it at
+    # net.core.somaxconn.
+    request_queue_size = 1024
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hung up before reading its answer is not the server's error: no traceback.

@@ -157,14 +157,17 @@ class Service:
     transactions: TransactionCount
     busy: Counter[str] = field(default_factory=Counter)  # 503s seen (and retried), by route
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _tokens: dict[tuple[str, ...], str] = field(default_factory=dict)
+    _tokens: dict[tuple[str, ...], tuple[str, datetime]] = field(default_factory=dict)
 
     def token(self, sub: str, *groups: str) -> str:
-        if (sub, *groups) not in self._tokens:
+        """A token for the caller, minted again once the clock has passed its expiry (tokens expire by it)."""
+        found = self._tokens.get((sub, *groups))
+        if found is None or self.clock.now() >= found[1]:
             reply = requests.post(f"{self.url}/local/tokens", json={"sub": sub, "groups": list(groups)}, timeout=30)
             assert reply.status_code == 200, reply.text
-            self._tokens[(sub, *groups)] = reply.json()["token"]
-        return self._tokens[(sub, *groups)]
+            expires = datetime.fromisoformat(reply.json()["expires_at"].replace("Z", "+00:00"))
+            found = self._tokens[(sub, *groups)] = (reply.json()["token"], expires)
+        return found[0]
 
     def call(self, method: str, path: str, body: Any = None, *, as_: str, groups: Sequence[str] = (),
              headers: dict[str, str] | None = None, retry_busy: int = 20) -> Reply:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,10 +113,11 @@ def template_routes() -> list[tuple[str, str]]:
     return [(route.method, route.path) for spec in template.functions() for route in spec.routes]
 
 
-def _claims(sub: str, groups: list[str], expires_in: int = 3600) -> dict[str, Any]:
-    now = int(time.time())
+def _claims(api: Api, sub: str, groups: list[str], expires_in: int = 3600) -> dict[str, Any]:
+    """Claims as the local server signs them, issued an hour ago by its clock (tokens expire by that clock)."""
+    now = int(api.gateway.clock.now().timestamp())
     return {"sub": sub, "cognito:groups": groups, "iss": ISSUER, "token_use": "access", "client_id": "local",
-            "iat": now, "exp": now + expires_in}
+            "iat": now - 3600, "exp": now + expires_in}
 
 
 @dataclass(frozen=True)
@@ -131,11 +131,12 @@ CALLERS = [
     Caller("no token", "nobody", lambda api: None),
     Caller("garbage token", "nobody", lambda api: "Bearer not-a-jwt"),
     Caller("token signed with another secret", "nobody",
-           lambda api: "Bearer " + jwt.encode(_claims(SELF, ["admin"]), FOREIGN_KEY, algorithm="HS256")),
-    Caller("unsigned token", "nobody", lambda api: "Bearer " + jwt.encode(_claims(SELF, ["admin"]), None,
+           lambda api: "Bearer " + jwt.encode(_claims(api, SELF, ["admin"]), FOREIGN_KEY, algorithm="HS256")),
+    Caller("unsigned token", "nobody", lambda api: "Bearer " + jwt.encode(_claims(api, SELF, ["admin"]), None,
                                                                           algorithm="none")),
     Caller("expired token", "nobody",
-           lambda api: "Bearer " + jwt.encode(_claims(SELF, ["admin"], -60), api.gateway.secret, algorithm="HS256")),
+           lambda api: "Bearer " + jwt.encode(_claims(api, SELF, ["admin"], -60), api.gateway.secret,
+                                               algorithm="HS256")),
     Caller("the member itself", "self", lambda api: f"Bearer {api.token(SELF)}"),
     Caller("another member", "other", lambda api: f"Bearer {api.token(OTHER)}"),
     Caller("staff", "staff", lambda api: f"Bearer {api.token(STAFF, 'staff')}"),

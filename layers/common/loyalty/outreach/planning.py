@@ -3,18 +3,27 @@
 - ``plan_purchase``: a recorded purchase (from the Operations table's stream) plans its follow-ups;
 - ``dispatch_due``: every few minutes, reminders whose time has come go to the send queue;
 - ``plan_calendar``: every hour, birthdays that are today somewhere, and holidays that have begun;
-- ``start_campaign`` / ``fan_out``: a holiday or a campaign, one page of opted-in members at a time.
+- ``start_campaign`` / ``fan_out``: a holiday or a campaign, one page of opted-in members at a time;
+- ``next_work``: when the scheduled jobs next have something to do (for a runner that moves time in steps).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, Literal
 
 from loyalty.ledger.assets import POINTS
 from loyalty.ledger.store import LedgerStore
-from loyalty.outreach.plans import birthday_keys, plan_birthday, plan_holiday, plan_purchase
-from loyalty.outreach.policy import Reminder, ReminderKind, default_time_zone
+from loyalty.outreach.plans import (
+    birthday_days,
+    birthday_keys,
+    birthday_keys_of,
+    birthday_window,
+    plan_birthday,
+    plan_holiday,
+    plan_purchase,
+)
+from loyalty.outreach.policy import OutreachSettings, Reminder, ReminderKind, default_time_zone
 from loyalty.outreach.store import OutreachStore, Queue, find_campaign
 from loyalty.purchases.domain import PurchaseRecord
 from loyalty.shared.clock import Clock, parse_rfc3339, to_rfc3339
@@ -22,6 +31,15 @@ from loyalty.shared.errors import IdempotencyMismatch
 
 FANOUT_PAGE = 100
 SEND_BATCH = 100
+Job = Literal["due", "calendar"]  # the scheduled jobs (the dispatcher's events say which: {"job": "due"})
+
+
+def _birthday_zone(member: dict[str, Any], settings: OutreachSettings) -> str:
+    return str(member.get("time_zone") or default_time_zone(member.get("locale", ""), settings))
+
+
+def _fanout_marker(kind: str, key: str) -> str:
+    return f"{kind.upper()}#{key}"
 
 
 class OutreachPlanner:
@@ -68,9 +86,8 @@ class OutreachPlanner:
         birthdays = []
         for month_day in birthday_keys(now):
             for item in self._store.birthdays(month_day):
-                tz = item.get("time_zone") or default_time_zone(item.get("locale", ""), settings)
-                reminder = plan_birthday(item["member_id"], item["birthday"], item.get("birthday_changed_at"), tz,
-                                         now, settings)
+                reminder = plan_birthday(item["member_id"], item["birthday"], item.get("birthday_changed_at"),
+                                         _birthday_zone(item, settings), now, settings)
                 if reminder is not None and self._store.plan(reminder, now) != "done":
                     birthdays.append(reminder.to_message())
         if birthdays:
@@ -80,6 +97,55 @@ class OutreachPlanner:
             if holiday.may_have_started(now) and self._start_fanout("holiday", holiday.holiday_id, now):
                 holidays += 1
         return {"birthdays": len(birthdays), "holidays": holidays}
+
+    def next_work(self, after: datetime, until: datetime, job: Job | None = None) -> datetime | None:
+        """The earliest instant in [after, until] at which ``job`` (either job, without it) has something to do,
+        or None: ``after`` itself when something is waiting already.
+
+        - ``due``: the earliest reminder in the due index (deferred ones included: they wait there too);
+        - ``calendar``: the first instant a member's birthday begins where they live (after the settling of a
+          changed birthday: ``plan_birthday``'s rules), or a birthday under way that is not planned yet; the
+          first instant a holiday may have started somewhere, or one under way whose fan-out has not started.
+
+        Fan-out pages and emails are not counted: they wait in queues, whose consumers take them when they are
+        there. For a caller that moves time forward in steps and skips the steps where nothing is due (the
+        local runner, so a year passes in seconds); on AWS the schedules just run. Reads grow with the days
+        from ``after`` to ``until`` (one birthday query a day, stopping at the first day with work): ask
+        for the next stretch only.
+        """
+        found = [self._next_due(after, until) if job in (None, "due") else None,
+                 self._next_calendar(after, until) if job in (None, "calendar") else None]
+        return min((w for w in found if w is not None), default=None)
+
+    def _next_due(self, after: datetime, until: datetime) -> datetime | None:
+        due = self._store.next_due()
+        return None if due is None or due > until else max(due, after)
+
+    def _next_calendar(self, after: datetime, until: datetime) -> datetime | None:
+        found: list[datetime] = []
+        for holiday in self._store.holidays():
+            start, end = holiday.window()
+            if start <= until and end > after \
+                    and not self._store.fanout_started(_fanout_marker("holiday", holiday.holiday_id)):
+                found.append(max(start, after))
+        settings = self._store.settings()
+        for day in birthday_days(after, until):
+            if found and min(found) <= datetime.combine(day, time(0), UTC) - timedelta(hours=15):
+                break  # a birthday celebrated on this day or later cannot begin earlier than what was found
+            for key in birthday_keys_of(day):
+                for member in self._store.birthdays(key):
+                    window = birthday_window(member["birthday"], member.get("birthday_changed_at"),
+                                             _birthday_zone(member, settings), after, settings)
+                    if window is not None and window.start <= after:  # under way: work now, unless planned
+                        if found and min(found) <= after:
+                            continue
+                        if self._store.log(member["member_id"], ReminderKind.BIRTHDAY, str(window.day.year)):
+                            window = birthday_window(member["birthday"], member.get("birthday_changed_at"),
+                                                     _birthday_zone(member, settings), window.end, settings)
+                    if window is None or window.start > until or (found and window.start >= min(found)):
+                        continue
+                    found.append(max(window.start, after))
+        return min(found, default=None)
 
     def start_campaign(self, campaign: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
         """Record a campaign and start its fan-out to every opted-in member (or those its filter keeps).
@@ -100,7 +166,7 @@ class OutreachPlanner:
         """Queue the fan-out of a holiday or campaign to every shard, unless it was queued; marked after
         queueing, so a failure in between is tried again (members planned twice are sent once)."""
         assert self._fanout_queue is not None
-        marker = f"{kind.upper()}#{key}"
+        marker = _fanout_marker(kind, key)
         if self._store.fanout_started(marker):
             return False
         self._fanout_queue.send([{"type": kind, "id": key, "shard": shard}

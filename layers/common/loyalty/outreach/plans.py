@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import calendar
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from loyalty.ledger.assets import Bucket
@@ -91,6 +91,54 @@ def plan_birthday(member_id: str, birthday: str, changed_at: str | None, time_zo
     return Reminder.new(member_id, ReminderKind.BIRTHDAY, str(today.year), now, local_date=today.isoformat())
 
 
+@dataclass(frozen=True)
+class BirthdayWindow:
+    """A stretch of time in which ``plan_birthday`` plans a member's greeting (UTC instants, ``end`` excluded)."""
+
+    day: date  # the local date celebrated: its year is the greeting's occasion
+    start: datetime
+    end: datetime
+
+
+def birthday_window(birthday: str, changed_at: str | None, time_zone: str, after: datetime,
+                    settings: OutreachSettings) -> BirthdayWindow | None:
+    """The first window of a member's birthday that has not ended at ``after`` (it may have begun already).
+
+    The rules of ``plan_birthday``: the day is the birthday where the member lives (29 February on 28 February
+    in common years), from local midnight to the next; a birthday changed less than ``BIRTHDAY_SETTLING`` ago
+    starts only once the change has settled, so a year's window may shrink or be skipped. None only if no
+    window of the next years is left (a change settling years from ``after``).
+    """
+    tz = zone(time_zone, settings.default_time_zone)
+    born = date.fromisoformat(birthday)
+    settled = parse_rfc3339(changed_at) + BIRTHDAY_SETTLING if changed_at is not None else None
+    first_year = after.astimezone(tz).year
+    for year in range(first_year, first_year + 3):
+        day = birthday_this_year(born, year)
+        start = datetime.combine(day, time(0), tz).astimezone(UTC)
+        end = datetime.combine(day + timedelta(days=1), time(0), tz).astimezone(UTC)
+        if settled is not None:
+            start = max(start, settled)
+        if start < end and end > after:
+            return BirthdayWindow(day, start, end)
+    return None
+
+
+def birthday_days(after: datetime, until: datetime) -> list[date]:
+    """The local dates, oldest first, whose birthdays can have a window that has not ended at ``after`` and
+    begins by ``until`` somewhere on Earth (UTC-12 … UTC+14, an hour more for summer time)."""
+    first, last = (after - timedelta(hours=38)).date(), (until + timedelta(hours=15)).date()
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def birthday_keys_of(day: date) -> list[str]:
+    """The ``MM-DD`` keys of the birthdays celebrated on ``day`` (29 February's on 28 February in common years)."""
+    keys = [day.strftime("%m-%d")]
+    if (day.month, day.day) == (2, 28) and not calendar.isleap(day.year):
+        keys.append("02-29")
+    return keys
+
+
 def birthday_keys(now: datetime) -> list[str]:
     """The ``MM-DD`` keys that can be 'today' somewhere on Earth at ``now`` (UTC-12 … UTC+14)."""
     days = {(now + timedelta(hours=h)).date() for h in (-12, 0, 14)}
@@ -110,6 +158,11 @@ class Holiday:
         """True from the moment the date begins anywhere on Earth until it has ended everywhere."""
         day = date.fromisoformat(self.date)
         return any((now + timedelta(hours=h)).date() == day for h in (-12, 0, 14))
+
+    def window(self) -> tuple[datetime, datetime]:
+        """When ``may_have_started`` holds: from the date's start in UTC+14 to its end in UTC-12 (end excluded)."""
+        midnight = datetime.combine(date.fromisoformat(self.date), time(0), UTC)
+        return midnight - timedelta(hours=14), midnight + timedelta(days=1, hours=12)
 
 
 def plan_holiday(member_id: str, holiday: Holiday, now: datetime) -> Reminder:
