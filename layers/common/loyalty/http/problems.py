@@ -13,9 +13,8 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
 from botocore.exceptions import ClientError
 
-from loyalty.shared.dynamo import TRANSIENT_CODES
 from loyalty.shared.errors import Busy, LoyaltyError
-from loyalty.shared.once import Contention
+from loyalty.shared.once import TRANSIENT_CODES, Contention
 
 PROBLEM_JSON = "application/problem+json"
 DEFAULT_TYPE_BASE = "https://loyalty-ledger.example/problems"

@@ -18,16 +18,11 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from loyalty.shared.once import Contention, Operation
+from loyalty.shared.once import TRANSIENT_CODES, Contention, Operation
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
-# AWS error codes that mean "not now": the same request may succeed when read and written again.
-TRANSIENT_CODES = frozenset({
-    "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
-    "TransactionInProgressException", "InternalServerError", "ServiceUnavailable", "Throttling",
-})
 CONDITION_FAILED = "ConditionalCheckFailed"
 
 

@@ -57,6 +57,14 @@ class Contention(Exception):
     """Something the write was conditioned on changed since it was read; re-read and try again."""
 
 
+# AWS error codes that mean "not now": the same request may succeed when read and written again. (Here, not in
+# the DynamoDB adapter, so the HTTP layer can map them without importing boto3 at a function's cold start.)
+TRANSIENT_CODES = frozenset({
+    "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+    "TransactionInProgressException", "InternalServerError", "ServiceUnavailable", "Throttling",
+})
+
+
 class OperationLog(Protocol):
     def operation(self, key: str) -> Operation | None: ...
 
