@@ -98,8 +98,12 @@ class PurchaseService:
             try:
                 writes = [AccountWrite.posting(accounts[p.holder], [p], now) for p in postings]
             except LedgerInvariantError:
-                # The accounts are newer than the purchase record read above (a rival refund landed in
-                # between): read both again. The commit's guard on refunded_minor would refuse it anyway.
+                # The accounts may be newer than the purchase record read above (a rival refund landed in
+                # between): then read both again (the commit's guard on refunded_minor would refuse it anyway).
+                # If nothing moved, the ledger's own rules are broken: a bug, answered loudly, not as "busy".
+                again = self._ledger.operation(found.key)
+                if again is None or again.state.get("refunded_minor") == before:
+                    raise
                 raise Contention(f"{found.key} changed while being read") from None
             result = RefundRecorded(refund_id, order_id, amount_minor,
                                     tuple(Reversal(p.holder, p.level or 0, -p.amount) for p in postings))
