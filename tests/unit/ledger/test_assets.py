@@ -29,6 +29,7 @@ def line(asset_name: str, amount: int, bucket: Bucket, kind: EntryKind, source: 
 
 
 def run(*events: tuple[list[Posting], datetime]) -> tuple[Account, list[Entry]]:
+    entries: list[Entry]
     account, entries = Account("dan"), []
     for postings, at in events:
         result = post(account, postings, at)
@@ -111,6 +112,7 @@ moves = st.lists(st.tuples(st.sampled_from(["points", "stored_value", "bundle:C-
 
 @given(moves)
 def test_every_asset_balance_equals_the_sum_of_its_entries(steps: list[tuple[str, int, bool, int]]) -> None:
+    entries: list[Entry]
     account, entries, at = Account("dan"), [], NOW
     for n, (name, amount, take, days) in enumerate(steps):
         at += timedelta(days=days)

@@ -33,7 +33,8 @@ def spend(points: int, name: str) -> Posting:
 
 
 def build(*steps: tuple[list[Posting], datetime]) -> tuple[Account, list[Entry]]:
-    account, entries = Account("dan"), []
+    entries: list[Entry] = []
+    account = Account("dan")
     for postings, at in steps:
         result = post(account, postings, at)
         account, entries = result.account, entries + result.entries
@@ -98,6 +99,17 @@ def test_a_reversal_of_a_held_credit_comes_out_of_its_lot() -> None:
 
 def test_a_lot_cannot_go_below_zero() -> None:
     account, _ = build(([credit(2, "a")], NOW))
+    reversal = Posting("dan", "points", -3, Bucket.PENDING, EntryKind.REFUND, Source("refund", "a/r"),
+                       available_at=LATER)
+    with pytest.raises(LedgerInvariantError):
+        post(account, [reversal], NOW)
+
+
+def test_a_lot_cannot_go_below_zero_even_when_other_lots_keep_pending_above_it() -> None:
+    """The pending total (2 + 10) would cover a reversal of 3, but the lot it names holds 2: without the lot's own
+    check the lot would be stored at -1, and its hour would release -1 point (out of available, into pending)."""
+    other = to_rfc3339(NOW + timedelta(days=7, hours=1))
+    account, _ = build(([credit(2, "a"), credit(10, "b", other)], NOW))
     reversal = Posting("dan", "points", -3, Bucket.PENDING, EntryKind.REFUND, Source("refund", "a/r"),
                        available_at=LATER)
     with pytest.raises(LedgerInvariantError):
@@ -205,7 +217,8 @@ def test_a_release_must_release_exactly_the_lots_it_ends() -> None:
 
 @given(st.lists(st.tuples(st.integers(-50, 200), st.integers(0, 10)), min_size=1, max_size=30))
 def test_balances_always_equal_the_sum_of_the_entries(moves: list[tuple[int, int]]) -> None:
-    account, entries, at = Account("dan"), [], NOW
+    entries: list[Entry] = []
+    account, at = Account("dan"), NOW
     for n, (amount, days) in enumerate(moves):
         at += timedelta(days=days)
         if amount >= 0:

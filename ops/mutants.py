@@ -1,0 +1,167 @@
+"""``python -m ops.mutants``: plant known bugs in the ledger's money paths, one at a time, and see which fast test
+catches each (docs/proof.md, "Planted bugs").
+
+Each mutant is one textual replacement in one source file (the text must occur exactly once). Nothing here
+touches the working tree: the files git knows of (tracked and untracked-but-not-ignored, as they are on disk
+now) are copied to a temporary directory, beside a link to ``../shared`` (where API.md is); the unmutated copy
+is run once as a baseline, then each mutant is applied to the copy, the fast tiers are run there (``pytest
+tests/unit tests/integration tests/contract -n 2``) and the file is put back. A mutant is *caught* when a test
+that passed on the baseline fails; tests that already fail on the baseline (someone's work in progress) are
+reported and never count.
+
+    python -m ops.mutants                  # every mutant (about 100 s each on two cores)
+    python -m ops.mutants --only refund-fingerprint-ignores-amount --only verify-skips-lots
+    python -m ops.mutants --list
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ElementTree
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TIERS = ["tests/unit", "tests/integration", "tests/contract"]
+L = "layers/common/loyalty/"
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    path: str
+    old: str
+    new: str
+
+
+MUTANTS = [
+    # The issue's holes.
+    Mutant("redeem-check-needs-more-than-asked", L + "redemptions/usecases.py",
+           "if available < points:", "if available <= points:"),
+    Mutant("at-least-condition-strict", L + "ledger/dynamodb.py",
+           "#b.#a{n}.#k.#u{n} >= :least{n}", "#b.#a{n}.#k.#u{n} > :least{n}"),
+    Mutant("refund-fingerprint-ignores-amount", L + "purchases/usecases.py",
+           'request = {"order_id": order_id, "amount_minor": amount_minor}', 'request = {"order_id": order_id}'),
+    Mutant("redeem-fingerprint-ignores-points", L + "redemptions/usecases.py",
+           'request = {"points": points, "reward": reward}', 'request = {"reward": reward}'),
+    Mutant("redeem-fingerprint-ignores-reward", L + "redemptions/usecases.py",
+           'request = {"points": points, "reward": reward}', 'request = {"points": points}'),
+    Mutant("refund-still-held-at-the-second-it-ends", L + "purchases/domain.py",
+           "parse_rfc3339(credit.available_at) > now", "parse_rfc3339(credit.available_at) >= now"),
+    Mutant("verify-skips-lots", L + "ledger/verification.py",
+           "    if declared.hold is not None:\n        expected =", "    if False:\n        expected ="),
+    Mutant("at-least-condition-dropped", L + "ledger/dynamodb.py",
+           "enumerate(sorted(part.at_least.items()))", "enumerate(sorted({}.items()))"),
+    Mutant("redeem-least-zero", L + "redemptions/usecases.py",
+           "least = points - result.released.get(POINTS.name, 0)", "least = 0"),
+    Mutant("hash-json-escapes-non-ascii", L + "shared/canonical.py", "ensure_ascii=False", "ensure_ascii=True"),
+    Mutant("hash-json-spaced", L + "shared/canonical.py", 'separators=(",", ":")', 'separators=(", ", ": ")'),
+    Mutant("hash-json-unsorted", L + "shared/canonical.py", "sort_keys=True", "sort_keys=False"),
+    Mutant("hash-skips-prev-hash", L + "ledger/entries.py",
+           "canonical_json(self.content())", 'canonical_json({**self.content(), "prev_hash": ""})'),
+    Mutant("refund-rounds", L + "purchases/domain.py",
+           "return points * refunded_minor // amount_minor", "return round(points * refunded_minor / amount_minor)"),
+    # Others in the same paths.
+    Mutant("release-after-the-spend", L + "ledger/posting.py", "    lines += postings\n",
+           "    lines = [*postings, *lines]\n"),
+    Mutant("no-release-before-the-event", L + "ledger/posting.py",
+           "lines, released, emptied = _releases(account, now)", "lines, released, emptied = [], {}, {}"),
+    Mutant("seq-not-incremented-for-one-line", L + "ledger/posting.py", "        seq += 1\n",
+           "        seq += 0 if line.kind is EntryKind.RELEASE and line.amount > 0 else 1\n"),
+    Mutant("read-matures-a-second-late", L + "ledger/accounts.py",
+           "if parse_rfc3339(at) <= now)", "if parse_rfc3339(at) < now)"),
+    Mutant("write-releases-a-second-late", L + "ledger/posting.py",
+           "if parse_rfc3339(at) <= now)", "if parse_rfc3339(at) < now)"),
+    Mutant("refund-of-the-remainder-refused", L + "purchases/usecases.py",
+           "if before + amount_minor > total:", "if before + amount_minor >= total:"),
+    Mutant("counter-guard-dropped", L + "ledger/dynamodb.py",
+           '"ConditionExpression": "#n = :old"', '"ConditionExpression": "#n = :old OR #n <> :old"'),
+    Mutant("seq-condition-dropped", L + "ledger/dynamodb.py",
+           '"seq = :seq", part.before.seq', '"seq = :seq OR seq <> :seq", part.before.seq'),
+    Mutant("buyer-counted-as-referral", L + "ledger/posting.py",
+           "line.level is not None and line.level >= 1", "line.level is not None and line.level >= 0"),
+    Mutant("lot-may-go-below-zero", L + "ledger/posting.py", "if remaining < 0:", "if False:"),
+    Mutant("verify-skips-hashes", L + "ledger/verification.py",
+           "elif entry.computed_hash() != entry.hash:", "elif False:"),
+    Mutant("purchase-fingerprint-ignores-amount", L + "purchases/usecases.py",
+           'request = {"member_id": member_id, "amount_minor": amount_minor,', 'request = {"member_id": member_id,'),
+]
+
+
+def copy_tree(target: Path) -> None:
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            check=True, capture_output=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():  # a tracked file deleted in the working tree is left out
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+
+
+def run_tiers(tree: Path) -> tuple[set[str], float]:
+    """The fast tiers in ``tree``: the tests that failed (or errored), and the wall time."""
+    shutil.rmtree(tree / ".hypothesis", ignore_errors=True)  # no example saved by one mutant replays in the next
+    report = tree / "junit.xml"
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-m", "pytest", *TIERS, "-n", "2", "-q", "-p", "no:cacheprovider",
+                    f"--junitxml={report}"], cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}, timeout=1800)
+    elapsed = time.monotonic() - started
+    failed = set()
+    for case in ElementTree.parse(report).iter("testcase"):
+        if case.find("failure") is not None or case.find("error") is not None:
+            failed.add(f"{case.get('classname', '').replace('.', '/')}.py::{case.get('name')}")
+    return failed, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", action="append", metavar="NAME", help="run only these mutants")
+    parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    args = parser.parse_args()
+    chosen = [m for m in MUTANTS if not args.only or m.name in args.only]
+    if args.list or not chosen:
+        for m in MUTANTS:
+            print(f"{m.name:45} {m.path}: {m.old!r} -> {m.new!r}")
+        return
+    with tempfile.TemporaryDirectory(prefix="mutants-") as temp:
+        tree = Path(temp) / ROOT.name
+        copy_tree(tree)
+        if (ROOT.parent / "shared").is_dir():  # the contract tests read ../shared/API.md
+            (Path(temp) / "shared").symlink_to(ROOT.parent / "shared")
+        found = subprocess.run([sys.executable, "-c", "import loyalty; print(loyalty.__file__)"], cwd=tree,
+                               env={**os.environ, "PYTHONPATH": "layers/common:."}, capture_output=True, text=True)
+        if not found.stdout.startswith(temp):  # the copy, not the working tree, must be what the tests import
+            sys.exit(f"loyalty resolves to {found.stdout.strip() or found.stderr} outside the copy")
+        baseline, seconds = run_tiers(tree)
+        print(f"baseline: {len(baseline)} failing in {seconds:.0f} s" + "".join(f"\n  {t}" for t in sorted(baseline)))
+        print("\n| mutant | where | caught by | seconds |\n|---|---|---|---|", flush=True)
+        survivors = []
+        for m in chosen:
+            path = tree / m.path
+            original = path.read_text(encoding="utf-8")
+            if original.count(m.old) != 1:
+                sys.exit(f"{m.name}: the text to replace occurs {original.count(m.old)} times in {m.path}")
+            path.write_text(original.replace(m.old, m.new), encoding="utf-8")
+            try:
+                failed, seconds = run_tiers(tree)
+            finally:
+                path.write_text(original, encoding="utf-8")
+            caught = sorted(failed - baseline)
+            if not caught:
+                survivors.append(m.name)
+            print(f"| {m.name} | {m.path.removeprefix(L)} | {'<br>'.join(caught) or '**nothing**'} | {seconds:.0f} |",
+                  flush=True)
+        print(f"\n{len(chosen) - len(survivors)} of {len(chosen)} caught" +
+              (f"; survivors: {', '.join(survivors)}" if survivors else ""))
+        sys.exit(1 if survivors else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""The ledger's DynamoDB adapter on its own: the conditions ``commit`` writes with.
+
+A redemption's write is conditioned twice: on the account's ``seq`` (nobody wrote since it was read) and on the
+stored ``points/available`` (``AccountWrite.at_least``: no overdraft). In every race through the API the seq
+condition fails first, so these tests hold seq right and check the bucket condition alone.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+
+from loyalty.ledger.accounts import Account
+from loyalty.ledger.assets import Bucket, EntryKind
+from loyalty.ledger.dynamodb import DynamoLedgerStore
+from loyalty.ledger.entries import Source
+from loyalty.ledger.posting import Posting, post
+from loyalty.ledger.store import AccountWrite, CounterGuard, LedgerWrite
+from loyalty.shared.dynamo import Dynamo
+from loyalty.shared.once import Contention, Operation
+from loyalty.shared.settings import Settings
+from tests.support import dump_tables
+
+NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+AVAILABLE = ("points", Bucket.AVAILABLE)
+
+
+@pytest.fixture
+def store(aws: dict[str, str]) -> DynamoLedgerStore:
+    return DynamoLedgerStore(Dynamo(boto3.client("dynamodb")), Settings.from_env().tables)
+
+
+def _operation(key: str, state: dict[str, object] | None = None) -> Operation:
+    return Operation(key, "fingerprint", 201, {}, "2026-11-23T09:30:00Z", state or {})
+
+
+def _line(points: int, kind: EntryKind, source: Source) -> Posting:
+    return Posting("dan", "points", points, Bucket.AVAILABLE, kind, source)
+
+
+def _funded(store: DynamoLedgerStore, points: int = 100) -> Account:
+    """Dan's account after an adjustment of ``points``, as read back from the table."""
+    write = AccountWrite.posting(Account("dan"), [_line(points, EntryKind.ADJUSTMENT, Source("adjustment", "A-1"))],
+                                 NOW)
+    store.commit(LedgerWrite(_operation("adjustment/A-1"), [write]))
+    account = store.accounts(["dan"])["dan"]
+    assert (account.seq, account.balance("points")[Bucket.AVAILABLE]) == (1, 100)
+    return account
+
+
+def _spend(account: Account, points: int, least: int, name: str = "r-1") -> LedgerWrite:
+    result = post(account, [_line(-points, EntryKind.REDEMPTION, Source("redemption", name))], NOW)
+    return LedgerWrite(_operation(f"redemption/dan/{name}"),
+                       [AccountWrite(account, result.account, result.entries, at_least={AVAILABLE: least})])
+
+
+def test_a_write_whose_at_least_exceeds_the_stored_bucket_is_refused_though_seq_matches(
+        store: DynamoLedgerStore) -> None:
+    account = _funded(store)
+    before = dump_tables()
+    with pytest.raises(Contention):
+        store.commit(_spend(account, 60, least=101))
+    assert dump_tables() == before  # no operation record, no account change, no entry
+    assert store.operation("redemption/dan/r-1") is None
+
+
+def test_a_write_whose_at_least_equals_the_stored_bucket_commits(store: DynamoLedgerStore) -> None:
+    account = _funded(store)
+    store.commit(_spend(account, 100, least=100))
+    after = store.accounts(["dan"])["dan"]
+    assert (after.seq, after.balance("points")[Bucket.AVAILABLE]) == (2, 0)
+    assert [(e.seq, e.kind, e.amount) for e in store.entries("dan")] == [
+        (1, EntryKind.ADJUSTMENT, 100), (2, EntryKind.REDEMPTION, -100)]
+    assert store.operation("redemption/dan/r-1") is not None
+
+
+def test_a_write_at_a_stale_seq_is_refused(store: DynamoLedgerStore) -> None:
+    account = _funded(store)
+    store.commit(_spend(account, 10, least=10, name="r-1"))
+    before = dump_tables()
+    with pytest.raises(Contention):
+        store.commit(_spend(account, 10, least=0, name="r-2"))  # read at seq 1, stored is at 2
+    assert dump_tables() == before
+
+
+def test_a_counter_guard_that_moved_since_it_was_read_refuses_the_write(store: DynamoLedgerStore) -> None:
+    """A refund too small to reverse a point writes no account: the guard on the purchase's refunded_minor is
+    then the only thing between two such refunds and a lost update of what has been refunded."""
+    store.commit(LedgerWrite(_operation("purchase/O-1", {"refunded_minor": 0}), []))
+    store.commit(LedgerWrite(_operation("refund/O-1/R-1"), [], CounterGuard("purchase/O-1", "refunded_minor", 0, 1)))
+    before = dump_tables()
+    with pytest.raises(Contention):
+        store.commit(LedgerWrite(_operation("refund/O-1/R-2"), [],
+                                 CounterGuard("purchase/O-1", "refunded_minor", 0, 1)))  # read before R-1 landed
+    assert dump_tables() == before
+    store.commit(LedgerWrite(_operation("refund/O-1/R-2"), [], CounterGuard("purchase/O-1", "refunded_minor", 1, 2)))
+    found = store.operation("purchase/O-1")
+    assert found is not None and found.state["refunded_minor"] == 2
