@@ -15,7 +15,7 @@ import os
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypedDict
 
 from bench.meter import Meter, Tally
 from bench.sizes import item_size
@@ -41,6 +41,13 @@ class Measured:
             "index_wcu": self.tally.index_wcu, "items_written": sum(c.items_written for c in self.tally.calls),
             "other_services": dict(self.tally.other_services), "local_ms": round(self.seconds * 1000, 1),
         }
+
+
+class CallAs(TypedDict):
+    """Who makes a call: ``Client.call``'s keyword arguments for a caller, spread as ``**staff``."""
+
+    as_: str
+    groups: tuple[str, ...]
 
 
 class Client:
@@ -114,7 +121,8 @@ def _member(i: int) -> str:
 
 def _story(client: Client, reader: Any) -> dict[str, Any]:
     rows: list[Measured] = []
-    staff, admin = {"as_": "pos", "groups": ("staff",)}, {"as_": "owner", "groups": ("admin",)}
+    staff: CallAs = {"as_": "pos", "groups": ("staff",)}
+    admin: CallAs = {"as_": "owner", "groups": ("admin",)}
 
     # sign-ups down a chain of 11
     code = None

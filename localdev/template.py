@@ -174,7 +174,7 @@ def resolve(value: Any, names: dict[str, str], template: dict[str, Any] | None =
     if isinstance(value, (str, int, float)):
         return str(value)
     if isinstance(value, dict) and "Ref" in value:
-        ref = value["Ref"]
+        ref: str = value["Ref"]
         if ref in parameters:
             return str(parameters[ref].get("Default", ""))
         return names.get(ref, ref)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
 
 import boto3
 
@@ -28,6 +28,13 @@ def every_entry(call: Any, member_id: str) -> list[dict[str, Any]]:
         cursor = reply.body["next_cursor"]
         if cursor is None:
             return items
+
+
+class CallAs(TypedDict):
+    """Who makes a call: ``Api.call``'s keyword arguments for a caller, spread as ``**STAFF``."""
+
+    as_: str
+    groups: tuple[str, ...]
 
 
 @dataclass

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from loyalty.shared.observability import event_entry, logger
@@ -25,7 +26,7 @@ def fan_out(record: SQSRecord) -> None:
 
 
 @event_entry
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse | dict[str, Any]:
     if "Records" in event:
         return process_partial_response(event=event, record_handler=fan_out, processor=processor, context=context)
     job = event.get("job")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError, ReadTimeoutError
@@ -179,7 +179,7 @@ class AlwaysThrottled:
 class ScriptedTransactions:
     """``TransactWriteItems`` fails as ``script`` says, call by call (``conflict``, ``ambiguous``, or ``None``)."""
 
-    def __init__(self, client: Any, script: list[str | None]) -> None:
+    def __init__(self, client: Any, script: Sequence[str | None]) -> None:
         self._client = client
         self._script = list(script)
 

@@ -163,7 +163,7 @@ def test_busy_is_only_answered_when_nothing_was_written(aws: None, dynamodb: Any
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """Was: the 8th attempt, applied behind a timeout, answered 503 busy, 'nothing was written'."""
     _sign_up(_services(dynamodb), "dan")
-    script: list[str | None] = ["conflict"] * (RetryPolicy().attempts - 1) + ["ambiguous"]
+    script: list[str] = ["conflict"] * (RetryPolicy().attempts - 1) + ["ambiguous"]
     services = _services(ScriptedTransactions(dynamodb, script), RetryPolicy(sleep=lambda _: None))
     try:
         outcome = services.adjustments.adjust(adjustment_id="A-1", member_id="dan", points=5, reason="x",

@@ -31,6 +31,7 @@ import pytest
 
 from loyalty.ledger.dynamodb import DynamoLedgerStore
 from loyalty.ledger.verification import verify
+from loyalty.members.domain import MemberView
 from loyalty.purchases.http import Purchase, Refund
 from loyalty.redemptions.http import Redemption
 from loyalty.shared.clock import FixedClock, to_rfc3339
@@ -211,6 +212,7 @@ def body(model: Any, outcome: Any) -> dict[str, Any]:
 
 
 def ask(call: Callable[[], Any]) -> Told:
+    internal: list[str]
     busy, internal = 0, []
     for tries in range(1, CLIENT_TRIES + 1):
         try:
@@ -260,9 +262,12 @@ class Run:
     def sign_ups(self) -> None:
         codes: dict[str, str] = {}
         for member, referrer in TREE.items():
-            told = ask(lambda m=member, r=referrer: self.services.members.sign_up(
-                member_id=m, email=f"{m}@example.com", display_name=m.title(), locale="zh-CN",
-                marketing_opt_in=False, birthday=None, referral_code=codes[r] if r else None))
+            def sign_up(m: str = member, r: str | None = referrer) -> MemberView:
+                return self.services.members.sign_up(
+                    member_id=m, email=f"{m}@example.com", display_name=m.title(), locale="zh-CN",
+                    marketing_opt_in=False, birthday=None, referral_code=codes[r] if r else None)
+
+            told = ask(sign_up)
             assert told.status == "created", (member, told)
             assert told.value.member.path.ancestors == ((referrer, *self.model.ancestors[referrer]) if referrer else ())
             codes[member] = told.value.member.referral_code

@@ -19,10 +19,10 @@ from botocore.stub import Stubber
 from localdev.dynamodb_local import free_port
 from loyalty.shared.clock import FixedClock
 from ops import verify
-from tests.support import Api
+from tests.support import Api, CallAs
 
 ROOT = Path(__file__).resolve().parents[2]
-ADMIN = {"as_": "boss", "groups": ("admin",)}
+ADMIN: CallAs = {"as_": "boss", "groups": ("admin",)}
 
 
 def busy_ledger(api: Api, clock: FixedClock) -> None:

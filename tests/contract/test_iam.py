@@ -16,7 +16,8 @@ import pytest
 
 from localdev import template
 from localdev.server import LocalGateway
-from tests.support import Api
+from loyalty.shared.clock import FixedClock
+from tests.support import Api, CallAs
 
 TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
 LEDGER_CHANGES = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLUpdate",
@@ -107,9 +108,10 @@ class Recorder:
             raise AssertionError(f"an AWS call the IAM test does not know how to map: {service}.{op}")
 
 
-def exercise(api: Api, clock: Any) -> None:
+def exercise(api: Api, clock: FixedClock) -> None:
     """Every function, through its writes, replays, refusals and scheduled work."""
-    admin, staff = {"as_": "boss", "groups": ("admin",)}, {"as_": "pos", "groups": ("staff",)}
+    admin: CallAs = {"as_": "boss", "groups": ("admin",)}
+    staff: CallAs = {"as_": "pos", "groups": ("staff",)}
     day = 86400
     alice, _bob = api.chain("alice", "bob")
     api.call("POST", "/v1/members", {"email": "e@example.com", "display_name": "Eve", "referral_code": "ZZZZZZZZ"},
@@ -173,13 +175,13 @@ def exercise(api: Api, clock: Any) -> None:
 
 
 @pytest.fixture
-def recorded(api: Api, clock: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, set[tuple[str, str]]]:
+def recorded(api: Api, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> dict[str, set[tuple[str, str]]]:
     recorder = Recorder()
     # The sender reads the account's SES quota when no rate is configured (as on AWS); don't wait on it here.
     monkeypatch.delenv("SES_MAX_SEND_RATE", raising=False)
     monkeypatch.setattr("loyalty.outreach.messaging.time.sleep", lambda seconds: None)
     boto3.setup_default_session()
-    boto3.DEFAULT_SESSION.events.register("before-parameter-build", recorder)  # type: ignore[union-attr]
+    boto3.DEFAULT_SESSION.events.register("before-parameter-build", recorder)
     from loyalty import wiring
 
     wiring.configure()  # the next clients are built from the recording session

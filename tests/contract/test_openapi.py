@@ -105,8 +105,8 @@ def test_every_problem_slug_of_the_contract_is_a_domain_error_with_its_status(co
         assert known.get(slug) == int(status), slug
 
 
-def _subclasses(cls: type) -> list[type]:
-    found = []
+def _subclasses(cls: type[errors.LoyaltyError]) -> list[type[errors.LoyaltyError]]:
+    found: list[type[errors.LoyaltyError]] = []
     for sub in cls.__subclasses__():
         found += [sub, *_subclasses(sub)]
     return found

@@ -102,7 +102,8 @@ def example_of(carrier: dict[str, Any]) -> Any:
     """The example a parameter or a media type shows (``example``, or the first of ``examples``)."""
     if "example" in carrier:
         return carrier["example"]
-    return next(iter(carrier.get("examples", {}).values()), {}).get("value")
+    examples: dict[str, dict[str, Any]] = carrier.get("examples", {})
+    return next(iter(examples.values()), {}).get("value")
 
 
 def has_example(carrier: dict[str, Any]) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
 
 RATE_DENOMINATOR = 10_000  # rates are in basis points
 MINOR_PER_UNIT = 100  # CNY has two decimals
@@ -81,6 +81,20 @@ class Purchase:
 class Recorded:
     body: dict[str, Any]
     answer: dict[str, Any]
+
+
+class _EntryFields(TypedDict):
+    """``Model._append``'s keyword arguments, as the entries of a credit and of its refunds gather them."""
+
+    amount: int
+    kind: str
+    source: tuple[str, str]
+    level: int
+    rule_version: int
+
+
+class _CreditFields(_EntryFields):
+    available_at: datetime | None
 
 
 class Model:
@@ -177,8 +191,8 @@ class Model:
             member = self.members[c.member_id]
             self._release(member, now)
             kind = "purchase" if c.level == 0 else "referral"
-            common = {"amount": c.points, "kind": kind, "source": ("purchase", body["order_id"]), "level": c.level,
-                      "rule_version": c.rule_version, "available_at": c.available_at}
+            common: _CreditFields = {"amount": c.points, "kind": kind, "source": ("purchase", body["order_id"]),
+                                     "level": c.level, "rule_version": c.rule_version, "available_at": c.available_at}
             if c.available_at is not None:
                 self._to_lot(member, c.available_at, c.points)
                 self._append(member, now, bucket="pending", **common)
@@ -201,8 +215,9 @@ class Model:
             member = self.members[c.member_id]
             self._release(member, now)
             held = c.available_at is not None and c.available_at > now
-            common = {"amount": -points, "kind": "refund", "source": ("refund", f"{order_id}/{refund_id}"),
-                      "level": c.level, "rule_version": c.rule_version}
+            common: _EntryFields = {"amount": -points, "kind": "refund",
+                                    "source": ("refund", f"{order_id}/{refund_id}"), "level": c.level,
+                                    "rule_version": c.rule_version}
             if held:
                 assert c.available_at is not None
                 self._to_lot(member, c.available_at, -points)

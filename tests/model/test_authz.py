@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 import jwt
 import pytest
 
 from localdev import template
 from localdev.server import ISSUER
+from loyalty.shared.clock import FixedClock
 from tests.support import Api, Reply, dump_tables
 
 WEEK = 7 * 86400
@@ -44,7 +45,7 @@ ADMIN_ONLY = frozenset({"admin"})
 class Expect:
     admits: frozenset[str]
     path: str  # the template's path with its variables filled in
-    body: dict[str, Any] | None = None
+    body: Mapping[str, object] | None = None
     headers: dict[str, str] = field(default_factory=dict)
 
 
@@ -53,7 +54,14 @@ class Expect:
 PURCHASE = {"order_id": "O-1", "member_id": SELF, "amount_minor": 12900, "currency": "CNY",
             "occurred_at": "2026-11-23T09:30:00Z"}
 ADJUSTMENT = {"adjustment_id": "A-1", "member_id": SELF, "points": 5, "reason": "goodwill"}
-REDEMPTION = {"points": 10, "reward": "coffee"}
+
+
+class RedemptionBody(TypedDict):
+    points: int
+    reward: str
+
+
+REDEMPTION: RedemptionBody = {"points": 10, "reward": "coffee"}
 # An unsubscribe token names its member and carries an HMAC (docs/reminders.md): dan's name, a made-up MAC.
 FORGED_UNSUBSCRIBE = base64.urlsafe_b64encode(SELF.encode()).decode().rstrip("=") + "." + "A" * 43
 PROGRAM = {"points_per_currency_unit": 1, "referral_rates_bps": [1000, 500], "hold_days": 7, "currency": "CNY"}
@@ -132,8 +140,10 @@ CALLERS = [
     Caller("garbage token", "nobody", lambda api: "Bearer not-a-jwt"),
     Caller("token signed with another secret", "nobody",
            lambda api: "Bearer " + jwt.encode(_claims(api, SELF, ["admin"]), FOREIGN_KEY, algorithm="HS256")),
-    Caller("unsigned token", "nobody", lambda api: "Bearer " + jwt.encode(_claims(api, SELF, ["admin"]), None,
-                                                                          algorithm="none")),
+    Caller("unsigned token", "nobody",
+           # PyJWT annotates the key without None, the only key its "none" algorithm accepts
+           lambda api: "Bearer " + jwt.encode(_claims(api, SELF, ["admin"]), None,  # type: ignore[arg-type]
+                                               algorithm="none")),
     Caller("expired token", "nobody",
            lambda api: "Bearer " + jwt.encode(_claims(api, SELF, ["admin"], -60), api.gateway.secret,
                                                algorithm="HS256")),
@@ -144,7 +154,7 @@ CALLERS = [
 ]
 
 
-def build_world(api: Api, clock: Any) -> None:
+def build_world(api: Api, clock: FixedClock) -> None:
     """Dan (referred by carol, opted in to marketing) with points, a redemption and an adjustment on record;
     bob, another member."""
     api.sign_up(SELF, api.sign_up("carol")["referral_code"], marketing_opt_in=True)
@@ -177,7 +187,7 @@ def test_every_route_of_the_template_is_in_the_table() -> None:
 
 
 @pytest.mark.parametrize("route", template_routes(), ids=[f"{m} {p}" for m, p in template_routes()])
-def test_every_caller_gets_exactly_the_contracts_answer(api: Api, clock: Any, route: tuple[str, str]) -> None:
+def test_every_caller_gets_exactly_the_contracts_answer(api: Api, clock: FixedClock, route: tuple[str, str]) -> None:
     expect = ROUTES.get(route)
     assert expect is not None, f"{route} is in the template but not in ROUTES: say who may call it"
     build_world(api, clock)
@@ -210,7 +220,7 @@ def owners(changed: dict[str, set[str]]) -> dict[str, set[str]]:
     return found
 
 
-def test_a_members_redemption_only_ever_touches_its_own_account(api: Api, clock: Any) -> None:
+def test_a_members_redemption_only_ever_touches_its_own_account(api: Api, clock: FixedClock) -> None:
     build_world(api, clock)
     assert api.call("POST", "/v1/adjustments", {**ADJUSTMENT, "adjustment_id": "A-2", "member_id": OTHER,
                                                 "points": 50}, as_=ADMIN, groups=("admin",)).status == 201
@@ -237,7 +247,7 @@ def test_a_members_redemption_only_ever_touches_its_own_account(api: Api, clock:
     assert (api.points(SELF), api.ledger(SELF)) == (dan_points, dan_ledger)
 
 
-def test_a_forged_unsubscribe_link_changes_nobody(api: Api, clock: Any) -> None:
+def test_a_forged_unsubscribe_link_changes_nobody(api: Api, clock: FixedClock) -> None:
     build_world(api, clock)
     before = dump_tables()
     for method in ("GET", "POST"):

@@ -41,7 +41,7 @@ import subprocess
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -57,13 +57,13 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from tests.model.ledger_model import Model, rfc3339
+from tests.model.ledger_model import Model, Purchase, Recorded, rfc3339
 from tests.model.world import World
-from tests.support import Reply
+from tests.support import CallAs, Reply
 
 ROOT = Path(__file__).resolve().parents[2]
-STAFF = {"as_": "pos", "groups": ("staff",)}
-ADMIN = {"as_": "boss", "groups": ("admin",)}
+STAFF: CallAs = {"as_": "pos", "groups": ("staff",)}
+ADMIN: CallAs = {"as_": "boss", "groups": ("admin",)}
 DAY = 86_400
 GENESIS = "0" * 64
 ENTRY_FIELDS = ("entry_id", "member_id", "seq", "asset", "amount", "bucket", "kind", "level", "source", "rule_version",
@@ -71,8 +71,17 @@ ENTRY_FIELDS = ("entry_id", "member_id", "seq", "asset", "amount", "bucket", "ki
 MAX_PROGRAM_CHANGES = 3  # per sequence: enough to credit and refund under several versions
 MAX_MEMBERS = 12  # a chain of 12 puts its last member 11 levels below the root: past the maximum of 10
 
-_common = {"deadline": None, "print_blob": True,
-           "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
+
+class _Common(TypedDict):
+    """The settings both profiles share."""
+
+    deadline: None
+    print_blob: bool
+    suppress_health_check: list[HealthCheck]
+
+
+_common: _Common = {"deadline": None, "print_blob": True,
+                    "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
 # Per run; the test makes two runs, which xdist can give to its two workers. Measured on an idle machine:
 # about 1.7 s of CPU per sequence of 20 steps (each step then compares every member: a dozen API reads or
 # more), so 100 per run take about 3 minutes; the soak's sequences of 50 steps about 4 s each.
@@ -295,6 +304,7 @@ class LedgerMachine(RuleBasedStateMachine):
         """A recorded write sent again, later: the same request gets the first answer (200) and changes
         nothing; any other request with the same id or key is a 409."""
         kind, key = record
+        first: Purchase | Recorded
         if kind == "purchase":
             first = self.model.purchases[key]
             body = {**first.body, **{"a number": {"amount_minor": first.body["amount_minor"] + 1},
@@ -302,7 +312,8 @@ class LedgerMachine(RuleBasedStateMachine):
             reply, same = self._purchase(body), body == first.body
         elif kind == "refund":
             first = self.model.refunds[key]
-            reply, same = self.api.refund(*key, first.body["amount_minor"] + (change != "nothing")), change == "nothing"
+            ids: tuple[str, str] = key  # (order_id, refund_id)
+            reply, same = self.api.refund(*ids, first.body["amount_minor"] + (change != "nothing")), change == "nothing"
         elif kind == "redemption":
             first = self.model.redemptions[key]
             points = first.body["points"] + (change == "a number")

@@ -37,6 +37,7 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from loyalty.ledger.assets import Bucket, EntryKind
 from loyalty.ledger.dynamodb import entry_from_item, entry_item
 from loyalty.ledger.entries import GENESIS_HASH, Entry, Source
+from loyalty.shared.clock import FixedClock
 from tests.support import Api
 
 TABLE = "LedgerTable"
@@ -55,7 +56,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def build_chain(api: Api, clock: Any) -> None:
+def build_chain(api: Api, clock: FixedClock) -> None:
     """Dan's six entries, of every kind a chain holds: a purchase, a release pair, an adjustment, a
     redemption and a refund."""
     api.chain("carol", MEMBER)
@@ -148,7 +149,7 @@ CASES: list[tuple[str, Tamper]] = [
 
 
 @pytest.mark.parametrize("tamper", [c[1] for c in CASES], ids=[c[0] for c in CASES])
-def test_verification_finds_exactly_the_first_broken_entry(api: Api, clock: Any, dynamodb: Any,
+def test_verification_finds_exactly_the_first_broken_entry(api: Api, clock: FixedClock, dynamodb: Any,
                                                            tamper: Tamper) -> None:
     build_chain(api, clock)
     first_broken = tamper(dynamodb)
@@ -173,7 +174,7 @@ MALFORMED = {
 
 
 @pytest.mark.parametrize("edit", list(MALFORMED.values()), ids=list(MALFORMED))
-def test_an_entry_edited_out_of_shape_is_found_not_a_crash(api: Api, clock: Any, dynamodb: Any,
+def test_an_entry_edited_out_of_shape_is_found_not_a_crash(api: Api, clock: FixedClock, dynamodb: Any,
                                                            edit: tuple[str, Any, Any]) -> None:
     build_chain(api, clock)
     expression, names, values = edit

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.support import Api, Reply, dump_tables
+from tests.support import Api, CallAs, Reply, dump_tables
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,8 @@ def _setup(api: Api) -> None:
     assert api.purchase("O-1", "dan", 10000).status == 201
 
 
-STAFF = {"as_": "pos", "groups": ("staff",)}
-ADMIN = {"as_": "boss", "groups": ("admin",)}
+STAFF: CallAs = {"as_": "pos", "groups": ("staff",)}
+ADMIN: CallAs = {"as_": "boss", "groups": ("admin",)}
 PURCHASE = {"order_id": "O-2", "member_id": "dan", "amount_minor": 500, "currency": "CNY",
             "occurred_at": "2026-11-23T09:30:00Z"}
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
-from tests.support import Api
+from tests.support import Api, CallAs, Reply
 
-ADMIN = {"as_": "boss", "groups": ("admin",)}
+ADMIN: CallAs = {"as_": "boss", "groups": ("admin",)}
 
 
-def _adjust(api: Api, adjustment_id: str, member: str, points: int, reason: str = "goodwill"):
+def _adjust(api: Api, adjustment_id: str, member: str, points: int, reason: str = "goodwill") -> Reply:
     return api.call("POST", "/v1/adjustments", {"adjustment_id": adjustment_id, "member_id": member,
                                                 "points": points, "reason": reason}, **ADMIN)
 
@@ -58,7 +59,7 @@ def test_anyone_with_the_entries_can_recompute_the_chain(api: Api) -> None:
                       "head_hash": previous, "first_invalid_seq": None, "problems": []}
 
 
-def test_verification_finds_a_tampered_entry(api: Api, dynamodb) -> None:
+def test_verification_finds_a_tampered_entry(api: Api, dynamodb: Any) -> None:
     api.sign_up("dan")
     for n in range(1, 4):
         _adjust(api, f"A-{n}", "dan", 10)

@@ -10,6 +10,7 @@ import pytest
 from loyalty import wiring
 from loyalty.outreach.dynamodb import DynamoOutreachStore
 from loyalty.outreach.policy import Reminder, ReminderKind
+from loyalty.shared.clock import FixedClock
 from tests.support import Api
 
 HOUR, DAY = 3600, 86400
@@ -25,7 +26,7 @@ def member(api: Api, sub: str, **fields: Any) -> dict[str, Any]:
     return api.sign_up(sub, None, **{**defaults, **fields})
 
 
-def test_the_post_purchase_cadence_arrives_once_each(api: Api, clock) -> None:
+def test_the_post_purchase_cadence_arrives_once_each(api: Api, clock: FixedClock) -> None:
     member(api, "dan")
     api.purchase("O-1", "dan", 12900, items=ITEMS)  # 09:30 UTC = 17:30 in Shanghai
     for _ in range(3):
@@ -54,7 +55,7 @@ def test_the_post_purchase_cadence_arrives_once_each(api: Api, clock) -> None:
         ("points_available", "O-1"): "sent"}
 
 
-def test_a_fully_refunded_order_cancels_its_follow_ups(api: Api, clock) -> None:
+def test_a_fully_refunded_order_cancels_its_follow_ups(api: Api, clock: FixedClock) -> None:
     member(api, "dan")
     api.purchase("O-1", "dan", 12900)
     api.tick()
@@ -67,7 +68,7 @@ def test_a_fully_refunded_order_cancels_its_follow_ups(api: Api, clock) -> None:
         assert log[(kind, "O-1")]["status"] == "dropped" and "refund" in log[(kind, "O-1")]["reason"]
 
 
-def test_marketing_needs_consent_and_the_receipt_does_not(api: Api, clock) -> None:
+def test_marketing_needs_consent_and_the_receipt_does_not(api: Api, clock: FixedClock) -> None:
     member(api, "ann", marketing_opt_in=False)
     api.purchase("O-1", "ann", 5000)
     api.tick()
@@ -79,7 +80,7 @@ def test_marketing_needs_consent_and_the_receipt_does_not(api: Api, clock) -> No
         "suppressed", "no marketing consent")
 
 
-def test_quiet_hours_defer_marketing_to_the_morning_in_the_members_time_zone(api: Api, clock) -> None:
+def test_quiet_hours_defer_marketing_to_the_morning_in_the_members_time_zone(api: Api, clock: FixedClock) -> None:
     member(api, "ny", time_zone="America/New_York")  # 09:30 UTC is 04:30 in New York
     api.purchase("O-1", "ny", 5000)
     clock.advance(2 * DAY)
@@ -97,7 +98,7 @@ def test_quiet_hours_defer_marketing_to_the_morning_in_the_members_time_zone(api
     assert api.outbox("ny@example.com")[1]["sent_at"] == "2026-11-25T14:00:00Z"
 
 
-def test_the_frequency_cap_defers_and_a_message_it_holds_past_expiry_is_dropped(api: Api, clock) -> None:
+def test_the_frequency_cap_defers_and_a_message_it_holds_past_expiry_is_dropped(api: Api, clock: FixedClock) -> None:
     member(api, "dan")
     api.admin("PUT", "/v1/outreach/settings", {"greeting_after_days": 1, "checkin_after_days": 2})
     api.purchase("O-1", "dan", 5000)
@@ -124,7 +125,7 @@ def test_the_frequency_cap_defers_and_a_message_it_holds_past_expiry_is_dropped(
         "targeted": 1, "sent": 0, "suppressed": 0, "dropped": 1, "failed": 0}
 
 
-def test_unsubscribe_is_one_click_needs_no_login_and_cannot_be_forged(api: Api, clock) -> None:
+def test_unsubscribe_is_one_click_needs_no_login_and_cannot_be_forged(api: Api, clock: FixedClock) -> None:
     member(api, "dan")
     member(api, "eve")
     api.purchase("O-1", "dan", 5000)
@@ -151,7 +152,7 @@ def test_unsubscribe_is_one_click_needs_no_login_and_cannot_be_forged(api: Api, 
     assert api.messages("dan")[("checkin", "O-1")]["status"] == "suppressed"
 
 
-def test_bounces_and_complaints_suppress_the_address(api: Api, clock) -> None:
+def test_bounces_and_complaints_suppress_the_address(api: Api, clock: FixedClock) -> None:
     member(api, "dan")
     member(api, "eve")
     from functions.sesevents.app import handler as ses_events
@@ -190,7 +191,7 @@ def test_the_ses_rule_takes_bounces_and_complaints_and_nothing_else() -> None:
     assert not matches(pattern, {**event, "source": "aws.s3", "detail-type": "Email Bounced"})
 
 
-def test_replacement_reminders_follow_product_or_category_intervals(api: Api, clock) -> None:
+def test_replacement_reminders_follow_product_or_category_intervals(api: Api, clock: FixedClock) -> None:
     member(api, "dan")
     rules = {"rules": [{"category": "filters", "interval_days": 90},
                        {"sku": "CAR-1", "interval_days": 1460, "name": "car"}]}
@@ -212,7 +213,7 @@ def test_replacement_reminders_follow_product_or_category_intervals(api: Api, cl
     assert ("replacement", "O-1:MUG") not in api.messages("dan")
 
 
-def test_win_back_after_days_without_a_purchase_and_not_after_a_new_one(api: Api, clock) -> None:
+def test_win_back_after_days_without_a_purchase_and_not_after_a_new_one(api: Api, clock: FixedClock) -> None:
     member(api, "dan")
     member(api, "eve")
     api.admin("PUT", "/v1/outreach/settings", {"winback_after_days": 30, "max_per_30_days": 0})
@@ -227,7 +228,7 @@ def test_win_back_after_days_without_a_purchase_and_not_after_a_new_one(api: Api
     assert api.messages("eve")[("winback", "O-2")]["reason"] == "cancelled: a later purchase was made"
 
 
-def test_birthdays_in_the_members_time_zone_and_not_right_after_a_change(api: Api, clock) -> None:
+def test_birthdays_in_the_members_time_zone_and_not_right_after_a_change(api: Api, clock: FixedClock) -> None:
     member(api, "li", birthday="1990-11-24")  # tomorrow; in Shanghai that starts at 16:00 UTC today
     member(api, "ny", birthday="1990-11-24", time_zone="America/New_York")
     member(api, "mo", birthday="1985-01-01")
@@ -252,7 +253,7 @@ def test_birthdays_in_the_members_time_zone_and_not_right_after_a_change(api: Ap
     assert len(subjects(api, "li")) == 1  # once a year
 
 
-def test_holiday_greetings_from_the_admins_calendar(api: Api, clock) -> None:
+def test_holiday_greetings_from_the_admins_calendar(api: Api, clock: FixedClock) -> None:
     member(api, "li", locale="zh-CN")
     member(api, "ann", marketing_opt_in=False)
     calendar = {"holidays": [{"holiday_id": "spring-2027", "date": "2026-11-25",
@@ -269,7 +270,7 @@ def test_holiday_greetings_from_the_admins_calendar(api: Api, clock) -> None:
     assert subjects(api, "ann") == []
 
 
-def test_campaigns_reach_opted_in_members_matching_a_filter_and_count_outcomes(api: Api, clock) -> None:
+def test_campaigns_reach_opted_in_members_matching_a_filter_and_count_outcomes(api: Api, clock: FixedClock) -> None:
     for sub, locale in (("li", "zh-CN"), ("ann", "en"), ("bob", "en")):
         member(api, sub, locale=locale)
     member(api, "no", marketing_opt_in=False)
@@ -291,7 +292,7 @@ def test_campaigns_reach_opted_in_members_matching_a_filter_and_count_outcomes(a
         "targeted": 2, "sent": 2, "suppressed": 0, "dropped": 0, "failed": 0}
 
 
-def test_a_duplicate_dispatch_sends_once(api: Api, clock) -> None:
+def test_a_duplicate_dispatch_sends_once(api: Api, clock: FixedClock) -> None:
     member(api, "dan")
     api.purchase("O-1", "dan", 5000)
     api.tick()
@@ -304,7 +305,7 @@ def test_a_duplicate_dispatch_sends_once(api: Api, clock) -> None:
     assert subjects(api, "dan").count("How are you settling in, Dan?") == 1
 
 
-def test_a_dispatcher_that_loses_the_race_to_claim_does_not_send(api: Api, clock,
+def test_a_dispatcher_that_loses_the_race_to_claim_does_not_send(api: Api, clock: FixedClock,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     """Two dispatchers decide to send the same reminder; the send log's conditional claim lets one through."""
     member(api, "dan")
@@ -327,7 +328,7 @@ def test_a_dispatcher_that_loses_the_race_to_claim_does_not_send(api: Api, clock
     assert subjects(api, "dan").count("How are you settling in, Dan?") == 1
 
 
-def test_two_marketing_emails_racing_for_the_last_slot_of_the_cap(api: Api, clock,
+def test_two_marketing_emails_racing_for_the_last_slot_of_the_cap(api: Api, clock: FixedClock,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     member(api, "dan")
     api.purchase("O-1", "dan", 5000)
@@ -354,7 +355,7 @@ def test_two_marketing_emails_racing_for_the_last_slot_of_the_cap(api: Api, cloc
     assert len([s for s in subjects(api, "dan") if s != "Thank you for your purchase, Dan"]) == 1
 
 
-def _greeting(clock: Any) -> Reminder:
+def _greeting(clock: FixedClock) -> Reminder:
     return Reminder.new("dan", ReminderKind.GREETING, "O-1", clock.now() - timedelta(minutes=1),
                         data={"order_id": "O-1", "amount_minor": 5000, "currency": "CNY", "items": []})
 
@@ -411,6 +412,7 @@ def _failing_once(monkeypatch: pytest.MonkeyPatch, fails: Any) -> list[int]:
 
     from loyalty.outreach.messaging import SqsQueue
 
+    failed: list[int]
     real, failed = SqsQueue.send, []
 
     def send(self: SqsQueue, messages: Any) -> None:
@@ -424,7 +426,7 @@ def _failing_once(monkeypatch: pytest.MonkeyPatch, fails: Any) -> list[int]:
 
 
 def test_a_campaign_whose_fan_out_could_not_be_queued_goes_out_when_the_request_is_retried(
-        api: Api, clock, monkeypatch: pytest.MonkeyPatch) -> None:
+        api: Api, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
     # Was: the campaign was recorded before its fan-out was queued; the retried POST found it and answered 200,
     # and the campaign was never sent.
     member(api, "dan")
@@ -440,7 +442,7 @@ def test_a_campaign_whose_fan_out_could_not_be_queued_goes_out_when_the_request_
 
 
 def test_members_planned_but_not_queued_are_queued_when_the_fan_out_is_retried(
-        api: Api, clock, monkeypatch: pytest.MonkeyPatch) -> None:
+        api: Api, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
     # Was: planning wrote "planned" first; when queueing the emails failed, the retried page found them planned
     # and queued nothing, so they were never sent.
     member(api, "dan")
@@ -455,11 +457,12 @@ def test_members_planned_but_not_queued_are_queued_when_the_fan_out_is_retried(
 
 
 def test_a_sender_stopped_while_waiting_for_the_send_rate_leaves_nothing_claimed(
-        api: Api, clock, monkeypatch: pytest.MonkeyPatch) -> None:
+        api: Api, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
     # Was: the send-rate wait came after the claim, so a function timing out in it left the reminder
     # "sending" for ever, never sent.
     from loyalty.outreach.messaging import SesMailer
 
+    stopped: list[int]
     real, stopped = SesMailer.pace, []
 
     def pace(self: SesMailer) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tests.support import Api
+from tests.support import Api, CallAs
 
-ADMIN = {"as_": "boss", "groups": ("admin",)}
+ADMIN: CallAs = {"as_": "boss", "groups": ("admin",)}
 DEFAULTS = {"version": 1, "points_per_currency_unit": 1, "referral_rates_bps": [1000, 500], "hold_days": 7,
             "currency": "CNY"}
 

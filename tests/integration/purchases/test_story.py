@@ -6,6 +6,7 @@ import os
 
 import boto3
 
+from loyalty.shared.clock import FixedClock
 from tests.support import Api
 
 WEEK = 7 * 86400
@@ -30,7 +31,7 @@ def test_purchase_is_credited_up_two_levels_and_replays_change_nothing(api: Api)
     assert api.points("dan") == {"available": 0, "pending": 129, "lifetime_earned": 129}
 
 
-def test_points_become_available_after_the_hold_without_any_job(api: Api, clock) -> None:
+def test_points_become_available_after_the_hold_without_any_job(api: Api, clock: FixedClock) -> None:
     api.chain("alice", "bob", "carol", "dan")
     api.purchase("O-1", "dan", 12900)
     clock.advance(WEEK - 30 * 60 - 1)  # recorded at 09:30: the hold ends on the hour, at 09:00 a week later
@@ -51,7 +52,7 @@ def test_points_become_available_after_the_hold_without_any_job(api: Api, clock)
                      ("redemption", "available", -100)]
 
 
-def test_refunds_reverse_pro_rata_by_the_rules_the_credits_were_made_under(api: Api, clock) -> None:
+def test_refunds_reverse_pro_rata_by_the_rules_the_credits_were_made_under(api: Api, clock: FixedClock) -> None:
     api.chain("alice", "bob", "carol", "dan")
     api.purchase("O-1", "dan", 12900)
     clock.advance(WEEK)
@@ -81,7 +82,7 @@ def test_refunds_reverse_pro_rata_by_the_rules_the_credits_were_made_under(api: 
         assert report["chain_valid"] and report["balances_match"], report
 
 
-def test_a_refund_during_the_hold_comes_out_of_pending(api: Api, clock) -> None:
+def test_a_refund_during_the_hold_comes_out_of_pending(api: Api, clock: FixedClock) -> None:
     api.chain("carol", "dan")
     api.purchase("O-1", "dan", 10000)
     clock.advance(86400)
@@ -95,7 +96,8 @@ def test_a_refund_during_the_hold_comes_out_of_pending(api: Api, clock) -> None:
     assert api.verify("dan")["balances_match"]
 
 
-def test_a_busy_referrer_keeps_one_pending_lot_per_hour_however_many_purchases_credit_them(api: Api, clock) -> None:
+def test_a_busy_referrer_keeps_one_pending_lot_per_hour_however_many_purchases_credit_them(
+        api: Api, clock: FixedClock) -> None:
     # Regression: lots used to be kept per second of hold end, so a referrer credited by thousands of purchases
     # within a hold outgrew DynamoDB's 400 KB item and every purchase below them failed (docs/hot-referrer.md).
     referrer = api.sign_up("hot")

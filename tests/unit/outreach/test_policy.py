@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email
 from datetime import UTC, datetime, timedelta
+from email.message import Message
+from typing import cast
 
 import pytest
 from hypothesis import given
@@ -228,4 +230,5 @@ def test_the_mime_message_carries_rfc_8058_one_click_unsubscribe() -> None:
     assert message["List-Unsubscribe"] == "<https://api/u/t>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert message.get_content_type() == "multipart/alternative"
-    assert [p.get_content_type() for p in message.get_payload()] == ["text/plain", "text/html"]
+    # a multipart message's payload is the list of its parts
+    assert [p.get_content_type() for p in cast("list[Message]", message.get_payload())] == ["text/plain", "text/html"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -80,7 +81,7 @@ def test_contention_is_retried_a_bounded_number_of_times_with_jitter() -> None:
 
 
 def test_contention_that_clears_succeeds() -> None:
-    outcomes = iter([Contention("x"), Contention("y"), {"ok": 1}])
+    outcomes: Iterator[Contention | dict[str, Any]] = iter([Contention("x"), Contention("y"), {"ok": 1}])
 
     def attempt() -> dict[str, Any]:
         result = next(outcomes)

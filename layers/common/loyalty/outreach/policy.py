@@ -11,7 +11,7 @@ to a later instant (quiet hours, the frequency cap, a local date not reached yet
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -172,7 +172,7 @@ def default_time_zone(locale: str, settings: OutreachSettings) -> str:
     return DEFAULT_TIME_ZONES.get(locale.split("-")[0], settings.default_time_zone)
 
 
-def next_window_start(now: datetime, tz: ZoneInfo, settings: OutreachSettings) -> datetime | None:
+def next_window_start(now: datetime, tz: tzinfo, settings: OutreachSettings) -> datetime | None:
     """None if ``now`` is inside the sending window in ``tz``; else the instant the window next opens."""
     opens, closes = settings.window()
     local = now.astimezone(tz)
