@@ -229,11 +229,12 @@ def test_win_back_after_days_without_a_purchase_and_not_after_a_new_one(api: Api
 
 
 def test_birthdays_in_the_members_time_zone_and_not_right_after_a_change(api: Api, clock: FixedClock) -> None:
-    member(api, "li", birthday="1990-11-24")  # tomorrow; in Shanghai that starts at 16:00 UTC today
-    member(api, "ny", birthday="1990-11-24", time_zone="America/New_York")
+    member(api, "li", birthday="1990-12-24")
+    member(api, "ny", birthday="1990-12-24", time_zone="America/New_York")
     member(api, "mo", birthday="1985-01-01")
-    api.call("PATCH", "/v1/members/me/preferences", {"birthday": "1985-11-24"}, as_="mo")  # changed just now
-    api.tick()
+    clock.advance(30 * DAY)  # 23 December: the birthdays given at sign-up have settled
+    api.call("PATCH", "/v1/members/me/preferences", {"birthday": "1985-12-24"}, as_="mo")  # changed just now
+    api.tick()  # tomorrow is li's birthday; in Shanghai it starts at 16:00 UTC today
     assert subjects(api, "li") == []
     clock.advance(15 * HOUR)  # 00:30 on the 24th in Shanghai: quiet hours until 09:00
     api.tick()
@@ -251,6 +252,16 @@ def test_birthdays_in_the_members_time_zone_and_not_right_after_a_change(api: Ap
     clock.advance(DAY)
     api.tick()
     assert len(subjects(api, "li")) == 1  # once a year
+
+
+def test_a_birthday_given_at_sign_up_is_not_greeted_at_once(api: Api, clock: FixedClock) -> None:
+    # Was: a sign-up with somebody's birthday today (and their address) had the shop greet them within the hour.
+    member(api, "li", birthday="1990-11-24")  # tomorrow in Shanghai
+    for _ in range(3):
+        clock.advance(12 * HOUR)
+        api.tick()
+    assert subjects(api, "li") == []
+    assert ("birthday", "2026") not in api.messages("li")
 
 
 def test_holiday_greetings_from_the_admins_calendar(api: Api, clock: FixedClock) -> None:
