@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -53,6 +54,26 @@ def test_the_post_purchase_cadence_arrives_once_each(api: Api, clock: FixedClock
     assert {k: v["status"] for k, v in log.items() if k[1] == "O-1"} == {
         ("thank_you", "O-1"): "sent", ("greeting", "O-1"): "sent", ("checkin", "O-1"): "sent",
         ("points_available", "O-1"): "sent"}
+
+
+# What mail clients turn into links in text: a scheme, www., an address, a host name with a dot.
+LINKABLE = re.compile(r"(?i)[a-z][a-z0-9+.-]*://|www\.|[\w.+-]+@[a-z0-9-]+\.[a-z]|\b[a-z0-9-]+\.(example|com)\b")
+
+
+@pytest.mark.parametrize("name", ["www.evil.example", "http://x", "Mallory evil.com", "me@evil.example"])
+def test_a_display_name_is_never_made_a_link_in_an_email(api: Api, name: str) -> None:
+    # Was: a display name "www.evil.example" arrived in the thank-you (subject, text and HTML) as written, and
+    # mail clients showed the member's link in the shop's email.
+    member(api, "dan", display_name=name)
+    api.purchase("O-1", "dan", 12900)
+    api.tick()
+    [thanks] = api.outbox("dan@example.com")
+    shop_links = re.compile(r"https://[^\s\"<>]*|[\w.+-]+@example\.com")  # the shop's own links and addresses
+    for part in ("subject", "text", "html"):
+        shown = shop_links.sub("", thanks[part])
+        assert not LINKABLE.search(shown), (part, LINKABLE.search(shown), thanks[part])
+        assert name in thanks[part].replace("\u200c", "")  # it still reads the same
+    assert api.call("GET", "/v1/members/me", as_="dan").body["display_name"] == name  # stored as given
 
 
 def test_a_fully_refunded_order_cancels_its_follow_ups(api: Api, clock: FixedClock) -> None:
