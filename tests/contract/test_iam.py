@@ -37,7 +37,8 @@ def _resource(value: Any) -> str:
         name, attribute = value["Fn::GetAtt"]
         return str(name) if attribute == "Arn" else f"{name}.{attribute}"
     if isinstance(value, dict) and "Fn::Sub" in value:
-        return str(value["Fn::Sub"]).replace(SES, "").replace(COGNITO, "").replace("${", "").replace(".Arn}", "").replace("}", "")
+        text = str(value["Fn::Sub"]).replace(SES, "").replace(COGNITO, "")
+        return text.replace("${", "").replace(".Arn}", "").replace("}", "")
     if isinstance(value, dict) and "Ref" in value:
         return str(value["Ref"])
     return str(value)
