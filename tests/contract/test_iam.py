@@ -118,7 +118,7 @@ def exercise(api: Api, clock: FixedClock) -> None:
     staff: CallAs = {"as_": "pos", "groups": ("staff",)}
     day = 86400
     alice, _bob = api.chain("alice", "bob")
-    api.call("POST", "/v1/members", {"email": "e@example.com", "display_name": "Eve", "referral_code": "ZZZZZZZZ"},
+    api.call("POST", "/v1/members", {"email": "eve@example.com", "display_name": "Eve", "referral_code": "ZZZZZZZZ"},
              as_="eve")
     api.sign_up("li", None, marketing_opt_in=True, birthday="1990-11-24", time_zone="Asia/Shanghai")
     api.call("GET", "/v1/members/me", as_="bob")
