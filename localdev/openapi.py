@@ -19,11 +19,14 @@ TITLE = "loyalty-ledger"
 VERSION = "1.0.0"
 DESCRIPTION = (
     "A referral and points ledger. Contract v1 (`shared/API.md`). Every error is application/problem+json "
-    "(RFC 9457). Authenticate with `Authorization: Bearer <JWT>` from the Cognito user pool; "
-    "`cognito:groups` carries the roles `staff` and `admin`. Each operation's `x-access` says who may call it: "
-    "`public` (no token), `signed_in` (any member, acting on itself), `staff` (or admin), `admin`, or "
-    "`self_or_staff` (the member its path names, or staff). The examples tell one story and can be sent in the "
-    "order of the operations that need them: the example member signs up, buys, gets a refund, redeems …"
+    "(RFC 9457). Authenticate with `Authorization: Bearer <JWT>` from the Cognito user pool: people send their "
+    "ID token, whose `cognito:groups` carries the roles `staff` and `admin` (only for people with MFA set up); "
+    "the point-of-sale server sends a client-credentials access token with the scope `loyalty/pos` and acts as "
+    "staff. Each operation's `x-access` says who may call it: `public` (no token), `any` (any valid token), "
+    "`signed_in` (a person, acting on itself as a member: not the till, not a partner), `staff` (or admin, or "
+    "the till), `admin`, or `self_or_staff` (the member its path names, or staff). The examples tell one story "
+    "and can be sent in the order of the operations that need them: the example member signs up, buys, gets a "
+    "refund, redeems …"
 )
 
 

@@ -28,6 +28,7 @@ import jwt
 
 from localdev import template
 from loyalty.http.auth import MEMBER_ID_PATTERN
+from loyalty.identity.domain import groups_kept
 from loyalty.shared.clock import to_rfc3339
 
 ISSUER = "loyalty-ledger-local"
@@ -45,10 +46,14 @@ TOKEN_FIELDS = {
     "phone_number": lambda v: isinstance(v, str) and E164.match(v) is not None,
     "partner_id": lambda v: isinstance(v, str) and re.match(MEMBER_ID_PATTERN, v) is not None,
     "scope": lambda v: isinstance(v, str) and len(v) <= 2048 and SCOPE.match(v) is not None,
+    "mfa": lambda v: isinstance(v, bool),
 }
 TOKEN_SCHEMA = ('Send {"sub": "<1-128 of [A-Za-z0-9._:@+-]>", "groups": ["staff"|"admin"|"partner", …]} and '
-                'optionally "email", "phone_number" (E.164: +8613800138000), "partner_id" (like sub) and '
-                '"scope" (space-separated scope tokens).')
+                'optionally "email", "phone_number" (E.164: +8613800138000), "partner_id" (like sub), '
+                '"scope" (space-separated scope tokens; with no groups, email or phone: the till\'s '
+                'client-credentials token) and "mfa" (true or false; default true).')
+# The audience of a person's local ID token (on AWS: the app client's id).
+LOCAL_APP_CLIENT = "local"
 
 
 class MovableClock(Protocol):
@@ -135,16 +140,24 @@ class LocalGateway:
     # --- tokens ----------------------------------------------------------------------------------
 
     def mint(self, sub: str, groups: list[str], *, email: str | None = None, phone_number: str | None = None,
-             partner_id: str | None = None, scope: str | None = None) -> dict[str, Any]:
+             partner_id: str | None = None, scope: str | None = None, mfa: bool = True) -> dict[str, Any]:
         """A token as Cognito would issue it, valid for 12 hours by the server's clock.
 
-        ``email`` and ``phone_number`` come verified (``email_verified``, ``phone_number_verified``); a partner
-        carries ``partner_id``; ``scope`` is space-separated, as in an access token.
+        With a ``scope`` and no groups, email or phone number: the till's client-credentials access token
+        (``client_id`` its ``sub``, no groups, no email). Else a person's ID token: ``email`` (by default
+        ``<sub>@example.com``, as if Cognito had verified it) and ``phone_number`` come verified; the groups are
+        those the pre-token trigger would leave (``staff`` and ``admin`` only with ``mfa``, which defaults to
+        set up); a partner carries ``partner_id``; ``scope`` is space-separated.
         """
         now = int(self.clock.now().timestamp())
-        claims: dict[str, Any] = {"sub": sub, "cognito:groups": groups, "iss": ISSUER, "token_use": "access",
-                                  "client_id": "local", "iat": now, "exp": now + TOKEN_TTL_SECONDS,
+        claims: dict[str, Any] = {"sub": sub, "iss": ISSUER, "iat": now, "exp": now + TOKEN_TTL_SECONDS,
                                   "jti": str(uuid.uuid4())}
+        if scope is not None and not groups and email is None and phone_number is None and partner_id is None:
+            claims |= {"token_use": "access", "client_id": sub, "scope": scope}
+            return self._signed(claims)
+        claims |= {"token_use": "id", "aud": LOCAL_APP_CLIENT,
+                   "cognito:groups": groups_kept(groups, mfa_set_up=mfa)}
+        email = email if email is not None else _default_email(sub)
         if email is not None:
             claims |= {"email": email, "email_verified": True}
         if phone_number is not None:
@@ -153,6 +166,9 @@ class LocalGateway:
             claims["partner_id"] = partner_id
         if scope is not None:
             claims["scope"] = scope
+        return self._signed(claims)
+
+    def _signed(self, claims: dict[str, Any]) -> dict[str, Any]:
         return {"token": jwt.encode(claims, self.secret, algorithm="HS256"),
                 "expires_at": to_rfc3339(datetime.fromtimestamp(claims["exp"], UTC))}
 
@@ -168,7 +184,7 @@ class LocalGateway:
             claims: dict[str, Any] = jwt.decode(
                 authorization[7:].strip(), self.secret, algorithms=["HS256"], issuer=ISSUER,
                 options={"require": ["sub", "exp", "iat", "iss"], "verify_exp": False, "verify_iat": False,
-                         "verify_nbf": False})
+                         "verify_nbf": False, "verify_aud": False})
         except jwt.PyJWTError:
             return None
         issued, expires, now = claims["iat"], claims["exp"], self.clock.now().timestamp()
@@ -294,6 +310,12 @@ class LocalGateway:
         if path.startswith("/local/"):
             return _problem(404, "not-found", "Not found", "No such local route.")
         return None
+
+
+def _default_email(sub: str) -> str | None:
+    """The address a local person signed in with when the request names none: ``<sub>@example.com``."""
+    email = f"{sub}@example.com"
+    return email if EMAIL.match(email) else None
 
 
 def _json(body: bytes) -> dict[str, Any] | None:

@@ -14,11 +14,16 @@ router = Router(tags=["Members"])
 
 
 @router.operation("POST", "/v1/members", operation_id="signUp", summary="Sign up the caller as a member",
-                  access=SIGNED_IN, ok=201, model=Member, body=True, refusals=(409,))
+                  access=SIGNED_IN, ok=201, model=Member, body=True, refusals=(409,),
+                  description="The member's email is the one the caller's token carries as verified (`email`, "
+                              "`email_verified`); a body `email` that differs from it (ignoring case), or a token "
+                              "without a verified email, is refused with `422 email-not-verified`. A verified "
+                              "`phone_number` is kept too. The till and partners cannot sign up (`403`).")
 def sign_up(body: NewMember) -> Response[Member]:
-    s = services()
+    s, caller = services(), router.caller()
     view = s.members.sign_up(
-        member_id=router.caller().sub, email=body.email, display_name=body.display_name,
+        member_id=caller.sub, email=caller.email, requested_email=body.email, phone_number=caller.phone_number,
+        display_name=body.display_name,
         locale=body.locale or s.settings.default_locale, marketing_opt_in=body.marketing_opt_in,
         birthday=body.birthday.isoformat() if body.birthday else None, referral_code=body.referral_code,
         time_zone=body.time_zone,

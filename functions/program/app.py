@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from loyalty.http import examples
 from loyalty.http.api import Router, answer, create_app, lambda_entry
-from loyalty.http.auth import ADMIN_ONLY, SIGNED_IN
+from loyalty.http.auth import ADMIN_ONLY, ANY_CALLER
 from loyalty.program.http import NewProgramVersion, Program
 from loyalty.wiring import services
 
@@ -19,13 +19,13 @@ Version = Annotated[int, Path(ge=1, le=1_000_000,
 
 
 @router.operation("GET", "/v1/program", operation_id="readProgram", summary="The current program rules",
-                  access=SIGNED_IN, model=Program)
+                  access=ANY_CALLER, model=Program)
 def read_program() -> Response[Program]:
     return answer(Program, services().program.current())
 
 
 @router.operation("GET", "/v1/program/versions/<version>", operation_id="readProgramVersion",
-                  summary="Any published version of the program rules", access=SIGNED_IN, model=Program,
+                  summary="Any published version of the program rules", access=ANY_CALLER, model=Program,
                   refusals=(404, 422))
 def read_program_version(version: Version) -> Response[Program]:
     return answer(Program, services().program.version(version))

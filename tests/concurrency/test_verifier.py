@@ -185,7 +185,7 @@ def test_make_verify_finds_the_running_local_server(tmp_path: Path) -> None:
                 time.sleep(0.2)  # waiting for the server to answer
         tokens = {sub: requests.post(f"{base}/local/tokens", json={"sub": sub, "groups": groups}, timeout=5)
                   .json()["token"] for sub, groups in (("alice", []), ("pos", ["staff"]))}
-        assert requests.post(f"{base}/v1/members", json={"email": "a@example.com", "display_name": "A"},
+        assert requests.post(f"{base}/v1/members", json={"email": "alice@example.com", "display_name": "A"},
                              headers={"Authorization": f"Bearer {tokens['alice']}"}, timeout=10).status_code == 201
         purchase = {"order_id": "O-1", "member_id": "alice", "amount_minor": 12900, "currency": "CNY",
                     "occurred_at": requests.get(f"{base}/local/clock", timeout=5).json()["now"]}

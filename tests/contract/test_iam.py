@@ -23,6 +23,7 @@ TRANSACT = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "C
 LEDGER_CHANGES = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:PartiQLUpdate",
                   "dynamodb:PartiQLDelete"}
 SES = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
+COGNITO = "arn:${AWS::Partition}:cognito-idp:${AWS::Region}:${AWS::AccountId}:"
 POLL = {
     "sqs": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"},
     "stream": {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"},
@@ -36,7 +37,8 @@ def _resource(value: Any) -> str:
         name, attribute = value["Fn::GetAtt"]
         return str(name) if attribute == "Arn" else f"{name}.{attribute}"
     if isinstance(value, dict) and "Fn::Sub" in value:
-        return str(value["Fn::Sub"]).replace(SES, "").replace("${", "").replace(".Arn}", "").replace("}", "")
+        text = str(value["Fn::Sub"]).replace(SES, "").replace(COGNITO, "")
+        return text.replace("${", "").replace(".Arn}", "").replace("}", "")
     if isinstance(value, dict) and "Ref" in value:
         return str(value["Ref"])
     return str(value)
@@ -104,6 +106,8 @@ class Recorder:
             record.add(("ses:GetSendQuota", "*"))
         elif service == "secretsmanager":
             record.add((f"secretsmanager:{op}", params["SecretId"]))
+        elif service == "cognito-idp":
+            record.add((f"cognito-idp:{op}", "userpool/*"))  # any pool of the account: its id comes later
         else:
             raise AssertionError(f"an AWS call the IAM test does not know how to map: {service}.{op}")
 
@@ -114,7 +118,7 @@ def exercise(api: Api, clock: FixedClock) -> None:
     staff: CallAs = {"as_": "pos", "groups": ("staff",)}
     day = 86400
     alice, _bob = api.chain("alice", "bob")
-    api.call("POST", "/v1/members", {"email": "e@example.com", "display_name": "Eve", "referral_code": "ZZZZZZZZ"},
+    api.call("POST", "/v1/members", {"email": "eve@example.com", "display_name": "Eve", "referral_code": "ZZZZZZZZ"},
              as_="eve")
     api.sign_up("li", None, marketing_opt_in=True, birthday="1990-11-24", time_zone="Asia/Shanghai")
     api.call("GET", "/v1/members/me", as_="bob")
@@ -172,6 +176,22 @@ def exercise(api: Api, clock: FixedClock) -> None:
     api.call("GET", "/openapi.json")
     api.call("GET", "/docs")
     api.call("GET", "/no/such/route")
+    pretoken_signs_in_an_admin_without_mfa(api)
+
+
+def pretoken_signs_in_an_admin_without_mfa(api: Api) -> None:
+    from functions.pretoken.app import handler as pretoken
+
+    cognito = boto3.client("cognito-idp")
+    pool = cognito.create_user_pool(PoolName="members")["UserPool"]["Id"]
+    cognito.admin_create_user(UserPoolId=pool, Username="owner")
+    event = {"version": "1", "triggerSource": "TokenGeneration_Authentication", "region": "us-east-1",
+             "userPoolId": pool, "userName": "owner", "callerContext": {"clientId": "app"},
+             "request": {"userAttributes": {"sub": "owner"},
+                         "groupConfiguration": {"groupsToOverride": ["admin"], "iamRolesToOverride": []}},
+             "response": {}}
+    answer = api.gateway.run(pretoken, event, "PretokenFunction")
+    assert answer["response"]["claimsOverrideDetails"]["groupOverrideDetails"]["groupsToOverride"] == []
 
 
 @pytest.fixture

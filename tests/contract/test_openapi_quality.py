@@ -36,8 +36,8 @@ from localdev import openapi, template
 from loyalty.http.api import ACCESS_EXTENSION, REPLAYED, route_key
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-ACCESS = {"public", "signed_in", "staff", "admin", "self_or_staff"}
-ROLES = {"staff", "admin", "self_or_staff"}
+ACCESS = {"public", "any", "signed_in", "staff", "admin", "self_or_staff"}
+ROLES = {"signed_in", "staff", "admin", "self_or_staff"}  # signed_in: the till and partners are refused
 PROBLEM_REF = "#/components/schemas/Problem"
 ARTEFACTS = (
     (r"Type\d+$", "a generator's name for an anonymous union member"),

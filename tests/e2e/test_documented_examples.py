@@ -41,6 +41,7 @@ ORDER = (
 # Who sends the example of an operation, by its x-access: (sub, groups); None for the member the examples name.
 CALLERS: dict[str, tuple[str | None, list[str]] | None] = {
     "public": None,
+    "any": (None, []),
     "signed_in": (None, []),
     "self_or_staff": (None, []),  # the member its path names: itself
     "staff": ("pos-terminal-01", ["staff"]),
@@ -70,7 +71,11 @@ class Story:
     def token(self, sub: str, groups: list[str]) -> str:
         key = (sub, tuple(groups))
         if key not in self.tokens:
-            reply = requests.post(f"{self.base}/local/tokens", json={"sub": sub, "groups": groups}, timeout=10)
+            request: dict[str, Any] = {"sub": sub, "groups": groups}
+            if sub == self.member:  # the example member signed in with the address its sign-up example names
+                request["email"] = _example(self.operations["signUp"][2]["requestBody"]["content"][
+                    "application/json"])["email"]
+            reply = requests.post(f"{self.base}/local/tokens", json=request, timeout=10)
             assert reply.status_code == 200, reply.text
             self.tokens[key] = reply.json()["token"]
         return self.tokens[key]

@@ -82,17 +82,37 @@ def test_tokens_carry_cognitos_claims_and_expire_by_the_servers_clock(base_url: 
         return requests.get(f"{base_url}/v1/members/me", headers={"Authorization": f"Bearer {bearer}"},
                             timeout=10).status_code
 
-    assert me(token) == 404  # valid: no such member yet
+    assert me(token) == 403  # valid, but a partner is not a member
     http = Client(base_url)
     http("POST", "/local/clock", body={"advance_seconds": 12 * 3600 - 60})
-    assert me(token) == 404
+    assert me(token) == 403
     http("POST", "/local/clock", body={"advance_seconds": 61})  # 12 h + 1 s after minting
     assert me(token) == 401
     fresh = _token(base_url, sub="pat", groups=[]).json()["token"]
     assert me(fresh) == 404
 
 
+def test_tokens_of_each_kind_of_caller(base_url: str) -> None:
+    def claims(**body: Any) -> dict[str, Any]:
+        reply = _token(base_url, **body)
+        assert reply.status_code == 200, reply.text
+        decoded: dict[str, Any] = jwt.decode(reply.json()["token"], options={"verify_signature": False})
+        return decoded
+
+    member = claims(sub="dan")
+    assert (member["token_use"], member["cognito:groups"], member["email"], member["email_verified"]) == (
+        "id", [], "dan@example.com", True)
+    assert claims(sub="pos", groups=["staff"])["cognito:groups"] == ["staff"]  # MFA set up unless told otherwise
+    # Without MFA: the groups the pre-token trigger leaves (the same function).
+    assert claims(sub="boss", groups=["admin", "staff", "partner"], mfa=False)["cognito:groups"] == ["partner"]
+    till = claims(sub="till-7", scope="loyalty/pos")
+    assert {k: till[k] for k in ("sub", "client_id", "scope", "token_use")} == {
+        "sub": "till-7", "client_id": "till-7", "scope": "loyalty/pos", "token_use": "access"}
+    assert not {"cognito:groups", "email", "email_verified"} & set(till)
+
+
 @pytest.mark.parametrize("body", [
+    {"sub": "a", "mfa": "no"}, {"sub": "a", "mfa": 0},
     {"sub": "a", "groups": ["owner"]}, {"sub": "a", "groups": "staff"}, {"sub": "a", "groups": [["staff"]]},
     {"sub": "a b"}, {"sub": "a", "email": "not-an-email"}, {"sub": "a", "email": 7},
     {"sub": "a", "phone_number": "13800138000"}, {"sub": "a", "phone_number": "+0861380013800"},

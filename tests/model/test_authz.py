@@ -3,10 +3,13 @@ answer, a refused request writes nothing, and no member reads or changes another
 
 Callers: no token, a garbage token, a well-formed token signed with another secret (claiming
 admin), an unsigned token (``alg: none``, claiming admin), an expired token, the member itself
-(``dan``), another member (``bob``), staff and admin. The contract (API.md, "Identity and roles"):
-a missing or bad token is 401 on every authorized route; a valid token whose role does not allow
-the route is 403; any other caller is answered by the route itself (never 401/403, never 5xx). The
-documents and the catch-all route are public.
+(``dan``), another member (``bob``), staff and admin; the till (a client-credentials token with the
+scope ``loyalty/pos``: staff's rights), a staff person without MFA (the groups withheld: a member),
+a person's access token claiming staff (the pre-token trigger rewrites ID tokens only: a member), and
+a partner (not a member: no member routes, no sign-up). The contract (API.md, "Identity and roles";
+API-additions.md): a missing or bad token is 401 on every authorized route; a valid token whose role
+does not allow the route is 403; any other caller is answered by the route itself (never 401/403,
+never 5xx). The documents and the catch-all route are public.
 
 The table ``ROUTES`` says who may call each route, with a sample request; the routes themselves
 come from ``infra/template.yaml``, so a route added there and not here fails
@@ -34,10 +37,11 @@ SELF, OTHER, STAFF, ADMIN = "dan", "bob", "pos", "boss"
 FOREIGN_KEY = "a-signing-key-that-is-not-the-local-servers"
 
 # Who a route admits, by the caller's role.
-PUBLIC = frozenset({"nobody", "self", "other", "staff", "admin"})
-ANY_MEMBER = frozenset({"self", "other", "staff", "admin"})
-SELF_OR_STAFF = frozenset({"self", "staff", "admin"})
-STAFF_ONLY = frozenset({"staff", "admin"})
+PUBLIC = frozenset({"nobody", "self", "other", "staff", "admin", "till", "partner"})
+ANY_CALLER = frozenset({"self", "other", "staff", "admin", "till", "partner"})
+ANY_MEMBER = frozenset({"self", "other", "staff", "admin"})  # people acting on themselves: not the till, no partner
+SELF_OR_STAFF = frozenset({"self", "staff", "admin", "till"})
+STAFF_ONLY = frozenset({"staff", "admin", "till"})
 ADMIN_ONLY = frozenset({"admin"})
 
 
@@ -80,8 +84,8 @@ ROUTES: dict[tuple[str, str], Expect] = {
         STAFF_ONLY, "/v1/purchases/O-1/refunds", {"refund_id": "R-1", "amount_minor": 100}),
     ("POST", "/v1/redemptions"): Expect(ANY_MEMBER, "/v1/redemptions", REDEMPTION, {"Idempotency-Key": "k-1"}),
     ("POST", "/v1/adjustments"): Expect(ADMIN_ONLY, "/v1/adjustments", ADJUSTMENT),
-    ("GET", "/v1/program"): Expect(ANY_MEMBER, "/v1/program"),
-    ("GET", "/v1/program/versions/{version}"): Expect(ANY_MEMBER, "/v1/program/versions/1"),
+    ("GET", "/v1/program"): Expect(ANY_CALLER, "/v1/program"),
+    ("GET", "/v1/program/versions/{version}"): Expect(ANY_CALLER, "/v1/program/versions/1"),
     ("PUT", "/v1/program"): Expect(ADMIN_ONLY, "/v1/program", PROGRAM),
     ("GET", "/v1/members/me/preferences"): Expect(ANY_MEMBER, "/v1/members/me/preferences"),
     ("PATCH", "/v1/members/me/preferences"): Expect(ANY_MEMBER, "/v1/members/me/preferences", {"notices": True}),
@@ -151,6 +155,14 @@ CALLERS = [
     Caller("another member", "other", lambda api: f"Bearer {api.token(OTHER)}"),
     Caller("staff", "staff", lambda api: f"Bearer {api.token(STAFF, 'staff')}"),
     Caller("admin", "admin", lambda api: f"Bearer {api.token(ADMIN, 'admin')}"),
+    Caller("the till", "till", lambda api: "Bearer " + api.gateway.mint("till-7", [], scope="loyalty/pos")["token"]),
+    Caller("staff without MFA", "other",
+           lambda api: "Bearer " + api.gateway.mint("pos-2", ["staff", "admin"], mfa=False)["token"]),
+    Caller("a person's access token claiming staff", "other",
+           lambda api: "Bearer " + jwt.encode({**_claims(api, "pos-3", ["staff", "admin"]), "scope": "loyalty/pos"},
+                                              api.gateway.secret, algorithm="HS256")),
+    Caller("a partner", "partner",
+           lambda api: "Bearer " + api.gateway.mint("pat", ["partner"], partner_id="P-1")["token"]),
 ]
 
 

@@ -1,9 +1,9 @@
 """The composition root: the one place that builds AWS clients, the stores, the clock and the use cases.
 
-Handlers call ``services()`` (members, programme, purchases, redemptions, adjustments, ledger reads) or
-``outreach()``; each is built once per container (on first use, not at import, to keep cold starts short)
-and cached. The local server and tests swap the clock through ``configure``, which also drops what was
-built so it is rebuilt on next use.
+Handlers call ``services()`` (members, programme, purchases, redemptions, adjustments, ledger reads),
+``outreach()`` or ``cognito_users()`` (the pre-token trigger); each is built once per container (on first use,
+not at import, to keep cold starts short) and cached. The local server and tests swap the clock through
+``configure``, which also drops what was built so it is rebuilt on next use.
 """
 
 from __future__ import annotations
@@ -135,10 +135,18 @@ def outreach() -> Outreach:
     )
 
 
+@cache
+def cognito_users() -> Callable[[str, str], Any]:
+    """Cognito's users, for the pre-token-generation trigger (``loyalty.identity.pretoken``)."""
+    from loyalty.identity.cognito import CognitoUsers
+
+    return CognitoUsers(client("cognito-idp"))
+
+
 def configure(*, clock: Clock | None = None) -> None:
     """Replace the clock (local server, tests); everything built so far is rebuilt on next use."""
     global _clock
     if clock is not None:
         _clock = clock
-    for built in (services, outreach, _dynamodb):
+    for built in (services, outreach, _dynamodb, cognito_users):
         built.cache_clear()

@@ -57,7 +57,7 @@ CASES = [
     Case("sign-up without email", 422, "validation-error",
          lambda a: a.call("POST", "/v1/members", {"display_name": "Eve"}, as_="eve")),
     Case("sign-up birthday in the future", 422, "validation-error",
-         lambda a: a.call("POST", "/v1/members", {"email": "e@example.com", "display_name": "Eve",
+         lambda a: a.call("POST", "/v1/members", {"email": "eve@example.com", "display_name": "Eve",
                                                   "birthday": "2030-01-01"}, as_="eve")),
     Case("redemption of zero points", 422, "validation-error",
          lambda a: a.call("POST", "/v1/redemptions", {"points": 0, "reward": "x"}, as_="dan",
@@ -112,15 +112,27 @@ CASES = [
                                                       "reason": "r"}, **ADMIN)),
     Case("unknown program version", 404, "not-found", lambda a: a.call("GET", "/v1/program/versions/7", as_="dan")),
     Case("unknown route", 404, "not-found", lambda a: a.call("GET", "/v2/anything", as_="dan")),
+    # email-not-verified 422 (API-additions.md, "Identity at sign-up"): the member's email is the token's
+    Case("sign up with somebody else's email", 422, "email-not-verified",
+         lambda a: a.call("POST", "/v1/members", {"email": "victim@example.com", "display_name": "Eve",
+                                                  "birthday": "1990-11-23", "marketing_opt_in": True}, as_="eve")),
+    Case("sign-up display name with a line break", 422, "validation-error",
+         lambda a: a.call("POST", "/v1/members", {"email": "eve@example.com", "display_name": "Eve\nBcc: x"},
+                          as_="eve")),
+    Case("sign-up display name with a bidirectional override", 422, "validation-error",
+         lambda a: a.call("POST", "/v1/members", {"email": "eve@example.com", "display_name": "Eve\u202egnp.exe"},
+                          as_="eve")),
+    Case("preferences cannot change the display name", 422, "validation-error",
+         lambda a: a.call("PATCH", "/v1/members/me/preferences", {"display_name": "www.evil.example"}, as_="dan")),
     # member-exists 409
     Case("sign up twice", 409, "member-exists",
-         lambda a: a.call("POST", "/v1/members", {"email": "d@example.com", "display_name": "Dan"}, as_="dan")),
+         lambda a: a.call("POST", "/v1/members", {"email": "dan@example.com", "display_name": "Dan"}, as_="dan")),
     # unknown-referral-code 422
     Case("sign up with a code nobody owns", 422, "unknown-referral-code",
-         lambda a: a.call("POST", "/v1/members", {"email": "e@example.com", "display_name": "Eve",
+         lambda a: a.call("POST", "/v1/members", {"email": "eve@example.com", "display_name": "Eve",
                                                   "referral_code": "ZZZZZZZZ"}, as_="eve")),
     Case("sign up with a code that cannot exist", 422, "unknown-referral-code",
-         lambda a: a.call("POST", "/v1/members", {"email": "e@example.com", "display_name": "Eve",
+         lambda a: a.call("POST", "/v1/members", {"email": "eve@example.com", "display_name": "Eve",
                                                   "referral_code": "O0O0O0O0"}, as_="eve")),
     # idempotency-mismatch 409
     Case("order id reused for another amount", 409, "idempotency-mismatch",
@@ -158,5 +170,6 @@ def test_refused_requests_answer_problem_json_and_write_nothing(api: Api, case: 
 def test_every_slug_of_the_contract_is_exercised() -> None:
     contract = {("validation-error", 422), ("unauthorized", 401), ("forbidden", 403), ("not-found", 404),
                 ("member-exists", 409), ("unknown-referral-code", 422), ("idempotency-mismatch", 409),
+                ("email-not-verified", 422),
                 ("insufficient-points", 409), ("refund-exceeds-purchase", 422), ("idempotency-key-required", 400)}
     assert contract <= {(c.slug, c.status) for c in CASES}

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
+
+import jwt
+import pytest
 
 from loyalty.members.domain import CODE_ALPHABET
-from tests.support import Api
+from tests.support import Api, dump_tables
 
 
 def test_sign_up_gives_a_code_without_ambiguous_characters_and_a_link(api: Api) -> None:
@@ -29,7 +34,7 @@ def test_codes_are_read_the_way_people_type_them(api: Api) -> None:
 
 def test_the_referrer_is_fixed_at_sign_up(api: Api) -> None:
     alice, _ = api.chain("alice", "bob")
-    again = api.call("POST", "/v1/members", {"email": "b@example.com", "display_name": "Bob",
+    again = api.call("POST", "/v1/members", {"email": "bob@example.com", "display_name": "Bob",
                                              "referral_code": alice["referral_code"]}, as_="bob")
     assert again.slug == "member-exists"
     assert api.call("GET", "/v1/members/me", as_="bob").body["referrer_id"] == "alice"
@@ -70,3 +75,47 @@ def test_staff_read_members_and_members_read_only_themselves(api: Api) -> None:
     assert api.call("GET", "/v1/members/bob", as_="boss", groups=("admin",)).status == 200
     assert api.call("GET", "/v1/members/bob", as_="bob").status == 200
     assert api.call("GET", "/v1/members/bob", as_="alice").status == 403
+
+
+def _as(api: Api, sub: str, **claims: Any) -> dict[str, str]:
+    """The Authorization header of a token minted with these claims (``POST /local/tokens``'s fields)."""
+    groups = claims.pop("groups", [])
+    return {"Authorization": f"Bearer {api.gateway.mint(sub, groups, **claims)['token']}"}
+
+
+def test_the_members_email_and_phone_are_the_ones_the_token_verified(api: Api) -> None:
+    headers = _as(api, "li", email="Li.Wei@Example.com", phone_number="+8613800138000")
+    reply = api.call("POST", "/v1/members", {"email": "li.wei@example.com", "display_name": "Li"}, headers=headers)
+    assert reply.status == 201, reply.body  # the same address, in another case
+    assert reply.body["email"] == "Li.Wei@Example.com"  # as Cognito verified it
+    [item] = [json.loads(i) for i in dump_tables()["MembersTable"] if '"PROFILE"' in i]
+    assert (item["email"]["S"], item["phone_number"]["S"]) == ("Li.Wei@Example.com", "+8613800138000")
+
+
+def test_a_sign_up_with_somebody_elses_email_is_refused_and_writes_nothing(api: Api) -> None:
+    # Was: the body's email was stored, so anyone could sign up a victim's address (birthday today, opted in)
+    # and have the shop write to the victim with the attacker's display name.
+    before = dump_tables()
+    for body_email in ("victim@example.com", "eve@example.com.evil"):
+        reply = api.call("POST", "/v1/members", {"email": body_email, "display_name": "Eve", "marketing_opt_in": True,
+                                                 "birthday": "1990-11-23"}, as_="eve")
+        assert (reply.status, reply.slug) == (422, "email-not-verified"), reply.body
+        assert reply.headers["content-type"] == "application/problem+json"
+    # A token without a verified address cannot sign up with any.
+    unverified = {"Authorization": "Bearer " + jwt.encode(
+        {**jwt.decode(api.token("eve").split()[-1], options={"verify_signature": False}),
+         "email": "eve@example.com", "email_verified": False}, api.gateway.secret, algorithm="HS256")}
+    reply = api.call("POST", "/v1/members", {"email": "eve@example.com", "display_name": "Eve"}, headers=unverified)
+    assert (reply.status, reply.slug) == (422, "email-not-verified"), reply.body
+    assert dump_tables() == before
+
+
+@pytest.mark.parametrize("claims", [{"scope": "loyalty/pos"}, {"groups": ["partner"], "partner_id": "P-1"}],
+                         ids=["the till", "a partner"])
+def test_the_till_and_partners_are_not_members(api: Api, claims: dict[str, Any]) -> None:
+    before = dump_tables()
+    headers = _as(api, "machine-7", **claims)
+    reply = api.call("POST", "/v1/members", {"email": "machine-7@example.com", "display_name": "Till"}, headers=headers)
+    assert (reply.status, reply.slug) == (403, "forbidden"), reply.body
+    assert api.call("GET", "/v1/members/me", headers=headers).status == 403
+    assert dump_tables() == before

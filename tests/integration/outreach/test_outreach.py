@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -53,6 +54,26 @@ def test_the_post_purchase_cadence_arrives_once_each(api: Api, clock: FixedClock
     assert {k: v["status"] for k, v in log.items() if k[1] == "O-1"} == {
         ("thank_you", "O-1"): "sent", ("greeting", "O-1"): "sent", ("checkin", "O-1"): "sent",
         ("points_available", "O-1"): "sent"}
+
+
+# What mail clients turn into links in text: a scheme, www., an address, a host name with a dot.
+LINKABLE = re.compile(r"(?i)[a-z][a-z0-9+.-]*://|www\.|[\w.+-]+@[a-z0-9-]+\.[a-z]|\b[a-z0-9-]+\.(example|com)\b")
+
+
+@pytest.mark.parametrize("name", ["www.evil.example", "http://x", "Mallory evil.com", "me@evil.example"])
+def test_a_display_name_is_never_made_a_link_in_an_email(api: Api, name: str) -> None:
+    # Was: a display name "www.evil.example" arrived in the thank-you (subject, text and HTML) as written, and
+    # mail clients showed the member's link in the shop's email.
+    member(api, "dan", display_name=name)
+    api.purchase("O-1", "dan", 12900)
+    api.tick()
+    [thanks] = api.outbox("dan@example.com")
+    shop_links = re.compile(r"https://[^\s\"<>]*|[\w.+-]+@example\.com")  # the shop's own links and addresses
+    for part in ("subject", "text", "html"):
+        shown = shop_links.sub("", thanks[part])
+        assert not LINKABLE.search(shown), (part, LINKABLE.search(shown), thanks[part])
+        assert name in thanks[part].replace("\u200c", "")  # it still reads the same
+    assert api.call("GET", "/v1/members/me", as_="dan").body["display_name"] == name  # stored as given
 
 
 def test_a_fully_refunded_order_cancels_its_follow_ups(api: Api, clock: FixedClock) -> None:
@@ -229,11 +250,12 @@ def test_win_back_after_days_without_a_purchase_and_not_after_a_new_one(api: Api
 
 
 def test_birthdays_in_the_members_time_zone_and_not_right_after_a_change(api: Api, clock: FixedClock) -> None:
-    member(api, "li", birthday="1990-11-24")  # tomorrow; in Shanghai that starts at 16:00 UTC today
-    member(api, "ny", birthday="1990-11-24", time_zone="America/New_York")
+    member(api, "li", birthday="1990-12-24")
+    member(api, "ny", birthday="1990-12-24", time_zone="America/New_York")
     member(api, "mo", birthday="1985-01-01")
-    api.call("PATCH", "/v1/members/me/preferences", {"birthday": "1985-11-24"}, as_="mo")  # changed just now
-    api.tick()
+    clock.advance(30 * DAY)  # 23 December: the birthdays given at sign-up have settled
+    api.call("PATCH", "/v1/members/me/preferences", {"birthday": "1985-12-24"}, as_="mo")  # changed just now
+    api.tick()  # tomorrow is li's birthday; in Shanghai it starts at 16:00 UTC today
     assert subjects(api, "li") == []
     clock.advance(15 * HOUR)  # 00:30 on the 24th in Shanghai: quiet hours until 09:00
     api.tick()
@@ -251,6 +273,16 @@ def test_birthdays_in_the_members_time_zone_and_not_right_after_a_change(api: Ap
     clock.advance(DAY)
     api.tick()
     assert len(subjects(api, "li")) == 1  # once a year
+
+
+def test_a_birthday_given_at_sign_up_is_not_greeted_at_once(api: Api, clock: FixedClock) -> None:
+    # Was: a sign-up with somebody's birthday today (and their address) had the shop greet them within the hour.
+    member(api, "li", birthday="1990-11-24")  # tomorrow in Shanghai
+    for _ in range(3):
+        clock.advance(12 * HOUR)
+        api.tick()
+    assert subjects(api, "li") == []
+    assert ("birthday", "2026") not in api.messages("li")
 
 
 def test_holiday_greetings_from_the_admins_calendar(api: Api, clock: FixedClock) -> None:

@@ -53,7 +53,7 @@ _DESCRIPTIONS = {
     503: "Busy; nothing written, retry the same request (problem+json)",
 }
 REPLAYED = "The replay of an earlier identical request: its first answer, nothing written"
-# Who may call an operation, in the document: public, signed_in, staff, admin or self_or_staff (``Access.name``).
+# Who may call an operation, in the document: public, any, signed_in, staff, admin or self_or_staff (``Access.name``).
 ACCESS_EXTENSION = "x-access"
 
 
@@ -103,7 +103,7 @@ class Router(APIGatewayHttpRouter):
         statuses = set(refusals) | {header.refusal.status for header in headers}
         if access.needs_token:
             statuses.add(401)
-        if access.role is not None:
+        if access.role is not None or access.members_only:
             statuses.add(403)
         if body:
             statuses |= {413, 415, 422}

@@ -4,6 +4,12 @@ On AWS the HTTP API's JWT authorizer (Cognito user pool) has already checked the
 server checks its own tokens and passes the same claims in the same place. Every route declares its
 ``Access``; it is checked before anything else about the request (its media type, its body), so a
 caller without the role gets ``403`` whatever it sent.
+
+Every caller is of one *kind*, decided here and nowhere else (``kind_of``): a member; a person in the
+``staff`` or ``admin`` group (only in an ID token: the pre-token trigger takes those groups out of the ID
+tokens of people without MFA, and Cognito's V1_0 trigger cannot touch access tokens, so a person's access
+token counts as a member's); the till, a client-credentials access token with the scope ``loyalty/pos`` and
+no groups (it acts as staff); or a partner (group ``partner``), who is not a member.
 """
 
 from __future__ import annotations
@@ -14,11 +20,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from loyalty.identity.domain import ADMIN, PARTNER, POS_SCOPE, STAFF, normalize_phone, verified
 from loyalty.shared.errors import Forbidden, Unauthorized
 
 MEMBER_ID_PATTERN = r"^[A-Za-z0-9._:@+-]{1,128}$"
 _MEMBER_ID = re.compile(MEMBER_ID_PATTERN)
-STAFF, ADMIN = "staff", "admin"
+# The kinds of caller (``Caller.kind``).
+MEMBER, PERSON_STAFF, ADMIN_PERSON, TILL, PARTNER_KIND = "member", "person-staff", "admin", "till", "partner"
+STAFF_KINDS = frozenset({PERSON_STAFF, ADMIN_PERSON, TILL})
+# The kinds that are people who may be members (the till and partners are not).
+MEMBER_KINDS = frozenset({MEMBER, PERSON_STAFF, ADMIN_PERSON})
 
 
 def parse_groups(value: Any) -> frozenset[str]:
@@ -42,38 +53,63 @@ def parse_groups(value: Any) -> frozenset[str]:
     return frozenset(part for part in re.split(r"[,\s]+", text) if part)
 
 
+def kind_of(claims: Mapping[str, Any]) -> str:
+    """The kind of caller a token's claims make: admin, person-staff, partner, till or member."""
+    groups, token_use = parse_groups(claims.get("cognito:groups")), claims.get("token_use")
+    if token_use == "id" and ADMIN in groups:
+        return ADMIN_PERSON
+    if token_use == "id" and STAFF in groups:
+        return PERSON_STAFF
+    if PARTNER in groups:
+        return PARTNER_KIND
+    if token_use == "access" and not groups and POS_SCOPE in str(claims.get("scope") or "").split():
+        return TILL
+    return MEMBER
+
+
 @dataclass(frozen=True)
 class Caller:
     sub: str
     groups: frozenset[str]
+    kind: str = MEMBER
+    email: str | None = None  # verified by Cognito, else None
+    phone_number: str | None = None  # verified by Cognito, E.164
 
     @property
     def is_admin(self) -> bool:
-        return ADMIN in self.groups
+        return self.kind == ADMIN_PERSON
 
     @property
     def is_staff(self) -> bool:
-        return STAFF in self.groups or self.is_admin
+        return self.kind in STAFF_KINDS
+
+    @property
+    def may_be_member(self) -> bool:
+        return self.kind in MEMBER_KINDS
 
 
 def caller_from_claims(claims: Mapping[str, Any] | None) -> Caller:
-    sub = (claims or {}).get("sub")
+    claims = claims or {}
+    sub = claims.get("sub")
     if not sub:
         raise Unauthorized("A bearer token is required.")
     if not _MEMBER_ID.match(str(sub)):
         raise Forbidden("This token's subject cannot be a member id.")
-    return Caller(str(sub), parse_groups((claims or {}).get("cognito:groups")))
+    phone = verified(claims, "phone_number")
+    return Caller(str(sub), parse_groups(claims.get("cognito:groups")), kind_of(claims),
+                  email=verified(claims, "email"), phone_number=normalize_phone(phone) if phone else None)
 
 
 @dataclass(frozen=True)
 class Access:
-    """Who may call a route: nobody needs a token (``public``), any signed-in caller (``signed_in``, a member
-    acting on itself), ``staff`` (or admin), ``admin``, or the member a path parameter names and staff
-    (``self_or_staff``)."""
+    """Who may call a route: nobody needs a token (``public``), any authenticated caller (``any``), a person
+    who may be a member, acting on itself (``signed_in``: not the till, not a partner), ``staff`` (staff or
+    admin people, the till), ``admin``, or the member a path parameter names and staff (``self_or_staff``)."""
 
     name: str
     role: str | None = None  # the group needed, if any
     self_param: str | None = None  # the path parameter that may name the caller instead
+    members_only: bool = False  # refuse the till and partners
 
     @property
     def needs_token(self) -> bool:
@@ -84,7 +120,9 @@ class Access:
         if not self.needs_token:
             return None
         caller = caller_from_claims(claims)
-        if self.self_param is not None and path.get(self.self_param) == caller.sub:
+        if self.members_only and not caller.may_be_member:
+            raise Forbidden("This token is not a member's: the till and partners cannot act as members.")
+        if self.self_param is not None and path.get(self.self_param) == caller.sub and caller.may_be_member:
             return caller
         if self.role == ADMIN and not caller.is_admin:
             raise Forbidden("This needs the admin role.")
@@ -94,7 +132,8 @@ class Access:
 
 
 PUBLIC = Access("public")
-SIGNED_IN = Access("signed_in")
+ANY_CALLER = Access("any")
+SIGNED_IN = Access("signed_in", members_only=True)
 STAFF_ONLY = Access("staff", role=STAFF)
 ADMIN_ONLY = Access("admin", role=ADMIN)
 SELF_OR_STAFF = Access("self_or_staff", role=STAFF, self_param="member_id")

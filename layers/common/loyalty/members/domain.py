@@ -33,6 +33,23 @@ class UnknownReferralCode(LoyaltyError):
     slug, status, title = "unknown-referral-code", 422, "Unknown referral code"
 
 
+class EmailNotVerified(LoyaltyError):
+    slug, status, title = "email-not-verified", 422, "Email not verified"
+
+
+def member_email(verified: str | None, requested: str | None) -> str:
+    """The email a new member gets: the one Cognito verified (the token's ``email``), never one the request
+    names. A requested address that differs from it (ignoring case), or no verified address, is refused:
+    otherwise anyone could sign up with somebody else's address and have the shop write to them."""
+    if verified is None:
+        raise EmailNotVerified("This sign-in has no verified email address: verify it with the app, then sign in "
+                               "again.")
+    if requested is not None and requested.casefold() != verified.casefold():
+        raise EmailNotVerified("The email must be the address this sign-in verified (ignoring case); send that "
+                               "one.")
+    return verified
+
+
 def referral_link(base: str, code: str) -> str:
     """The link a member shares: ``<base>/r/<code>``."""
     return f"{base.rstrip('/')}/r/{code}"
@@ -81,7 +98,8 @@ class Member:
     birthday: str | None = None
     time_zone: str | None = None  # IANA name; None: the default for the member's locale
     notices: bool = True  # account notices such as "your points are available"
-    birthday_changed_at: str | None = None  # set when a member changes it (not at sign-up)
+    birthday_changed_at: str | None = None  # when it was set: at sign-up or a later change
+    phone_number: str | None = None  # E.164, as Cognito verified it
 
     @property
     def referrer_id(self) -> str | None:

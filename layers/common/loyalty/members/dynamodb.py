@@ -43,7 +43,7 @@ def member_item(member: Member) -> dict[str, Any]:
         "marketing_opt_in": member.marketing_opt_in,
     }
     optional = {"birthday": member.birthday, "time_zone": member.time_zone,
-                "birthday_changed_at": member.birthday_changed_at}
+                "birthday_changed_at": member.birthday_changed_at, "phone_number": member.phone_number}
     item.update({k: v for k, v in optional.items() if v is not None})
     item["notices"] = member.notices
     if member.birthday is not None:
@@ -59,7 +59,7 @@ def member_from_item(item: dict[str, Any]) -> Member:
         referral_code=item["referral_code"], path=ReferralPath(tuple(item.get("ancestors", []))),
         joined_at=item["joined_at"], locale=item["locale"], marketing_opt_in=bool(item["marketing_opt_in"]),
         birthday=item.get("birthday"), time_zone=item.get("time_zone"), notices=bool(item.get("notices", True)),
-        birthday_changed_at=item.get("birthday_changed_at"),
+        birthday_changed_at=item.get("birthday_changed_at"), phone_number=item.get("phone_number"),
     )
 
 

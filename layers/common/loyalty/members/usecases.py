@@ -15,6 +15,7 @@ from loyalty.members.domain import (
     ReferralSummary,
     UnknownReferralCode,
     check_profile,
+    member_email,
     new_referral_code,
     normalize_referral_code,
     referral_link,
@@ -34,9 +35,17 @@ class MembershipService:
         self._link_base = link_base
         self._retry = retry or RetryPolicy()
 
-    def sign_up(self, *, member_id: str, email: str, display_name: str, locale: str, marketing_opt_in: bool,
-                birthday: str | None, referral_code: str | None, time_zone: str | None = None) -> MemberView:
-        """Make the caller a member; the referrer (if any) is fixed here, once, and never changes."""
+    def sign_up(self, *, member_id: str, email: str | None, display_name: str, locale: str, marketing_opt_in: bool,
+                birthday: str | None, referral_code: str | None, time_zone: str | None = None,
+                requested_email: str | None = None, phone_number: str | None = None) -> MemberView:
+        """Make the caller a member; the referrer (if any) is fixed here, once, and never changes.
+
+        ``email`` and ``phone_number`` are the ones the identity provider verified (None: none verified);
+        ``requested_email`` is what the request said, which must be that verified address. A birthday given
+        here settles like a changed one (no greeting in its first days), so a sign-up cannot order a
+        birthday email for today.
+        """
+        email = member_email(email, requested_email)
         check_profile(birthday, time_zone, self._clock.now())
         drawn: list[str] = []  # the codes this sign-up tried: its own earlier write is recognised by them
 
@@ -54,10 +63,12 @@ class MembershipService:
                 if referrer is None:
                     raise UnknownReferralCode(f"No member has the referral code {referral_code!r}.")
                 path = ReferralPath.below(referrer.member_id, referrer.path)
+            joined_at = to_rfc3339(self._clock.now())
             member = Member(
                 member_id=member_id, email=email, display_name=display_name, referral_code=new_referral_code(),
-                path=path, joined_at=to_rfc3339(self._clock.now()), locale=locale,
-                marketing_opt_in=marketing_opt_in, birthday=birthday, time_zone=time_zone,
+                path=path, joined_at=joined_at, locale=locale, marketing_opt_in=marketing_opt_in,
+                birthday=birthday, time_zone=time_zone, birthday_changed_at=joined_at if birthday else None,
+                phone_number=phone_number,
             )
             drawn.append(member.referral_code)
             try:

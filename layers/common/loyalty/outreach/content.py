@@ -54,7 +54,7 @@ class Composer:
         unsubscribe = None
         if category is Category.MARKETING:
             unsubscribe = self.unsubscribe_link(member.member_id, public_base_url or self._config.public_base_url)
-        context = {"display_name": member.display_name, "shop_name": self._config.shop_name,
+        context = {"display_name": templates.unlinkable(member.display_name), "shop_name": self._config.shop_name,
                    "app_link": self._config.app_link, "unsubscribe_link": unsubscribe or "",
                    **self._kind_context(reminder, member, now)}
         email = templates.render(reminder.kind, member.locale, context, category)

@@ -18,6 +18,8 @@ from typing import Any
 from loyalty.outreach.policy import Category, ReminderKind
 
 TEMPLATES = Path(__file__).with_name("templates")
+# Zero-width non-joiner: invisible, but it breaks the patterns mail clients turn into links.
+_NO_LINK = "\u200c"
 LOCALES = ("en", "zh-CN")
 FALLBACK_LOCALE = "en"
 
@@ -56,6 +58,18 @@ def render(kind: ReminderKind, locale: str, context: dict[str, Any], category: C
     page = Template(layout["html"]).substitute(
         html_values, body=body, footer=Template(layout[f"{footer}_html"]).substitute(html_values))
     return Email(subject, text + "\n", page)
+
+
+def unlinkable(name: str) -> str:
+    """A name as it may appear in an email: looking the same, but never made a link by a mail client.
+
+    Gmail, Outlook and Apple Mail turn text that looks like an address (``www.evil.example``,
+    ``http://x``, ``evil.example``, ``a@b.example``) into a link even in plain text. A member chooses
+    their display name, so a name like that would put the member's link into the shop's email. A
+    zero-width non-joiner before every ``.``, ``:``, ``/`` and ``@`` leaves the name looking the same
+    and breaks every such pattern; the HTML part also escapes it, as every value.
+    """
+    return "".join(_NO_LINK + c if c in ".:/@" else c for c in name)
 
 
 def pick(texts: dict[str, str], locale: str) -> str:
