@@ -283,9 +283,12 @@ class Verifier:
 
 # --- where the tables are --------------------------------------------------------------------------
 
-def tables_from_stack(stack: str, cloudformation: Any) -> Tables:
+def stack_outputs(stack: str, cloudformation: Any) -> dict[str, str]:
     answer = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in answer.get("Outputs", [])}
+    return {o["OutputKey"]: o["OutputValue"] for o in answer.get("Outputs", [])}
+
+
+def tables_from_stack(stack: str, outputs: Mapping[str, str]) -> Tables:
     missing = [name for name in OUTPUTS.values() if name not in outputs]
     if missing:
         raise ConfigurationError(f"stack {stack} has no outputs {', '.join(missing)}")
@@ -400,14 +403,12 @@ def cloudformation_client() -> Any:
     return boto3.client("cloudformation")
 
 
-def anchor_bucket(args: argparse.Namespace, cloudformation: Any | None = None) -> str | None:
+def anchor_bucket(args: argparse.Namespace) -> str | None:
     """The anchor bucket: the stack's ``AnchorBucketName`` output, ``ANCHOR_BUCKET``, or the local one."""
     if args.no_anchor:
         return None
     if args.stack:
-        answer = (cloudformation or cloudformation_client()).describe_stacks(StackName=args.stack)["Stacks"][0]
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in answer.get("Outputs", [])}
-        return outputs.get("AnchorBucketName")
+        return args.outputs.get("AnchorBucketName")
     return os.environ.get("ANCHOR_BUCKET") or LOCAL_ANCHOR_BUCKET
 
 
@@ -433,7 +434,8 @@ def resolve(args: argparse.Namespace) -> tuple[Any, Tables, str]:
     """The client, the tables and a description of where they are."""
     from_env = None
     if args.stack:
-        tables = tables_from_stack(args.stack, cloudformation_client())
+        args.outputs = stack_outputs(args.stack, cloudformation_client())
+        tables = tables_from_stack(args.stack, args.outputs)
         where = f"stack {args.stack}"
     else:
         from_env = tables_from_environment(os.environ)
