@@ -45,12 +45,15 @@ def test_the_bucket_locks_every_digest_for_the_parameterised_mode_and_days() -> 
     assert bucket()["DeletionPolicy"] == "Retain"  # deleting the stack never deletes the digests
 
 
-def test_the_bucket_is_tls_only_and_create_only() -> None:
+def test_the_bucket_is_tls_only_create_only_and_written_by_the_anchor_alone() -> None:
     statements = policy()
     tls = [s for s in statements if s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}]
     assert tls and tls[0]["Effect"] == "Deny" and tls[0]["Principal"] == "*" and tls[0]["Action"] == "s3:*"
     create_only = [s for s in statements if s.get("Condition") == {"Null": {"s3:if-none-match": "true"}}]
     assert create_only and create_only[0]["Effect"] == "Deny" and create_only[0]["Action"] == "s3:PutObject"
+    only_anchor = [s for s in statements if s.get("Condition") == {
+        "ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": ["AnchorFunctionRole", "Arn"]}}}]
+    assert only_anchor and only_anchor[0]["Effect"] == "Deny" and only_anchor[0]["Action"] == "s3:PutObject"
     removes = [s for s in statements if s.get("Principal") == {"AWS": {"Fn::GetAtt": ["AnchorFunctionRole", "Arn"]}}]
     assert removes and removes[0]["Effect"] == "Deny" and set(removes[0]["Action"]) >= NEVER - {"s3:DeleteBucket"}
 
