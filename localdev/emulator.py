@@ -74,13 +74,17 @@ def create_resources() -> dict[str, str]:
         with contextlib.suppress(secretsmanager.exceptions.ResourceExistsException):
             secretsmanager.create_secret(Name=name, SecretString=secrets.token_urlsafe(48))
 
+    for name, bucket in template.resources("AWS::S3::Bucket").items():
+        names[name], names[f"{name}.Arn"] = create_bucket(boto3.client("s3"), name, bucket["Properties"], names)
+
     scheduler = boto3.client("scheduler")
     existing = {s["Name"] for s in scheduler.list_schedules().get("Schedules", [])}
     for spec in template.functions():
         for name, schedule in spec.schedule_events:
             if f"{spec.logical_id}-{name}" not in existing:
                 scheduler.create_schedule(
-                    Name=f"{spec.logical_id}-{name}", ScheduleExpression=schedule["ScheduleExpression"],
+                    Name=f"{spec.logical_id}-{name}",
+                    ScheduleExpression=template.resolve(schedule["ScheduleExpression"], names),
                     FlexibleTimeWindow={"Mode": "OFF"},
                     Target={"Arn": f"arn:aws:lambda:us-east-1:000000000000:function:{spec.logical_id}",
                             "RoleArn": "arn:aws:iam::000000000000:role/scheduler",
@@ -94,6 +98,28 @@ def create_resources() -> dict[str, str]:
         domain = template.resolve(identity["Properties"]["EmailIdentity"], names)  # a parameter's default
         sesv2.create_email_identity(EmailIdentity=domain)
     return names
+
+
+def create_bucket(s3: Any, logical_id: str, props: dict[str, Any], names: dict[str, str]) -> tuple[str, str]:
+    """A bucket as the template declares it (Object Lock and its default retention, versioning, public access
+    block); returns its local name (bucket names are lower case) and ARN."""
+    bucket = logical_id.lower()
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+        s3.create_bucket(Bucket=bucket, ObjectLockEnabledForBucket=bool(props.get("ObjectLockEnabled")))
+    if "VersioningConfiguration" in props:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={
+            "Status": props["VersioningConfiguration"]["Status"]})
+    lock = props.get("ObjectLockConfiguration")
+    if lock:
+        retention = lock["Rule"]["DefaultRetention"]
+        s3.put_object_lock_configuration(Bucket=bucket, ObjectLockConfiguration={
+            "ObjectLockEnabled": "Enabled", "Rule": {"DefaultRetention": {
+                "Mode": template.resolve(retention["Mode"], names),
+                "Days": int(template.resolve(retention["Days"], names))}}})
+    if "PublicAccessBlockConfiguration" in props:
+        s3.put_public_access_block(Bucket=bucket,
+                                   PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
+    return bucket, f"arn:aws:s3:::{bucket}"
 
 
 def queue_holds_messages(name: str) -> bool | None:

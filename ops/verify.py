@@ -32,6 +32,11 @@ unless no table names were given either: then the ``make run`` server on ``PORT`
 ``make run``; or the only one running) is found through /proc, and its DynamoDB is used: its
 ``--dynamodb-endpoint`` / ``LOCAL_DYNAMODB_ENDPOINT`` if it has one, else its embedded emulator (the
 other port it listens on). Loopback endpoints get the local server's fake credentials.
+
+Then, when the walk is done, the live chains are checked against the anchor's latest and previous digests
+(``ops.anchors``, docs/anchoring.md): every head a digest published must still be in its chain, so a chain
+rewritten after a digest (entries, hashes, head and balances all consistent) is named. The bucket: the
+stack's ``AnchorBucketName`` output, else ``ANCHOR_BUCKET``, else the local server's; ``--no-anchor`` skips it.
 """
 
 from __future__ import annotations
@@ -58,11 +63,13 @@ from loyalty.ledger.entries import Entry  # noqa: E402
 from loyalty.ledger.verification import ChainReport, verify  # noqa: E402
 from loyalty.shared.dynamo import Dynamo, from_item  # noqa: E402
 from loyalty.shared.settings import Tables  # noqa: E402
+from ops import anchors  # noqa: E402
 
 OUTPUTS = {"members": "MembersTableName", "accounts": "AccountsTableName", "ledger": "LedgerTableName",
            "operations": "OperationsTableName", "program": "ProgramTableName"}
 ENVIRONMENT = {"members": "MEMBERS_TABLE", "accounts": "ACCOUNTS_TABLE", "ledger": "LEDGER_TABLE",
                "operations": "OPERATIONS_TABLE", "program": "PROGRAM_TABLE"}
+LOCAL_ANCHOR_BUCKET = "anchorbucket"  # localdev.emulator names buckets by their logical id, lower case
 LOCAL = {"members": "MembersTable", "accounts": "AccountsTable", "ledger": "LedgerTable",
          "operations": "OperationsTable", "program": "ProgramTable"}
 CHECKPOINT_VERSION = 1
@@ -276,9 +283,12 @@ class Verifier:
 
 # --- where the tables are --------------------------------------------------------------------------
 
-def tables_from_stack(stack: str, cloudformation: Any) -> Tables:
+def stack_outputs(stack: str, cloudformation: Any) -> dict[str, str]:
     answer = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in answer.get("Outputs", [])}
+    return {o["OutputKey"]: o["OutputValue"] for o in answer.get("Outputs", [])}
+
+
+def tables_from_stack(stack: str, outputs: Mapping[str, str]) -> Tables:
     missing = [name for name in OUTPUTS.values() if name not in outputs]
     if missing:
         raise ConfigurationError(f"stack {stack} has no outputs {', '.join(missing)}")
@@ -393,11 +403,39 @@ def cloudformation_client() -> Any:
     return boto3.client("cloudformation")
 
 
+def anchor_bucket(args: argparse.Namespace) -> str | None:
+    """The anchor bucket: the stack's ``AnchorBucketName`` output, ``ANCHOR_BUCKET``, or the local one."""
+    if args.no_anchor:
+        return None
+    if args.stack:
+        return args.outputs.get("AnchorBucketName")
+    return os.environ.get("ANCHOR_BUCKET") or LOCAL_ANCHOR_BUCKET
+
+
+def s3_client(endpoint: str | None) -> Any:
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint)
+
+
+def anchor_endpoint(dynamodb_endpoint: str | None, local: bool) -> str | None:
+    """S3's endpoint: ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL``; for the local server, its emulator (the port
+    it listens on besides its own: DynamoDB Local, when it uses it, is another process)."""
+    given = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    if given or not local:
+        return given
+    port = int(os.environ.get("PORT") or 3000)
+    servers = local_servers()
+    chosen = [s for s in servers if port in s.ports] or servers[:1]
+    return next((f"http://127.0.0.1:{p}" for s in chosen for p in s.ports if p != port), dynamodb_endpoint)
+
+
 def resolve(args: argparse.Namespace) -> tuple[Any, Tables, str]:
     """The client, the tables and a description of where they are."""
     from_env = None
     if args.stack:
-        tables = tables_from_stack(args.stack, cloudformation_client())
+        args.outputs = stack_outputs(args.stack, cloudformation_client())
+        tables = tables_from_stack(args.stack, args.outputs)
         where = f"stack {args.stack}"
     else:
         from_env = tables_from_environment(os.environ)
@@ -414,12 +452,13 @@ def resolve(args: argparse.Namespace) -> tuple[Any, Tables, str]:
     if local:
         endpoint = local_endpoint(tables, int(os.environ.get("PORT") or 3000))
         where += " of the local server"
+    args.s3_endpoint = anchor_endpoint(endpoint, local)
     return _client(endpoint), tables, where + (f" at {endpoint}" if endpoint else "")
 
 
 # --- the command -----------------------------------------------------------------------------------
 
-def render(summary: Summary, where: str) -> str:
+def render(summary: Summary, where: str, anchor: anchors.AnchorReport | None = None) -> str:
     lines = [f"ledger verification: {where}",
              "  tables: " + ", ".join(f"{k}={v}" for k, v in summary.tables.items()),
              f"  members (accounts)   {summary.members:,}",
@@ -439,10 +478,11 @@ def render(summary: Summary, where: str) -> str:
         lines.append(f"  … {summary.mismatched_members + summary.orphan_members - len(summary.mismatches)} more")
     if summary.phase == "done":
         lines += [f"  TOTALS {problem}" for problem in summary.totals_problems()]
+        lines += anchors.render(anchor) if anchor else ["  anchor: not checked (no anchor bucket)"]
     if summary.phase != "done":
         lines.append(f"INCOMPLETE: stopped in the {summary.phase} pass after {summary.pages} pages; "
                      "run again with the same --checkpoint to continue")
-    elif summary.ok:
+    elif summary.ok and (anchor is None or anchor.ok):
         lines.append("OK: every chain verifies, every balance equals its entries, every bucket adds up")
     else:
         lines.append("MISMATCH: see above")
@@ -460,6 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-pages", type=int, help="stop after this many pages (exit 3; resume with --checkpoint)")
     parser.add_argument("--show", type=int, default=50, help="mismatches listed in the summary (all are counted)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument("--no-anchor", action="store_true", help="do not check the chains against the digests")
     args = parser.parse_args(argv)
     if not 1 <= args.page_size <= 1000:
         parser.error("--page-size must be 1..1000")
@@ -467,6 +508,9 @@ def main(argv: list[str] | None = None) -> int:
         client, tables, where = resolve(args)
         verifier = Verifier(client, tables, page_size=args.page_size, show=args.show, checkpoint=args.checkpoint)
         summary = verifier.run(max_pages=args.max_pages)
+        bucket = anchor_bucket(args) if summary.phase == "done" else None
+        anchor = anchors.check(s3_client(args.s3_endpoint), bucket, client, tables.ledger, show=args.show) \
+            if bucket else None
     except ConfigurationError as error:
         print(f"ops.verify: {error}", file=sys.stderr)
         return UNREACHABLE
@@ -477,10 +521,14 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"ops.verify: cannot read the tables: {error}", file=sys.stderr)
         return UNREACHABLE
-    print(json.dumps({"where": where, **summary.as_json()}, indent=2) if args.json else render(summary, where))
+    if args.json:
+        print(json.dumps({"where": where, **summary.as_json(),
+                          "anchor": {**asdict(anchor), "ok": anchor.ok} if anchor else None}, indent=2))
+    else:
+        print(render(summary, where, anchor))
     if summary.phase != "done":
         return INCOMPLETE
-    return OK if summary.ok else MISMATCH
+    return OK if summary.ok and (anchor is None or anchor.ok) else MISMATCH
 
 
 if __name__ == "__main__":

@@ -161,6 +161,7 @@ def test_the_stack_outputs_name_the_tables(api: Api, clock: FixedClock, monkeypa
 
         stub.assert_no_pending_responses()
     assert code == 0 and summary["where"] == "stack loyalty" and summary["members"] == 4
+    assert summary["anchor"] is None  # a stack without an AnchorBucketName output (deployed before the anchor)
     assert summary["tables"]["ledger"] == "LedgerTable"
 
 
@@ -191,6 +192,8 @@ def test_make_verify_finds_the_running_local_server(tmp_path: Path) -> None:
                     "occurred_at": requests.get(f"{base}/local/clock", timeout=5).json()["now"]}
         assert requests.post(f"{base}/v1/purchases", json=purchase, timeout=10,
                              headers={"Authorization": f"Bearer {tokens['pos']}"}).status_code == 201
+        # an hour on: the anchor's schedule publishes a digest of the heads, which the verifier checks the chains by
+        assert requests.post(f"{base}/local/clock", json={"advance_seconds": 3600}, timeout=60).status_code == 200
 
         result = subprocess.run([sys.executable, "-m", "ops.verify"], cwd=ROOT, env={**clean, "PORT": str(port)},
                                 capture_output=True, text=True, timeout=60)
@@ -200,3 +203,5 @@ def test_make_verify_finds_the_running_local_server(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert "of the local server at http://127.0.0.1:" in result.stdout
     assert "members (accounts)   1" in result.stdout and "points/pending                       129" in result.stdout
+    assert "anchor: latest digest" in result.stdout and "(1 heads" in result.stdout, result.stdout
+    assert "1 heads found in the live chains" in result.stdout

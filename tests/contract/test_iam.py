@@ -78,7 +78,8 @@ def lambda_needs() -> dict[str, set[tuple[str, str]]]:
 class Recorder:
     """Records the AWS calls a handler makes, as (IAM action, logical resource)."""
 
-    def __init__(self) -> None:
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
         self.function: str | None = None
         self.calls: dict[str, set[tuple[str, str]]] = defaultdict(set)
 
@@ -104,6 +105,13 @@ class Recorder:
                        for resource in ("identity/SenderDomain", "configuration-set/EmailConfigurationSet")}
         elif service == "ses" and op == "GetSendQuota":
             record.add(("ses:GetSendQuota", "*"))
+        elif service == "s3":
+            # S3 authorises by bucket (listing) and by object key; the template names buckets by logical id.
+            bucket = next(name for name, physical in self.names.items() if physical == params["Bucket"])
+            if op == "ListObjectsV2":
+                record.add(("s3:ListBucket", bucket))
+            else:
+                record.add((f"s3:{op}", f"{bucket}/{params['Key'].split('/', 1)[0]}/*"))
         elif service == "secretsmanager":
             record.add((f"secretsmanager:{op}", params["SecretId"]))
         elif service == "cognito-idp":
@@ -195,8 +203,9 @@ def pretoken_signs_in_an_admin_without_mfa(api: Api) -> None:
 
 
 @pytest.fixture
-def recorded(api: Api, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> dict[str, set[tuple[str, str]]]:
-    recorder = Recorder()
+def recorded(api: Api, clock: FixedClock, aws: dict[str, str],
+             monkeypatch: pytest.MonkeyPatch) -> dict[str, set[tuple[str, str]]]:
+    recorder = Recorder(aws)
     # The sender reads the account's SES quota when no rate is configured (as on AWS); don't wait on it here.
     monkeypatch.delenv("SES_MAX_SEND_RATE", raising=False)
     monkeypatch.setattr("loyalty.outreach.messaging.time.sleep", lambda seconds: None)

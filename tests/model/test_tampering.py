@@ -187,3 +187,118 @@ def test_an_entry_edited_out_of_shape_is_found_not_a_crash(api: Api, clock: Fixe
     reply = api.call("GET", f"/v1/members/{MEMBER}/ledger/verify", as_="auditor", groups=("admin",))
     assert reply.status == 200, reply.body
     assert (reply.body["chain_valid"], reply.body["first_invalid_seq"]) == (False, 3)
+
+
+# --- a whole chain rewritten, consistently, after the anchor published its heads (docs/anchoring.md) ------
+
+def publish_digest(api: Api) -> dict[str, Any]:
+    """What the anchor's schedule does: a digest of every chain head, in the Object Lock bucket."""
+    from functions.anchor.app import handler
+
+    return dict(api.gateway.run(handler, {"job": "anchor"}, "AnchorFunction"))
+
+
+def rewrite_history(dynamodb: Any) -> None:
+    """Dan's redemption of 100 points rewritten as one of 10, and everything after it rehashed: every link,
+    every hash, the account's head and its balance agree, as a writer with the table's rights could make them."""
+    entries = stored(dynamodb)
+    previous = entries[4].hash
+    for seq in range(5, LENGTH + 1):
+        entry = entries[seq]
+        amount = -10 if entry.kind is EntryKind.REDEMPTION else entry.amount
+        rewritten = dataclasses.replace(entry, amount=amount, prev_hash=previous).sealed()
+        put(dynamodb, rewritten)
+        previous = rewritten.hash
+    dynamodb.update_item(TableName="AccountsTable", Key={"member_id": {"S": MEMBER}},
+                         UpdateExpression="SET head_hash = :h, balances.points.buckets.available = "
+                                          "balances.points.buckets.available + :d",
+                         ExpressionAttributeValues={":h": {"S": previous}, ":d": {"N": "90"}})
+
+
+def run_verifier(capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    import json
+
+    from ops import verify
+
+    code = verify.main(["--json"])
+    return code, json.loads(capsys.readouterr().out)
+
+
+def test_a_chain_rewritten_after_a_digest_verifies_on_its_own_but_the_anchor_names_the_member(
+        api: Api, clock: FixedClock, dynamodb: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    build_chain(api, clock)
+    assert publish_digest(api)["published"] is True
+    rewrite_history(dynamodb)
+
+    report = api.verify(MEMBER)  # the chain alone cannot know: it is consistent
+    assert (report["chain_valid"], report["balances_match"]) == (True, True), report
+    assert api.points(MEMBER)["available"] == -9 + 90  # what the rewrite gave back
+
+    code, summary = run_verifier(capsys)
+    assert code == 1
+    assert summary["ok"] is True  # every chain and every balance adds up …
+    anchor = summary["anchor"]
+    assert anchor["ok"] is False and anchor["rewritten"] == 1  # … but the history is not the one published
+    assert anchor["problems"][0].startswith(f"REWRITTEN member {MEMBER}: ")
+    assert f"at seq {LENGTH}" in anchor["problems"][0]
+
+
+def test_a_chain_grown_after_two_digests_passes_the_anchor(api: Api, clock: FixedClock,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    build_chain(api, clock)
+    first = publish_digest(api)
+    assert api.purchase("O-2", MEMBER, 5000).status == 201  # dan and carol grow
+    clock.advance(3600)
+    second = publish_digest(api)
+    assert second["published"] is True and second["root"] != first["root"]
+    assert api.purchase("O-3", MEMBER, 100).status == 201  # and grow again after the latest
+
+    code, summary = run_verifier(capsys)
+    assert code == 0, summary["anchor"]
+    anchor = summary["anchor"]
+    assert anchor["ok"] is True and anchor["problems"] == []
+    assert (anchor["latest"]["published_at"], anchor["previous"]["published_at"]) == (
+        second["published_at"], first["published_at"])
+    assert anchor["heads_checked"] == 4  # dan and carol, in each digest
+
+
+def test_nothing_moved_nothing_is_published(api: Api, clock: FixedClock) -> None:
+    build_chain(api, clock)
+    first = publish_digest(api)
+    clock.advance(3600)
+    again = publish_digest(api)
+    assert (again["published"], again["published_at"]) == (False, first["published_at"])
+
+
+def _edit_root(s3: Any, bucket: str, key: str, body: dict[str, Any]) -> None:
+    body["root"] = "0" * 64
+
+
+def _edit_a_head(s3: Any, bucket: str, key: str, body: dict[str, Any]) -> None:
+    """The heads object rewritten to name the rewritten chain's head (its hash line changed), the digest kept."""
+    lines = s3.get_object(Bucket=bucket, Key=body["heads_key"])["Body"].read().decode().splitlines()
+    lines[-1] = lines[-1].replace(lines[-1][9:73], "f" * 64)  # {"hash":"<64 hex>",…
+    s3.put_object(Bucket=bucket, Key=body["heads_key"], Body="".join(line + "\n" for line in lines).encode())
+
+
+@pytest.mark.parametrize("edit", [_edit_root, _edit_a_head], ids=["the root", "a head"])
+def test_an_edited_digest_is_reported(api: Api, clock: FixedClock, capsys: pytest.CaptureFixture[str],
+                                      edit: Callable[..., None]) -> None:
+    """Object Lock keeps every version; someone able to write a new version (no If-None-Match, a governance
+    bypass) still cannot make the digest agree with its heads."""
+    import json
+    import os
+
+    import boto3
+
+    build_chain(api, clock)
+    published = publish_digest(api)
+    s3, bucket = boto3.client("s3"), os.environ["ANCHOR_BUCKET"]
+    key = f"digests/2026/11/30/{published['published_at']}.json"
+    body = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    edit(s3, bucket, key, body)
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(body).encode())
+
+    code, summary = run_verifier(capsys)
+    assert code == 1
+    assert any("does not recompute from its" in p for p in summary["anchor"]["problems"]), summary["anchor"]

@@ -1,9 +1,9 @@
 """The composition root: the one place that builds AWS clients, the stores, the clock and the use cases.
 
 Handlers call ``services()`` (members, programme, purchases, redemptions, adjustments, ledger reads),
-``outreach()`` or ``cognito_users()`` (the pre-token trigger); each is built once per container (on first use,
-not at import, to keep cold starts short) and cached. The local server and tests swap the clock through
-``configure``, which also drops what was built so it is rebuilt on next use.
+``outreach()``, ``anchoring()`` or ``cognito_users()`` (the pre-token trigger); each is built once per container
+(on first use, not at import, to keep cold starts short) and cached. The local server and tests swap the clock
+through ``configure``, which also drops what was built so it is rebuilt on next use.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from loyalty.shared.once import RetryPolicy
 from loyalty.shared.settings import Settings
 
 if TYPE_CHECKING:
+    from loyalty.anchoring.usecases import AnchorService
     from loyalty.outreach.admin import OutreachAdmin
     from loyalty.outreach.content import Composer
     from loyalty.outreach.planning import OutreachPlanner
@@ -143,10 +144,24 @@ def cognito_users() -> Callable[[str, str], Any]:
     return CognitoUsers(client("cognito-idp"))
 
 
+@cache
+def anchoring() -> AnchorService:
+    """The anchor: the ledger's heads, digested into the Object Lock bucket ``ANCHOR_BUCKET``."""
+    import os
+
+    from loyalty.anchoring.s3 import S3DigestStore
+    from loyalty.anchoring.usecases import AnchorService
+    from loyalty.ledger.dynamodb import DynamoLedgerStore
+    from loyalty.shared.dynamo import Dynamo
+
+    ledger = DynamoLedgerStore(Dynamo(_dynamodb()), Settings.from_env().tables)
+    return AnchorService(ledger, S3DigestStore(client("s3"), os.environ["ANCHOR_BUCKET"]), _clock)
+
+
 def configure(*, clock: Clock | None = None) -> None:
     """Replace the clock (local server, tests); everything built so far is rebuilt on next use."""
     global _clock
     if clock is not None:
         _clock = clock
-    for built in (services, outreach, _dynamodb, cognito_users):
+    for built in (services, outreach, anchoring, _dynamodb, cognito_users):
         built.cache_clear()

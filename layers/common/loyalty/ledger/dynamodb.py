@@ -143,6 +143,17 @@ class DynamoLedgerStore:
                                    ExpressionAttributeValues=to_item({":m": holder}), ConsistentRead=True):
             yield entry_as_found(item)
 
+    def heads(self, page_size: int) -> Iterator[list[tuple[str, int, str]]]:
+        """Every account's chain head ``(holder, seq, head_hash)``, one Scan page at a time (anchoring reads them)."""
+        kwargs: dict[str, Any] = {"TableName": self._t.accounts, "Limit": page_size, "ConsistentRead": True,
+                                  "ProjectionExpression": "member_id, seq, head_hash"}
+        while True:
+            answer = self._db.call("scan", **kwargs)
+            yield [(i["member_id"], i["seq"], i["head_hash"]) for i in map(from_item, answer.get("Items", []))]
+            if "LastEvaluatedKey" not in answer:
+                return
+            kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+
     def commit(self, write: LedgerWrite) -> None:
         """Write one business event atomically: the record, the guarded counter, accounts and entries."""
         items: list[dict[str, Any]] = [put_operation(self._t.operations, write.operation)]
