@@ -105,6 +105,7 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("POST", "/u/{token}"): Expect(PUBLIC, f"/u/{FORGED_UNSUBSCRIBE}"),
     ("GET", "/openapi.json"): Expect(PUBLIC, "/openapi.json"),
     ("GET", "/docs"): Expect(PUBLIC, "/docs"),
+    ("GET", "/docs/{asset}"): Expect(PUBLIC, "/docs/swagger-ui.css"),
     ("ANY", "$default"): Expect(PUBLIC, "/v2/nowhere"),
 }
 

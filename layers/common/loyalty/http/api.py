@@ -42,6 +42,7 @@ _DESCRIPTIONS = {
     200: "OK",
     201: "Created",
     202: "Accepted",
+    304: "Not modified: the If-None-Match header names the current ETag (no body)",
     400: "Bad request (problem+json)",
     401: "No or invalid token (problem+json)",
     403: "Valid token, not allowed (problem+json)",
@@ -113,6 +114,8 @@ class Router(APIGatewayHttpRouter):
         for status in sorted(statuses):
             shown[status] = {"description": missing.get(status, _DESCRIPTIONS[status]),
                              "content": {problems.PROBLEM_JSON: {"model": Problem}}}
+        if 304 in shown:  # not a problem: a cached copy is still good
+            shown[304] = {"description": _DESCRIPTIONS[304]}
 
         def register(func: F) -> F:
             self.route(path, method.upper(), summary=summary, description=description, operation_id=operation_id,
