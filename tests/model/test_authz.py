@@ -115,6 +115,7 @@ BAD_BODIES: list[tuple[dict[str, str], bytes]] = [
     ({}, b'{"unknown_field": 1.5}'),
     ({}, b"{not json"),
     ({"content-type": "text/plain"}, b"plain text"),
+    ({}, b'{"padding": "' + b"x" * 600_000 + b'"}'),  # over every route's body limit (413)
 ]
 
 
