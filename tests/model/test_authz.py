@@ -15,7 +15,6 @@ come from ``infra/template.yaml``, so a route added there and not here fails
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -62,8 +61,9 @@ class RedemptionBody(TypedDict):
 
 
 REDEMPTION: RedemptionBody = {"points": 10, "reward": "coffee"}
-# An unsubscribe token names its member and carries an HMAC (docs/reminders.md): dan's name, a made-up MAC.
-FORGED_UNSUBSCRIBE = base64.urlsafe_b64encode(SELF.encode()).decode().rstrip("=") + "." + "A" * 43
+# An unsubscribe token names an unsubscribe id and an opt-in generation and carries an HMAC (docs/reminders.md):
+# a well-formed one with a made-up MAC.
+FORGED_UNSUBSCRIBE = "A" * 22 + "B" * 8 + "." + "A" * 24
 PROGRAM = {"points_per_currency_unit": 1, "referral_rates_bps": [1000, 500], "hold_days": 7, "currency": "CNY"}
 
 ROUTES: dict[tuple[str, str], Expect] = {

@@ -7,6 +7,7 @@ construction, not by a check that could race.
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 from collections.abc import Mapping
@@ -41,6 +42,11 @@ def referral_link(base: str, code: str) -> str:
 def new_referral_code() -> str:
     """A fresh random code from a cryptographic source."""
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def new_unsubscribe_id() -> str:
+    """What a member's unsubscribe links name instead of their id: 16 random bytes, base64url (22 characters)."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(16)).decode().rstrip("=")
 
 
 def normalize_referral_code(text: str) -> str | None:
@@ -82,6 +88,8 @@ class Member:
     time_zone: str | None = None  # IANA name; None: the default for the member's locale
     notices: bool = True  # account notices such as "your points are available"
     birthday_changed_at: str | None = None  # set when a member changes it (not at sign-up)
+    unsubscribe_id: str | None = None  # what unsubscribe links name instead of the member id (drawn at sign-up)
+    opted_in_at: str | None = None  # when marketing was last allowed: links sent before an opt-in no longer work
 
     @property
     def referrer_id(self) -> str | None:

@@ -16,6 +16,7 @@ from loyalty.members.domain import (
     UnknownReferralCode,
     check_profile,
     new_referral_code,
+    new_unsubscribe_id,
     normalize_referral_code,
     referral_link,
 )
@@ -54,10 +55,12 @@ class MembershipService:
                 if referrer is None:
                     raise UnknownReferralCode(f"No member has the referral code {referral_code!r}.")
                 path = ReferralPath.below(referrer.member_id, referrer.path)
+            joined_at = to_rfc3339(self._clock.now())
             member = Member(
                 member_id=member_id, email=email, display_name=display_name, referral_code=new_referral_code(),
-                path=path, joined_at=to_rfc3339(self._clock.now()), locale=locale,
+                path=path, joined_at=joined_at, locale=locale,
                 marketing_opt_in=marketing_opt_in, birthday=birthday, time_zone=time_zone,
+                unsubscribe_id=new_unsubscribe_id(), opted_in_at=joined_at if marketing_opt_in else None,
             )
             drawn.append(member.referral_code)
             try:
@@ -82,6 +85,8 @@ class MembershipService:
         for name in ("locale", "time_zone", "notices", "marketing_opt_in"):
             if name in changes and changes[name] is not None:
                 fields[name] = changes[name]
+        if changes.get("marketing_opt_in") and not member.marketing_opt_in:
+            fields["opted_in_at"] = to_rfc3339(now)  # a new opt-in: links sent under an earlier one stop working
         if changes.get("birthday") and changes["birthday"] != member.birthday:
             fields.update(birthday=changes["birthday"], birthday_changed_at=to_rfc3339(now))
         if fields:

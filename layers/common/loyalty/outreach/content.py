@@ -44,8 +44,11 @@ class Composer:
         self._config = config
         self._secret = secret
 
-    def unsubscribe_link(self, member_id: str, base_url: str) -> str:
-        return f"{base_url.rstrip('/')}/u/{token_for(member_id, self._secret())}"
+    def unsubscribe_link(self, member: Member, base_url: str) -> str:
+        """The member's one-click link for their current opt-in (it names their unsubscribe id, not them)."""
+        if member.unsubscribe_id is None:
+            raise ValueError(f"member {member.member_id} has no unsubscribe id")
+        return f"{base_url.rstrip('/')}/u/{token_for(member.unsubscribe_id, member.opted_in_at, self._secret())}"
 
     def compose(self, reminder: Reminder, member: Member, now: datetime, *,
                 public_base_url: str | None = None) -> Composed:
@@ -54,7 +57,7 @@ class Composer:
         category = reminder.category
         unsubscribe = None
         if category is Category.MARKETING:
-            unsubscribe = self.unsubscribe_link(member.member_id, public_base_url or self._config.public_base_url)
+            unsubscribe = self.unsubscribe_link(member, public_base_url or self._config.public_base_url)
         context = {"display_name": member.display_name, "shop_name": self._config.shop_name,
                    "app_link": self._config.app_link, "unsubscribe_link": unsubscribe or "",
                    **self._kind_context(reminder, member, now)}
