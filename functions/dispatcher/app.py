@@ -31,7 +31,7 @@ def handler(event: dict[str, Any], context: Any) -> PartialItemFailureResponse |
         return process_partial_response(event=event, record_handler=fan_out, processor=processor, context=context)
     job = event.get("job")
     if job == "due":
-        result: dict[str, Any] = {"queued": outreach().planner.dispatch_due()}
+        result: dict[str, Any] = outreach().planner.dispatch_due()
     elif job == "calendar":
         result = outreach().planner.plan_calendar()
     else:

@@ -29,6 +29,8 @@ from loyalty.outreach.policy import ReminderKind
 from loyalty.wiring import outreach
 
 router = Router(tags=["Outreach"])
+# The replacement rules, the holiday calendar and a campaign are each kept in one DynamoDB item (400 KB at most).
+LIST_MAX_BODY = 256 * 1024
 CampaignId = Annotated[ClientId, Path(openapi_examples=examples.shown(examples.CAMPAIGN_ID,
                                                                     "The spring tyre campaign"))]
 
@@ -57,7 +59,7 @@ def read_replacements() -> Response[ReplacementRules]:
 
 @router.operation("PUT", "/v1/outreach/replacements", operation_id="changeReplacementRules",
                   summary="Set the replacement intervals (admin)", access=ADMIN_ONLY, model=ReplacementRules,
-                  body=True)
+                  body=True, max_body=LIST_MAX_BODY)
 def change_replacements(body: ReplacementRules) -> Response[ReplacementRules]:
     saved = outreach().admin.save_replacement_rules([plans.ReplacementRule(**r.model_dump()) for r in body.rules])
     return answer(ReplacementRules, {"rules": [asdict(r) for r in saved]})
@@ -72,7 +74,7 @@ def read_holidays() -> Response[HolidayCalendar]:
 
 @router.operation("PUT", "/v1/outreach/holidays", operation_id="changeHolidays",
                   summary="Set the holiday calendar (admin)", access=ADMIN_ONLY, model=HolidayCalendar, body=True,
-                  )
+                  max_body=LIST_MAX_BODY)
 def change_holidays(body: HolidayCalendar) -> Response[HolidayCalendar]:
     saved = outreach().admin.save_holidays(
         [plans.Holiday(h.holiday_id, h.date.isoformat(), dict(h.names)) for h in body.holidays])
@@ -81,7 +83,7 @@ def change_holidays(body: HolidayCalendar) -> Response[HolidayCalendar]:
 
 @router.operation("POST", "/v1/outreach/campaigns", operation_id="startCampaign",
                   summary="Send a campaign to opted-in members, or those a filter keeps (admin)", access=ADMIN_ONLY,
-                  ok=202, model=Campaign, replays=True, body=True, refusals=(409,))
+                  ok=202, model=Campaign, replays=True, body=True, refusals=(409,), max_body=LIST_MAX_BODY)
 def start_campaign(body: NewCampaign) -> Response[Campaign]:
     started, campaign = outreach().planner.start_campaign(body.model_dump(mode="json", exclude_none=True))
     return answer(Campaign, campaign, 202 if started else 200)

@@ -27,6 +27,9 @@ PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title}</title
 <body style="font-family: sans-serif; max-width: 520px; margin: 3em auto;"><h1>{title}</h1>{body}</body></html>"""
 HTML = {"text/html": {"schema": {"type": "string"}}}
 UNSUBSCRIBED = "You will not receive marketing emails from us any more. / 您将不再收到我们的营销邮件。"
+OUT_OF_DATE = ("This link is from an email sent before you last chose to hear from us, so it changes nothing: "
+               "use the link in a newer email, or your preferences in the app. / 此链接来自您重新订阅之前的邮件,"
+               "不会更改任何设置:请使用较新邮件中的链接,或在应用中修改偏好。")
 
 
 def _page(title: str, body: str) -> Response[str]:
@@ -56,7 +59,8 @@ def change_preferences(body: PreferenceChanges) -> Response[Preferences]:
                   summary="The page an unsubscribe link opens (no login)", access=PUBLIC,
                   ok_content=HTML, refusals=(404, 422))
 def unsubscribe_page(token: Token) -> Response[str]:
-    outreach().admin.member_for_token(token)  # a forged or damaged link is a 404, before anything is shown
+    if not outreach().admin.link_is_current(token):  # a forged or damaged link is a 404, before anything is shown
+        return _page("Link out of date / 链接已过期", f"<p>{html.escape(OUT_OF_DATE)}</p>")
     form = (f'<form method="post" action="/u/{html.escape(token)}"><p>{html.escape(UNSUBSCRIBED)}</p>'
             '<button type="submit">Unsubscribe / 退订</button></form>')
     return _page("Unsubscribe / 退订", form)
@@ -66,7 +70,8 @@ def unsubscribe_page(token: Token) -> Response[str]:
                   summary="One-click unsubscribe (RFC 8058 List-Unsubscribe-Post; no login)", access=PUBLIC,
                   ok_content=HTML, refusals=(404, 422))
 def unsubscribe(token: Token) -> Response[str]:
-    outreach().admin.unsubscribe(token)
+    if not outreach().admin.unsubscribe(token):
+        return _page("Link out of date / 链接已过期", f"<p>{html.escape(OUT_OF_DATE)}</p>")
     return _page("Unsubscribed / 已退订", f"<p>{html.escape(UNSUBSCRIBED)}</p>")
 
 

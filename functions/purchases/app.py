@@ -15,12 +15,15 @@ from loyalty.purchases.http import NewPurchase, NewRefund, Purchase, Refund
 from loyalty.wiring import services
 
 router = Router(tags=["Purchases"])
+# Up to 200 items with 200-character names: about 290 KB of UTF-8 at their longest; the whole purchase is kept in
+# one DynamoDB item (400 KB at most).
+PURCHASE_MAX_BODY = 512 * 1024
 OrderId = Annotated[ClientId, Path(openapi_examples=examples.shown(examples.ORDER_ID, "The example purchase"))]
 
 
 @router.operation("POST", "/v1/purchases", operation_id="recordPurchase",
                   summary="Record a purchase; credit the buyer and the referral tree above", access=STAFF_ONLY,
-                  ok=201, model=Purchase, replays=True, body=True, refusals=(404, 409))
+                  ok=201, model=Purchase, replays=True, body=True, refusals=(404, 409), max_body=PURCHASE_MAX_BODY)
 def record_purchase(body: NewPurchase) -> Response[Purchase]:
     outcome = services().purchases.record(
         order_id=body.order_id, member_id=body.member_id, amount_minor=body.amount_minor, currency=body.currency,

@@ -28,7 +28,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 # The story's order: what an operation's example needs comes before it.
 ORDER = (
-    "openApiDocument", "swaggerUi",
+    "openApiDocument", "swaggerUi", "swaggerUiAsset",
     "readProgram", "readProgramVersion", "publishProgram",
     "signUp", "readMe", "readMember", "readMyReferrals", "readReferrals", "readMyPreferences", "changeMyPreferences",
     "readOutreachSettings", "changeOutreachSettings", "readReplacementRules", "changeReplacementRules",

@@ -18,7 +18,6 @@ come from ``infra/template.yaml``, so a route added there and not here fails
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -66,8 +65,9 @@ class RedemptionBody(TypedDict):
 
 
 REDEMPTION: RedemptionBody = {"points": 10, "reward": "coffee"}
-# An unsubscribe token names its member and carries an HMAC (docs/reminders.md): dan's name, a made-up MAC.
-FORGED_UNSUBSCRIBE = base64.urlsafe_b64encode(SELF.encode()).decode().rstrip("=") + "." + "A" * 43
+# An unsubscribe token names an unsubscribe id and an opt-in generation and carries an HMAC (docs/reminders.md):
+# a well-formed one with a made-up MAC.
+FORGED_UNSUBSCRIBE = "A" * 22 + "B" * 8 + "." + "A" * 24
 PROGRAM = {"points_per_currency_unit": 1, "referral_rates_bps": [1000, 500], "hold_days": 7, "currency": "CNY"}
 
 ROUTES: dict[tuple[str, str], Expect] = {
@@ -109,6 +109,7 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("POST", "/u/{token}"): Expect(PUBLIC, f"/u/{FORGED_UNSUBSCRIBE}"),
     ("GET", "/openapi.json"): Expect(PUBLIC, "/openapi.json"),
     ("GET", "/docs"): Expect(PUBLIC, "/docs"),
+    ("GET", "/docs/{asset}"): Expect(PUBLIC, "/docs/swagger-ui.css"),
     ("ANY", "$default"): Expect(PUBLIC, "/v2/nowhere"),
 }
 
@@ -118,6 +119,7 @@ BAD_BODIES: list[tuple[dict[str, str], bytes]] = [
     ({}, b'{"unknown_field": 1.5}'),
     ({}, b"{not json"),
     ({"content-type": "text/plain"}, b"plain text"),
+    ({}, b'{"padding": "' + b"x" * 600_000 + b'"}'),  # over every route's body limit (413)
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import email
 from datetime import UTC, datetime, timedelta
 from email.message import Message
@@ -12,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from loyalty.ledger.assets import Bucket
+from loyalty.members.domain import new_unsubscribe_id
 from loyalty.outreach import mime, templates
 from loyalty.outreach.plans import (
     Holiday,
@@ -35,7 +37,7 @@ from loyalty.outreach.policy import (
     next_window_start,
     zone,
 )
-from loyalty.outreach.unsubscribe import member_for, token_for
+from loyalty.outreach.unsubscribe import Link, generation, read_token, token_for
 from loyalty.purchases.domain import Credit, PurchaseRecord
 
 NOON_SHANGHAI = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
@@ -211,15 +213,25 @@ def test_every_template_renders_in_every_locale(kind: ReminderKind, locale: str)
     assert chinese == any("\u4e00" <= ch <= "\u9fff" for ch in (rendered.subject + rendered.text).replace("春节", ""))
 
 
-def test_unsubscribe_tokens_are_bound_to_one_member_and_the_secret() -> None:
-    secret = b"s" * 32
-    token = token_for("dan", secret)
-    assert member_for(token, secret) == "dan"
-    assert member_for(token, b"other" * 8) is None
+def test_unsubscribe_tokens_are_bound_to_one_id_one_opt_in_and_the_secret() -> None:
+    secret, dan, eve = b"s" * 32, new_unsubscribe_id(), new_unsubscribe_id()
+    token = token_for(dan, "2026-11-23T09:30:00Z", secret)
+    assert read_token(token, secret) == Link(dan, generation("2026-11-23T09:30:00Z"))
+    assert read_token(token, b"other" * 8) is None
     head, tail = token.split(".")
-    eve_head = token_for("eve", secret).split(".")[0]
-    assert member_for(f"{eve_head}.{tail}", secret) is None
-    assert member_for("garbage", secret) is None and member_for(f"{head}.", secret) is None
+    eve_head = token_for(eve, "2026-11-23T09:30:00Z", secret).split(".")[0]
+    assert read_token(f"{eve_head}.{tail}", secret) is None
+    later = token_for(dan, "2026-12-01T00:00:00Z", secret)  # after opting in again: another generation
+    assert read_token(later, secret) == Link(dan, generation("2026-12-01T00:00:00Z")) != read_token(token, secret)
+    assert read_token(f"{later.split('.')[0]}.{tail}", secret) is None  # the generation is signed too
+    assert read_token("garbage", secret) is None and read_token(f"{head}.", secret) is None
+    assert read_token(f"{head}.!!!", secret) is None
+
+
+def test_an_unsubscribe_token_names_no_member() -> None:
+    token = token_for(new_unsubscribe_id(), None, b"s" * 32)
+    member_id = "4f2c1e8a-9b3d-4c7e-a1f0-6d5b2e9c8a41"
+    assert member_id not in token and base64.urlsafe_b64encode(member_id.encode()).decode()[:20] not in token
 
 
 def test_the_mime_message_carries_rfc_8058_one_click_unsubscribe() -> None:

@@ -31,7 +31,7 @@ from pydantic import BaseModel
 from loyalty.http import problems
 from loyalty.http.auth import Access, Caller, caller_from_claims
 from loyalty.http.types import Body, Problem
-from loyalty.shared.errors import LoyaltyError, UnsupportedMediaType
+from loyalty.shared.errors import LoyaltyError, PayloadTooLarge, UnsupportedMediaType
 from loyalty.shared.observability import fresh_metrics, logger, metrics, tracer
 from loyalty.shared.once import Outcome
 
@@ -42,6 +42,7 @@ _DESCRIPTIONS = {
     200: "OK",
     201: "Created",
     202: "Accepted",
+    304: "Not modified: the If-None-Match header names the current ETag (no body)",
     400: "Bad request (problem+json)",
     401: "No or invalid token (problem+json)",
     403: "Valid token, not allowed (problem+json)",
@@ -55,6 +56,10 @@ _DESCRIPTIONS = {
 REPLAYED = "The replay of an earlier identical request: its first answer, nothing written"
 # Who may call an operation, in the document: public, any, signed_in, staff, admin or self_or_staff (``Access.name``).
 ACCESS_EXTENSION = "x-access"
+# The largest body a route reads, in bytes as sent (``Router.operation``'s ``max_body``), in the document.
+BODY_LIMIT_EXTENSION = "x-max-body-bytes"
+# Most writes are a few fields: 16 KiB is room for every one at its longest. Routes that carry lists say more.
+MAX_BODY = 16 * 1024
 
 
 @dataclass(frozen=True)
@@ -81,19 +86,24 @@ class Router(APIGatewayHttpRouter):
         self.tags = tags
         self.access: dict[str, Access] = {}
         self.required_headers: dict[str, tuple[RequiredHeader, ...]] = {}
+        self.body_limits: dict[str, int] = {}
 
     def operation(self, method: str, path: str, *, operation_id: str, summary: str, access: Access,
                   ok: int = 200, model: type[BaseModel] | None = None, refusals: tuple[int, ...] = (),
                   replays: bool = False, body: bool = False, headers: tuple[RequiredHeader, ...] = (),
                   stateless: bool = False, description: str | None = None,
-                  ok_content: dict[str, Any] | None = None) -> Callable[[F], F]:
+                  ok_content: dict[str, Any] | None = None, max_body: int = MAX_BODY) -> Callable[[F], F]:
         """Declare a route: ``ok`` with ``model`` (or ``ok_content``), 200 with the same model when a write
         ``replays``, under a short camelCase ``operation_id``, and every problem it can answer: its own
         (``refusals``: 404, 409 …), 401 and 403 from ``access``, 413, 415 and 422 from a ``body``, the refusal
         of each required header missing, and 503 busy unless the route is ``stateless`` (calls no AWS service).
-        Who may call it is also in the document, as the operation's ``x-access``."""
+        Who may call it is also in the document, as the operation's ``x-access``; a body larger than ``max_body``
+        bytes is refused (413) before it is parsed, and the limit is in the document (``x-max-body-bytes``)."""
         key = route_key(method, path)
         self.access[key] = access
+        extensions: dict[str, Any] = {ACCESS_EXTENSION: access.name}
+        if body:
+            self.body_limits[key] = extensions[BODY_LIMIT_EXTENSION] = max_body
         if headers:
             self.required_headers[key] = headers
         shown: dict[int, OpenAPIResponse] = {ok: {"description": _DESCRIPTIONS[ok], "content": ok_content or {
@@ -113,10 +123,14 @@ class Router(APIGatewayHttpRouter):
         for status in sorted(statuses):
             shown[status] = {"description": missing.get(status, _DESCRIPTIONS[status]),
                              "content": {problems.PROBLEM_JSON: {"model": Problem}}}
+        if 304 in shown:  # not a problem: a cached copy is still good
+            shown[304] = {"description": _DESCRIPTIONS[304]}
+        if body:
+            shown[413]["description"] = f"Body larger than {max_body} bytes (problem+json)"
 
         def register(func: F) -> F:
             self.route(path, method.upper(), summary=summary, description=description, operation_id=operation_id,
-                       tags=self.tags, responses=shown, openapi_extensions={ACCESS_EXTENSION: access.name})(func)
+                       tags=self.tags, responses=shown, openapi_extensions=extensions)(func)
             return func
 
         return register
@@ -138,6 +152,7 @@ class Api(APIGatewayHttpResolver):
 
     access: dict[str, Access]
     required_headers: dict[str, tuple[RequiredHeader, ...]]
+    body_limits: dict[str, int]
 
 
 def json_object(text: str) -> dict[str, Any]:
@@ -157,11 +172,12 @@ serialize = partial(json.dumps, separators=(",", ":"), cls=Encoder, ensure_ascii
 
 def create_app(*routers: Router) -> Api:
     app = Api(enable_validation=True, json_body_deserializer=json_object, serializer=serialize)
-    app.access, app.required_headers = {}, {}
+    app.access, app.required_headers, app.body_limits = {}, {}, {}
     for router in routers:
         app.include_router(router)
         app.access.update(router.access)
         app.required_headers.update(router.required_headers)
+        app.body_limits.update(router.body_limits)
     problems.install(app)
     return app
 
@@ -170,10 +186,11 @@ def lambda_entry(app: Api, *, any_body_under: tuple[str, ...] = ()
                  ) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     """The Lambda handler: structured logs with the request id, a trace, metrics flushed per call.
 
-    Who may call the route is checked first; then the headers it cannot do without; then bodies must be JSON,
-    except on paths under ``any_body_under`` (where the body is not read).
+    Who may call the route is checked first; then the headers it cannot do without; then the body's size (a
+    route that reads one has a limit: 413 above it, before anything parses it); then bodies must be JSON, except
+    on paths under ``any_body_under`` (where the body is not read).
     """
-    access, required_headers = app.access, app.required_headers
+    access, required_headers, body_limits = app.access, app.required_headers, app.body_limits
 
     @fresh_metrics
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
@@ -188,6 +205,9 @@ def lambda_entry(app: Api, *, any_body_under: tuple[str, ...] = ()
                 allowed.check((authorizer.get("jwt") or {}).get("claims"), event.get("pathParameters") or {})
             for header in required_headers.get(key, ()):
                 header.check(event.get("headers"))
+            limit = body_limits.get(key)
+            if limit is not None and _body_size(event) > limit:
+                raise PayloadTooLarge(f"Bodies of {key} are limited to {limit} bytes.")
             if not str(event.get("rawPath", "")).startswith(any_body_under or ("\0",)):
                 if not _json_or_empty(event):
                     raise UnsupportedMediaType("Send the body as JSON with Content-Type: application/json.")
@@ -198,6 +218,14 @@ def lambda_entry(app: Api, *, any_body_under: tuple[str, ...] = ()
         return app.resolve(event, context)
 
     return handler
+
+
+def _body_size(event: dict[str, Any]) -> int:
+    """The body's size in bytes as the client sent it (API Gateway base64-encodes binary bodies: 4 chars, 3 bytes)."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return len(body) * 3 // 4
+    return len(body.encode("utf-8", "surrogatepass"))
 
 
 def _json_or_empty(event: dict[str, Any]) -> bool:

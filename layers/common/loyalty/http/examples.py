@@ -22,10 +22,10 @@ CAMPAIGN_ID = "spring-tyres-2027"
 IDEMPOTENCY_KEY = "9b1d7e52-3c4a-4f6e-8a2b-5d0c1e7f9a36"
 PROGRAM_VERSION = 1  # the first version: every install has it
 LEDGER_PAGE_SIZE = 20
-# An unsubscribe token as the service signs them (base64url of the member id, a dot, an HMAC): the example
-# member's, under a secret no server holds, so it is refused (404). A real one is in an email's
-# List-Unsubscribe header, or a preview's (POST /v1/outreach/preview of a marketing email).
-UNSUBSCRIBE_TOKEN = "NGYyYzFlOGEtOWIzZC00YzdlLWExZjAtNmQ1YjJlOWM4YTQx.q3Vd1mE8xK2pR7tLw0sN4aYh"
+# An unsubscribe token as the service signs them (an unsubscribe id and opt-in generation, a dot, an HMAC),
+# under a secret no server holds, so it is refused (404). A real one is in an email's List-Unsubscribe header,
+# or a preview's (POST /v1/outreach/preview of a marketing email).
+UNSUBSCRIBE_TOKEN = "q8Zr2VnK0cTfW5xYb3LmQgHs4Dp9Aa.q3Vd1mE8xK2pR7tLw0sN4aYh"
 
 
 def shown(value: Any, summary: str, description: str | None = None) -> dict[str, Example]:

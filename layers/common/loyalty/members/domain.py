@@ -7,6 +7,7 @@ construction, not by a check that could race.
 
 from __future__ import annotations
 
+import base64
 import re
 import secrets
 from collections.abc import Mapping
@@ -60,6 +61,11 @@ def new_referral_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
+def new_unsubscribe_id() -> str:
+    """What a member's unsubscribe links name instead of their id: 16 random bytes, base64url (22 characters)."""
+    return base64.urlsafe_b64encode(secrets.token_bytes(16)).decode().rstrip("=")
+
+
 def normalize_referral_code(text: str) -> str | None:
     """The canonical form of a code as a person typed it, or None if it cannot be a code."""
     code = re.sub(r"[\s-]", "", text).upper()
@@ -100,6 +106,8 @@ class Member:
     notices: bool = True  # account notices such as "your points are available"
     birthday_changed_at: str | None = None  # when it was set: at sign-up or a later change
     phone_number: str | None = None  # E.164, as Cognito verified it
+    unsubscribe_id: str | None = None  # what unsubscribe links name instead of the member id (drawn at sign-up)
+    opted_in_at: str | None = None  # when marketing was last allowed: links sent before an opt-in no longer work
 
     @property
     def referrer_id(self) -> str | None:

@@ -43,7 +43,8 @@ def member_item(member: Member) -> dict[str, Any]:
         "marketing_opt_in": member.marketing_opt_in,
     }
     optional = {"birthday": member.birthday, "time_zone": member.time_zone,
-                "birthday_changed_at": member.birthday_changed_at, "phone_number": member.phone_number}
+                "birthday_changed_at": member.birthday_changed_at, "phone_number": member.phone_number,
+                "unsubscribe_id": member.unsubscribe_id, "opted_in_at": member.opted_in_at}
     item.update({k: v for k, v in optional.items() if v is not None})
     item["notices"] = member.notices
     if member.birthday is not None:
@@ -60,6 +61,7 @@ def member_from_item(item: dict[str, Any]) -> Member:
         joined_at=item["joined_at"], locale=item["locale"], marketing_opt_in=bool(item["marketing_opt_in"]),
         birthday=item.get("birthday"), time_zone=item.get("time_zone"), notices=bool(item.get("notices", True)),
         birthday_changed_at=item.get("birthday_changed_at"), phone_number=item.get("phone_number"),
+        unsubscribe_id=item.get("unsubscribe_id"), opted_in_at=item.get("opted_in_at"),
     )
 
 
@@ -83,6 +85,10 @@ class DynamoMemberStore:
 
     def member_id_for_code(self, code: str) -> str | None:
         item = self._db.get(self._t.members, {"pk": f"C#{code}", "sk": "CODE"})
+        return item["member_id"] if item else None
+
+    def member_id_for_unsubscribe(self, unsubscribe_id: str) -> str | None:
+        item = self._db.get(self._t.members, {"pk": f"U#{unsubscribe_id}", "sk": "UNSUBSCRIBE"})
         return item["member_id"] if item else None
 
     def referees(self, member_id: str, *, level: int, limit: int) -> list[Referee]:
@@ -110,6 +116,9 @@ class DynamoMemberStore:
                      "Item": to_item({"pk": f"C#{member.referral_code}", "sk": "CODE", "member_id": member.member_id}),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
         ]
+        if member.unsubscribe_id is not None:  # its unsubscribe links name this, not the member id
+            items.append({"Put": {"TableName": self._t.members, "Item": to_item(
+                {"pk": f"U#{member.unsubscribe_id}", "sk": "UNSUBSCRIBE", "member_id": member.member_id})}})
         if member.referrer_id is not None:
             items.append({"ConditionCheck": {
                 "TableName": self._t.members, "Key": to_item(member_key(member.referrer_id)),

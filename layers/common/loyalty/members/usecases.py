@@ -17,6 +17,7 @@ from loyalty.members.domain import (
     check_profile,
     member_email,
     new_referral_code,
+    new_unsubscribe_id,
     normalize_referral_code,
     referral_link,
 )
@@ -69,6 +70,7 @@ class MembershipService:
                 path=path, joined_at=joined_at, locale=locale, marketing_opt_in=marketing_opt_in,
                 birthday=birthday, time_zone=time_zone, birthday_changed_at=joined_at if birthday else None,
                 phone_number=phone_number,
+                unsubscribe_id=new_unsubscribe_id(), opted_in_at=joined_at if marketing_opt_in else None,
             )
             drawn.append(member.referral_code)
             try:
@@ -93,6 +95,8 @@ class MembershipService:
         for name in ("locale", "time_zone", "notices", "marketing_opt_in"):
             if name in changes and changes[name] is not None:
                 fields[name] = changes[name]
+        if changes.get("marketing_opt_in") and not member.marketing_opt_in:
+            fields["opted_in_at"] = to_rfc3339(now)  # a new opt-in: links sent under an earlier one stop working
         if changes.get("birthday") and changes["birthday"] != member.birthday:
             fields.update(birthday=changes["birthday"], birthday_changed_at=to_rfc3339(now))
         if fields:

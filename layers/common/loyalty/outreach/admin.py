@@ -10,7 +10,7 @@ from loyalty.members.store import MemberStore, NoSuchMember
 from loyalty.outreach.plans import Holiday, ReplacementRule
 from loyalty.outreach.policy import OutreachSettings
 from loyalty.outreach.store import OutreachStore, find_campaign
-from loyalty.outreach.unsubscribe import member_for
+from loyalty.outreach.unsubscribe import generation, read_token
 from loyalty.shared.clock import Clock
 from loyalty.shared.errors import NotFound
 
@@ -57,20 +57,30 @@ class OutreachAdmin:
 
     # --- consent ---------------------------------------------------------------------------------
 
-    def member_for_token(self, token: str) -> str:
-        member_id = member_for(token, self._secret())
-        if member_id is None:
-            raise NotFound("This unsubscribe link is not valid.")
-        return member_id
+    def link_is_current(self, token: str) -> bool:
+        """Whether a link undoes the member's current opt-in (True), or one they have since renewed (False: it
+        changes nothing). A link this service did not sign, or whose member is gone, is a ``NotFound``."""
+        return self._linked(token)[1]
 
-    def unsubscribe(self, token: str) -> str:
-        """Stop all marketing to the token's member, at once (the sender reads consent at send time)."""
-        member_id = self.member_for_token(token)
+    def _linked(self, token: str) -> tuple[str, bool]:
+        link = read_token(token, self._secret())
+        member_id = self._members.member_id_for_unsubscribe(link.unsubscribe_id) if link else None
+        member = self._members.members([member_id]).get(member_id) if member_id else None
+        if link is None or member is None:
+            raise NotFound("This unsubscribe link is not valid.")
+        return member.member_id, link.generation == generation(member.opted_in_at)
+
+    def unsubscribe(self, token: str) -> bool:
+        """Stop all marketing to the token's member, at once (the sender reads consent at send time); False,
+        changing nothing, for a link sent before the member opted in again."""
+        member_id, current = self._linked(token)
+        if not current:
+            return False
         try:
             self._members.update_member(member_id, {"marketing_opt_in": False})
         except NoSuchMember:
             raise NotFound("This unsubscribe link is not valid.") from None
-        return member_id
+        return True
 
     def record_ses_event(self, detail: dict[str, Any]) -> list[str]:
         """Suppress the addresses a permanent bounce or a complaint names; returns them."""

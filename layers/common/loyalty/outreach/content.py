@@ -22,6 +22,7 @@ from loyalty.shared.errors import NotFound, ValidationProblem
 from loyalty.shared.money import format_amount
 
 ORDER_KINDS = (ReminderKind.THANK_YOU, ReminderKind.GREETING, ReminderKind.CHECKIN, ReminderKind.REPLACEMENT)
+ABOUT_THE_ORDER = ORDER_KINDS[:3]  # emails that show the order (its amount and items), read when they are written
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,11 @@ class Composer:
         self._config = config
         self._secret = secret
 
-    def unsubscribe_link(self, member_id: str, base_url: str) -> str:
-        return f"{base_url.rstrip('/')}/u/{token_for(member_id, self._secret())}"
+    def unsubscribe_link(self, member: Member, base_url: str) -> str:
+        """The member's one-click link for their current opt-in (it names their unsubscribe id, not them)."""
+        if member.unsubscribe_id is None:
+            raise ValueError(f"member {member.member_id} has no unsubscribe id")
+        return f"{base_url.rstrip('/')}/u/{token_for(member.unsubscribe_id, member.opted_in_at, self._secret())}"
 
     def compose(self, reminder: Reminder, member: Member, now: datetime, *,
                 public_base_url: str | None = None) -> Composed:
@@ -53,7 +57,7 @@ class Composer:
         category = reminder.category
         unsubscribe = None
         if category is Category.MARKETING:
-            unsubscribe = self.unsubscribe_link(member.member_id, public_base_url or self._config.public_base_url)
+            unsubscribe = self.unsubscribe_link(member, public_base_url or self._config.public_base_url)
         context = {"display_name": templates.unlinkable(member.display_name), "shop_name": self._config.shop_name,
                    "app_link": self._config.app_link, "unsubscribe_link": unsubscribe or "",
                    **self._kind_context(reminder, member, now)}
@@ -68,6 +72,8 @@ class Composer:
 
     def _kind_context(self, reminder: Reminder, member: Member, now: datetime) -> dict[str, Any]:
         data, locale = reminder.data, member.locale
+        if reminder.kind in ABOUT_THE_ORDER and "order_id" in data and "amount_minor" not in data:
+            data = {**self._order_data(member.member_id, reminder.kind, data["order_id"], or_none=True), **data}
         context: dict[str, Any] = {"order_id": data.get("order_id", "")}
         if "amount_minor" in data:
             context["amount"] = format_amount(int(data["amount_minor"]), data["currency"])
@@ -86,7 +92,8 @@ class Composer:
         if reminder.kind is ReminderKind.WINBACK:
             context["days"] = data.get("days", "")
         if reminder.kind is ReminderKind.HOLIDAY:
-            holiday_names = data.get("names") or {}
+            holiday_names = data.get("names") or next(
+                (h.names for h in self._store.holidays() if h.holiday_id == data.get("holiday_id")), {})
             context["holiday_name"] = templates.pick(holiday_names, locale) or data.get("holiday_id", "")
         if reminder.kind is ReminderKind.CAMPAIGN:
             campaign = find_campaign(self._store, data["campaign_id"])
@@ -129,11 +136,19 @@ class Composer:
             return {"days": self._store.settings().winback_after_days}
         return {}
 
-    def _order_data(self, member_id: str, kind: ReminderKind, occasion: str) -> dict[str, Any]:
+    def _order_data(self, member_id: str, kind: ReminderKind, occasion: str, *, or_none: bool = False
+                    ) -> dict[str, Any]:
+        """What an email about an order says about it, read from the purchase's record (``or_none``: nothing
+        if there is no such purchase, rather than a 404)."""
         order_id, _, sku = occasion.partition(":")
         purchase = find_purchase(self._ledger, order_id)
         if purchase is None:
+            if or_none:
+                return {}
             raise NotFound(f"No purchase with order_id {order_id}.")
+        if or_none and kind is not ReminderKind.POINTS_AVAILABLE:
+            return {"order_id": order_id, "amount_minor": purchase.amount_minor, "currency": purchase.currency,
+                    "items": list(purchase.items)}
         items = list(purchase.items)
         data: dict[str, Any] = {"order_id": order_id, "amount_minor": purchase.amount_minor,
                                 "currency": purchase.currency, "items": items}

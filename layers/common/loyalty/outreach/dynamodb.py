@@ -11,6 +11,7 @@
 - ``SETTINGS`` / ``OUTREACH`` | ``REPLACEMENTS`` | ``HOLIDAYS``: what the admin configures.
 - ``CAMPAIGN#<id>`` / ``CAMPAIGN``: a campaign, its filter and its counters.
 - ``HOLIDAY#<id>`` / ``FANOUT``: the marker that a holiday's fan-out has begun.
+- ``QUARANTINE#DUE`` / ``<shard>#<due item's key>``: due items that could not be read or queued, with why.
 
 Past 300 lines on purpose: it is the one adapter of one port over one table, and its parts share the key
 layout above and the client; split by part it would be five classes implementing one Protocol between them.
@@ -35,6 +36,7 @@ from loyalty.shared.clock import parse_rfc3339, to_rfc3339
 from loyalty.shared.dynamo import Dynamo, error_code, from_item, operation_from_item, shard_of, to_item
 from loyalty.shared.once import Contention
 
+QUARANTINE = "QUARANTINE#DUE"  # due items that could not be queued, kept with why (outside every DUE# shard)
 UNPROCESSED_TRIES = 5  # rounds of unprocessed keys or items before the caller's retry (a queue's redelivery) decides
 
 
@@ -109,13 +111,26 @@ class DynamoOutreachStore:
                 "message": json.dumps(reminder.to_message(), ensure_ascii=False),
             }))
 
-    def due(self, now: datetime) -> Iterator[tuple[dict[str, str], Reminder]]:
-        """Every reminder whose time has come, with its key, shard by shard, oldest first."""
+    def due(self, now: datetime) -> Iterator[tuple[dict[str, str], Reminder | None]]:
+        """Every reminder whose time has come, with its key, shard by shard, oldest first (None for an item
+        that is not a readable reminder: the caller sets it aside rather than stopping at it)."""
         for shard in range(self.shards):
             for item in self._db.query(
                     TableName=self._table, KeyConditionExpression="pk = :p AND sk <= :s",
                     ExpressionAttributeValues=to_item({":p": self._due_shard(shard), ":s": to_rfc3339(now) + "~"})):
-                yield {"pk": item["pk"], "sk": item["sk"]}, Reminder.from_message(json.loads(item["message"]))
+                try:
+                    reminder: Reminder | None = Reminder.from_message(json.loads(item["message"]))
+                except (KeyError, TypeError, ValueError):
+                    reminder = None
+                yield {"pk": item["pk"], "sk": item["sk"]}, reminder
+
+    def quarantine_due(self, key: dict[str, str], reason: str, now: datetime) -> None:
+        item = self._db.get(self._table, key)
+        if item is not None:
+            self._db.call("put_item", TableName=self._table, Item=to_item(
+                {**item, "pk": QUARANTINE, "sk": f"{key['pk']}#{key['sk']}", "reason": reason,
+                 "quarantined_at": to_rfc3339(now)}))
+        self.forget_due([key])
 
     def next_due(self) -> datetime | None:
         """When the earliest reminder in the index is due (one item read per shard)."""

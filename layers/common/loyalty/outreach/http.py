@@ -85,7 +85,7 @@ class HolidayCalendar(Request):
 
 
 class CampaignFilter(Request):
-    locales: list[Locale] | None = None
+    locales: Annotated[list[Locale], Field(max_length=50)] | None = None
     joined_after: AwareDatetime | None = None
     joined_before: AwareDatetime | None = None
     purchased_categories: Annotated[list[Category], Field(max_length=50)] | None = None

@@ -10,21 +10,39 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+# SQS refuses a message, and a batch, over 256 KiB. Reminders are references (a few hundred bytes); this is a guard.
+MAX_MESSAGE_BYTES = 256 * 1024
+
 
 class SqsQueue:
-    """A queue of JSON messages; sends in batches of ten and fails loudly if any message is refused."""
+    """A queue of JSON messages, sent in batches of ten."""
 
     def __init__(self, client: Any, url: str) -> None:
         self._sqs = client
         self._url = url
 
     def send(self, messages: Sequence[dict[str, Any]]) -> None:
-        for start in range(0, len(messages), 10):
-            batch = [{"Id": str(n), "MessageBody": json.dumps(m, ensure_ascii=False)}
-                     for n, m in enumerate(messages[start:start + 10])]
-            answer = self._sqs.send_message_batch(QueueUrl=self._url, Entries=batch)
-            if answer.get("Failed"):
-                raise RuntimeError(f"SQS refused {len(answer['Failed'])} messages: {answer['Failed'][0]}")
+        """Send every message, or fail loudly if any is refused."""
+        refused = self.offer(messages)
+        if refused:
+            raise RuntimeError(f"SQS refused {len(refused)} of {len(messages)} messages: {refused[0][1]}")
+
+    def offer(self, messages: Sequence[dict[str, Any]]) -> list[tuple[int, str]]:
+        """Send what SQS takes; the messages it refused (by index, with why), so one cannot hold up the rest."""
+        refused: list[tuple[int, str]] = []
+        bodies = []
+        for n, message in enumerate(messages):
+            body = json.dumps(message, ensure_ascii=False)
+            if len(body.encode()) > MAX_MESSAGE_BYTES // 10:  # ten of them must fit a batch
+                refused.append((n, f"{len(body.encode())} bytes is too large for a queue message"))
+            else:
+                bodies.append((n, body))
+        for start in range(0, len(bodies), 10):
+            batch = bodies[start:start + 10]
+            answer = self._sqs.send_message_batch(
+                QueueUrl=self._url, Entries=[{"Id": str(n), "MessageBody": body} for n, body in batch])
+            refused += [(int(f["Id"]), str(f.get("Message") or f.get("Code"))) for f in answer.get("Failed", [])]
+        return sorted(refused)
 
 
 class SesMailer:

@@ -23,7 +23,9 @@ def build(*, sender: str, to: str, email: Email, sent_at: datetime, unsubscribe_
         message[name] = value
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
-    return message.as_bytes()
+    # Lines up to RFC 5322's 998: a long List-Unsubscribe URL stays on its header's line rather than being moved
+    # to a folded one, which some receivers do not unfold before they look for the link.
+    return message.as_bytes(policy=message.policy.clone(max_line_length=998))
 
 
 def unsubscribe_headers(url: str) -> dict[str, str]:

@@ -59,25 +59,38 @@ class OutreachPlanner:
         self._store.schedule(reminders)
         return reminders
 
-    def dispatch_due(self) -> int:
-        """Send every reminder whose time has come to the send queue; returns how many.
+    def dispatch_due(self) -> dict[str, int]:
+        """Send every reminder whose time has come to the send queue; how many were queued and set aside.
 
         A reminder leaves the due index only after the queue took it; if this run dies in between,
-        the next run queues it again and the send log keeps the second copy from being sent.
+        the next run queues it again and the send log keeps the second copy from being sent. One that cannot
+        be read, or that the queue refuses, is set aside (``quarantine_due``, with why) and the rest go on:
+        a poisoned item must not stop every reminder behind it, run after run.
         """
         assert self._send_queue is not None
-        keys, messages, sent = [], [], 0
-        for key, reminder in self._store.due(self._clock.now()):
-            keys.append(key)
-            messages.append(reminder.to_message())
-            if len(messages) == SEND_BATCH:
-                self._send_queue.send(messages)
-                self._store.forget_due(keys)
-                sent, keys, messages = sent + len(messages), [], []
-        if messages:
-            self._send_queue.send(messages)
-            self._store.forget_due(keys)
-        return sent + len(messages)
+        now, counts = self._clock.now(), {"queued": 0, "quarantined": 0}
+        batch: list[tuple[dict[str, str], Reminder]] = []
+        for key, reminder in self._store.due(now):
+            if reminder is None:
+                self._store.quarantine_due(key, "not a readable reminder", now)
+                counts["quarantined"] += 1
+                continue
+            batch.append((key, reminder))
+            if len(batch) == SEND_BATCH:
+                self._queue_due(batch, now, counts)
+                batch = []
+        if batch:
+            self._queue_due(batch, now, counts)
+        return counts
+
+    def _queue_due(self, batch: list[tuple[dict[str, str], Reminder]], now: datetime, counts: dict[str, int]) -> None:
+        assert self._send_queue is not None
+        refused = dict(self._send_queue.offer([reminder.to_message() for _, reminder in batch]))
+        self._store.forget_due([key for n, (key, _) in enumerate(batch) if n not in refused])
+        for n, why in refused.items():
+            self._store.quarantine_due(batch[n][0], f"the send queue refused it: {why}", now)
+        counts["queued"] += len(batch) - len(refused)
+        counts["quarantined"] += len(refused)
 
     def plan_calendar(self) -> dict[str, int]:
         """Birthdays that are today where the member lives; holidays that have begun somewhere."""

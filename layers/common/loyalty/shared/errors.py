@@ -63,6 +63,10 @@ class UnsupportedMediaType(LoyaltyError):
     slug, status, title = "unsupported-media-type", 415, "Unsupported media type"
 
 
+class PayloadTooLarge(LoyaltyError):
+    slug, status, title = "payload-too-large", 413, "Payload too large"
+
+
 class VersionConflict(LoyaltyError):
     slug, status, title = "version-conflict", 409, "The resource changed since it was read"
 
