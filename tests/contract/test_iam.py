@@ -87,37 +87,39 @@ class Recorder:
         if self.function is None:
             return  # the local runner polling queues and streams, as Lambda would: not the function's own call
         service = model.service_model.service_name
-        record, op = self.calls[self.function], model.name
-        if service == "dynamodb" and op == "TransactWriteItems":
-            for item in params["TransactItems"]:
-                (kind, body), = item.items()
-                record.add((f"dynamodb:{TRANSACT[kind]}", body["TableName"]))
-        elif service == "dynamodb" and op in ("BatchGetItem", "BatchWriteItem"):
-            record |= {(f"dynamodb:{op}", table) for table in params["RequestItems"]}
-        elif service == "dynamodb":
-            index = f"/index/{params['IndexName']}" if params.get("IndexName") else ""
-            record.add((f"dynamodb:{op}", params["TableName"] + index))
-        elif service == "sqs":
-            record.add(("sqs:SendMessage" if op.startswith("SendMessage") else f"sqs:{op}",
-                        params["QueueUrl"].rsplit("/", 1)[1]))
-        elif service == "sesv2" and op == "SendEmail":
-            record |= {(action, resource) for action in ("ses:SendEmail", "ses:SendRawEmail")
-                       for resource in ("identity/SenderDomain", "configuration-set/EmailConfigurationSet")}
-        elif service == "ses" and op == "GetSendQuota":
-            record.add(("ses:GetSendQuota", "*"))
-        elif service == "s3":
+        self.calls[self.function] |= (self._dynamodb(params, model.name) if service == "dynamodb"
+                                      else self._other(service, params, model.name))
+
+    @staticmethod
+    def _dynamodb(params: dict[str, Any], op: str) -> set[tuple[str, str]]:
+        if op == "TransactWriteItems":
+            return {(f"dynamodb:{TRANSACT[kind]}", body["TableName"])
+                    for item in params["TransactItems"] for kind, body in item.items()}
+        if op in ("BatchGetItem", "BatchWriteItem"):
+            return {(f"dynamodb:{op}", table) for table in params["RequestItems"]}
+        index = f"/index/{params['IndexName']}" if params.get("IndexName") else ""
+        return {(f"dynamodb:{op}", params["TableName"] + index)}
+
+    def _other(self, service: str, params: dict[str, Any], op: str) -> set[tuple[str, str]]:
+        if service == "sqs":
+            return {("sqs:SendMessage" if op.startswith("SendMessage") else f"sqs:{op}",
+                     params["QueueUrl"].rsplit("/", 1)[1])}
+        if service == "sesv2" and op == "SendEmail":
+            return {(action, resource) for action in ("ses:SendEmail", "ses:SendRawEmail")
+                    for resource in ("identity/SenderDomain", "configuration-set/EmailConfigurationSet")}
+        if service == "ses" and op == "GetSendQuota":
+            return {("ses:GetSendQuota", "*")}
+        if service == "s3":
             # S3 authorises by bucket (listing) and by object key; the template names buckets by logical id.
             bucket = next(name for name, physical in self.names.items() if physical == params["Bucket"])
             if op == "ListObjectsV2":
-                record.add(("s3:ListBucket", bucket))
-            else:
-                record.add((f"s3:{op}", f"{bucket}/{params['Key'].split('/', 1)[0]}/*"))
-        elif service == "secretsmanager":
-            record.add((f"secretsmanager:{op}", params["SecretId"]))
-        elif service == "cognito-idp":
-            record.add((f"cognito-idp:{op}", "userpool/*"))  # any pool of the account: its id comes later
-        else:
-            raise AssertionError(f"an AWS call the IAM test does not know how to map: {service}.{op}")
+                return {("s3:ListBucket", bucket)}
+            return {(f"s3:{op}", f"{bucket}/{params['Key'].split('/', 1)[0]}/*")}
+        if service == "secretsmanager":
+            return {(f"secretsmanager:{op}", params["SecretId"])}
+        if service == "cognito-idp":
+            return {(f"cognito-idp:{op}", "userpool/*")}  # any pool of the account: its id comes later
+        raise AssertionError(f"an AWS call the IAM test does not know how to map: {service}.{op}")
 
 
 def exercise(api: Api, clock: FixedClock) -> None:
