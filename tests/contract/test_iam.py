@@ -172,6 +172,7 @@ def exercise(api: Api, clock: FixedClock) -> None:
              **admin)
     api.call("POST", "/v1/adjustments", {"adjustment_id": "A-1", "member_id": "bob", "points": 5, "reason": "r"},
              **admin)
+    api.move_clock(3600)  # the anchor's next slot: heads moved, each checked against the digest before
     api.call("GET", "/v1/members/me/ledger?limit=2", as_="bob")
     api.call("GET", "/v1/members/nobody/ledger", **staff)
     api.call("GET", "/v1/members/bob/ledger/verify", **admin)

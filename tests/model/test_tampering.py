@@ -34,6 +34,7 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
+from loyalty.anchoring.domain import HistoryRewritten
 from loyalty.ledger.assets import Bucket, EntryKind
 from loyalty.ledger.dynamodb import entry_from_item, entry_item
 from loyalty.ledger.entries import GENESIS_HASH, Entry, Source
@@ -241,6 +242,26 @@ def test_a_chain_rewritten_after_a_digest_verifies_on_its_own_but_the_anchor_nam
     assert anchor["ok"] is False and anchor["rewritten"] == 1  # … but the history is not the one published
     assert anchor["problems"][0].startswith(f"REWRITTEN member {MEMBER}: ")
     assert f"at seq {LENGTH}" in anchor["problems"][0]
+
+
+def test_the_anchor_never_publishes_a_rewritten_history_so_the_rewrite_stays_visible(
+        api: Api, clock: FixedClock, dynamodb: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """Were the next digest taken of the rewritten ledger, two hours later neither digest the verifier reads
+    would hold the genuine head. The anchor checks the chains only grew since its latest digest, refuses, and
+    the genuine digest stays the latest, however many hours and entries follow."""
+    build_chain(api, clock)
+    genuine = publish_digest(api)
+    rewrite_history(dynamodb)
+    assert api.redeem(MEMBER, 1, "k-after").status == 201  # the chain grows on the rewritten history
+    for _ in range(3):
+        clock.advance(3600)
+        with pytest.raises(HistoryRewritten, match=f"{MEMBER}: the entry at that seq is not the one published"):
+            publish_digest(api)
+
+    code, summary = run_verifier(capsys)
+    assert code == 1
+    assert summary["anchor"]["latest"]["published_at"] == genuine["published_at"]
+    assert summary["anchor"]["problems"][0].startswith(f"REWRITTEN member {MEMBER}: ")
 
 
 def test_a_chain_grown_after_two_digests_passes_the_anchor(api: Api, clock: FixedClock,

@@ -7,11 +7,11 @@ import io
 import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pytest
 
-from loyalty.anchoring.domain import Digest, Head, MerkleRoot, digest_key, heads_key, merkle_root
+from loyalty.anchoring.domain import Digest, Head, HistoryRewritten, MerkleRoot, digest_key, heads_key, merkle_root
 from loyalty.anchoring.usecases import AnchorService
 from loyalty.shared.clock import FixedClock
 
@@ -53,6 +53,10 @@ def test_keys_sort_by_time_and_the_heads_sit_beside_their_digest() -> None:
 class Source:
     def __init__(self, heads: list[tuple[str, int, str]]) -> None:
         self.list = heads
+        self.entries: dict[tuple[str, int], str] = {}  # (holder, seq) -> hash, of entries below the heads
+
+    def entry_hash(self, holder: str, seq: int) -> str | None:
+        return self.entries.get((holder, seq))
 
     def heads(self, page_size: int) -> Iterator[list[tuple[str, int, str]]]:
         for start in range(0, len(self.list), page_size):
@@ -65,6 +69,10 @@ class Digests:
 
     def latest(self) -> Digest | None:
         return self.published[-1][0] if self.published else None
+
+    def heads(self, digest: Digest) -> Iterator[bytes]:
+        body = next(body for published, body in self.published if published == digest)
+        yield from body.splitlines()
 
     def publish(self, digest: Digest, heads: BinaryIO) -> None:
         self.published.append((digest, heads.read()))
@@ -88,10 +96,32 @@ def test_heads_are_sorted_on_disk_in_runs_and_hashed_in_holder_order() -> None:
 def test_an_unchanged_ledger_publishes_nothing_and_a_moved_head_publishes_again() -> None:
     heads = [("a", 1, H), ("b", 2, H)]
     digests, clock = Digests(), FixedClock(datetime(2026, 11, 30, 9, tzinfo=UTC))
-    service = AnchorService(Source(heads), digests, clock)
+    source = Source(heads)
+    service = AnchorService(source, digests, clock)
     assert service.has_news() and service.publish().published
     assert not service.has_news() and not service.publish().published
-    heads[1] = ("b", 3, "cd" * 32)
+    heads[1], source.entries["b", 2] = ("b", 3, "cd" * 32), H  # b's chain grew past the published head
     assert service.has_news() and service.publish().published
     assert len(digests.published) == 2
     assert io.BytesIO(digests.published[1][1]).read().count(b"\n") == 2
+
+
+@pytest.mark.parametrize(("change", "why"), [
+    (lambda heads, entries: heads.__setitem__(1, ("b", 3, "cd" * 32)), "not the one published"),  # entry 2 rewritten
+    (lambda heads, entries: heads.__setitem__(1, ("b", 2, "cd" * 32)), "not the one published"),  # head rehashed
+    (lambda heads, entries: heads.__setitem__(1, ("b", 1, "cd" * 32)), "went back to seq 1"),
+    (lambda heads, entries: heads.pop(0), "chain is gone"),
+], ids=["rewritten below the new head", "rewritten at the head", "shortened", "removed"])
+def test_the_anchor_refuses_to_publish_a_ledger_whose_published_history_changed(change: Any, why: str) -> None:
+    """A digest of a rewritten ledger would make the rewrite look genuine to every later check: the anchor
+    publishes nothing, fails naming the holder, and the genuine digest stays the latest."""
+    heads = [("a", 1, H), ("b", 2, H)]
+    source, digests = Source(heads), Digests()
+    service = AnchorService(source, digests, FixedClock(datetime(2026, 11, 30, 9, tzinfo=UTC)))
+    genuine = service.publish().digest
+    source.entries["b", 2] = "ef" * 32  # what a rewrite below a new head leaves at the published seq
+    change(heads, source.entries)
+    with pytest.raises(HistoryRewritten, match=why) as refused:
+        service.publish()
+    assert refused.value.holder == ("a" if why == "chain is gone" else "b")
+    assert digests.latest() == genuine and len(digests.published) == 1

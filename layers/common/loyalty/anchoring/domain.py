@@ -10,6 +10,7 @@ The root is RFC 6962's Merkle Tree Hash over the leaves sorted by holder: a leaf
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +32,21 @@ class Head:
     def leaf(self) -> bytes:
         """The head's leaf: its line in the heads object, without the newline."""
         return canonical_json({"holder": self.holder, "seq": self.seq, "hash": self.hash})
+
+
+def head_of(line: bytes | str) -> Head:
+    """A head from its line in a heads object."""
+    fields = json.loads(line)
+    return Head(fields["holder"], fields["seq"], fields["hash"])
+
+
+class HistoryRewritten(Exception):
+    """The live ledger no longer holds a head the latest digest published: a chain was rewritten, or a holder
+    removed, since. The anchor publishes nothing then (the genuine digest stays the latest) and fails loudly."""
+
+    def __init__(self, holder: str, seq: int, why: str) -> None:
+        super().__init__(f"{holder}: {why} (the latest digest has its head at seq {seq})")
+        self.holder, self.seq, self.why = holder, seq, why
 
 
 def leaf_hash(leaf: bytes) -> bytes:

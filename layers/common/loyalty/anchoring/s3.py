@@ -56,6 +56,10 @@ class S3DigestStore:
         key = next(self.newest_first(), None)
         return self.read(key) if key is not None else None
 
+    def heads(self, digest: Digest) -> Iterator[bytes]:
+        body = self._s3.get_object(Bucket=self._bucket, Key=digest.heads_key)["Body"]
+        yield from (line for line in body.iter_lines() if line)
+
     def publish(self, digest: Digest, heads: BinaryIO) -> None:
         self._put(digest.heads_key, heads, "application/x-ndjson")
         self._put(key_of(digest), digest.body(), "application/json")

@@ -13,10 +13,18 @@ class HeadSource(Protocol):
         """Every holder's ``(holder, seq, head_hash)``, a page at a time, in no particular order."""
         ...
 
+    def entry_hash(self, holder: str, seq: int) -> str | None:
+        """The hash of the holder's entry at ``seq`` as the ledger holds it now; None if there is none."""
+        ...
+
 
 class DigestStore(Protocol):
     def latest(self) -> Digest | None:
         """The latest digest published, or None before the first."""
+        ...
+
+    def heads(self, digest: Digest) -> Iterator[bytes]:
+        """The lines of a published digest's heads object, in order (holders sorted)."""
         ...
 
     def publish(self, digest: Digest, heads: BinaryIO) -> None:

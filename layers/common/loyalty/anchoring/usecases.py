@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from loyalty.anchoring.domain import Digest, Head, MerkleRoot, heads_key
+from loyalty.anchoring.domain import Digest, Head, HistoryRewritten, MerkleRoot, head_of, heads_key
 from loyalty.anchoring.store import DigestStore, HeadSource
 from loyalty.shared.clock import Clock, to_rfc3339
 
@@ -44,11 +44,32 @@ class AnchorService:
             root, count, sha256 = self._write(self._sorted(Path(work)), heads)
             if latest is not None and (latest.root, latest.count) == (root, count):
                 return Publication(latest, published=False)
+            if latest is not None:
+                heads.seek(0)
+                self._check_grown(latest, heads)
             digest = Digest(published_at=to_rfc3339(now), count=count, root=root, heads_key=heads_key(now),
                             heads_sha256=sha256, heads_bytes=heads.tell())
             heads.seek(0)
             self._digests.publish(digest, heads)
         return Publication(digest, published=True)
+
+    def _check_grown(self, latest: Digest, heads: IO[bytes]) -> None:
+        """Every head of the latest digest must still be in the live chain, at its seq with its hash: a chain
+        may only have grown. Otherwise raise ``HistoryRewritten`` (nothing is published: a digest of the
+        rewritten ledger would make the rewrite look genuine to every later check). Both sides are sorted by
+        holder, so this is one merge pass; a moved head costs one read of the entry at the old seq."""
+        live = (head_of(line) for line in heads)
+        current = next(live, None)
+        for old in (head_of(line) for line in self._digests.heads(latest)):
+            while current is not None and current.holder < old.holder:
+                current = next(live, None)
+            if current is None or current.holder != old.holder:
+                raise HistoryRewritten(old.holder, old.seq, "the holder's chain is gone")
+            if current.seq < old.seq:
+                raise HistoryRewritten(old.holder, old.seq, f"the chain went back to seq {current.seq}")
+            same = current.hash if current.seq == old.seq else self._heads.entry_hash(old.holder, old.seq)
+            if same != old.hash:
+                raise HistoryRewritten(old.holder, old.seq, "the entry at that seq is not the one published")
 
     def has_news(self) -> bool:
         """Whether the heads moved since the latest digest (the local server skips schedule slots without)."""

@@ -143,6 +143,15 @@ class DynamoLedgerStore:
                                    ExpressionAttributeValues=to_item({":m": holder}), ConsistentRead=True):
             yield entry_as_found(item)
 
+    def entry_hash(self, holder: str, seq: int) -> str | None:
+        """The stored hash of the holder's entry at ``seq`` (anchoring checks a chain only grew)."""
+        answer = self._db.call(
+            "query", TableName=self._t.ledger, IndexName=BY_SEQ, KeyConditionExpression="member_id = :m AND seq = :s",
+            ExpressionAttributeValues=to_item({":m": holder, ":s": seq}), ProjectionExpression="#h",
+            ExpressionAttributeNames={"#h": "hash"}, ConsistentRead=True)
+        items = [from_item(i) for i in answer.get("Items", [])]
+        return str(items[0]["hash"]) if len(items) == 1 and "hash" in items[0] else None
+
     def heads(self, page_size: int) -> Iterator[list[tuple[str, int, str]]]:
         """Every account's chain head ``(holder, seq, head_hash)``, one Scan page at a time (anchoring reads them)."""
         kwargs: dict[str, Any] = {"TableName": self._t.accounts, "Limit": page_size, "ConsistentRead": True,
