@@ -85,13 +85,19 @@ class _Heads:
         for line in self.lines:
             self.sha256.update(line + b"\n")
             self.root.add(line)
-            head = json.loads(line)
+            try:
+                head = json.loads(line)
+                holder, seq, hash_ = head["holder"], head["seq"], head["hash"]
+            except (ValueError, TypeError, KeyError):
+                _problem(self.report, self.show, f"the digest of {self.digest['published_at']}: a line of its heads "
+                                                 f"is not a head: {line[:80]!r}")
+                continue
             canonical = json.dumps(head, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-            if canonical != line or (self.last is not None and head["holder"] <= self.last):
+            if canonical != line or (self.last is not None and holder <= self.last):
                 _problem(self.report, self.show, f"the digest of {self.digest['published_at']}: the line of "
-                                                 f"{head.get('holder')!r} is out of order or not in canonical form")
-            self.last = head["holder"]
-            yield head["holder"], head["seq"], head["hash"]
+                                                 f"{holder!r} is out of order or not in canonical form")
+            self.last = holder
+            yield holder, seq, hash_
 
     def finish(self) -> None:
         """After the last line: the root, the count and the object's hash must be what the digest says."""
@@ -153,13 +159,20 @@ def _pairs(latest: Iterator[tuple[str, int, str]], previous: Iterator[tuple[str,
             a, b = next(latest, None), next(previous, None)  # type: ignore[arg-type]
 
 
-def check(s3: Any, bucket: str, dynamodb: Any, ledger: str, *, show: int = 50) -> AnchorReport:
-    """The live chains against the latest and the previous digest; every problem named (the first ``show``)."""
+def check(s3: Any, bucket: str, dynamodb: Any, ledger: str, *, show: int = 50,
+          require_digest: bool = False) -> AnchorReport:
+    """The live chains against the latest and the previous digest; every problem named (the first ``show``).
+
+    ``require_digest`` (a deployed stack, whose anchor runs every hour): no digest at all is a problem, not a
+    fresh start: digests hidden (a delete marker needs ``s3:DeleteObject``, which the bucket denies) or an
+    anchor that never ran."""
     report = AnchorReport(bucket)
     keys = newest_digests(s3, bucket)
     found = [json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read()) for key in
              (k for _, k in zip(range(2), keys, strict=False))]
     if not found:
+        if require_digest:
+            _problem(report, show, f"no digest in {bucket}: the anchor never ran, or its digests were hidden")
         return report
     report.latest = found[0]
     report.previous = found[1] if len(found) > 1 else None
@@ -193,7 +206,7 @@ def check(s3: Any, bucket: str, dynamodb: Any, ledger: str, *, show: int = 50) -
 
 def render(report: AnchorReport) -> list[str]:
     if report.latest is None:
-        return [f"  anchor: no digest published yet in {report.bucket}"]
+        return [f"  anchor: no digest published yet in {report.bucket}", *(f"    {p}" for p in report.problems)]
     lines = [f"  anchor: latest digest {report.latest['published_at']} ({report.latest['count']:,} heads, root "
              f"{report.latest['root'][:16]}…)" + (f", previous {report.previous['published_at']}"
                                                    if report.previous else ", no previous")

@@ -404,12 +404,13 @@ def cloudformation_client() -> Any:
 
 
 def anchor_bucket(args: argparse.Namespace) -> str | None:
-    """The anchor bucket: the stack's ``AnchorBucketName`` output, ``ANCHOR_BUCKET``, or the local one."""
+    """The anchor bucket: the stack's ``AnchorBucketName`` output, ``ANCHOR_BUCKET``, or, for the local server's
+    tables only, the local one (S3 bucket names are global: on AWS a guessed name could be somebody else's)."""
     if args.no_anchor:
         return None
     if args.stack:
         return args.outputs.get("AnchorBucketName")
-    return os.environ.get("ANCHOR_BUCKET") or LOCAL_ANCHOR_BUCKET
+    return os.environ.get("ANCHOR_BUCKET") or (LOCAL_ANCHOR_BUCKET if args.local_names else None)
 
 
 def s3_client(endpoint: str | None) -> Any:
@@ -443,6 +444,7 @@ def resolve(args: argparse.Namespace) -> tuple[Any, Tables, str]:
         where = "the table variables" if from_env else "the local names"
     endpoint = args.endpoint or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL")
     local = endpoint is None and not args.stack and from_env is None
+    args.local_names = not args.stack and from_env is None
     if local or (endpoint is not None and urlsplit(endpoint).hostname in ("127.0.0.1", "localhost", "::1")):
         # The local server's fake credentials (DynamoDB Local keeps one database per access key and region).
         from localdev.emulator import FAKE_AWS
@@ -509,7 +511,8 @@ def main(argv: list[str] | None = None) -> int:
         verifier = Verifier(client, tables, page_size=args.page_size, show=args.show, checkpoint=args.checkpoint)
         summary = verifier.run(max_pages=args.max_pages)
         bucket = anchor_bucket(args) if summary.phase == "done" else None
-        anchor = anchors.check(s3_client(args.s3_endpoint), bucket, client, tables.ledger, show=args.show) \
+        anchor = anchors.check(s3_client(args.s3_endpoint), bucket, client, tables.ledger, show=args.show,
+                               require_digest=bool(args.stack)) \
             if bucket else None
     except ConfigurationError as error:
         print(f"ops.verify: {error}", file=sys.stderr)

@@ -58,6 +58,14 @@ def test_the_bucket_is_tls_only_create_only_and_written_by_the_anchor_alone() ->
     assert removes and removes[0]["Effect"] == "Deny" and set(removes[0]["Action"]) >= NEVER - {"s3:DeleteBucket"}
 
 
+def test_nobody_may_delete_a_digest_not_even_to_hide_it_behind_a_delete_marker() -> None:
+    """Object Lock keeps a version from deletion, but a delete without a version id adds a delete marker that
+    hides the digest from every listing: the bucket denies both kinds of delete to every principal."""
+    denies = [s for s in policy() if s["Effect"] == "Deny" and s["Principal"] == "*" and "Condition" not in s]
+    denied = {a for s in denies for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert {"s3:DeleteObject", "s3:DeleteObjectVersion"} <= denied
+
+
 def test_no_function_may_remove_or_unlock_a_digest_and_the_anchor_only_puts_gets_and_lists() -> None:
     for function, pairs in granted().items():
         on_bucket = {(a, r) for a, r in pairs if r.startswith(BUCKET)}

@@ -78,11 +78,16 @@ def test_ses_events_that_fail_are_kept_not_lost(expanded: dict[str, Any]) -> Non
     assert queue["MessageRetentionPeriod"] == 1209600  # 14 days to look at them
 
 
-def test_cognito_sends_its_emails_through_our_ses_identity() -> None:
-    email = _resources()["UserPool"]["Properties"]["EmailConfiguration"]
-    assert email["EmailSendingAccount"] == "DEVELOPER"
-    assert email["From"] == {"Ref": "SenderAddress"}
-    assert "${SenderIdentity}" in email["SourceArn"]["Fn::Sub"]
+def test_cognito_sends_its_emails_through_our_ses_identity_once_it_is_verified() -> None:
+    """Through SES when CognitoEmailViaSes is "true"; Cognito's own mail before (it refuses an unverified
+    identity, so a first deploy, before the DKIM records are in, must not ask for it)."""
+    resources = _resources()
+    condition, via_ses, default = resources["UserPool"]["Properties"]["EmailConfiguration"]["Fn::If"]
+    assert condition == "CognitoViaSes"
+    assert (via_ses["EmailSendingAccount"], via_ses["From"]) == ("DEVELOPER", {"Ref": "SenderAddress"})
+    assert "${SenderIdentity}" in via_ses["SourceArn"]["Fn::Sub"]
+    assert default == {"EmailSendingAccount": "COGNITO_DEFAULT"}
+    assert template.load()["Parameters"]["CognitoEmailViaSes"]["Default"] == "false"
 
 
 def test_traces_carry_no_answers_and_no_error_messages() -> None:
