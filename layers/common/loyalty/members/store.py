@@ -48,3 +48,9 @@ class MemberStore(Protocol):
     def update_member(self, member_id: str, fields: dict[str, Any]) -> None:
         """Change some profile fields (None removes one); ``NoSuchMember`` if there is no such member."""
         ...
+
+    def opt_out_if(self, member_id: str, seen_opted_in_at: str | None) -> bool:
+        """Opt the member out of marketing if their ``opted_in_at`` is still ``seen_opted_in_at``, in one
+        conditional write; False, changing nothing, if they opted in again since. ``NoSuchMember`` if there is
+        no such member."""
+        ...
