@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from loyalty.ledger.accounts import Account
 from loyalty.ledger.dynamodb import account_key, accounts_from
 from loyalty.members.domain import Member, Referee, ReferralPath
-from loyalty.members.store import CodeTaken, MemberTaken, NoSuchMember
+from loyalty.members.store import CodeTaken, MemberTaken, NoSuchMember, UnsubscribeIdTaken
 from loyalty.shared.dynamo import CONDITION_FAILED, Cancelled, Dynamo, error_code, from_item, shard_of, to_item
 from loyalty.shared.once import Contention
 from loyalty.shared.settings import Tables
@@ -118,7 +118,8 @@ class DynamoMemberStore:
         ]
         if member.unsubscribe_id is not None:  # its unsubscribe links name this, not the member id
             items.append({"Put": {"TableName": self._t.members, "Item": to_item(
-                {"pk": f"U#{member.unsubscribe_id}", "sk": "UNSUBSCRIBE", "member_id": member.member_id})}})
+                {"pk": f"U#{member.unsubscribe_id}", "sk": "UNSUBSCRIBE", "member_id": member.member_id}),
+                "ConditionExpression": "attribute_not_exists(pk)"}})  # never re-point another member's links
         if member.referrer_id is not None:
             items.append({"ConditionCheck": {
                 "TableName": self._t.members, "Key": to_item(member_key(member.referrer_id)),
@@ -137,6 +138,8 @@ class DynamoMemberStore:
                 raise MemberTaken(member.member_id) from None
             if cancelled.failed(1):
                 raise CodeTaken(member.referral_code) from None
+            if member.unsubscribe_id is not None and cancelled.failed(2):
+                raise UnsubscribeIdTaken(member.unsubscribe_id) from None
             raise Contention("sign-up raced with another write") from None
 
     def update_member(self, member_id: str, fields: dict[str, Any]) -> None:

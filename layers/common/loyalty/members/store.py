@@ -17,6 +17,10 @@ class CodeTaken(Exception):
     """The referral code drawn is already someone's (draw another)."""
 
 
+class UnsubscribeIdTaken(Exception):
+    """The unsubscribe id drawn already names another member's links (draw another)."""
+
+
 class NoSuchMember(Exception):
     """The member to change does not exist."""
 
@@ -31,8 +35,8 @@ class MemberStore(Protocol):
         ...
 
     def create_member(self, member: Member) -> None:
-        """The member, its code and its edges in the tree, or nothing: ``MemberTaken``, ``CodeTaken``, or
-        ``Contention`` if the referrer's side changed."""
+        """The member, its code, its unsubscribe id and its edges in the tree, or nothing: ``MemberTaken``,
+        ``CodeTaken``, ``UnsubscribeIdTaken``, or ``Contention`` if the referrer's side changed."""
         ...
 
     def member_id_for_code(self, code: str) -> str | None: ...
