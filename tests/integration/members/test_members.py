@@ -119,3 +119,26 @@ def test_the_till_and_partners_are_not_members(api: Api, claims: dict[str, Any])
     assert (reply.status, reply.slug) == (403, "forbidden"), reply.body
     assert api.call("GET", "/v1/members/me", headers=headers).status == 403
     assert dump_tables() == before
+
+
+def test_a_drawn_unsubscribe_id_that_is_taken_is_drawn_again_and_never_re_points_a_link(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3
+
+    from loyalty.members import usecases
+    from loyalty.members.domain import new_unsubscribe_id
+
+    taken = new_unsubscribe_id()
+    draws = iter([taken, taken])  # Dan draws it, then Eve draws it too (a collision), then a fresh one
+    monkeypatch.setattr(usecases, "new_unsubscribe_id", lambda: next(draws, None) or new_unsubscribe_id())
+    api.sign_up("dan", marketing_opt_in=True)
+    api.sign_up("eve", marketing_opt_in=True)  # was: Eve's sign-up re-pointed Dan's links to her
+    client = boto3.client("dynamodb")
+    table = next(t for t in client.list_tables()["TableNames"] if "Members" in t)
+
+    def item(pk: str, sk: str) -> dict[str, Any]:
+        return dict(client.get_item(TableName=table, Key={"pk": {"S": pk}, "sk": {"S": sk}})["Item"])
+
+    assert item(f"U#{taken}", "UNSUBSCRIBE")["member_id"] == {"S": "dan"}
+    eves = item("M#eve", "PROFILE")["unsubscribe_id"]["S"]
+    assert eves != taken and item(f"U#{eves}", "UNSUBSCRIBE")["member_id"] == {"S": "eve"}

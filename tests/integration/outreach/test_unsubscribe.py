@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import base64
 
+import pytest
+
+from loyalty.outreach.admin import OutreachAdmin
 from loyalty.shared.clock import FixedClock
 from tests.support import Api, dump_tables
 
@@ -77,3 +80,25 @@ def test_a_member_who_opts_in_after_signing_up_gets_a_working_link(api: Api, clo
     token = _link(api, "dan")
     assert api.call("POST", f"/u/{token}", raw=b"List-Unsubscribe=One-Click", headers=FORM).status == 200
     assert not _opted_in(api, "dan")
+
+
+
+def test_a_link_posted_while_the_member_opts_in_again_keeps_the_new_opt_in(
+        api: Api, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    api.sign_up("dan", marketing_opt_in=True, locale="en")
+    api.purchase("O-1", "dan", 5000)
+    link = _link(api, "dan")
+    checked = OutreachAdmin._linked
+
+    def dan_opts_in_again_right_after_the_check(self: OutreachAdmin, token: str) -> tuple[str, bool, str | None]:
+        answer = checked(self, token)  # the link is current when checked ...
+        clock.advance(60)
+        _prefer(api, "dan", False)
+        _prefer(api, "dan", True)  # ... and before the write, Dan opts out and in again in the app
+        return answer
+
+    monkeypatch.setattr(OutreachAdmin, "_linked", dan_opts_in_again_right_after_the_check)
+    reply = api.call("POST", f"/u/{link}", raw=b"List-Unsubscribe=One-Click", headers=FORM)
+    monkeypatch.undo()
+    assert reply.status == 200 and "out of date" in reply.body, reply.body
+    assert _opted_in(api, "dan")  # was: the old link's write undid the new opt-in

@@ -57,6 +57,11 @@ TILL = {"sub": "7f3k2till", "token_use": "access", "client_id": "7f3k2till", "sc
     # The till's scope with groups, or in an ID token, is nobody's till.
     ({**ID, "sub": "x", "scope": "loyalty/pos"}, "member"),
     ({**TILL, "scope": "loyalty/other"}, "member"),
+    # Only a client-credentials token is the till (Cognito: client_id == sub); a person's access token carrying
+    # the scope (a user-facing client granted it by mistake) is that person, a member.
+    ({**TILL, "sub": "dan"}, "member"),
+    ({k: v for k, v in TILL.items() if k != "client_id"}, "member"),
+    ({**TILL, "client_id": ""}, "member"),
 ])
 def test_every_token_is_one_kind_of_caller(claims: dict[str, str], kind: str) -> None:
     assert kind_of(claims) == kind

@@ -8,8 +8,10 @@ caller without the role gets ``403`` whatever it sent.
 Every caller is of one *kind*, decided here and nowhere else (``kind_of``): a member; a person in the
 ``staff`` or ``admin`` group (only in an ID token: the pre-token trigger takes those groups out of the ID
 tokens of people without MFA, and Cognito's V1_0 trigger cannot touch access tokens, so a person's access
-token counts as a member's); the till, a client-credentials access token with the scope ``loyalty/pos`` and
-no groups (it acts as staff); or a partner (group ``partner``), who is not a member.
+token counts as a member's); the till, a client-credentials access token (``client_id`` present and
+equal to ``sub``, as Cognito issues them) with the scope ``loyalty/pos`` and no groups (it acts as staff);
+or a partner (group ``partner``), who is not a member. A token with the till's scope that is not a
+client-credentials one is a member's.
 """
 
 from __future__ import annotations
@@ -62,9 +64,18 @@ def kind_of(claims: Mapping[str, Any]) -> str:
         return PERSON_STAFF
     if PARTNER in groups:
         return PARTNER_KIND
-    if token_use == "access" and not groups and POS_SCOPE in str(claims.get("scope") or "").split():
+    if token_use == "access" and not groups and POS_SCOPE in str(claims.get("scope") or "").split() \
+            and _is_client_credentials(claims):
         return TILL
     return MEMBER
+
+
+def _is_client_credentials(claims: Mapping[str, Any]) -> bool:
+    """Whether an access token is a client-credentials one: Cognito makes its ``sub`` the app client's id. A
+    person's access token names the app client too, but its ``sub`` is the person's (so, with the till's scope
+    granted to a user-facing client by mistake, it is still that person: a member, not the till)."""
+    client_id = claims.get("client_id")
+    return bool(client_id) and client_id == claims.get("sub")
 
 
 @dataclass(frozen=True)

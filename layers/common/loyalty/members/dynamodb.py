@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from loyalty.ledger.accounts import Account
 from loyalty.ledger.dynamodb import account_key, accounts_from
 from loyalty.members.domain import Member, Referee, ReferralPath
-from loyalty.members.store import CodeTaken, MemberTaken, NoSuchMember
+from loyalty.members.store import CodeTaken, MemberTaken, NoSuchMember, UnsubscribeIdTaken
 from loyalty.shared.dynamo import CONDITION_FAILED, Cancelled, Dynamo, error_code, from_item, shard_of, to_item
 from loyalty.shared.once import Contention
 from loyalty.shared.settings import Tables
@@ -118,7 +118,8 @@ class DynamoMemberStore:
         ]
         if member.unsubscribe_id is not None:  # its unsubscribe links name this, not the member id
             items.append({"Put": {"TableName": self._t.members, "Item": to_item(
-                {"pk": f"U#{member.unsubscribe_id}", "sk": "UNSUBSCRIBE", "member_id": member.member_id})}})
+                {"pk": f"U#{member.unsubscribe_id}", "sk": "UNSUBSCRIBE", "member_id": member.member_id}),
+                "ConditionExpression": "attribute_not_exists(pk)"}})  # never re-point another member's links
         if member.referrer_id is not None:
             items.append({"ConditionCheck": {
                 "TableName": self._t.members, "Key": to_item(member_key(member.referrer_id)),
@@ -137,6 +138,8 @@ class DynamoMemberStore:
                 raise MemberTaken(member.member_id) from None
             if cancelled.failed(1):
                 raise CodeTaken(member.referral_code) from None
+            if member.unsubscribe_id is not None and cancelled.failed(2):
+                raise UnsubscribeIdTaken(member.unsubscribe_id) from None
             raise Contention("sign-up raced with another write") from None
 
     def update_member(self, member_id: str, fields: dict[str, Any]) -> None:
@@ -144,6 +147,36 @@ class DynamoMemberStore:
 
         The GSI keys that follow from them (opted-in shard, birthday day) change in the same write.
         """
+        try:
+            self._update(member_id, fields)
+        except ClientError as error:
+            if error_code(error) == f"{CONDITION_FAILED}Exception":
+                raise NoSuchMember(member_id) from None
+            raise
+
+    def opt_out_if(self, member_id: str, seen_opted_in_at: str | None) -> bool:
+        """Opt the member out of marketing, in one conditional write, only if their opt-in is still the one
+        read (``opted_in_at``, absent if None). False, writing nothing, if they opted in again since:
+        the check and the write cannot be split by a new opt-in. ``NoSuchMember`` if there is no such member."""
+        if seen_opted_in_at is None:
+            condition, values = "attribute_exists(pk) AND attribute_not_exists(#seen)", {}
+        else:
+            condition, values = "attribute_exists(pk) AND #seen = :seen", {":seen": seen_opted_in_at}
+        try:
+            self._update(member_id, {"marketing_opt_in": False}, condition=condition,
+                         names={"#seen": "opted_in_at"}, values=values, ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        except ClientError as error:
+            if error_code(error) != f"{CONDITION_FAILED}Exception":
+                raise
+            if "Item" not in error.response:  # no such member (a changed opt-in returns the item as it is)
+                raise NoSuchMember(member_id) from None
+            return False
+        return True
+
+    def _update(self, member_id: str, fields: dict[str, Any], *, condition: str = "attribute_exists(pk)",
+                names: dict[str, str] | None = None, values: dict[str, Any] | None = None, **extra: Any) -> None:
+        """One UpdateItem of the profile under ``condition`` (its own ``#``/``:`` placeholders in ``names`` and
+        ``values``); a failed condition is the ``ClientError``."""
         fields = dict(fields)
         if "marketing_opt_in" in fields:
             fields["optin_shard"] = optin_shard(member_id) if fields["marketing_opt_in"] else None
@@ -151,8 +184,8 @@ class DynamoMemberStore:
             fields["birthday_md"] = fields["birthday"][5:]
         sets = {k: v for k, v in fields.items() if v is not None}
         removes = [k for k, v in fields.items() if v is None]
-        names = {f"#f{i}": k for i, k in enumerate([*sets, *removes])}
-        by_name = {k: n for n, k in names.items()}
+        field_names = {f"#f{i}": k for i, k in enumerate([*sets, *removes])}
+        by_name = {k: n for n, k in field_names.items()}
         expression = ""
         if sets:
             expression += "SET " + ", ".join(f"{by_name[k]} = :v{i}" for i, k in enumerate(sets))
@@ -160,14 +193,10 @@ class DynamoMemberStore:
             expression += " REMOVE " + ", ".join(by_name[k] for k in removes)
         kwargs: dict[str, Any] = {
             "TableName": self._t.members, "Key": to_item(member_key(member_id)),
-            "UpdateExpression": expression.strip(), "ConditionExpression": "attribute_exists(pk)",
-            "ExpressionAttributeNames": names,
+            "UpdateExpression": expression.strip(), "ConditionExpression": condition,
+            "ExpressionAttributeNames": {**field_names, **(names or {})}, **extra,
         }
-        if sets:
-            kwargs["ExpressionAttributeValues"] = to_item({f":v{i}": v for i, v in enumerate(sets.values())})
-        try:
-            self._db.call("update_item", **kwargs)
-        except ClientError as error:
-            if error_code(error) == f"{CONDITION_FAILED}Exception":
-                raise NoSuchMember(member_id) from None
-            raise
+        all_values = {**{f":v{i}": v for i, v in enumerate(sets.values())}, **(values or {})}
+        if all_values:
+            kwargs["ExpressionAttributeValues"] = to_item(all_values)
+        self._db.call("update_item", **kwargs)

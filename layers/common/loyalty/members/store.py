@@ -17,6 +17,10 @@ class CodeTaken(Exception):
     """The referral code drawn is already someone's (draw another)."""
 
 
+class UnsubscribeIdTaken(Exception):
+    """The unsubscribe id drawn already names another member's links (draw another)."""
+
+
 class NoSuchMember(Exception):
     """The member to change does not exist."""
 
@@ -31,8 +35,8 @@ class MemberStore(Protocol):
         ...
 
     def create_member(self, member: Member) -> None:
-        """The member, its code and its edges in the tree, or nothing: ``MemberTaken``, ``CodeTaken``, or
-        ``Contention`` if the referrer's side changed."""
+        """The member, its code, its unsubscribe id and its edges in the tree, or nothing: ``MemberTaken``,
+        ``CodeTaken``, ``UnsubscribeIdTaken``, or ``Contention`` if the referrer's side changed."""
         ...
 
     def member_id_for_code(self, code: str) -> str | None: ...
@@ -47,4 +51,10 @@ class MemberStore(Protocol):
 
     def update_member(self, member_id: str, fields: dict[str, Any]) -> None:
         """Change some profile fields (None removes one); ``NoSuchMember`` if there is no such member."""
+        ...
+
+    def opt_out_if(self, member_id: str, seen_opted_in_at: str | None) -> bool:
+        """Opt the member out of marketing if their ``opted_in_at`` is still ``seen_opted_in_at``, in one
+        conditional write; False, changing nothing, if they opted in again since. ``NoSuchMember`` if there is
+        no such member."""
         ...

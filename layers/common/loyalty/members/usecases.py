@@ -21,7 +21,7 @@ from loyalty.members.domain import (
     normalize_referral_code,
     referral_link,
 )
-from loyalty.members.store import CodeTaken, MemberStore, MemberTaken, NoSuchMember
+from loyalty.members.store import CodeTaken, MemberStore, MemberTaken, NoSuchMember, UnsubscribeIdTaken
 from loyalty.shared.clock import Clock, to_rfc3339
 from loyalty.shared.errors import NotFound
 from loyalty.shared.once import Contention, RetryPolicy
@@ -75,8 +75,9 @@ class MembershipService:
             drawn.append(member.referral_code)
             try:
                 self._store.create_member(member)
-            except (MemberTaken, CodeTaken):
-                # Taken by whom? Read again: our own earlier try, another sign-up, or (a code) draw again.
+            except (MemberTaken, CodeTaken, UnsubscribeIdTaken):
+                # Taken by whom? Read again: our own earlier try, another sign-up, or (a code, an unsubscribe id)
+                # draw again.
                 raise Contention(member_id) from None
             return self._view(member, Account(member_id))
 

@@ -62,25 +62,25 @@ class OutreachAdmin:
         changes nothing). A link this service did not sign, or whose member is gone, is a ``NotFound``."""
         return self._linked(token)[1]
 
-    def _linked(self, token: str) -> tuple[str, bool]:
+    def _linked(self, token: str) -> tuple[str, bool, str | None]:
+        """The link's member, whether it is for their current opt-in, and that opt-in (``opted_in_at``)."""
         link = read_token(token, self._secret())
         member_id = self._members.member_id_for_unsubscribe(link.unsubscribe_id) if link else None
         member = self._members.members([member_id]).get(member_id) if member_id else None
         if link is None or member is None:
             raise NotFound("This unsubscribe link is not valid.")
-        return member.member_id, link.generation == generation(member.opted_in_at)
+        return member.member_id, link.generation == generation(member.opted_in_at), member.opted_in_at
 
     def unsubscribe(self, token: str) -> bool:
         """Stop all marketing to the token's member, at once (the sender reads consent at send time); False,
         changing nothing, for a link sent before the member opted in again."""
-        member_id, current = self._linked(token)
+        member_id, current, opted_in_at = self._linked(token)
         if not current:
             return False
-        try:
-            self._members.update_member(member_id, {"marketing_opt_in": False})
+        try:  # conditional on the opt-in just checked: a new opt-in between the read and the write is kept
+            return self._members.opt_out_if(member_id, opted_in_at)
         except NoSuchMember:
             raise NotFound("This unsubscribe link is not valid.") from None
-        return True
 
     def record_ses_event(self, detail: dict[str, Any]) -> list[str]:
         """Suppress the addresses a permanent bounce or a complaint names; returns them."""

@@ -10,6 +10,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from loyalty.outreach.store import Refused
+
 # SQS refuses a message, and a batch, over 256 KiB. Reminders are references (a few hundred bytes); this is a guard.
 MAX_MESSAGE_BYTES = 256 * 1024
 
@@ -25,23 +27,29 @@ class SqsQueue:
         """Send every message, or fail loudly if any is refused."""
         refused = self.offer(messages)
         if refused:
-            raise RuntimeError(f"SQS refused {len(refused)} of {len(messages)} messages: {refused[0][1]}")
+            raise RuntimeError(f"SQS refused {len(refused)} of {len(messages)} messages: {refused[0].why}")
 
-    def offer(self, messages: Sequence[dict[str, Any]]) -> list[tuple[int, str]]:
-        """Send what SQS takes; the messages it refused (by index, with why), so one cannot hold up the rest."""
-        refused: list[tuple[int, str]] = []
+    def offer(self, messages: Sequence[dict[str, Any]]) -> list[Refused]:
+        """Send what SQS takes; the messages it did not (by index, with why), so one cannot hold up the rest.
+
+        A failed entry with ``SenderFault: false`` (throttling, an internal error) is SQS's fault, not the
+        message's: it is refused with ``retry``, to be offered again; only the sender's faults (and a message
+        too large to send) are refused for good.
+        """
+        refused: list[Refused] = []
         bodies = []
         for n, message in enumerate(messages):
             body = json.dumps(message, ensure_ascii=False)
             if len(body.encode()) > MAX_MESSAGE_BYTES // 10:  # ten of them must fit a batch
-                refused.append((n, f"{len(body.encode())} bytes is too large for a queue message"))
+                refused.append(Refused(n, f"{len(body.encode())} bytes is too large for a queue message"))
             else:
                 bodies.append((n, body))
         for start in range(0, len(bodies), 10):
             batch = bodies[start:start + 10]
             answer = self._sqs.send_message_batch(
                 QueueUrl=self._url, Entries=[{"Id": str(n), "MessageBody": body} for n, body in batch])
-            refused += [(int(f["Id"]), str(f.get("Message") or f.get("Code"))) for f in answer.get("Failed", [])]
+            refused += [Refused(int(f["Id"]), str(f.get("Message") or f.get("Code")),
+                                retry=f.get("SenderFault") is not True) for f in answer.get("Failed", [])]
         return sorted(refused)
 
 

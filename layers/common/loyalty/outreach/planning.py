@@ -64,11 +64,12 @@ class OutreachPlanner:
 
         A reminder leaves the due index only after the queue took it; if this run dies in between,
         the next run queues it again and the send log keeps the second copy from being sent. One that cannot
-        be read, or that the queue refuses, is set aside (``quarantine_due``, with why) and the rest go on:
-        a poisoned item must not stop every reminder behind it, run after run.
+        be read, or that the queue refuses for good, is set aside (``quarantine_due``, with why) and the rest go
+        on: a poisoned item must not stop every reminder behind it, run after run. One the queue could not take
+        for now (its own fault: throttling, an internal error) stays due, and the next run offers it again.
         """
         assert self._send_queue is not None
-        now, counts = self._clock.now(), {"queued": 0, "quarantined": 0}
+        now, counts = self._clock.now(), {"queued": 0, "quarantined": 0, "retrying": 0}
         batch: list[tuple[dict[str, str], Reminder]] = []
         for key, reminder in self._store.due(now):
             if reminder is None:
@@ -85,12 +86,15 @@ class OutreachPlanner:
 
     def _queue_due(self, batch: list[tuple[dict[str, str], Reminder]], now: datetime, counts: dict[str, int]) -> None:
         assert self._send_queue is not None
-        refused = dict(self._send_queue.offer([reminder.to_message() for _, reminder in batch]))
-        self._store.forget_due([key for n, (key, _) in enumerate(batch) if n not in refused])
+        not_taken = self._send_queue.offer([reminder.to_message() for _, reminder in batch])
+        refused = {r.index: r.why for r in not_taken if not r.retry}
+        later = {r.index for r in not_taken if r.retry}  # left in the due index: the next run offers them again
+        self._store.forget_due([key for n, (key, _) in enumerate(batch) if n not in refused and n not in later])
         for n, why in refused.items():
             self._store.quarantine_due(batch[n][0], f"the send queue refused it: {why}", now)
-        counts["queued"] += len(batch) - len(refused)
+        counts["queued"] += len(batch) - len(refused) - len(later)
         counts["quarantined"] += len(refused)
+        counts["retrying"] += len(later)
 
     def plan_calendar(self) -> dict[str, int]:
         """Birthdays that are today where the member lives; holidays that have begun somewhere."""

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, Protocol
 
@@ -84,13 +85,23 @@ class Mailer(Protocol):
         ...
 
 
+@dataclass(frozen=True, order=True)
+class Refused:
+    """A message the queue did not take: its index in the offer, why, and whether to offer it again later
+    (``retry``: SQS's fault, such as throttling or an internal error) or set it aside (the message's fault)."""
+
+    index: int
+    why: str
+    retry: bool = False
+
+
 class Queue(Protocol):
     def send(self, messages: Sequence[dict[str, Any]]) -> None:
         """Send every message, or raise."""
         ...
 
-    def offer(self, messages: Sequence[dict[str, Any]]) -> list[tuple[int, str]]:
-        """Send what the queue takes; the ones it refused, by index, with why."""
+    def offer(self, messages: Sequence[dict[str, Any]]) -> list[Refused]:
+        """Send what the queue takes; the ones it did not, by index, with why and whether to offer them again."""
         ...
 
 
