@@ -2,7 +2,8 @@
 
 Each module is imported in its own new ``python`` process (``layers/common`` and the repository root on
 ``sys.path``, as ``/opt/python`` and the code directory are on Lambda; the function's environment from the
-template, with the Lambda variables that make Powertools' Tracer active), timed around the import alone
+template, with the Lambda variables that make Powertools' Tracer active; only the packages a Lambda container
+has importable: the standard library, the layer's, the runtime's AWS SDK and ours), timed around the import alone
 (interpreter start-up excluded): wall time and the child's CPU time (``time.process_time``, which a loaded
 machine disturbs far less than the wall clock). A minimal Powertools handler (the ``sam init`` Powertools
 hello-world shape: resolver, Logger, Tracer, Metrics, one route) is measured in the same run, and the runs are
@@ -53,13 +54,41 @@ def lambda_handler(event, context):
     return app.resolve(event, context)
 '''
 
+# Only what a Lambda container can import: the standard library, the layer's packages, the runtime's AWS SDK
+# and our code. This virtualenv also holds the tools' packages (requests, pynamodb …), which X-Ray's patch_all
+# (the hello world's Tracer) would find and import here but never on Lambda.
+RUNTIME = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six")
+OURS = ("loyalty", "functions", "hello_world_app")
+LAMBDA_ONLY = """\
+import importlib.abc, sys
+class LambdaOnly(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        top = name.partition(".")[0]
+        if top in sys.stdlib_module_names or top in {allowed!r}:
+            return None
+        raise ModuleNotFoundError(f"No module named {{name!r}} on Lambda", name=name)
+sys.meta_path.insert(0, LambdaOnly())
+sys.path[:0] = {paths!r}
+"""
 TIMER = (
-    "import sys, time\n"
-    "sys.path[:0] = {paths!r}\n"
+    "import time\n"
     "wall, cpu = time.perf_counter(), time.process_time()\n"
     "import {module}\n"
     "print(time.perf_counter() - wall, time.process_time() - cpu)\n"
 )
+
+
+def lambda_packages() -> frozenset[str]:
+    """The top-level modules a function may import on Lambda besides the standard library."""
+    lines = (ROOT / "layers" / "common" / "requirements.txt").read_text().splitlines()
+    layer = {re.split(r"[=<>~ ;\[]", line.strip())[0].lower().replace("-", "_") for line in lines
+             if line.strip() and not line.lstrip().startswith("#")}
+    return frozenset(layer | set(RUNTIME) | set(OURS))
+
+
+def prelude(paths: list[str]) -> str:
+    """Code a child runs before the import it measures: the Lambda-only importer and ``sys.path``."""
+    return LAMBDA_ONLY.format(allowed=sorted(lambda_packages()), paths=paths)
 
 
 @dataclass
@@ -73,7 +102,8 @@ class Target:
     cpu: list[float] = field(default_factory=list)
 
 
-def _environment() -> dict[str, str]:
+def environment() -> dict[str, str]:
+    """A function's environment as on Lambda: the template's variables, tracing and metrics on."""
     from localdev import emulator
 
     env = {**os.environ, **emulator.FAKE_AWS, **emulator.function_environment(),
@@ -88,8 +118,8 @@ def _environment() -> dict[str, str]:
 
 def time_import(target: Target, env: dict[str, str]) -> None:
     """One fresh interpreter importing ``target.module``: its wall and CPU time are appended."""
-    out = subprocess.run([sys.executable, "-c", TIMER.format(paths=target.paths, module=target.module)], env=env,
-                         cwd=ROOT, capture_output=True, text=True, check=True)
+    code = prelude(target.paths) + TIMER.format(module=target.module)
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True)
     wall, cpu = out.stdout.strip().splitlines()[-1].split()
     target.wall.append(float(wall))
     target.cpu.append(float(cpu))
@@ -98,7 +128,7 @@ def time_import(target: Target, env: dict[str, str]) -> None:
 def self_times(module: str, paths: list[str], env: dict[str, str]) -> dict[str, float]:
     """Where ``module``'s import time goes (``-X importtime``): the self time of every module imported, summed
     by package (``loyalty`` and ``aws_lambda_powertools`` by sub-package), in ms."""
-    code = f"import sys; sys.path[:0] = {paths!r}; import {module}"
+    code = prelude(paths) + f"import {module}\n"
     out = subprocess.run([sys.executable, "-X", "importtime", "-c", code], env=env, cwd=ROOT, capture_output=True,
                          text=True, check=True)
     spent: dict[str, float] = {}
@@ -121,7 +151,7 @@ def _ratio(target: Target, hello: Target, kind: str) -> float:
 def run(runs: int = 15) -> dict[str, object]:
     from localdev import template
 
-    env = _environment()
+    env = environment()
     paths = [str(ROOT / "layers" / "common"), str(ROOT)]
     results: dict[str, object] = {"_runs": runs}
     with tempfile.TemporaryDirectory() as scratch:
