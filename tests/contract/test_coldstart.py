@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = sorted({spec.module for spec in template.functions()})
 
 OFF_THE_COLD_PATH = ("requests", "charset_normalizer", "urllib3", "boto3", "s3transfer", "botocore.client",
-                     "botocore.session", "aws_xray_sdk.ext.botocore", "sqlite3", "pynamodb")
+                     "botocore.session", "aws_xray_sdk.ext.botocore", "pynamodb")
 # The features whose HTTP models a function imports besides its own (the folder named like the function):
 # the models its own answers embed.
 ALSO_MODELS = {"adjustments": {"ledger"}, "members": {"ledger"}, "preferences": {"members", "ledger"},
