@@ -43,7 +43,7 @@ def _floor(units: dict) -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("sections", nargs="*", metavar="section", help=f"any of {', '.join(SECTIONS)} (default: all)")
-    parser.add_argument("--runs", type=int, default=7, help="fresh interpreters per module for the cold start")
+    parser.add_argument("--runs", type=int, default=15, help="rounds of fresh interpreters for the cold start")
     args = parser.parse_args(argv)
     sections = args.sections or list(SECTIONS)
     unknown = set(sections) - set(SECTIONS)
@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     if "coldstart" in sections:
         from bench import coldstart
 
-        print(f"\n== Cold start: handler module import time ({args.runs} runs each) ==", flush=True)
+        print(f"\n== Cold start: handler module import time ({args.runs} rounds) ==", flush=True)
         for line in coldstart.report(coldstart.run(args.runs)):
             print(line)
     if "hotref" in sections:

@@ -180,7 +180,7 @@ class Verifier:
 
     # checkpoints ---------------------------------------------------------------------------------
     def load(self) -> Summary:
-        fresh = Summary(tables=self.tables.model_dump())
+        fresh = Summary(tables=asdict(self.tables))
         if self.checkpoint is None or not self.checkpoint.exists():
             return fresh
         data = json.loads(self.checkpoint.read_text())

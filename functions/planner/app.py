@@ -8,7 +8,6 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-from loyalty.outreach.dynamodb import purchase_from_stream
 from loyalty.shared.observability import event_entry
 from loyalty.wiring import outreach
 
@@ -16,6 +15,9 @@ processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 
 
 def plan(record: DynamoDBRecord) -> None:
+    # Imported on first use: the store's module brings boto3's codec, which a cold start does not need.
+    from loyalty.outreach.dynamodb import purchase_from_stream
+
     purchase = purchase_from_stream(record.raw_event)
     if purchase is not None:
         outreach().planner.plan_purchase(purchase)

@@ -4,6 +4,9 @@ Handlers call ``services()`` (members, programme, purchases, redemptions, adjust
 ``outreach()``, ``anchoring()`` or ``cognito_users()`` (the pre-token trigger); each is built once per container
 (on first use, not at import, to keep cold starts short) and cached. The local server and tests swap the clock
 through ``configure``, which also drops what was built so it is rebuilt on next use.
+
+Importing this module imports no use case, store or AWS SDK: a function's cold start pays for its own
+routes and models only; boto3 (and X-Ray's patching of botocore) arrives with the first client.
 """
 
 from __future__ import annotations
@@ -13,22 +16,23 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from loyalty.adjustments.usecases import AdjustmentService
-from loyalty.ledger.usecases import LedgerService
-from loyalty.members.usecases import MembershipService
-from loyalty.program.usecases import ProgramService
-from loyalty.purchases.usecases import PurchaseService
-from loyalty.redemptions.usecases import RedemptionService
 from loyalty.shared.clock import Clock, SystemClock
-from loyalty.shared.once import RetryPolicy
+from loyalty.shared.observability import patch_aws_sdk
 from loyalty.shared.settings import Settings
 
 if TYPE_CHECKING:
+    from loyalty.adjustments.usecases import AdjustmentService
     from loyalty.anchoring.usecases import AnchorService
+    from loyalty.ledger.usecases import LedgerService
+    from loyalty.members.usecases import MembershipService
     from loyalty.outreach.admin import OutreachAdmin
     from loyalty.outreach.content import Composer
     from loyalty.outreach.planning import OutreachPlanner
     from loyalty.outreach.sending import OutreachSender
+    from loyalty.program.usecases import ProgramService
+    from loyalty.purchases.usecases import PurchaseService
+    from loyalty.redemptions.usecases import RedemptionService
+    from loyalty.shared.once import RetryPolicy
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,9 @@ def client(service: str, *, attempts: int = 2) -> Any:
 
     Retrying further is the use cases' job: they re-read before they write again, back off with
     jitter and stop within a time budget (``RetryPolicy``), which botocore's retries cannot know.
+    With tracing on, botocore is patched for X-Ray here, before the first client (and so the first call).
     """
+    patch_aws_sdk()
     import boto3
     from botocore.config import Config
 
@@ -68,14 +74,23 @@ def client(service: str, *, attempts: int = 2) -> Any:
 
 
 def build(settings: Settings, clock: Clock, dynamodb: Any, *,
-          retry: Callable[[], RetryPolicy] = RetryPolicy) -> Services:
-    """The use cases over one DynamoDB client (``retry`` makes each use case's retry policy)."""
+          retry: Callable[[], RetryPolicy] | None = None) -> Services:
+    """The use cases over one DynamoDB client (``retry`` makes each use case's retry policy; by default
+    ``RetryPolicy()``)."""
+    from loyalty.adjustments.usecases import AdjustmentService
     from loyalty.ledger.dynamodb import DynamoLedgerStore
+    from loyalty.ledger.usecases import LedgerService
     from loyalty.members.dynamodb import DynamoMemberStore
+    from loyalty.members.usecases import MembershipService
     from loyalty.program.dynamodb import DynamoProgramStore
+    from loyalty.program.usecases import ProgramService
     from loyalty.purchases.dynamodb import DynamoPurchaseStore
+    from loyalty.purchases.usecases import PurchaseService
+    from loyalty.redemptions.usecases import RedemptionService
     from loyalty.shared.dynamo import Dynamo
+    from loyalty.shared.once import RetryPolicy
 
+    retry = retry or RetryPolicy
     db, tables = Dynamo(dynamodb), settings.tables
     members, ledger = DynamoMemberStore(db, tables), DynamoLedgerStore(db, tables)
     return Services(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from http import HTTPStatus
 from typing import Any
 
@@ -11,7 +12,6 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestUnsupportedContentType, RequestValidationError
-from botocore.exceptions import ClientError
 
 from loyalty.shared.errors import Busy, LoyaltyError
 from loyalty.shared.once import TRANSIENT_CODES, Contention
@@ -96,21 +96,26 @@ def install(app: Any) -> None:
         busy = Busy()
         return problem(busy.slug, busy.status, busy.title, busy.detail, headers=busy.headers)
 
-    @app.exception_handler(ClientError)
-    def aws_error(error: ClientError) -> Response[str]:
-        if error.response.get("Error", {}).get("Code") in TRANSIENT_CODES:
-            return contended(Contention(str(error)))
-        logger.exception("AWS refused a call")
-        return internal_error()
-
     @app.not_found
     def no_route(error: NotFoundError) -> Response[str]:
         return problem("not-found", 404, "Not found", "No such route.")
 
     @app.exception_handler(Exception)
     def unexpected(error: Exception) -> Response[str]:
-        logger.exception("unhandled error")
+        code = aws_error_code(error)
+        if code in TRANSIENT_CODES:
+            return contended(Contention(str(error)))
+        logger.exception("AWS refused a call" if code is not None else "unhandled error")
         return internal_error()
+
+
+def aws_error_code(error: BaseException) -> str | None:
+    """The error code of an AWS refusal (botocore's ``ClientError``), else None. botocore is not imported for
+    this: an error of its can only have been raised once it was loaded (which keeps it off the cold start)."""
+    exceptions = sys.modules.get("botocore.exceptions")
+    if exceptions is None or not isinstance(error, exceptions.ClientError):
+        return None
+    return str(error.response.get("Error", {}).get("Code", ""))
 
 
 def internal_error() -> Response[str]:

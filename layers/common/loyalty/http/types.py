@@ -45,7 +45,12 @@ MAX_POINTS = 10**12
 
 
 class Body(BaseModel):
-    """A JSON body, built from a use case's result with ``of``."""
+    """A JSON body, built from a use case's result with ``of``.
+
+    Its validator is built when first used, not at import (``defer_build``): a cold start builds only the models
+    of the route it serves."""
+
+    model_config = ConfigDict(defer_build=True)
 
     @classmethod
     def of(cls, result: Any) -> Self:
@@ -67,12 +72,16 @@ class Answer(Body):
 
 
 class ValidationErrorItem(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+
     loc: list[str | int] = Field(description='Where: ["body", "amount_minor"], ["query", "limit"] …')
     msg: str
 
 
 class Problem(BaseModel):
     """RFC 9457 problem details; ``type`` ends in the problem's slug."""
+
+    model_config = ConfigDict(defer_build=True)
 
     type: str = Field(examples=["https://loyalty-ledger.example/problems/validation-error"])
     title: str

@@ -1,26 +1,32 @@
-"""Configuration, read from the environment once per container and validated like any other input."""
+"""Configuration, read from the environment once per container (on first use) and checked like any other input.
+
+Plain frozen dataclasses, not pydantic models: nothing here is built or imported at a cold start's import.
+"""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-
-from pydantic import BaseModel, ConfigDict, Field
-
-
-class Tables(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    members: str = Field(min_length=3)
-    accounts: str = Field(min_length=3)
-    ledger: str = Field(min_length=3)
-    operations: str = Field(min_length=3)
-    program: str = Field(min_length=3)
+from dataclasses import dataclass, fields
 
 
-class Settings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True)
+class Tables:
+    members: str
+    accounts: str
+    ledger: str
+    operations: str
+    program: str
 
+    def __post_init__(self) -> None:
+        short = [f.name for f in fields(self) if not isinstance(getattr(self, f.name), str)
+                 or len(getattr(self, f.name)) < 3]
+        if short:
+            raise ValueError(f"table names must be strings of at least 3 characters: {', '.join(short)}")
+
+
+@dataclass(frozen=True)
+class Settings:
     tables: Tables
     referral_link_base: str = "https://loyalty.example.com"
     default_locale: str = "zh-CN"
