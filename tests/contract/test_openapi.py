@@ -18,13 +18,13 @@ CONTRACT = ROOT.parent / "shared" / "API.md"
 ADDITIONS = ROOT.parent / "shared" / "API-additions.md"
 # The sections of API-additions.md whose capability has landed: each joins what these tests check. A capability's
 # issue adds its sections here when it lands (the section titles, exactly as the document has them).
-IMPLEMENTED_ADDITIONS: list[str] = []
+IMPLEMENTED_ADDITIONS: list[str] = ["Identity at sign-up"]
 
 
 def addition_sections() -> dict[str, str]:
-    """The ``### `` sections of API-additions.md, by title."""
+    """The ``## `` and ``### `` sections of API-additions.md, by title."""
     text = ADDITIONS.read_text(encoding="utf-8")
-    parts = re.split(r"^### (.+)$", text, flags=re.M)
+    parts = re.split(r"^#{2,3} (.+)$", text, flags=re.M)
     return {title.strip(): body for title, body in zip(parts[1::2], parts[2::2], strict=True)}
 
 
@@ -102,6 +102,15 @@ def test_every_problem_slug_of_the_contract_is_a_domain_error_with_its_status(co
     assert len(rows) >= 10
     known = {cls.slug: cls.status for cls in _subclasses(errors.LoyaltyError)}
     for slug, status in rows:
+        assert known.get(slug) == int(status), slug
+
+
+def test_every_problem_named_in_prose_is_a_domain_error_with_its_status(contract: str) -> None:
+    """Slugs the contract names in a sentence (``→ `422 email-not-verified` ``), not in a table."""
+    named = re.findall(r"`(\d{3}) ([a-z]+(?:-[a-z]+)+)`", contract)
+    assert ("422", "email-not-verified") in named
+    known = {cls.slug: cls.status for cls in _subclasses(errors.LoyaltyError)}
+    for status, slug in named:
         assert known.get(slug) == int(status), slug
 
 
