@@ -54,21 +54,19 @@ class Cost:
 
     @property
     def storage_month_per_million(self) -> float:
-        """USD per month to keep a million purchases' new items (entries, LSI copies, operation records)."""
+        """USD per month to keep a million purchases' new items (entries, operation records)."""
         return self.storage_bytes * 1e6 / (KB**3) * DYNAMODB_STORAGE_GB_MONTH
 
 
 def _new_item_bytes(notes: list[str]) -> int:
-    """Storage a purchase adds: new ledger entries (and their LSI copies) and the operation record."""
+    """Storage a purchase adds: new ledger entries and the operation record."""
     total = 0
     for note in notes:
         found = re.match(r"Put (\w+) (\d+) B", note)
         if not found:
             continue
         table, size = found.group(1), int(found.group(2))
-        if table == "LedgerTable":
-            total += 2 * (size + INDEX_OVERHEAD)  # the item and its by_seq copy
-        elif table == "OperationsTable":
+        if table in ("LedgerTable", "OperationsTable"):
             total += size + INDEX_OVERHEAD
     return total
 

@@ -18,7 +18,7 @@ from typing import Any
 KB = 1024
 WRITE_UNIT = 1 * KB
 READ_UNIT = 4 * KB
-INDEX_OVERHEAD = 100  # bytes per index entry, for storage (and the LSI item collection's 10 GB)
+INDEX_OVERHEAD = 100  # bytes DynamoDB counts per item (and per index entry) for storage
 MAX_ITEM = 400 * KB
 
 

@@ -11,7 +11,7 @@ format, not with ``loyalty.anchoring``, and the live chains are read straight fr
   the previous head is then an ancestor of the latest one in the live chain (the chain pass checks the links).
 
 Both digests' heads are streamed side by side (they are sorted by holder), so memory stays constant; each
-head costs one Query on the Ledger table's ``by_seq`` index.
+head costs one GetItem on the Ledger table (entries are keyed by holder and seq).
 """
 
 from __future__ import annotations
@@ -136,11 +136,10 @@ def newest_digests(s3: Any, bucket: str, prefix: str = PREFIX, depth: int = 0) -
 
 
 def _live_hash(dynamodb: Any, ledger: str, holder: str, seq: int) -> list[str]:
-    answer = dynamodb.query(TableName=ledger, IndexName="by_seq", ConsistentRead=True,
-                            KeyConditionExpression="member_id = :m AND seq = :s",
-                            ExpressionAttributeValues={":m": {"S": holder}, ":s": {"N": str(seq)}},
-                            ProjectionExpression="#h", ExpressionAttributeNames={"#h": "hash"})
-    return [item.get("hash", {}).get("S", "") for item in answer.get("Items", [])]
+    answer = dynamodb.get_item(TableName=ledger, ConsistentRead=True,
+                               Key={"member_id": {"S": holder}, "seq": {"N": str(seq)}},
+                               ProjectionExpression="#h", ExpressionAttributeNames={"#h": "hash"})
+    return [answer["Item"].get("hash", {}).get("S", "")] if "Item" in answer else []
 
 
 def _pairs(latest: Iterator[tuple[str, int, str]], previous: Iterator[tuple[str, int, str]] | None,

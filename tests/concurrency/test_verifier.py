@@ -73,7 +73,7 @@ def test_a_tampered_entry_is_named_with_its_first_invalid_seq(api: Api, clock: F
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     busy_ledger(api, clock)
     second = api.ledger("buyer")[1]
-    key = {"member_id": {"S": "buyer"}, "entry_id": {"S": second["entry_id"]}}
+    key = {"member_id": {"S": "buyer"}, "seq": {"N": str(second["seq"])}}
     dynamodb.update_item(TableName="LedgerTable", Key=key, UpdateExpression="SET amount = :a",
                          ExpressionAttributeValues={":a": {"N": "1000000"}})
 

@@ -45,7 +45,7 @@ def test_a_purchase_is_one_read_and_one_transaction_and_one_more_read_with_refer
     assert rows["purchase, referral depth 0"]["calls"] == {"BatchGetItem": 1, "TransactWriteItems": 1}
     for depth in range(1, 11):
         assert rows[f"purchase, referral depth {depth}"]["calls"] == {"BatchGetItem": 2, "TransactWriteItems": 1}
-    # operation record + (account, entry, LSI copy) per credited member: the write units grow with depth
+    # operation record + (account, entry) per credited member: the write units grow with depth
     wcu = [rows[f"purchase, referral depth {d}"]["wcu"] for d in range(11)]
     assert wcu == sorted(wcu) and wcu[0] < wcu[-1]
 

@@ -16,10 +16,11 @@ else can be known from the table, so:
   longer the account's head);
 - a deleted entry is found at its seq: the next entry sits one position early, or, for the last
   one, the head names a seq that is missing;
-- two entries whose seqs were swapped are found at the earlier of the two positions: the entry now
+- two entries that traded places are found at the earlier of the two positions: the entry now
   there does not link to the one before it;
-- a forged entry with the seq of an existing one (however well forged: linked and hashed) is found
-  at that seq, which the chain then holds twice;
+- a forged entry written over an existing one (however well forged: linked and hashed) is found where
+  the chain stops linking: the entry after it, or the head. (Entries are keyed by seq, so a second entry
+  at a taken seq cannot exist: writing one replaces the first.)
 - a forged entry appended past the head (linked and hashed) is found at head + 1, a seq the account
   never wrote.
 """
@@ -74,7 +75,7 @@ def build_chain(api: Api, clock: FixedClock) -> None:
 
 def stored(dynamodb: Any) -> dict[int, Entry]:
     """Dan's entries as the table holds them, by seq."""
-    answer = dynamodb.query(TableName=TABLE, IndexName="by_seq", KeyConditionExpression="member_id = :m",
+    answer = dynamodb.query(TableName=TABLE, KeyConditionExpression="member_id = :m",
                             ExpressionAttributeValues={":m": {"S": MEMBER}}, ConsistentRead=True)
     entries = [entry_from_item(_plain({k: _from_item.deserialize(v) for k, v in i.items()})) for i in answer["Items"]]
     return {e.seq: e for e in entries}
@@ -86,7 +87,7 @@ def put(dynamodb: Any, entry: Entry) -> None:
 
 
 def key(entry: Entry) -> dict[str, Any]:
-    return {"member_id": {"S": entry.holder}, "entry_id": {"S": entry.entry_id}}
+    return {"member_id": {"S": entry.holder}, "seq": {"N": str(entry.seq)}}
 
 
 def forged(seq: int, prev_hash: str) -> Entry:
@@ -118,17 +119,19 @@ def delete(dynamodb: Any, seq: int) -> int:
 
 
 def swap(dynamodb: Any, first: int, second: int) -> int:
+    """Two entries trade places (entries are keyed by seq: each is written again at the other's place)."""
     entries = stored(dynamodb)
     for entry, seq in ((entries[first], second), (entries[second], first)):
-        dynamodb.update_item(TableName=TABLE, Key=key(entry), UpdateExpression="SET seq = :s",
-                             ExpressionAttributeValues={":s": {"N": str(seq)}})
+        put(dynamodb, dataclasses.replace(entry, seq=seq))
     return min(first, second)
 
 
-def insert_duplicate(dynamodb: Any, seq: int) -> int:
+def replace_with_forged(dynamodb: Any, seq: int) -> int:
+    """A forged entry written over the one at ``seq``, linked to the entry before it and hashed correctly: the
+    break shows where the next entry no longer links to it (or at the head, which no longer matches)."""
     entries = stored(dynamodb)
     put(dynamodb, forged(seq, entries[seq - 1].hash if seq > 1 else GENESIS_HASH))
-    return seq
+    return seq + 1 if seq < LENGTH else seq
 
 
 def append_past_head(dynamodb: Any, gap: int) -> int:
@@ -144,7 +147,7 @@ CASES: list[tuple[str, Tamper]] = [
     *[(f"edit and rehash {s}", lambda db, s=s: edit_and_rehash(db, s)) for s in POSITIONS],
     *[(f"delete {s}", lambda db, s=s: delete(db, s)) for s in POSITIONS],
     *[(f"swap {a} and {b}", lambda db, a=a, b=b: swap(db, a, b)) for a in POSITIONS for b in POSITIONS if a < b],
-    *[(f"insert a second {s}", lambda db, s=s: insert_duplicate(db, s)) for s in POSITIONS],
+    *[(f"replace with a forged {s}", lambda db, s=s: replace_with_forged(db, s)) for s in POSITIONS],
     *[(f"append past the head, gap {g}", lambda db, g=g: append_past_head(db, g)) for g in (0, 1)],
 ]
 
@@ -161,7 +164,7 @@ def test_verification_finds_exactly_the_first_broken_entry(api: Api, clock: Fixe
 
 def test_every_kind_is_tried_at_every_position() -> None:
     names = [name for name, _ in CASES]
-    for kind in ("edit", "edit and rehash", "delete", "insert a second"):
+    for kind in ("edit", "edit and rehash", "delete", "replace with a forged"):
         assert [n for n in names if n.rsplit(" ", 1)[0] == kind] == [f"{kind} {s}" for s in POSITIONS]
     assert sum(n.startswith("swap ") for n in names) == LENGTH * (LENGTH - 1) // 2
 

@@ -63,7 +63,7 @@ def test_verification_finds_a_tampered_entry(api: Api, dynamodb: Any) -> None:
     api.sign_up("dan")
     for n in range(1, 4):
         _adjust(api, f"A-{n}", "dan", 10)
-    key = {"member_id": {"S": "dan"}, "entry_id": {"S": "adjustment/A-2/dan"}}
+    key = {"member_id": {"S": "dan"}, "seq": {"N": "2"}}  # adjustment A-2
     dynamodb.update_item(TableName="LedgerTable", Key=key, UpdateExpression="SET amount = :a",
                          ExpressionAttributeValues={":a": {"N": "1000"}})
     report = api.verify("dan")

@@ -2,8 +2,9 @@
 
 - Accounts ``member_id``: the chain head (``seq``, ``head_hash``) and ``balances``, one map per asset:
   ``{"buckets": {bucket: amount}, "lots": {instant: amount}, "lifetime_earned", "from_referrals"}``.
-- Ledger ``member_id``/``entry_id``, LSI ``by_seq`` on ``seq``: the entries. Append-only: the code only
-  ever puts with ``attribute_not_exists``, and IAM grants no update or delete on this table.
+- Ledger ``member_id``/``seq``: the entries, keyed by their place in the holder's chain, so a chain reads in
+  order without an index and a position can only be written once. Append-only: the code only ever puts with
+  ``attribute_not_exists``, and IAM grants no update or delete on this table.
 
 The key attribute is called ``member_id`` in both tables (members were the first holders); it holds the
 holder's key, which for a member is its id.
@@ -29,7 +30,6 @@ from loyalty.shared.dynamo import (
 from loyalty.shared.once import Contention, Operation, OperationRecorded
 from loyalty.shared.settings import Tables
 
-BY_SEQ = "by_seq"
 MALFORMED = "malformed"
 
 
@@ -132,25 +132,21 @@ class DynamoLedgerStore:
         if before_seq is not None:
             values[":s"] = before_seq
         answer = self._db.call(
-            "query", TableName=self._t.ledger, IndexName=BY_SEQ, KeyConditionExpression=condition,
+            "query", TableName=self._t.ledger, KeyConditionExpression=condition,
             ExpressionAttributeValues=to_item(values), ScanIndexForward=False, Limit=limit + 1, ConsistentRead=True,
         )
         items = [entry_from_item(from_item(i)) for i in answer.get("Items", [])]
         return items[:limit], len(items) > limit
 
     def entries(self, holder: str) -> Iterator[Entry]:
-        for item in self._db.query(TableName=self._t.ledger, IndexName=BY_SEQ, KeyConditionExpression="member_id = :m",
+        for item in self._db.query(TableName=self._t.ledger, KeyConditionExpression="member_id = :m",
                                    ExpressionAttributeValues=to_item({":m": holder}), ConsistentRead=True):
             yield entry_as_found(item)
 
     def entry_hash(self, holder: str, seq: int) -> str | None:
         """The stored hash of the holder's entry at ``seq`` (anchoring checks a chain only grew)."""
-        answer = self._db.call(
-            "query", TableName=self._t.ledger, IndexName=BY_SEQ, KeyConditionExpression="member_id = :m AND seq = :s",
-            ExpressionAttributeValues=to_item({":m": holder, ":s": seq}), ProjectionExpression="#h",
-            ExpressionAttributeNames={"#h": "hash"}, ConsistentRead=True)
-        items = [from_item(i) for i in answer.get("Items", [])]
-        return str(items[0]["hash"]) if len(items) == 1 and "hash" in items[0] else None
+        item = self._db.get(self._t.ledger, {"member_id": holder, "seq": seq})
+        return str(item["hash"]) if item and "hash" in item else None
 
     def heads(self, page_size: int) -> Iterator[list[tuple[str, int, str]]]:
         """Every account's chain head ``(holder, seq, head_hash)``, one Scan page at a time (anchoring reads them)."""
@@ -195,7 +191,7 @@ class DynamoLedgerStore:
             items.append({"Put": put})
             items.extend({"Put": {
                 "TableName": self._t.ledger, "Item": to_item(entry_item(entry)),
-                "ConditionExpression": "attribute_not_exists(entry_id)",
+                "ConditionExpression": "attribute_not_exists(seq)",
             }} for entry in part.entries)
         try:
             self._db.transact(items)
