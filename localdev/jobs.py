@@ -76,6 +76,9 @@ class _Stream:
     iterators: dict[str, str | None] = field(default_factory=dict)
     stale: bool = False  # a shard closed: look for its children before reading on
     read_to: int = 0  # the last sequence number read
+    after: dict[str, str] = field(default_factory=dict)  # per shard, the last sequence number read
+    retry: list[dict[str, Any]] = field(default_factory=list)  # records to deliver again, from the first failed one
+    attempts: int = 0  # how often the first of them has failed
 
 
 class Jobs:
@@ -95,6 +98,7 @@ class Jobs:
         self._streams = session.client("dynamodbstreams", endpoint_url=os.environ.get(
             "AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL") or STREAMS_ENDPOINT)
         self._positions: dict[str, _Stream] = {}  # by consuming function
+        self.held: set[str] = set()  # functions whose event sources are not polled for now (tests hold the poster)
         self._consumers = []
         specs = {spec.logical_id: spec for spec in template.functions()}
         for spec in specs.values():
@@ -111,6 +115,11 @@ class Jobs:
                                     "every": interval(schedule["ScheduleExpression"]), "next": None,
                                     "next_work": getattr(import_module(specs[function].module), "next_work", None)})
         self._schedules.sort(key=lambda s: s["every"])  # the finest grid first (advance() asks it first)
+
+    @property
+    def consumers(self) -> set[str]:
+        """The functions fed by a stream or a queue."""
+        return {function for function, _, _ in self._consumers}
 
     def tick(self) -> list[dict[str, Any]]:
         now = self._clock.now()
@@ -184,12 +193,14 @@ class Jobs:
             return emulator.queue_holds_messages(self._names[source.resource].rsplit("/", 1)[1]) is not False
         end = emulator.stream_end(self._names[source.resource])
         stream = self._positions.get(function)
+        if stream is not None and stream.retry:
+            return True
         return end is None or end > (stream.read_to if stream is not None else 0)
 
     def _pump(self, ran: list[dict[str, Any]]) -> int:
         moved = 0
         for function, handler, source in self._consumers:
-            if not self._may_hold(function, source):
+            if function in self.held or not self._may_hold(function, source):
                 continue
             batch = self._stream_batch(function, source) if source.kind == "stream" else self._queue_batch(source)
             if not batch:
@@ -202,6 +213,8 @@ class Jobs:
                 failed = {f["itemIdentifier"] for f in (result.get("batchItemFailures") or [])}
             if source.kind == "sqs":
                 self._settle(source, batch, failed)
+            else:
+                self._checkpoint(function, source, batch, failed)
             ran.append({"function": function, "trigger": source.resource, "records": len(batch),
                         "failed": len(failed)})
         return moved
@@ -236,19 +249,55 @@ class Jobs:
                 self._sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=record["receiptHandle"],
                                                     VisibilityTimeout=0)
 
+    def _checkpoint(self, function: str, source: template.EventSource, batch: list[dict[str, Any]],
+                    failed: set[str]) -> None:
+        """As Lambda does with a stream batch that reports failures: deliver it again from the first failed record
+        (the records before it are done), and once that record has failed more than MaximumRetryAttempts
+        times, send its position to the on-failure destination and go on after it."""
+        stream = self._positions[function]
+        first = next((n for n, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed), None)
+        if first is None:
+            stream.retry, stream.attempts = [], 0
+            return
+        same = bool(stream.retry) and stream.retry[0]["dynamodb"]["SequenceNumber"] == \
+            batch[first]["dynamodb"]["SequenceNumber"]
+        stream.retry, stream.attempts = batch[first:], (stream.attempts + 1 if same else 1)
+        if 0 <= source.retries < stream.attempts:
+            self._dead_letter(source, stream, stream.retry[0])
+            stream.retry, stream.attempts = stream.retry[1:], 0
+
+    def _dead_letter(self, source: template.EventSource, stream: _Stream, record: dict[str, Any]) -> None:
+        """What Lambda sends an on-failure destination for a stream: where the record is, not the record."""
+        if source.on_failure is None:
+            return
+        seq = record["dynamodb"]["SequenceNumber"]
+        self._sqs.send_message(QueueUrl=self._names[source.on_failure], MessageBody=json.dumps({
+            "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": stream.attempts},
+            "DDBStreamBatchInfo": {"streamArn": stream.arn, "startSequenceNumber": seq, "endSequenceNumber": seq,
+                                   "batchSize": 1, "approximateArrivalOfFirstRecord": None},
+        }))
+
     def _stream_batch(self, function: str, source: template.EventSource) -> list[dict[str, Any]]:
-        """The next records of the stream that pass the mapping's filters (read on past records they drop)."""
+        """The next records of the stream that pass the mapping's filters (read on past records they drop);
+        first, the records of a batch that failed, from its first failed record."""
         stream = self._positions.get(function)
+        if stream is not None and stream.retry:
+            return stream.retry[:source.batch_size]
         if stream is None or stream.stale:
             stream = self._discover(function, source, stream)
         records: list[dict[str, Any]] = []
         for shard, iterator in stream.iterators.items():
             if iterator is None:
                 continue  # closed and read to its end
+            if shard in stream.after:  # a fresh iterator: moto replaces a table (and its stream) when it rolls
+                iterator = self._streams.get_shard_iterator(  # back a cancelled transaction, so old ones go stale
+                    StreamArn=stream.arn, ShardId=shard, ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                    SequenceNumber=stream.after[shard])["ShardIterator"]
             while iterator is not None and not records:
                 answer = self._streams.get_records(ShardIterator=iterator, Limit=source.batch_size)
                 iterator = answer.get("NextShardIterator")
                 for record in answer.get("Records", []):
+                    stream.after[shard] = record["dynamodb"]["SequenceNumber"]
                     stream.read_to = max(stream.read_to, int(record["dynamodb"]["SequenceNumber"]))
                     record = {**record, "eventSourceARN": stream.arn}
                     if not source.filters or any(matches(f, record) for f in source.filters):

@@ -100,6 +100,8 @@ class EventSource:
     resource: str  # the queue's or the table's logical id
     batch_size: int
     filters: tuple[dict[str, Any], ...] = ()
+    retries: int = -1  # a stream's MaximumRetryAttempts (-1: until the record expires)
+    on_failure: str | None = None  # a stream's on-failure destination queue (logical id)
 
 
 @dataclass(frozen=True)
@@ -135,9 +137,11 @@ def functions(template: dict[str, Any] | None = None) -> list[FunctionSpec]:
         props = mapping["Properties"]
         resource, attribute = props["EventSourceArn"]["Fn::GetAtt"]
         filters = tuple(json.loads(f["Pattern"]) for f in props.get("FilterCriteria", {}).get("Filters", []))
+        destination = props.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination", {})
         sources.setdefault(props["FunctionName"]["Ref"], []).append(
             EventSource("stream" if attribute == "StreamArn" else "sqs", resource, int(props.get("BatchSize", 10)),
-                        filters))
+                        filters, int(props.get("MaximumRetryAttempts", -1)),
+                        destination["Fn::GetAtt"][0] if "Fn::GetAtt" in destination else None))
     specs = []
     for name, res in resources("AWS::Serverless::Function", template).items():
         props = res["Properties"]
