@@ -27,15 +27,20 @@ HTTP_API_REQUEST = 1.00 / 1e6  # USD per HTTP API request, first 300 million a m
 # three DynamoDB round trips of ~5-10 ms in-region plus the handler's own work; the local in-process figure
 # is printed next to it for reference. The sensitivity column doubles it.
 ASSUMED_DURATION_MS = {2: 60, 10: 100}
+ASSUMED_POSTER_MS = 60  # one poster invocation: per referrer a read and a transaction, then the deletes
+BATCH_ROW = "poster: 50 depth-2 purchases' credits (a batch of 50 per referrer)"
+SINGLE_ROW = "poster: the depth-2 purchase's 2 credits (a batch of 1 per referrer)"
 
 
 @dataclass
 class Cost:
     depth: int
-    wru: float
+    wru: float  # the purchase's own and its share of the poster's
     rru: float
     duration_ms: float
     storage_bytes: int
+    label: str = ""
+    poster_invocations: float = 0.0  # per purchase
 
     @property
     def dynamodb(self) -> float:
@@ -43,7 +48,9 @@ class Cost:
 
     def lambda_(self, duration_ms: float | None = None) -> float:
         ms = self.duration_ms if duration_ms is None else duration_ms
-        return LAMBDA_REQUEST + LAMBDA_MEMORY_GB * ms / 1000 * LAMBDA_ARM_GB_SECOND
+        poster = self.poster_invocations * (LAMBDA_REQUEST + LAMBDA_MEMORY_GB * ASSUMED_POSTER_MS / 1000
+                                            * LAMBDA_ARM_GB_SECOND)
+        return LAMBDA_REQUEST + LAMBDA_MEMORY_GB * ms / 1000 * LAMBDA_ARM_GB_SECOND + poster
 
     @property
     def http_api(self) -> float:
@@ -72,12 +79,21 @@ def _new_item_bytes(notes: list[str]) -> int:
 
 
 def purchase_costs(units: dict[str, Any]) -> list[Cost]:
+    """Depth 2 with the poster's share as a busy referrer's batches make it (50 credits per referrer a batch)
+    and as a lone purchase makes it (a batch of 1); depth 10 for the purchase alone (its 10 queued credits are
+    posted like depth 2's, a share per batch)."""
     rows = {r["operation"]: r for r in units["rows"]}
     costs = []
     for depth, duration in ASSUMED_DURATION_MS.items():
         name = f"purchase, referral depth {depth}"
-        row = rows[name]
-        costs.append(Cost(depth, row["wcu"], row["rcu"], duration, _new_item_bytes(units["details"][name])))
+        row, stored = rows[name], _new_item_bytes(units["details"][name])
+        if depth != 2:
+            costs.append(Cost(depth, row["wcu"], row["rcu"], duration, stored, "the purchase alone"))
+            continue
+        for label, poster, purchases in (("batched, 50 credits per referrer", rows[BATCH_ROW], 50),
+                                         ("unbatched, a batch of 1", rows[SINGLE_ROW], 1)):
+            costs.append(Cost(depth, row["wcu"] + poster["wcu"] / purchases, row["rcu"] + poster["rcu"] / purchases,
+                              duration, stored, label, 1 / purchases))
     return costs
 
 
@@ -102,7 +118,8 @@ def report(units: dict[str, Any]) -> list[str]:
     for cost in purchase_costs(units):
         local_ms = rows[f"purchase, referral depth {cost.depth}"]["local_ms"]
         lines.append(
-            f"depth {cost.depth:>2}: {cost.wru:.0f} WRU + {cost.rru:.0f} RRU per purchase → per million purchases: "
+            f"depth {cost.depth:>2} ({cost.label}): {cost.wru:.1f} WRU + {cost.rru:.1f} RRU per purchase → "
+            f"per million purchases: "
             f"DynamoDB ${cost.dynamodb * 1e6:,.2f}, Lambda ${cost.lambda_() * 1e6:,.2f} "
             f"({cost.duration_ms:.0f} ms assumed; local in-process {local_ms:.0f} ms), HTTP API "
             f"${cost.http_api * 1e6:,.2f} = ${cost.total() * 1e6:,.2f} "

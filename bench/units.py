@@ -25,6 +25,7 @@ START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 TEN_LEVELS = [1000, 500, 250, 200, 150, 100, 100, 100, 100, 100]
 AMOUNT_MINOR = 100_000  # 1,000.00 CNY: every level's rate gives at least one point
 DEPTHS = range(0, 11)
+BATCH = 50  # purchases whose credits the poster posts in one batch per referrer
 
 
 @dataclass
@@ -58,7 +59,8 @@ class Client:
         self.tokens: dict[tuple[str, tuple[str, ...]], tuple[str, datetime]] = {}
 
     def call(self, method: str, path: str, body: Any = None, *, as_: str, groups: tuple[str, ...] = (),
-             headers: dict[str, str] | None = None, measure: str | None = None) -> tuple[int, Any, Measured | None]:
+             headers: dict[str, str] | None = None, measure: str | None = None,
+             deliver: bool = True) -> tuple[int, Any, Measured | None]:
         key = (as_, groups)
         if key not in self.tokens or self.tokens[key][1] <= self.clock.now():
             minted = self.gateway.mint(as_, list(groups))  # tokens expire by the clock the story moves
@@ -66,16 +68,33 @@ class Client:
         sent = {"host": "localhost", "content-type": "application/json",
                 "authorization": f"Bearer {self.tokens[key][0]}", **{k.lower(): v for k, v in (headers or {}).items()}}
         payload = b"" if body is None else json.dumps(body).encode()
+        jobs = self.gateway.jobs
+        jobs.held = set(jobs.consumers)  # what the request causes runs after it, measured apart (``deliver``)
         if measure:
             self.meter.start()
         started = time.perf_counter()
         status, _, data = self.gateway.invoke(method, path, sent, payload)
         elapsed = time.perf_counter() - started
         measured = Measured(measure, status, self.meter.stop(), elapsed) if measure else None
+        if deliver:
+            self.deliver()
         parsed = json.loads(data) if data else None
         if status >= 400:
             raise RuntimeError(f"{method} {path} → {status}: {parsed}")
         return status, parsed, measured
+
+    def deliver(self, measure: str | None = None) -> Measured | None:
+        """Run what the requests so far caused, as Lambda's pollers would; with ``measure``, the poster alone first."""
+        jobs, measured = self.gateway.jobs, None
+        if measure:
+            jobs.held = set(jobs.consumers) - {"PosterFunction"}
+            self.meter.start()
+            started = time.perf_counter()
+            jobs.deliver()
+            measured = Measured(measure, 200, self.meter.stop(), time.perf_counter() - started)
+        jobs.held = set()
+        jobs.deliver()
+        return measured
 
     def tick(self, seconds: int = 60) -> None:
         self.clock.advance(seconds)
@@ -104,7 +123,7 @@ def run() -> dict[str, Any]:
             meter = Meter(boto3.DEFAULT_SESSION, reader)
             clock = FixedClock(START)
             wiring.configure(clock=clock)  # the handlers' client is built next, from the hooked session
-            client = Client(LocalGateway(clock), meter, clock)
+            client = Client(LocalGateway(clock, names=names), meter, clock)
             try:
                 return _story(client, reader)
             finally:
@@ -141,19 +160,26 @@ def _story(client: Client, reader: Any) -> dict[str, Any]:
     client.call("PUT", "/v1/program", {"points_per_currency_unit": 1, "referral_rates_bps": TEN_LEVELS,
                                        "hold_days": 7, "currency": "CNY"}, **admin)
 
-    def purchase(order_id: str, buyer: str, measure: str | None = None) -> Measured | None:
+    def purchase(order_id: str, buyer: str, measure: str | None = None, post: bool = True) -> Measured | None:
         now = client.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
         _, _, measured = client.call("POST", "/v1/purchases", {
             "order_id": order_id, "member_id": buyer, "amount_minor": AMOUNT_MINOR, "currency": "CNY",
-            "occurred_at": now}, measure=measure, **staff)
+            "occurred_at": now}, measure=measure, deliver=post, **staff)
         client.tick()
         return measured
 
     purchase("POS-2026-WARMUP", _member(10))  # every account exists from here on
     for depth in DEPTHS:
-        measured = purchase(f"POS-2026-P{depth:02d}", _member(depth), measure=f"purchase, referral depth {depth}")
+        measured = purchase(f"POS-2026-P{depth:02d}", _member(depth), measure=f"purchase, referral depth {depth}",
+                            post=depth != 2)
         assert measured is not None
         rows.append(measured)
+        if depth == 2:
+            rows.append(client.deliver("poster: the depth-2 purchase's 2 credits (a batch of 1 per referrer)"))  # type: ignore[arg-type]
+    for n in range(BATCH):  # a busy subtree: many purchases queue credits for the same referrers before a batch
+        purchase(f"POS-2026-B{n:03d}", _member(2), post=False)
+    rows.append(client.deliver(  # type: ignore[arg-type]
+        f"poster: {BATCH} depth-2 purchases' credits (a batch of {BATCH} per referrer)"))
 
     _, _, measured = client.call("POST", "/v1/purchases/POS-2026-P02/refunds",
                                  {"refund_id": "R-1", "amount_minor": 40_000},

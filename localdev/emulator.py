@@ -33,6 +33,10 @@ def function_environment(names: dict[str, str] | None = None) -> dict[str, str]:
     for spec in template.functions():
         env.update({key: template.resolve(value, names) for key, value in spec.environment.items()})
     env.update({"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true",
+                # a programme published locally applies to the very next purchase (on AWS: within a second)
+                "PROGRAM_CACHE_SECONDS": "0",
+                # the emulator answers in-process: threads only add contention for its lock
+                "QUEUE_READ_THREADS": "1",
                 # the emulator reports SES's sandbox rate (1/s); pacing to it would only slow local runs
                 "SES_MAX_SEND_RATE": "100"})
     return env

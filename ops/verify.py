@@ -66,12 +66,12 @@ from loyalty.shared.settings import Tables  # noqa: E402
 from ops import anchors  # noqa: E402
 
 OUTPUTS = {"members": "MembersTableName", "accounts": "AccountsTableName", "ledger": "LedgerTableName",
-           "operations": "OperationsTableName", "program": "ProgramTableName"}
+           "operations": "OperationsTableName", "program": "ProgramTableName", "queue": "CreditQueueTableName"}
 ENVIRONMENT = {"members": "MEMBERS_TABLE", "accounts": "ACCOUNTS_TABLE", "ledger": "LEDGER_TABLE",
-               "operations": "OPERATIONS_TABLE", "program": "PROGRAM_TABLE"}
+               "operations": "OPERATIONS_TABLE", "program": "PROGRAM_TABLE", "queue": "CREDIT_QUEUE_TABLE"}
 LOCAL_ANCHOR_BUCKET = "anchorbucket"  # localdev.emulator names buckets by their logical id, lower case
 LOCAL = {"members": "MembersTable", "accounts": "AccountsTable", "ledger": "LedgerTable",
-         "operations": "OperationsTable", "program": "ProgramTable"}
+         "operations": "OperationsTable", "program": "ProgramTable", "queue": "CreditQueueTable"}
 CHECKPOINT_VERSION = 1
 BATCH_KEYS = 100  # BatchGetItem's limit
 

@@ -4,6 +4,8 @@ and a dump of every table to prove that a refused request wrote nothing."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypedDict
@@ -112,6 +114,14 @@ class Api:
                          headers={"Idempotency-Key": key})
 
     def points(self, member_id: str) -> dict[str, int]:
+        """The member's points as a member read shows them, but ``queued``, which must be 0: the local server
+        delivers what a request queued to the poster before it serves the next one (``queued`` says more)."""
+        shown = self.queued(member_id)
+        assert shown.pop("queued") == 0, shown
+        return shown
+
+    def queued(self, member_id: str) -> dict[str, int]:
+        """The member's points as a member read shows them, ``queued`` included."""
         reply = self.call("GET", f"/v1/members/{member_id}", as_="pos", groups=("staff",))
         assert reply.status == 200, reply.body
         return dict(reply.body["balances"]["points"])
@@ -120,6 +130,18 @@ class Api:
         reply = self.call("GET", f"/v1/members/{member_id}/ledger/verify", as_="auditor", groups=("admin",))
         assert reply.status == 200, reply.body
         return dict(reply.body)
+
+    # the poster -----------------------------------------------------------------------------------
+    @contextmanager
+    def poster_held(self) -> Iterator[None]:
+        """Referrers' credits stay queued while inside (the stream keeps them); on leaving, they are posted."""
+        assert self.gateway.jobs is not None
+        self.gateway.jobs.held.add("PosterFunction")
+        try:
+            yield
+        finally:
+            self.gateway.jobs.held.discard("PosterFunction")
+            self.gateway.jobs.deliver()
 
     # outreach ------------------------------------------------------------------------------------
     def tick(self) -> list[dict[str, Any]]:

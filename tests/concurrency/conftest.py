@@ -31,7 +31,10 @@ import pytest
 import requests
 
 from localdev import dynamodb_local, emulator, template
+from loyalty import wiring
+from loyalty.shared.clock import SystemClock
 from tests.concurrency.lambdas import ROOT, FileClock, TransactionStats
+from tests.concurrency.poster import StreamPoster
 from tests.support import every_entry
 
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
@@ -155,6 +158,7 @@ class Service:
     clock: FileClock
     db: Any
     transactions: TransactionCount
+    stream: StreamPoster
     busy: Counter[str] = field(default_factory=Counter)  # 503s seen (and retried), by route
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _tokens: dict[tuple[str, ...], tuple[str, datetime]] = field(default_factory=dict)
@@ -210,18 +214,31 @@ class Service:
                                                      "points": points, "reason": "test"}, as_="boss",
                          groups=("admin",))
 
+    def drain(self) -> int:
+        """What the purchases and refunds so far queued, posted by the poster (run here, as Lambda's poller would
+        run it after them); reads below drain first, as the local server does after every request."""
+        from functions.poster.app import post
+
+        return self.stream.drain(lambda records: post(records, wiring.poster()))
+
     def points(self, member_id: str) -> dict[str, int]:
+        """The member's balances once the poster has caught up (``queued`` is then 0 and left out)."""
+        self.drain()
         reply = self.call("GET", f"/v1/members/{member_id}", as_="pos", groups=("staff",))
         assert reply.status == 200, reply.body
-        return dict(reply.body["balances"]["points"])
+        shown = dict(reply.body["balances"]["points"])
+        assert shown.pop("queued") == 0, shown
+        return shown
 
     def verify(self, member_id: str) -> dict[str, Any]:
+        self.drain()
         reply = self.call("GET", f"/v1/members/{member_id}/ledger/verify", as_="auditor", groups=("admin",))
         assert reply.status == 200, reply.body
         return dict(reply.body)
 
     def ledger(self, member_id: str) -> list[dict[str, Any]]:
         """Every entry, oldest first."""
+        self.drain()
         return list(reversed(every_entry(self.call, member_id)))
 
     def all_at_once(self, calls: Sequence[Callable[[], Reply]], threads: int | None = None) -> list[Reply]:
@@ -239,9 +256,13 @@ class Service:
 
 
 @pytest.fixture
-def service(local_dynamodb: Any, containers: Containers) -> Service:
+def service(local_dynamodb: Any, containers: Containers,
+            dynamodb_local_server: dynamodb_local.DynamoDBLocal) -> Iterator[Service]:
     containers.clock.set(START)
-    return Service(containers.url, containers.clock, local_dynamodb, TransactionCount(containers.stats_dir))
+    wiring.configure(clock=containers.clock)  # the poster runs here, on DynamoDB Local, by the containers' clock
+    yield Service(containers.url, containers.clock, local_dynamodb, TransactionCount(containers.stats_dir),
+                  StreamPoster(local_dynamodb, dynamodb_local_server.endpoint))
+    wiring.configure(clock=SystemClock())
 
 
 def report(title: str, **figures: Any) -> None:

@@ -29,7 +29,9 @@ from typing import Any
 
 import pytest
 
+from functions.poster.app import post
 from loyalty.ledger.dynamodb import DynamoLedgerStore
+from loyalty.ledger.usecases import DeferredPoster
 from loyalty.ledger.verification import verify
 from loyalty.members.domain import MemberView
 from loyalty.purchases.http import Purchase, Refund
@@ -41,6 +43,7 @@ from loyalty.shared.once import RetryPolicy
 from loyalty.shared.settings import Settings
 from loyalty.wiring import Services, build
 from tests.concurrency.faults import AlwaysThrottled, FaultyClient
+from tests.concurrency.poster import StreamPoster
 
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 RATES = (0.0, 0.1, 0.2, 0.3)
@@ -254,6 +257,14 @@ class Run:
         self.rng = random.Random(seed)
         self.model = Model()
         self.records: list[Record] = []
+        # The poster meets the same faults; Lambda's poller (reading the stream) is AWS's own, and does not.
+        self.poster = DeferredPoster(DynamoLedgerStore(Dynamo(self.faulty), Settings.from_env().tables), self.clock,
+                                     RecordingRetry(journal))
+        self.stream = StreamPoster(raw, os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
+
+    def posted(self) -> None:
+        """What the operation queued reaches the referrers' ledgers, as the poster would post it a moment later."""
+        self.stream.drain(lambda records: post(records, self.poster))
 
     @property
     def now(self) -> datetime:
@@ -372,6 +383,7 @@ class Run:
         actions, weights = zip(*steps, strict=True)
         for _ in range(OPERATIONS):
             self.rng.choices(actions, weights)[0]()
+            self.posted()
 
 
 def _entries_by_source(raw: Any) -> Counter[tuple[str, str]]:
@@ -380,8 +392,14 @@ def _entries_by_source(raw: Any) -> Counter[tuple[str, str]]:
     while True:
         page = raw.scan(**kwargs)
         for item in page["Items"]:
-            if item["kind"]["S"] != "release":
-                found[(item["member_id"]["S"], item["source_id"]["S"])] += 1
+            if item["kind"]["S"] == "release":
+                continue
+            member = item["member_id"]["S"]
+            if "parts" in item:  # a poster's batch: each event it carries
+                for part in item["parts"]["L"]:
+                    found[(member, part["L"][0]["S"].split("/", 1)[1])] += 1
+            else:
+                found[(member, item["source_id"]["S"])] += 1
         if "LastEvaluatedKey" not in page:
             return found
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

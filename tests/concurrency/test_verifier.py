@@ -149,7 +149,8 @@ def test_the_stack_outputs_name_the_tables(api: Api, clock: FixedClock, monkeypa
     outputs = [{"OutputKey": name, "OutputValue": table} for name, table in
                [("ApiUrl", "https://example.com"), ("MembersTableName", "MembersTable"),
                 ("AccountsTableName", "AccountsTable"), ("LedgerTableName", "LedgerTable"),
-                ("OperationsTableName", "OperationsTable"), ("ProgramTableName", "ProgramTable")]]
+                ("OperationsTableName", "OperationsTable"), ("ProgramTableName", "ProgramTable"),
+                ("CreditQueueTableName", "CreditQueueTable")]]
     stack = {"StackName": "loyalty", "CreationTime": clock.now(), "StackStatus": "CREATE_COMPLETE", "Outputs": outputs}
     with Stubber(cloudformation) as stub:  # answers checked against the CloudFormation API's own model
         stub.add_response("describe_stacks", {"Stacks": [stack]}, {"StackName": "loyalty"})

@@ -39,15 +39,23 @@ def test_every_measured_operation_succeeded_and_called_only_dynamodb(figures: di
         assert row["other_services"] == {}, row
 
 
-def test_a_purchase_is_one_read_and_one_transaction_and_one_more_read_with_referrers(
-        figures: dict[str, Any]) -> None:
+def test_a_purchase_is_one_read_and_one_transaction_at_any_depth(figures: dict[str, Any]) -> None:
     rows = {r["operation"]: r for r in figures["units"]["rows"]}
-    assert rows["purchase, referral depth 0"]["calls"] == {"BatchGetItem": 1, "TransactWriteItems": 1}
-    for depth in range(1, 11):
-        assert rows[f"purchase, referral depth {depth}"]["calls"] == {"BatchGetItem": 2, "TransactWriteItems": 1}
-    # operation record + (account, entry) per credited member: the write units grow with depth
+    for depth in range(11):
+        assert rows[f"purchase, referral depth {depth}"]["calls"] == {"BatchGetItem": 1, "TransactWriteItems": 1}
+    # operation record + the buyer's account and entry + one queued credit per referrer: grows with depth
     wcu = [rows[f"purchase, referral depth {d}"]["wcu"] for d in range(11)]
     assert wcu == sorted(wcu) and wcu[0] < wcu[-1]
+
+
+def test_the_poster_writes_a_busy_referrer_once_per_batch(figures: dict[str, Any]) -> None:
+    rows = {r["operation"]: r for r in figures["units"]["rows"]}
+    single = rows["poster: the depth-2 purchase's 2 credits (a batch of 1 per referrer)"]
+    batch = rows["poster: 50 depth-2 purchases' credits (a batch of 50 per referrer)"]
+    # per referrer: one read of the account, one transaction, the deletes (25 to a request)
+    assert single["calls"] == {"BatchGetItem": 2, "TransactWriteItems": 2, "BatchWriteItem": 2}
+    assert batch["calls"] == {"BatchGetItem": 2, "TransactWriteItems": 2, "BatchWriteItem": 4}
+    assert batch["wcu"] / 50 < single["wcu"] / 2  # per credit, a batch costs less than a credit alone
 
 
 def test_a_busy_referrers_account_fits_dynamodbs_item_even_with_the_longest_hold(figures: dict[str, Any]) -> None:

@@ -16,7 +16,7 @@ PUBLIC_ROUTES = {"GET /u/{token}", "POST /u/{token}", "GET /docs", "GET /docs/{a
 # What a stack replacement or deletion must not take with it: the members' identities, the key every sent
 # unsubscribe link is signed with, and every table of record.
 RETAINED = {"UserPool", "UnsubscribeSecret", "MembersTable", "AccountsTable", "LedgerTable", "OperationsTable",
-            "ProgramTable", "OutreachTable", "AnchorBucket"}
+            "ProgramTable", "OutreachTable", "AnchorBucket", "CreditQueueTable"}
 
 
 @pytest.fixture(scope="module")
@@ -40,8 +40,10 @@ def test_every_anonymous_route_has_its_own_lower_throttle(expanded: dict[str, An
                                  "ThrottlingRateLimit": {"Ref": "PublicRateLimit"}}, key
     parameters = template.load()["Parameters"]
     default = stages[0]["Properties"]["DefaultRouteSettings"]
-    assert parameters["PublicBurstLimit"]["Default"] < default["ThrottlingBurstLimit"]
-    assert parameters["PublicRateLimit"]["Default"] < default["ThrottlingRateLimit"]
+    assert default == {"ThrottlingBurstLimit": {"Ref": "StageBurstLimit"},
+                       "ThrottlingRateLimit": {"Ref": "StageRateLimit"}}
+    assert parameters["PublicBurstLimit"]["Default"] < parameters["StageBurstLimit"]["Default"]
+    assert parameters["PublicRateLimit"]["Default"] < parameters["StageRateLimit"]["Default"]
 
 
 def test_functions_answering_anonymous_routes_reserve_concurrency_only_when_asked() -> None:

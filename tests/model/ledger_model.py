@@ -7,6 +7,12 @@ instant they become available, ``lifetime_earned``) and the entries it expects, 
 a member *sees* adds the lots whose time has come to ``available``; the next write for that member
 records the move as a ``release`` pair. Every method returns the expected answer body and changes
 the model; the state machine calls it only after the service said yes.
+
+A referrer's credits (and their reversals) are queued by the purchase (refund) and posted by the poster,
+which the local server runs after every request. While the state machine holds the poster, they wait in
+the member's ``queue`` (shown as ``queued``, not in the balances); when it lets go, each member's queue is
+posted as one batch: lines that agree on everything an entry shows but the source become one entry of
+source ``batch`` listing each event's ``parts`` (the batch's id is the stream's: the model writes ``*``).
 """
 
 from __future__ import annotations
@@ -49,15 +55,29 @@ class Member:
     lots: dict[datetime, int] = field(default_factory=dict)
     lifetime_earned: int = 0
     entries: list[dict[str, Any]] = field(default_factory=list)  # expected, oldest first, without hashes
+    queue: list[Queued] = field(default_factory=list)  # what the poster has not posted yet, in commit order
 
     def matured(self, now: datetime) -> int:
         return sum(points for at, points in self.lots.items() if at <= now)
 
-    def seen(self, now: datetime) -> dict[str, int]:
-        """The balances GET /v1/members/{id} shows at ``now``."""
+    def seen(self, now: datetime, *, queued: bool = True) -> dict[str, int]:
+        """The balances GET /v1/members/{id} shows at ``now`` (a redemption's answer shows them without ``queued``)."""
         matured = self.matured(now)
-        return {"available": self.available + matured, "pending": sum(self.lots.values()) - matured,
-                "lifetime_earned": self.lifetime_earned}
+        shown = {"available": self.available + matured, "pending": sum(self.lots.values()) - matured,
+                 "lifetime_earned": self.lifetime_earned}
+        return {**shown, "queued": sum(q.amount for q in self.queue)} if queued else shown
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A referrer's credit or reversal waiting for the poster."""
+
+    amount: int
+    kind: str
+    source: tuple[str, str]
+    level: int
+    rule_version: int
+    available_at: datetime | None  # the lot it goes to or comes out of
 
 
 @dataclass(frozen=True)
@@ -105,6 +125,7 @@ class Model:
         self.refunds: dict[tuple[str, str], Recorded] = {}
         self.redemptions: dict[tuple[str, str], Recorded] = {}
         self.adjustments: dict[str, Recorded] = {}
+        self.poster_held = False
 
     def entry_count(self) -> int:
         return sum(len(m.entries) for m in self.members.values())
@@ -113,13 +134,15 @@ class Model:
 
     def _append(self, member: Member, now: datetime, *, amount: int, bucket: str, kind: str, source: tuple[str, str],
                 level: int | None = None, rule_version: int | None = None, available_at: datetime | None = None,
-                suffix: str = "") -> dict[str, Any]:
+                suffix: str = "", parts: list[list[Any]] | None = None) -> dict[str, Any]:
         entry = {
             "entry_id": f"{source[0]}/{source[1]}/{member.member_id}{suffix}", "member_id": member.member_id,
             "seq": len(member.entries) + 1, "asset": "points", "amount": amount, "bucket": bucket, "kind": kind,
             "level": level, "source": {"type": source[0], "id": source[1]}, "rule_version": rule_version,
             "created_at": rfc3339(now), "available_at": rfc3339(available_at) if available_at else None,
         }
+        if parts is not None:
+            entry["parts"] = parts
         member.entries.append(entry)
         if bucket == "available":
             member.available += amount
@@ -185,19 +208,13 @@ class Model:
             "currency": body["currency"], "occurred_at": body["occurred_at"], "rule_version": self.program.version,
             "credits": [{"member_id": c.member_id, "level": c.level, "points": c.points,
                          "bucket": "pending" if c.available_at else "available",
-                         "available_at": rfc3339(c.available_at) if c.available_at else None} for c in credits],
+                         "available_at": rfc3339(c.available_at) if c.available_at else None,
+                         "status": "posted" if c.level == 0 else "queued"} for c in credits],
         }
         for c in credits:
-            member = self.members[c.member_id]
-            self._release(member, now)
             kind = "purchase" if c.level == 0 else "referral"
-            common: _CreditFields = {"amount": c.points, "kind": kind, "source": ("purchase", body["order_id"]),
-                                     "level": c.level, "rule_version": c.rule_version, "available_at": c.available_at}
-            if c.available_at is not None:
-                self._to_lot(member, c.available_at, c.points)
-                self._append(member, now, bucket="pending", **common)
-            else:
-                self._append(member, now, bucket="available", **common)
+            line = Queued(c.points, kind, ("purchase", body["order_id"]), c.level, c.rule_version, c.available_at)
+            self._post_or_queue(self.members[c.member_id], line, now, own=c.level == 0)
         self.purchases[body["order_id"]] = Purchase(body, answer, credits)
         return answer
 
@@ -211,23 +228,60 @@ class Model:
             points = c.points * after // total - c.points * before // total
             if points == 0:
                 continue
-            reversals.append({"member_id": c.member_id, "level": c.level, "points": points})
-            member = self.members[c.member_id]
-            self._release(member, now)
-            held = c.available_at is not None and c.available_at > now
-            common: _EntryFields = {"amount": -points, "kind": "refund",
-                                    "source": ("refund", f"{order_id}/{refund_id}"), "level": c.level,
-                                    "rule_version": c.rule_version}
-            if held:
-                assert c.available_at is not None
-                self._to_lot(member, c.available_at, -points)
-                self._append(member, now, bucket="pending", available_at=c.available_at, **common)
-            else:
-                self._append(member, now, bucket="available", **common)
+            reversals.append({"member_id": c.member_id, "level": c.level, "points": points,
+                              "status": "posted" if c.member_id == purchase.body["member_id"] else "queued"})
+            line = Queued(-points, "refund", ("refund", f"{order_id}/{refund_id}"), c.level, c.rule_version,
+                          c.available_at)
+            self._post_or_queue(self.members[c.member_id], line, now, own=c.member_id == purchase.body["member_id"])
         purchase.refunded = after
         answer = {"refund_id": refund_id, "order_id": order_id, "amount_minor": amount_minor, "reversals": reversals}
         self.refunds[(order_id, refund_id)] = Recorded({"refund_id": refund_id, "amount_minor": amount_minor}, answer)
         return answer
+
+    # --- posting: now (the buyer's own, or when the poster is not held) or as a batch later ---------
+
+    def _post_or_queue(self, member: Member, line: Queued, now: datetime, *, own: bool) -> None:
+        if own or not self.poster_held:
+            self._release(member, now)
+            self._post_group(member, [line], now)
+        else:
+            member.queue.append(line)
+
+    def release_the_poster(self, now: datetime) -> None:
+        """The poster posts each member's queue as one batch: matured lots are released first, then one entry
+        per group of lines that agree on kind, bucket, lot, level, rule version and sign, in order."""
+        self.poster_held = False
+        for member in self.members.values():
+            if not member.queue:
+                continue
+            self._release(member, now)
+            groups: dict[tuple[Any, ...], list[Queued]] = {}
+            for line in member.queue:
+                groups.setdefault((line.kind, self._lot(line, now), line.level, line.rule_version, line.amount < 0),
+                                  []).append(line)
+            for group in groups.values():
+                self._post_group(member, group, now)
+            member.queue = []
+
+    @staticmethod
+    def _lot(line: Queued, now: datetime) -> datetime | None:
+        """The lot a line is posted to or out of when it is posted: a reversal of a lot already free comes out
+        of available."""
+        if line.amount < 0 and line.available_at is not None and line.available_at <= now:
+            return None
+        return line.available_at
+
+    def _post_group(self, member: Member, group: list[Queued], now: datetime) -> None:
+        first, lot = group[0], self._lot(group[0], now)
+        amount = sum(line.amount for line in group)
+        for line in group:
+            if lot is not None:
+                self._to_lot(member, lot, line.amount)
+        several = len(group) > 1
+        self._append(member, now, amount=amount, bucket="pending" if lot else "available", kind=first.kind,
+                     source=("batch", "*") if several else first.source, level=first.level,
+                     rule_version=first.rule_version, available_at=lot,
+                     parts=[[f"{q.source[0]}/{q.source[1]}", q.amount] for q in group] if several else None)
 
     # --- spending and corrections ---------------------------------------------------------------
 
@@ -237,7 +291,7 @@ class Model:
         self._release(member, now)
         self._append(member, now, amount=-body["points"], bucket="available", kind="redemption",
                      source=("redemption", redemption_id))
-        answer = {"redemption_id": redemption_id, **body, "balances": {"points": member.seen(now)}}
+        answer = {"redemption_id": redemption_id, **body, "balances": {"points": member.seen(now, queued=False)}}
         self.redemptions[(member_id, key)] = Recorded(body, answer)
         return answer
 

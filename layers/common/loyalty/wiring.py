@@ -23,7 +23,7 @@ from loyalty.shared.settings import Settings
 if TYPE_CHECKING:
     from loyalty.adjustments.usecases import AdjustmentService
     from loyalty.anchoring.usecases import AnchorService
-    from loyalty.ledger.usecases import LedgerService
+    from loyalty.ledger.usecases import DeferredPoster, LedgerService
     from loyalty.members.usecases import MembershipService
     from loyalty.outreach.admin import OutreachAdmin
     from loyalty.outreach.content import Composer
@@ -92,13 +92,15 @@ def build(settings: Settings, clock: Clock, dynamodb: Any, *,
 
     retry = retry or RetryPolicy
     db, tables = Dynamo(dynamodb), settings.tables
-    members, ledger = DynamoMemberStore(db, tables), DynamoLedgerStore(db, tables)
+    members, ledger = DynamoMemberStore(db, tables), DynamoLedgerStore(db, tables, settings.queue_read_threads)
     return Services(
         settings=settings,
         clock=clock,
-        members=MembershipService(members, clock, settings.referral_link_base, retry()),
+        members=MembershipService(members, clock, settings.referral_link_base, retry(),
+                                  queued=lambda account: ledger.queued(account.holder, settings.credit_spread)),
         program=ProgramService(DynamoProgramStore(db, tables.program), retry()),
-        purchases=PurchaseService(DynamoPurchaseStore(db, tables), ledger, clock, retry()),
+        purchases=PurchaseService(DynamoPurchaseStore(db, tables, settings.program_cache_seconds), ledger, clock,
+                                  retry(), settings.credit_spread),
         redemptions=RedemptionService(members, ledger, clock, retry()),
         adjustments=AdjustmentService(members, ledger, clock, retry()),
         ledger=LedgerService(ledger, retry()),
@@ -113,6 +115,16 @@ def _dynamodb() -> Any:
 @cache
 def services() -> Services:
     return build(Settings.from_env(), _clock, _dynamodb())
+
+
+@cache
+def poster() -> DeferredPoster:
+    """The poster of deferred postings (``ledger.deferred``), for the CreditQueue stream's consumer."""
+    from loyalty.ledger.dynamodb import DynamoLedgerStore
+    from loyalty.ledger.usecases import DeferredPoster
+    from loyalty.shared.dynamo import Dynamo
+
+    return DeferredPoster(DynamoLedgerStore(Dynamo(_dynamodb()), Settings.from_env().tables), _clock)
 
 
 @cache
@@ -178,5 +190,5 @@ def configure(*, clock: Clock | None = None) -> None:
     global _clock
     if clock is not None:
         _clock = clock
-    for built in (services, outreach, anchoring, _dynamodb, cognito_users):
+    for built in (services, outreach, anchoring, poster, _dynamodb, cognito_users):
         built.cache_clear()

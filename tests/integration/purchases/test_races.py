@@ -17,7 +17,7 @@ def test_a_purchase_that_loses_the_race_to_an_adjustment_retries(api: Api, monke
     interfered: list[str] = []
 
     def commit_after_a_rival(self: DynamoLedgerStore, write: Any) -> None:
-        if write.operation.key.startswith("purchase/") and not interfered:
+        if write.operation is not None and write.operation.key.startswith("purchase/") and not interfered:
             interfered.append(write.operation.key)
             # Another writer reaches Dan's account between this purchase's read and its write.
             outcome = wiring.services().adjustments.adjust(adjustment_id="rival", member_id="dan", points=5,
@@ -42,7 +42,7 @@ def test_two_redemptions_for_the_last_points_cannot_both_win(api: Api, monkeypat
     rival: list[Any] = []
 
     def commit_after_a_rival(self: DynamoLedgerStore, write: Any) -> None:
-        if write.operation.key == "redemption/dan/first" and not rival:
+        if write.operation is not None and write.operation.key == "redemption/dan/first" and not rival:
             rival.append(wiring.services().redemptions.redeem(member_id="dan", idempotency_key="second", points=80,
                                                          reward="wash"))
         real_commit(self, write)

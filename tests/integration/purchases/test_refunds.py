@@ -90,9 +90,9 @@ def test_partial_refunds_reverse_the_worked_examples(api: Api) -> None:
     assert api.purchase("O-1", "dan", 12900).status == 201
     almost = api.refund("O-1", "R-1", 12899)
     assert almost.status == 201, almost.body
-    assert almost.body["reversals"] == [{"member_id": "dan", "level": 0, "points": 128},
-                                        {"member_id": "carol", "level": 1, "points": 11},
-                                        {"member_id": "bob", "level": 2, "points": 5}]
+    assert almost.body["reversals"] == [{"member_id": "dan", "level": 0, "points": 128, "status": "posted"},
+                                        {"member_id": "carol", "level": 1, "points": 11, "status": "queued"},
+                                        {"member_id": "bob", "level": 2, "points": 5, "status": "queued"}]
     assert [api.points(m)["pending"] for m in ("dan", "carol", "bob")] == [1, 1, 1]
     last = api.refund("O-1", "R-2", 1)
     assert [r["points"] for r in last.body["reversals"]] == [1, 1, 1]

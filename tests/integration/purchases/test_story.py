@@ -63,9 +63,9 @@ def test_refunds_reverse_pro_rata_by_the_rules_the_credits_were_made_under(api: 
 
     third = api.refund("O-1", "R-1", 4300)
     assert third.status == 201
-    assert third.body["reversals"] == [{"member_id": "dan", "level": 0, "points": 43},
-                                       {"member_id": "carol", "level": 1, "points": 4},
-                                       {"member_id": "bob", "level": 2, "points": 2}]
+    assert third.body["reversals"] == [{"member_id": "dan", "level": 0, "points": 43, "status": "posted"},
+                                       {"member_id": "carol", "level": 1, "points": 4, "status": "queued"},
+                                       {"member_id": "bob", "level": 2, "points": 2, "status": "queued"}]
     assert api.refund("O-1", "R-1", 4300).body == third.body
     rest = api.refund("O-1", "R-2", 8600)
     assert [r["points"] for r in rest.body["reversals"]] == [86, 8, 4]

@@ -94,7 +94,7 @@ def test_the_write_itself_refuses_a_spend_the_stored_balance_no_longer_covers(
     edited: list[str] = []
 
     def commit_after_the_balance_fell(self: DynamoLedgerStore, write: Any) -> None:
-        if write.operation.key == "redemption/dan/k-1" and not edited:
+        if write.operation is not None and write.operation.key == "redemption/dan/k-1" and not edited:
             edited.append(write.operation.key)
             accounts.update_item(Key={"member_id": "dan"},
                                  UpdateExpression="SET balances.points.buckets.available = :a",

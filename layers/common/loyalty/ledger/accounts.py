@@ -36,11 +36,13 @@ class Balance:
 
 @dataclass(frozen=True)
 class BalanceView:
-    """A balance as the holder sees it at an instant: lots whose hold has ended count as released."""
+    """A balance as the holder sees it at an instant: lots whose hold has ended count as released. ``queued``
+    is what other events have queued for the holder and the poster has not posted yet (not in the buckets)."""
 
     buckets: Mapping[str, int]
     earned: int
     from_referrals: int
+    queued: int = 0
 
     def __getitem__(self, bucket: str) -> int:
         return self.buckets.get(bucket, 0)
@@ -48,12 +50,14 @@ class BalanceView:
 
 @dataclass(frozen=True)
 class Account:
-    """The projection of one holder's ledger: the chain head and a balance per asset."""
+    """The projection of one holder's ledger: the chain head, a balance per asset, and the poster's marks: per
+    lane of the holder's queue, the stream position of the last deferred posting applied (``ledger.deferred``)."""
 
     holder: str
     seq: int = 0
     head_hash: str = GENESIS_HASH
     balances: Mapping[str, Balance] = field(default_factory=dict)
+    marks: Mapping[int, int] = field(default_factory=dict)
 
     def balance(self, name: str) -> Balance:
         return self.balances.get(name) or Balance()

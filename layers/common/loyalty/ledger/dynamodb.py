@@ -17,7 +17,9 @@ from typing import Any
 
 from loyalty.ledger.accounts import Account, Balance
 from loyalty.ledger.assets import Bucket, EntryKind
+from loyalty.ledger.deferred import Deferred, Delivered, queue_key
 from loyalty.ledger.entries import Entry, Source
+from loyalty.ledger.posting import Posting
 from loyalty.ledger.store import LedgerWrite
 from loyalty.shared.dynamo import (
     Cancelled,
@@ -36,22 +38,27 @@ MALFORMED = "malformed"
 # --- items -----------------------------------------------------------------------------------------
 
 def entry_item(entry: Entry) -> dict[str, Any]:
-    return {
+    item = {
         "member_id": entry.holder, "entry_id": entry.entry_id, "seq": entry.seq, "asset": entry.asset,
         "amount": entry.amount, "bucket": str(entry.bucket), "kind": str(entry.kind), "level": entry.level,
         "source_type": entry.source.type, "source_id": entry.source.id, "rule_version": entry.rule_version,
         "created_at": entry.created_at, "available_at": entry.available_at,
         "prev_hash": entry.prev_hash, "hash": entry.hash,
     }
+    if entry.parts is not None:  # compact: a busy referrer's batch lists hundreds
+        item["parts"] = [[source_id, amount] for source_id, amount in entry.parts]
+    return item
 
 
 def entry_from_item(item: dict[str, Any]) -> Entry:
+    parts = item.get("parts")
     return Entry(
         holder=item["member_id"], entry_id=item["entry_id"], seq=item["seq"], asset=item["asset"],
         amount=item["amount"], bucket=Bucket(item["bucket"]), kind=EntryKind(item["kind"]), level=item.get("level"),
         source=Source(item["source_type"], item["source_id"]), rule_version=item.get("rule_version"),
         created_at=item["created_at"], available_at=item.get("available_at"),
         prev_hash=item["prev_hash"], hash=item["hash"],
+        parts=tuple((str(s), int(a)) for s, a in parts) if parts is not None else None,
     )
 
 
@@ -86,12 +93,15 @@ def account_key(holder: str) -> dict[str, Any]:
 
 
 def account_item(account: Account) -> dict[str, Any]:
-    return {
+    item = {
         "member_id": account.holder, "seq": account.seq, "head_hash": account.head_hash,
         "balances": {name: {"buckets": dict(b.buckets), "lots": dict(b.lots), "lifetime_earned": b.earned,
                             "from_referrals": b.from_referrals}
                      for name, b in account.balances.items()},
     }
+    if account.marks:
+        item["marks"] = {str(lane): position for lane, position in sorted(account.marks.items())}
+    return item
 
 
 def account_from_item(item: dict[str, Any]) -> Account:
@@ -100,7 +110,39 @@ def account_from_item(item: dict[str, Any]) -> Account:
         balances={name: Balance(dict(b.get("buckets", {})), dict(b.get("lots", {})), b.get("lifetime_earned", 0),
                                 b.get("from_referrals", 0))
                   for name, b in item.get("balances", {}).items()},
+        marks={int(lane): int(position) for lane, position in item.get("marks", {}).items()},
     )
+
+
+def deferred_item(deferred: Deferred) -> dict[str, Any]:
+    """A queued posting in the CreditQueue table (the stream delivers it; the poster deletes it once applied)."""
+    p = deferred.posting
+    item: dict[str, Any] = {
+        "pk": deferred.key, "sk": deferred.sort_key, "asset": p.asset, "amount": p.amount, "bucket": str(p.bucket),
+        "kind": str(p.kind), "source_type": p.source.type, "source_id": p.source.id,
+    }
+    for name, value in (("level", p.level), ("rule_version", p.rule_version), ("available_at", p.available_at)):
+        if value is not None:
+            item[name] = value
+    return item
+
+
+def deferred_from_item(item: dict[str, Any]) -> Deferred:
+    holder, lane = str(item["pk"]).rsplit("#", 1)
+    posting = Posting(
+        holder=holder, asset=str(item["asset"]), amount=int(item["amount"]), bucket=Bucket(item["bucket"]),
+        kind=EntryKind(item["kind"]), source=Source(str(item["source_type"]), str(item["source_id"])),
+        level=int(item["level"]) if item.get("level") is not None else None,
+        rule_version=int(item["rule_version"]) if item.get("rule_version") is not None else None,
+        available_at=str(item["available_at"]) if item.get("available_at") is not None else None)
+    return Deferred(lane=int(lane), recorded_at=str(item["sk"]).split("#", 1)[0], posting=posting)
+
+
+def delivered_from_record(record: dict[str, Any]) -> Delivered:
+    """A stream record of the CreditQueue table (``NewImage``, typed) as a delivered posting; ``ValueError``
+    (or ``KeyError``) when it is not one."""
+    data = record["dynamodb"]
+    return Delivered(deferred_from_item(from_item(data["NewImage"])), int(data["SequenceNumber"]))
 
 
 def accounts_from(found: list[dict[str, Any]], holders: Sequence[str]) -> dict[str, Account]:
@@ -113,9 +155,10 @@ def accounts_from(found: list[dict[str, Any]], holders: Sequence[str]) -> dict[s
 class DynamoLedgerStore:
     """``ledger.store.LedgerStore`` on DynamoDB."""
 
-    def __init__(self, db: Dynamo, tables: Tables) -> None:
+    def __init__(self, db: Dynamo, tables: Tables, read_threads: int = 8) -> None:
         self._db = db
         self._t = tables
+        self._read_threads = read_threads  # for a queue's lanes (in-process emulators are faster without threads)
 
     def accounts(self, holders: Sequence[str]) -> dict[str, Account]:
         unique = list(dict.fromkeys(holders))
@@ -159,9 +202,39 @@ class DynamoLedgerStore:
                 return
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
+    def queued(self, holder: str, spread: int) -> dict[str, int]:
+        """One Query per lane, a few at a time, eventually consistent (half a read unit each): a second's lag
+        is nothing to what queued means."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        def lane_total(lane: int) -> list[tuple[str, int]]:
+            found = self._db.query(
+                TableName=self._t.queue, KeyConditionExpression="pk = :k", ConsistentRead=False,
+                ExpressionAttributeValues=to_item({":k": queue_key(holder, lane)}), ProjectionExpression="#a, #n",
+                ExpressionAttributeNames={"#a": "asset", "#n": "amount"})
+            # An item edited out of shape is no posting (the poster sends it to the dead-letter queue): not counted.
+            return [(str(i.get("asset")), i["amount"]) for i in found
+                    if isinstance(i.get("amount"), int) and not isinstance(i.get("amount"), bool)]
+
+        totals: dict[str, int] = {}
+        with ThreadPoolExecutor(max_workers=max(1, min(self._read_threads, spread))) as pool:
+            for found in pool.map(lane_total, range(spread)):
+                for asset, amount in found:
+                    totals[asset] = totals.get(asset, 0) + amount
+        return totals
+
+    def forget(self, applied: Sequence[Deferred]) -> None:
+        """Delete applied postings from the queue, 25 to a request."""
+        keys = [{"pk": d.key, "sk": d.sort_key} for d in applied]
+        for start in range(0, len(keys), 25):
+            self._db.delete_many(self._t.queue, keys[start:start + 25])
+
     def commit(self, write: LedgerWrite) -> None:
-        """Write one business event atomically: the record, the guarded counter, accounts and entries."""
-        items: list[dict[str, Any]] = [put_operation(self._t.operations, write.operation)]
+        """Write one business event atomically: the record, the guarded counter, accounts and entries, and the
+        postings it defers."""
+        items: list[dict[str, Any]] = []
+        if write.operation is not None:
+            items.append(put_operation(self._t.operations, write.operation))
         if write.counter is not None:
             c = write.counter
             items.append({"Update": {
@@ -193,9 +266,13 @@ class DynamoLedgerStore:
                 "TableName": self._t.ledger, "Item": to_item(entry_item(entry)),
                 "ConditionExpression": "attribute_not_exists(seq)",
             }} for entry in part.entries)
+        items.extend({"Put": {
+            "TableName": self._t.queue, "Item": to_item(deferred_item(deferred)),
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }} for deferred in write.deferred)
         try:
             self._db.transact(items)
         except Cancelled as cancelled:
-            if cancelled.failed(0):
+            if write.operation is not None and cancelled.failed(0):
                 raise OperationRecorded(write.operation.key) from None
             raise Contention(str(cancelled) or "transaction cancelled") from None

@@ -45,10 +45,13 @@ class Entry:
     available_at: str | None
     prev_hash: str
     hash: str = ""
+    # An entry that carries several business events' lines at once (the poster's batches, docs/ledger.md):
+    # each event's source id and amount, in the order they were posted. None for every other entry.
+    parts: tuple[tuple[str, int], ...] | None = None
 
     def content(self) -> dict[str, Any]:
-        """Every field but ``hash``, as JSON values: what the hash covers."""
-        return {
+        """Every field but ``hash``, as JSON values: what the hash covers (``parts`` only where there are)."""
+        content: dict[str, Any] = {
             "member_id": self.holder,
             "entry_id": self.entry_id,
             "seq": self.seq,
@@ -63,6 +66,9 @@ class Entry:
             "available_at": self.available_at,
             "prev_hash": self.prev_hash,
         }
+        if self.parts is not None:
+            content["parts"] = [[source_id, amount] for source_id, amount in self.parts]
+        return content
 
     def body(self) -> dict[str, Any]:
         """The entry as the API shows it: exactly what its hash covers, and the hash (docs/ledger.md)."""

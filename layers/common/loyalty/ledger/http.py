@@ -41,6 +41,11 @@ class Entry(Answer):
     available_at: Timestamp | None
     prev_hash: Hash
     hash: Hash
+    parts: list[tuple[str, int]] | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="Only on an entry the poster wrote for several events at once (source type `batch`): each "
+                    "event's source (`purchase/<order_id>`, `refund/<order_id>/<refund_id>`) and amount, which add "
+                    "up to `amount`. The hash covers it; absent from every other entry.")
 
     @classmethod
     def of(cls, entry: entries.Entry) -> Entry:
@@ -73,16 +78,22 @@ class PointsBalance(Answer):
     available: int = Field(description="Spendable now; counts pending points whose hold has ended")
     pending: int
     lifetime_earned: int
+    queued: int | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="On a member read: referral points other members' purchases (less their refunds) have queued "
+                    "for this member that the poster has not posted yet, usually for a second or two; not part of "
+                    "available or pending, and not yet in the ledger")
 
 
 class Balances(Answer):
     points: PointsBalance
 
     @classmethod
-    def of(cls, views: Mapping[str, BalanceView]) -> Balances:
+    def of(cls, views: Mapping[str, BalanceView], *, queued: bool = False) -> Balances:
+        """The balances; with ``queued``, what the member's queue holds too (member reads look it up)."""
         points = views[POINTS.name]
         return cls(points=PointsBalance(available=points[Bucket.AVAILABLE], pending=points[Bucket.PENDING],
-                                        lifetime_earned=points.earned))
+                                        lifetime_earned=points.earned, queued=points.queued if queued else None))
 
 
 MAX_SEQ = 2**63 - 1  # a cursor past any seq DynamoDB can store is not one this service issued

@@ -41,6 +41,7 @@ class Posting:
     level: int | None = None
     rule_version: int | None = None
     available_at: str | None = None
+    parts: tuple[tuple[str, int], ...] | None = None  # the events a batched line carries (ledger.deferred)
 
 
 @dataclass(frozen=True)
@@ -133,14 +134,14 @@ def post(account: Account, postings: Sequence[Posting], now: datetime) -> PostRe
             holder=account.holder, entry_id=entry_id(line, groups[(line.source, line.asset)] > 1), seq=seq,
             asset=line.asset, amount=line.amount, bucket=line.bucket, kind=line.kind, level=line.level,
             source=line.source, rule_version=line.rule_version, created_at=created_at,
-            available_at=line.available_at, prev_hash=head,
+            available_at=line.available_at, prev_hash=head, parts=line.parts,
         ).sealed()
         head = entry.hash
         entries.append(entry)
     if len({e.entry_id for e in entries}) != len(entries):
         raise LedgerInvariantError("one event wrote the same line twice")
     balances = {name: r.frozen() for name, r in sorted(running.items())}
-    return PostResult(Account(account.holder, seq, head, balances), entries, released)
+    return PostResult(Account(account.holder, seq, head, balances, account.marks), entries, released)
 
 
 def _apply(line: Posting, declared: Asset, balance: _Running) -> None:

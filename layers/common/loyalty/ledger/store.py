@@ -1,8 +1,10 @@
 """What the ledger needs from storage, in its own words (``ledger.dynamodb`` implements it).
 
 A business event is committed as one ``LedgerWrite``: the record that the event happened, an optional
-guarded counter on an earlier record, and for each holder touched the account before and after with the
-entries to append. The adapter writes all of it in one transaction or none of it.
+guarded counter on an earlier record, for each holder touched the account before and after with the
+entries to append, and the postings it defers to other holders' queues (``ledger.deferred``). The adapter
+writes all of it in one transaction or none of it. The poster's batches are ``LedgerWrite``s without an
+operation record: the marks in the account they move make them exactly-once.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Protocol
 
 from loyalty.ledger.accounts import Account
 from loyalty.ledger.assets import Bucket
+from loyalty.ledger.deferred import Deferred
 from loyalty.ledger.entries import Entry
 from loyalty.ledger.posting import Posting, post
 from loyalty.shared.once import Operation
@@ -51,9 +54,10 @@ class AccountWrite:
 
 @dataclass(frozen=True)
 class LedgerWrite:
-    operation: Operation
+    operation: Operation | None
     accounts: Sequence[AccountWrite]
     counter: CounterGuard | None = None
+    deferred: Sequence[Deferred] = ()
 
 
 class LedgerStore(Protocol):
@@ -67,6 +71,14 @@ class LedgerStore(Protocol):
         ...
 
     def operation(self, key: str) -> Operation | None: ...
+
+    def queued(self, holder: str, spread: int) -> dict[str, int]:
+        """Per asset, what the holder's queue holds: deferred postings the poster has not applied yet."""
+        ...
+
+    def forget(self, applied: Sequence[Deferred]) -> None:
+        """Delete deferred postings the poster has applied from their queue."""
+        ...
 
     def entries_page(self, holder: str, *, limit: int, before_seq: int | None) -> tuple[list[Entry], bool]:
         """Up to ``limit`` entries, newest first, below ``before_seq``; and whether more exist."""

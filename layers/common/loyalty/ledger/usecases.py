@@ -1,12 +1,18 @@
-"""Reading a holder's ledger page by page, and verifying its chain against its account."""
+"""Reading a holder's ledger page by page, verifying its chain against its account, and posting what other
+events deferred to it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
+from loyalty.ledger.deferred import Delivered, batched, unapplied
 from loyalty.ledger.entries import Entry
-from loyalty.ledger.store import LedgerStore
+from loyalty.ledger.posting import LedgerInvariantError
+from loyalty.ledger.store import AccountWrite, LedgerStore, LedgerWrite
 from loyalty.ledger.verification import ChainReport, verify
+from loyalty.shared.clock import Clock
+from loyalty.shared.errors import Busy
 from loyalty.shared.once import Contention, RetryPolicy
 
 
@@ -38,3 +44,41 @@ class LedgerService:
             return verify(after, entries)
 
         return self._retry.run(attempt)
+
+
+class DeferredPoster:
+    """Applies deferred postings to their holders' chains, a stream batch at a time, exactly once
+    (``ledger.deferred``): per holder, one read of the account and one conditional write of the batch's lines
+    with the lanes' new marks; then the applied postings leave the queue."""
+
+    def __init__(self, store: LedgerStore, clock: Clock, retry: RetryPolicy | None = None) -> None:
+        self._store = store
+        self._clock = clock
+        self._retry = retry or RetryPolicy()
+
+    def apply(self, delivered: Sequence[Delivered]) -> list[Delivered]:
+        """Apply what a batch delivers, holder by holder; the postings of holders that could not be written now
+        (still contended after the retries) or ever (their lines break the ledger's rules: a bug or a hand edit,
+        left for the dead-letter queue), for the stream to deliver again."""
+        by_holder: dict[str, list[Delivered]] = {}
+        for item in delivered:
+            by_holder.setdefault(item.deferred.posting.holder, []).append(item)
+        failed: list[Delivered] = []
+        for holder, items in by_holder.items():
+            try:
+                self._retry.run(lambda holder=holder, items=items: self._apply(holder, items))  # type: ignore[misc]
+                self._retry.run(lambda items=items: self._store.forget([d.deferred for d in items]))  # type: ignore[misc]
+            except (Busy, LedgerInvariantError):
+                failed.extend(items)
+        return failed
+
+    def _apply(self, holder: str, items: list[Delivered]) -> None:
+        now = self._clock.now()
+        account = self._store.accounts([holder])[holder]
+        fresh, marks = unapplied(account.marks, items)
+        if not fresh:
+            return  # delivered again: applied already
+        first = fresh[0]
+        lines = batched([d.deferred.posting for d in fresh], f"{first.deferred.lane}:{first.position}", now)
+        write = AccountWrite.posting(account, lines, now)
+        self._store.commit(LedgerWrite(None, [replace(write, after=replace(write.after, marks=marks))]))

@@ -109,6 +109,9 @@ class _Sums:
             self.unknown.add(entry.asset)
             return
         self.buckets[entry.asset][entry.bucket] += entry.amount
+        if entry.parts is not None and sum(amount for _, amount in entry.parts) != entry.amount:
+            self.misreleased.append(f"seq {entry.seq}: its parts add up to {sum(a for _, a in entry.parts)}, "
+                                    f"not its amount {entry.amount}")
         if declared.earned and entry.kind not in declared.not_earned:
             self.earned[entry.asset] += entry.amount
         if declared.tallies_referrals and entry.level is not None and entry.level >= 1:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from loyalty.ledger.accounts import Account
@@ -30,11 +32,13 @@ DIRECT_REFERRALS_SHOWN = 100
 
 
 class MembershipService:
-    def __init__(self, store: MemberStore, clock: Clock, link_base: str, retry: RetryPolicy | None = None) -> None:
+    def __init__(self, store: MemberStore, clock: Clock, link_base: str, retry: RetryPolicy | None = None,
+                 queued: Callable[[Account], Mapping[str, int]] | None = None) -> None:
         self._store = store
         self._clock = clock
         self._link_base = link_base
         self._retry = retry or RetryPolicy()
+        self._queued = queued  # per asset, what the holder's queue holds (ledger.deferred)
 
     def sign_up(self, *, member_id: str, email: str | None, display_name: str, locale: str, marketing_opt_in: bool,
                 birthday: str | None, referral_code: str | None, time_zone: str | None = None,
@@ -112,12 +116,14 @@ class MembershipService:
         member = members.get(member_id)
         if member is None:
             raise NotFound(f"No member {member_id}.")
-        return self._view(member, accounts[member_id])
+        account, look_up = accounts[member_id], self._queued
+        queued = self._retry.run(lambda: look_up(account)) if look_up is not None else {}
+        return self._view(member, account, queued)
 
-    def _view(self, member: Member, account: Account) -> MemberView:
+    def _view(self, member: Member, account: Account, queued: Mapping[str, int] | None = None) -> MemberView:
         now = self._clock.now()
-        return MemberView(member, referral_link(self._link_base, member.referral_code),
-                          {POINTS.name: account.view(POINTS.name, now)})
+        points = replace(account.view(POINTS.name, now), queued=(queued or {}).get(POINTS.name, 0))
+        return MemberView(member, referral_link(self._link_base, member.referral_code), {POINTS.name: points})
 
     def referrals(self, member_id: str) -> ReferralSummary:
         view = self.get(member_id)

@@ -28,9 +28,13 @@ class RefundExceedsPurchase(LoyaltyError):
     slug, status, title = "refund-exceeds-purchase", 422, "Refunds would exceed the purchase"
 
 
+POSTED, QUEUED = "posted", "queued"
+
+
 @dataclass(frozen=True)
 class Credit:
-    """Points one purchase gave one member."""
+    """Points one purchase gave one member: ``posted`` with the purchase (the buyer's own), or ``queued`` for
+    the poster (every referrer's: ``ledger.deferred``)."""
 
     member_id: str
     level: int
@@ -38,6 +42,7 @@ class Credit:
     bucket: Bucket
     available_at: str | None
     rule_version: int
+    status: str = POSTED
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "bucket": str(self.bucket)}
@@ -46,7 +51,7 @@ class Credit:
     def from_dict(cls, data: dict[str, Any]) -> Credit:
         return cls(member_id=data["member_id"], level=int(data["level"]), points=int(data["points"]),
                    bucket=Bucket(data["bucket"]), available_at=data.get("available_at"),
-                   rule_version=int(data["rule_version"]))
+                   rule_version=int(data["rule_version"]), status=data.get("status", POSTED))
 
 
 @dataclass(frozen=True)
@@ -64,11 +69,17 @@ class PurchaseRecord:
     occurred_at: str
     recorded_at: str
     requested_by: str = ""
+    lane: int | None = None  # the lane of each referrer's queue its credits went to: its refunds follow them
+    rule_version: int | None = None  # the programme it was credited under
 
     def state(self) -> dict[str, Any]:
-        return {"member_id": self.member_id, "amount_minor": self.amount_minor, "currency": self.currency,
-                "refunded_minor": self.refunded_minor, "credits": [c.to_dict() for c in self.credits],
-                "items": list(self.items), "occurred_at": self.occurred_at, "requested_by": self.requested_by}
+        state = {"member_id": self.member_id, "amount_minor": self.amount_minor, "currency": self.currency,
+                 "refunded_minor": self.refunded_minor, "credits": [c.to_dict() for c in self.credits],
+                 "items": list(self.items), "occurred_at": self.occurred_at, "requested_by": self.requested_by}
+        for name in ("lane", "rule_version"):
+            if getattr(self, name) is not None:
+                state[name] = getattr(self, name)
+        return state
 
     @classmethod
     def from_state(cls, order_id: str, state: dict[str, Any], recorded_at: str) -> PurchaseRecord:
@@ -76,7 +87,9 @@ class PurchaseRecord:
                    currency=state["currency"], refunded_minor=int(state["refunded_minor"]),
                    credits=tuple(Credit.from_dict(c) for c in state.get("credits") or []),
                    items=tuple(state.get("items") or []), occurred_at=state["occurred_at"], recorded_at=recorded_at,
-                   requested_by=state.get("requested_by", ""))
+                   requested_by=state.get("requested_by", ""),
+                   lane=int(state["lane"]) if state.get("lane") is not None else None,
+                   rule_version=int(state["rule_version"]) if state.get("rule_version") is not None else None)
 
     @property
     def fully_refunded(self) -> bool:
@@ -109,6 +122,7 @@ class Reversal:
     member_id: str
     level: int
     points: int
+    status: str = POSTED
 
 
 @dataclass(frozen=True)
@@ -135,7 +149,7 @@ def credit_purchase(rules: ProgramRules, buyer_id: str, path: ReferralPath, amou
     else:
         bucket, available_at = Bucket.AVAILABLE, None
     return [
-        Credit(member_id, level, points, bucket, available_at, rules.version)
+        Credit(member_id, level, points, bucket, available_at, rules.version, POSTED if level == 0 else QUEUED)
         for member_id, level, points in rules.credit_plan(buyer_id, path.ancestors, amount_minor)
     ]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, ConfigDict, Field, StrictInt, StringConstraints
 
@@ -40,12 +40,19 @@ class NewPurchase(Request):
                                                            "points come from amount_minor")] | None = None
 
 
+CreditStatus = Annotated[Literal["posted", "queued"], Field(
+    description="posted: in the member's ledger with this purchase (the buyer's own points); queued: for the "
+                "poster, which posts it to the member's ledger in a batch, usually within a second or two (every "
+                "referrer's; until then the member's balances show it as `queued`)")]
+
+
 class Credit(Answer):
     member_id: str
     level: int = Field(description="0 the buyer, 1 the buyer's referrer, …")
     points: int
     bucket: Bucket
     available_at: Timestamp | None
+    status: CreditStatus
 
 
 class Purchase(Answer):
@@ -70,6 +77,7 @@ class Reversal(Answer):
     member_id: str
     level: int
     points: int
+    status: CreditStatus
 
 
 class Refund(Answer):

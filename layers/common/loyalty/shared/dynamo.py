@@ -121,6 +121,17 @@ class Dynamo:
                 return
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
 
+    def delete_many(self, table: str, keys: list[dict[str, Any]]) -> None:
+        """Delete up to 25 items in one ``BatchWriteItem`` (deleting what is gone already is not an error); keys
+        DynamoDB did not get to are sent again at once, twice, then left to the caller's retry policy."""
+        pending = {table: [{"DeleteRequest": {"Key": to_item(k)}} for k in keys]} if keys else {}
+        for _ in range(3):
+            if not pending:
+                return
+            pending = self.call("batch_write_item", RequestItems=pending).get("UnprocessedItems") or {}
+        if pending:
+            raise Contention("deletes were not served in time")
+
     def put_new(self, table: str, item: dict[str, Any], key_attribute: str = "pk") -> bool:
         """Put an item unless its key is taken. True if it was written."""
         try:

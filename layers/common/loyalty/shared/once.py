@@ -97,6 +97,10 @@ class ResultCodec(Generic[T]):
         loaded: T = self._adapter.validate_python(stored)
         return loaded
 
+    def load_operation(self, recorded: Operation) -> T:
+        """The first answer, from its record (a codec whose answers are their record's state rebuilds it here)."""
+        return self.load(recorded.response)
+
 
 def fingerprint(request: dict[str, Any]) -> str:
     """A digest of the meaning of a request (not its bytes), to tell a replay from a reused id."""
@@ -140,7 +144,7 @@ def run_once(log: OperationLog, retry: RetryPolicy, key: str, request_fingerprin
     def replay(recorded: Operation) -> Outcome[T]:
         if recorded.fingerprint != request_fingerprint:
             raise IdempotencyMismatch(f"{key} was already used for a different request")
-        return Outcome(codec.load(recorded.response), replayed=True)
+        return Outcome(codec.load_operation(recorded), replayed=True)
 
     def once() -> Outcome[T]:
         try:

@@ -17,6 +17,7 @@ class Tables:
     ledger: str
     operations: str
     program: str
+    queue: str  # deferred postings (ledger.deferred)
 
     def __post_init__(self) -> None:
         short = [f.name for f in fields(self) if not isinstance(getattr(self, f.name), str)
@@ -30,6 +31,9 @@ class Settings:
     tables: Tables
     referral_link_base: str = "https://loyalty.example.com"
     default_locale: str = "zh-CN"
+    credit_spread: int = 8  # lanes per holder's queue of deferred postings (ledger.deferred)
+    program_cache_seconds: float = 0.0  # how long a purchase container keeps the programme it read
+    queue_read_threads: int = 8  # a member read's Queries of the lanes at once (1 on the local server)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -41,7 +45,31 @@ class Settings:
                 ledger=env.get("LEDGER_TABLE", ""),
                 operations=env.get("OPERATIONS_TABLE", ""),
                 program=env.get("PROGRAM_TABLE", ""),
+                queue=env.get("CREDIT_QUEUE_TABLE", ""),
             ),
+            credit_spread=_whole(env.get("CREDIT_SPREAD", ""), "CREDIT_SPREAD"),
+            program_cache_seconds=_seconds(env.get("PROGRAM_CACHE_SECONDS", "")),
+            queue_read_threads=_whole(env.get("QUEUE_READ_THREADS", ""), "QUEUE_READ_THREADS"),
             referral_link_base=env.get("REFERRAL_LINK_BASE", "https://loyalty.example.com").rstrip("/"),
             default_locale=env.get("DEFAULT_LOCALE", "zh-CN"),
         )
+
+
+def _whole(text: str, name: str, default: int = 8) -> int:
+    if not text:
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= 256:
+        raise ValueError(f"{name} must be a whole number from 1 to 256")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    if not text:
+        return 0.0
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 60:
+        raise ValueError("PROGRAM_CACHE_SECONDS must be a number of seconds from 0 to 60")
+    return value
