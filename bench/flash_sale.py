@@ -5,24 +5,28 @@ Every purchase is made in one subtree whose root R every purchase credits: the b
 buyer a different member, so R is the one hot member. A discrete-event simulation (``heapq``, a seeded
 ``random.Random``: the same figures on every run) drives two designs through the same arrivals:
 
-- A, "today": ``BatchGetItem`` (buyer, buyer's account, programme) + ``BatchGetItem`` (the ancestors'
-  accounts) + ``TransactWriteItems`` (operation record; per credited member its account, conditioned on
-  ``seq``, its entry and the entry's ``by_seq`` LSI copy);
-- B, "deferred": ``BatchGetItem`` (buyer, account, programme) + ``TransactWriteItems`` (operation record, the
-  buyer's account and entry, one CreditQueue item per other beneficiary, keyed ``<beneficiary>#<k>`` with
-  ``k = crc32(order_id) % SPREAD``); a poster Lambda on the CreditQueue stream reads each beneficiary's account
-  and posts that beneficiary's credits of its batch in one transaction (the account, with a mark per queue
-  key, and one aggregated entry per level). The marks make a batch the stream delivers again post nothing twice.
+- A, "today" (entries keyed by member and ``seq``, no LSI): ``BatchGetItem`` (buyer, buyer's account,
+  programme) + ``BatchGetItem`` (the ancestors' accounts) + ``TransactWriteItems`` (operation record; per
+  credited member its account, conditioned on ``seq``, and its entry);
+- B, "deferred", as built (``ledger.deferred``, ``DeferredPoster``): ``BatchGetItem`` (buyer, account, and the
+  programme once a second per Lambda container) + ``TransactWriteItems`` (operation record, the buyer's account
+  and entry, one CreditQueue item per referrer, keyed ``<referrer>#<lane>`` with
+  ``lane = crc32(order_id) % CreditSpread``); a poster Lambda on the CreditQueue stream takes a batch's
+  referrers one after another: per referrer one ``BatchGetItem`` of the account, one ``TransactWriteItems``
+  (the account, its marks moved to the batch's stream positions, and one entry per group of postings), then
+  ``BatchWriteItem`` deletes of the applied queue items, 25 to a request. A referrer still contended after the
+  retries is reported failed and the stream delivers its records again; the marks make it post nothing twice.
 
 The model (every figure is a field of ``Limits``, printed by ``report``): a token bucket per partition key
 (1,000 WCU/s, 3,000 RCU/s, one second of burst); a transaction is cancelled if another one in flight holds one
 of its accounts (TransactionConflict) or an account changed since it was read (ConditionalCheckFailed), and
 both are retried as ``RetryPolicy`` retries (re-read, full-jitter backoff, 8 tries, 4 s, then 503 busy); a
-throttled transaction is cancelled too (no SDK retry), a throttled read is retried by the SDK (botocore's
-standard mode: one retry after rand × 1 s) and keys a ``BatchGetItem`` leaves unprocessed are asked for again at
-once, twice, as the adapter does; the way in is API Gateway's stage and account throttles and Lambda's account
-concurrency (a refusal is a 429). Items are the adapter's own (``account_item``, ``entry_item``, the operation
-record) sized with ``bench.sizes``; prices are ``bench.cost``'s. Latencies are assumptions (no AWS account here).
+throttled transaction is cancelled too (no SDK retry), a throttled read or batch write is retried by the SDK
+(botocore's standard mode: one retry after rand × 1 s) and keys a ``BatchGetItem`` or ``BatchWriteItem`` leaves
+unprocessed are sent again at once, twice, as the adapter does; the way in is API Gateway's stage and account
+throttles and Lambda's account concurrency (a refusal is a 429). Items are the adapter's own (``account_item``,
+``entry_item``, the operation record) with what design B adds to them, sized with ``bench.sizes``; prices are
+``bench.cost``'s. Latencies are assumptions (no AWS account here).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from collections import Counter, deque
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -51,27 +56,56 @@ Attempt = Generator[float, None, "str | None"]  # returns None, or why it failed
 Read = Generator[float, None, bool]
 
 THROTTLED, CONFLICT, CONDITION = "throttled", "TransactionConflict", "ConditionalCheckFailed"
-ADAPTER_CALLS = 3  # loyalty.shared.dynamo.Dynamo.batch_get: the first call and two more for unprocessed keys
+ADAPTER_CALLS = 3  # Dynamo.batch_get / delete_many: the first call and two more for unprocessed keys
+DELETES_PER_REQUEST = 25  # DynamoLedgerStore.forget: BatchWriteItem's limit
 DRAIN_S = 120.0  # after the last arrival, how long the posters may take to post what is queued
 POSTER_THROTTLED_RETRY_S = 0.1  # the event source mapping's wait when Lambda refuses an invocation
+DEPLOYED_SPREAD = 32  # the CreditSpread a 10,000/s flash sale is deployed with (the template's description)
+TOP_SECONDS = 8.0  # how long the 10,000/s runs last (the lower rates: 20 s)
+RAISED_CONCURRENCY = 2_000  # the account's Lambda concurrency in the run that checks what 10,000/s needs
 R = "R"  # the subtree's root (the hot referrer)
+
+# What design B's template sets (PosterReadsCreditQueue, CreditSpread), used when this template has no such
+# resource yet; once it has, its values are read (``_template_poster``).
+BUILT_POSTER = {"BatchSize": 1000, "MaximumBatchingWindowInSeconds": 1, "ParallelizationFactor": 10,
+                "MaximumRetryAttempts": 10, "CreditSpread": 8}
+
+
+def _template() -> str:
+    return (ROOT / "infra" / "template.yaml").read_text()
+
+
+def _parameter(text: str, name: str) -> str | None:
+    found = re.search(rf"\n  {name}:\n(?:    .*\n)*?    Default: (\S+)", text)
+    return found.group(1) if found else None
 
 
 def _template_throttle() -> tuple[float, float]:
     """The HTTP API stage's default route throttle in the template: a number or a ``!Ref`` to a parameter."""
-    text = (ROOT / "infra" / "template.yaml").read_text()
+    text = _template()
     block = text[text.index("DefaultRouteSettings:"):]
 
     def value(name: str) -> float:
         found = re.search(rf"{name}:\s*(.+)", block)
         raw = found.group(1).strip() if found else "nan"
         ref = re.fullmatch(r"!Ref (\w+)", raw)
-        if ref:
-            default = re.search(rf"\n  {ref.group(1)}:\n(?:    .*\n)*?    Default: (\S+)", text)
-            raw = default.group(1) if default else "nan"
-        return float(raw)
+        return float((_parameter(text, ref.group(1)) or "nan") if ref else raw)
 
     return value("ThrottlingRateLimit"), value("ThrottlingBurstLimit")
+
+
+def _template_poster() -> dict[str, float]:
+    """The poster's event source mapping and the default CreditSpread, from the template (or ``BUILT_POSTER``)."""
+    text = _template()
+    figures: dict[str, float] = {}
+    at = text.find("\n  PosterReadsCreditQueue:\n")
+    end = re.compile(r"\n  \S").search(text, at + 1) if at >= 0 else None
+    block = text[at:end.start() if end else len(text)] if at >= 0 else ""
+    for name, built in BUILT_POSTER.items():
+        found = re.search(rf"\n      {name}: (\S+)", block) if name != "CreditSpread" else None
+        raw = found.group(1) if found else _parameter(text, name) if name == "CreditSpread" else None
+        figures[name] = float(raw) if raw else float(built)
+    return figures
 
 
 def _sdk_attempts() -> int:
@@ -93,6 +127,7 @@ def _retry_policy() -> Any:
 
 
 TEMPLATE_RATE, TEMPLATE_BURST = _template_throttle()
+POSTER = _template_poster()
 
 
 @dataclass(frozen=True)
@@ -104,6 +139,7 @@ class Limits:
     burst_s: float = 1.0  # a key's bucket keeps at most this many seconds of unused capacity
     read_ms: float = 5.0  # GetItem / BatchGetItem, + uniform(0, read_jitter_ms)
     read_jitter_ms: float = 2.0
+    batch_write_ms: float = 8.0  # BatchWriteItem of up to 25 deletes, + uniform(0, read_jitter_ms)
     tx_ms: float = 15.0  # TransactWriteItems, + uniform(0, tx_jitter_ms) + tx_ms_per_10_items per 10 items
     tx_jitter_ms: float = 5.0
     tx_ms_per_10_items: float = 1.0
@@ -117,14 +153,14 @@ class Limits:
     lambda_concurrency: int = 1_000  # the account's concurrent executions
     handler_ms: float = cost.ASSUMED_DURATION_MS[2] - 25.0  # besides DynamoDB: A uncontended takes cost.py's 60 ms
     stream_delay_s: tuple[float, float] = (0.1, 0.3)  # commit → record readable by the event source mapping
-    batch_size: int = 1_000
-    window_s: float = 0.5  # MaximumBatchingWindowInSeconds
-    parallelization: int = 10  # ParallelizationFactor
-    poster_workers: int = 10  # beneficiaries one poster invocation posts at a time
+    batch_size: int = int(POSTER["BatchSize"])
+    window_s: float = POSTER["MaximumBatchingWindowInSeconds"]
+    parallelization: int = int(POSTER["ParallelizationFactor"])
+    max_retries: int = int(POSTER["MaximumRetryAttempts"])  # then the rest of the batch goes to the DLQ
     poster_ms: float = 20.0  # a poster invocation's own work: poster_ms + poster_ms_per_10_records per 10 records
     poster_ms_per_10_records: float = 1.0
-    spread: int = 32  # SPREAD: queue keys per beneficiary
-    program_cache_s: float = 0.0  # how long a purchase Lambda keeps the programme it read (0: read every time)
+    spread: int = int(POSTER["CreditSpread"])  # lanes of each referrer's queue
+    program_cache_s: float = 1.0  # PROGRAM_CACHE_SECONDS: how long a purchase Lambda keeps the programme it read
     depth2_share: float = 0.5  # purchases made at depth 2 (the rest at depth 1)
     referrers: int = 1_000  # R's referrals whose own referrals buy (the level-1 referrers of depth-2 buyers)
     r_lots: int = 24  # R's pending lots (a referrer busy all day; hot-referrer.md)
@@ -136,15 +172,16 @@ class Limits:
 ORDER = "POS-2026-0123456"  # a flash sale's order ids: POS-2026-<7 digits>
 STREAM_SEQUENCE = "4421584500000000017450439091"  # a DynamoDB Streams SequenceNumber (what a mark keeps)
 REQUESTED_BY = "3n4b5c6d7e8f9g0h1i2j3k4l5m"  # a till's app client id
-QUEUE_TTL = timedelta(days=35)  # a queue item's expiry (any 10-digit epoch is the same size)
+MAX_SPREAD = 256  # the template's CreditSpread MaxValue
 
 
 def _member(i: int) -> str:
     return f"{i:08x}-2b7d-4c8e-9a3f-1d2e3f4a5b6c"  # a Cognito sub's shape
 
 
-def _operation_bytes(depth: int) -> int:
-    """The purchase's operation record, as ``PurchaseService.record`` builds it, at ``depth``."""
+def _operation_bytes(depth: int, deferred: bool) -> int:
+    """The purchase's operation record, as ``PurchaseService.record`` builds it, at ``depth``; ``deferred``: with
+    what design B adds (each credit's ``status``, posted or queued, and the record's ``lane``)."""
     from loyalty.members.domain import ReferralPath
     from loyalty.program.domain import DEFAULT_PROGRAM
     from loyalty.purchases.domain import PurchaseRecord, PurchaseRecorded, credit_purchase, purchase_key
@@ -158,56 +195,83 @@ def _operation_bytes(depth: int) -> int:
     credits = tuple(credit_purchase(rules, BUYER, ReferralPath(tuple(_member(i) for i in range(depth))),
                                     AMOUNT_MINOR, NOW))
     at = to_rfc3339(NOW)
-    result = PurchaseRecorded(ORDER, BUYER, AMOUNT_MINOR, rules.currency, at, rules.version, credits)
-    record = PurchaseRecord(ORDER, BUYER, AMOUNT_MINOR, rules.currency, 0, credits, (), at, at, REQUESTED_BY)
+    result = PURCHASES.dump(PurchaseRecorded(ORDER, BUYER, AMOUNT_MINOR, rules.currency, at, rules.version, credits))
+    state = PurchaseRecord(ORDER, BUYER, AMOUNT_MINOR, rules.currency, 0, credits, (), at, at, REQUESTED_BY).state()
+    if deferred:
+        for listed in (result["credits"], state["credits"]):
+            for credit in listed:
+                credit["status"] = "posted" if credit["level"] == 0 else "queued"
+        state["lane"] = DEPLOYED_SPREAD - 1
     request = {"member_id": BUYER, "amount_minor": AMOUNT_MINOR, "currency": rules.currency, "occurred_at": None,
                "items": None}
-    op = Operation(purchase_key(ORDER), fingerprint(request), 201, PURCHASES.dump(result), at, record.state())
+    op = Operation(purchase_key(ORDER), fingerprint(request), 201, result, at, state)
     return item_size(to_item(operation_item(op)))
 
 
-def deferred_item(beneficiary: str, k: int, points: int, level: int) -> dict[str, Any]:
-    """A CreditQueue item (design B), in the low-level typed form."""
+def deferred_item(holder: str, lane: int, points: int, level: int) -> dict[str, Any]:
+    """A CreditQueue item (``ledger.dynamodb.deferred_item``), in the low-level typed form."""
     from loyalty.program.domain import DEFAULT_PROGRAM
     from loyalty.shared.clock import start_of_hour, to_rfc3339
 
-    recorded = NOW.isoformat(timespec="milliseconds").replace("+00:00", "Z")
     available = to_rfc3339(start_of_hour(NOW + timedelta(days=DEFAULT_PROGRAM.hold_days)))
     return {
-        "pk": {"S": f"{beneficiary}#{k}"}, "sk": {"S": f"{recorded}#purchase/{ORDER}"},
-        "points": {"N": str(points)}, "level": {"N": str(level)}, "bucket": {"S": "pending"},
-        "available_at": {"S": available}, "rule_version": {"N": "1"},
-        "expires_at": {"N": str(int((NOW + QUEUE_TTL).timestamp()))},
+        "pk": {"S": f"{holder}#{lane}"}, "sk": {"S": f"{to_rfc3339(NOW)}#purchase/{ORDER}"},
+        "asset": {"S": "points"}, "amount": {"N": str(points)}, "bucket": {"S": "pending"},
+        "kind": {"S": "referral"}, "source_type": {"S": "purchase"}, "source_id": {"S": ORDER},
+        "level": {"N": str(level)}, "rule_version": {"N": "1"}, "available_at": {"S": available},
     }
+
+
+def marks_bytes(lanes: int) -> int:
+    """An account's ``marks``: ``{"<lane>": <stream sequence number>}`` for ``lanes`` lanes (none: no attribute)."""
+    marks = {str(lane): {"N": STREAM_SEQUENCE} for lane in range(lanes)}
+    return item_size({"marks": {"M": marks}}) if lanes else 0
+
+
+def batch_entry_bytes(parts: int) -> int:
+    """A group of ``parts`` postings as the poster writes it: one entry (source ``batch``/``<lane>:<position>``)
+    listing ``parts`` as ``[["purchase/<order_id>", points], …]``; a group of one is the purchase's own entry."""
+    from loyalty.ledger.accounts import Account, Balance
+    from loyalty.ledger.assets import Bucket, EntryKind
+    from loyalty.ledger.dynamodb import entry_item
+    from loyalty.ledger.entries import Source
+    from loyalty.ledger.posting import Posting, post
+    from loyalty.shared.clock import to_rfc3339
+    from loyalty.shared.dynamo import to_item
+
+    account = Account(MEMBER, seq=40_000, head_hash="ab" * 32, balances={"points": Balance({"available": 1000})})
+    line = Posting(MEMBER, "points", 100 * parts, Bucket.PENDING, EntryKind.REFERRAL,
+                   Source("batch", f"{DEPLOYED_SPREAD - 1}:{STREAM_SEQUENCE}"), level=1, rule_version=1,
+                   available_at=to_rfc3339((NOW + timedelta(days=7)).replace(minute=0)))
+    item = to_item(entry_item(post(account, [line], NOW).entries[0]))
+    item["parts"] = {"L": [{"L": [{"S": f"purchase/{ORDER}"}, {"N": "100"}]} for _ in range(parts)]}
+    return item_size(item)
 
 
 @dataclass(frozen=True)
 class Shapes:
     """Sizes in bytes of the items a purchase and a posting write."""
 
-    operation: tuple[int, ...]  # by depth 0..10
-    entry: int  # an entry (and its LSI copy in design A)
+    operation_a: tuple[int, ...]  # by depth 0..10: today's record
+    operation_b: tuple[int, ...]  # with each credit's status and the lane
+    entry: int  # an entry (a group of one posting, too)
     buyer_account: int  # a new buyer's account after its first purchase (one lot)
     r_account: int
     other_account: int
     deferred: int  # a CreditQueue item
-    mark: float  # one element of an account's mark map (design B)
-    marks_attribute: int  # the empty map's name and overhead
-    part: float  # one part of an aggregated entry
-    parts_attribute: int
+    marks: tuple[int, ...]  # an account's marks attribute, by number of lanes
+    batch_entry: int  # a group's entry with no parts
+    part: float  # one part of a group's entry
 
     @classmethod
     def build(cls, limits: Limits) -> Shapes:
-        entry = entry_bytes()["referral"]
-        marks = {f"{MEMBER}#{k}": {"N": STREAM_SEQUENCE} for k in range(limits.spread)}
-        parts = [{"L": [{"S": ORDER}, {"N": "150"}]} for _ in range(100)]
-        empty_marks, empty_parts = item_size({"marks": {"M": {}}}), item_size({"parts": {"L": []}})
         return cls(
-            operation=tuple(_operation_bytes(d) for d in range(11)), entry=entry,
+            operation_a=tuple(_operation_bytes(d, False) for d in range(11)),
+            operation_b=tuple(_operation_bytes(d, True) for d in range(11)), entry=entry_bytes()["referral"],
             buyer_account=account_bytes(1), r_account=account_bytes(limits.r_lots),
-            other_account=account_bytes(limits.other_lots), deferred=item_size(deferred_item(MEMBER, 31, 150, 1)),
-            mark=(item_size({"marks": {"M": marks}}) - empty_marks) / limits.spread, marks_attribute=empty_marks,
-            part=(item_size({"parts": {"L": parts}}) - empty_parts) / len(parts), parts_attribute=empty_parts,
+            other_account=account_bytes(limits.other_lots), deferred=item_size(deferred_item(MEMBER, 31, 15, 1)),
+            marks=tuple(marks_bytes(n) for n in range(MAX_SPREAD + 1)), batch_entry=batch_entry_bytes(0),
+            part=(batch_entry_bytes(100) - batch_entry_bytes(0)) / 100,
         )
 
 
@@ -217,37 +281,41 @@ class Plan:
     def __init__(self, shapes: Shapes) -> None:
         self.s = shapes
         self.entry = write_units(shapes.entry, transactional=True)
+        self.deferred = write_units(shapes.deferred, transactional=True)
+        self.delete = write_units(shapes.deferred)  # BatchWriteItem: not transactional
+        self._groups: dict[int, float] = {}
 
-    def account_bytes(self, member: str, marks: int = 0) -> int:
-        base = self.s.r_account if member == R else self.s.other_account
-        return base + (math.ceil(self.s.marks_attribute + marks * self.s.mark) if marks else 0)
+    def account_bytes(self, member: str, lanes: int = 0) -> int:
+        return (self.s.r_account if member == R else self.s.other_account) + self.s.marks[lanes]
 
-    def account_rcu(self, member: str, marks: int = 0) -> float:
-        return read_units(self.account_bytes(member, marks))
+    def account_rcu(self, member: str, lanes: int = 0) -> float:
+        return read_units(self.account_bytes(member, lanes))
 
-    def account_wcu(self, member: str, marks: int = 0) -> float:
-        return write_units(self.account_bytes(member, marks), transactional=True)
+    def account_wcu(self, member: str, lanes: int = 0) -> float:
+        return write_units(self.account_bytes(member, lanes), transactional=True)
 
-    def aggregated_wcu(self, parts: int) -> float:
-        return write_units(math.ceil(self.s.entry + self.s.parts_attribute + parts * self.s.part), transactional=True)
+    def group_wcu(self, postings: int) -> float:
+        """A group's entry: a group of one is a normal entry, a larger one lists its parts."""
+        found = self._groups.get(postings)
+        if found is None:
+            size = self.s.entry if postings == 1 else math.ceil(self.s.batch_entry + postings * self.s.part)
+            found = self._groups[postings] = write_units(size, transactional=True)
+        return found
 
     def checkout(self, with_program: bool) -> list[tuple[str | None, float]]:
         """The first BatchGetItem: the buyer's member item and account (one purchase's own keys: ``None``), the
-        programme (one item every purchase reads)."""
+        programme (one item every purchase reads, unless its container keeps it)."""
         return [(None, 1.0), (None, 1.0), *([("P#points", 1.0)] if with_program else [])]
 
     def own_a(self, depth: int) -> float:
-        """Design A: the operation record, the buyer's account, entry and LSI copy."""
-        op = write_units(self.s.operation[depth], transactional=True)
-        return op + write_units(self.s.buyer_account, transactional=True) + 2 * self.entry
-
-    def own_b(self, depth: int) -> float:
-        """Design B: the operation record, the buyer's account and entry (no LSI copy)."""
-        op = write_units(self.s.operation[depth], transactional=True)
+        """Design A: the operation record, the buyer's account and entry."""
+        op = write_units(self.s.operation_a[depth], transactional=True)
         return op + write_units(self.s.buyer_account, transactional=True) + self.entry
 
-    def deferred(self) -> float:
-        return write_units(self.s.deferred, transactional=True)
+    def own_b(self, depth: int) -> float:
+        """Design B: the operation record, the buyer's account and entry (the queue items are counted apart)."""
+        op = write_units(self.s.operation_b[depth], transactional=True)
+        return op + write_units(self.s.buyer_account, transactional=True) + self.entry
 
 
 # --- the machinery: events, token buckets, DynamoDB, Lambda ------------------------------------------------
@@ -311,8 +379,19 @@ class Bucket:
 
 @dataclass
 class Meter:
+    """Units written and read, and requests made, by one caller."""
+
     w: float = 0.0
     r: float = 0.0
+    calls: Counter[str] = field(default_factory=Counter)
+
+    def add(self, other: Meter) -> None:
+        self.w += other.w
+        self.r += other.r
+        self.calls.update(other.calls)
+
+
+Keys = Sequence[tuple[str | None, float]]
 
 
 class Dynamo:
@@ -330,6 +409,7 @@ class Dynamo:
         self.held: set[str] = set()
         self.calls: Counter[str] = Counter()
         self.throttled: Counter[str] = Counter()  # refusals by key
+        self.lane_refusals: Counter[str] = Counter()  # refusals of CreditQueue keys, by request
 
     def _bucket(self, table: dict[str, Bucket], key: str, rate: float) -> Bucket:
         found = table.get(key)
@@ -340,8 +420,9 @@ class Dynamo:
     def _latency(self, ms: float, jitter_ms: float, items: int = 0) -> float:
         return (ms + self.loop.rng.random() * jitter_ms + items / 10 * self.l.tx_ms_per_10_items) / 1000
 
-    def read(self, keys: Sequence[tuple[str | None, float]], meter: Meter, op: str = "BatchGetItem") -> Read:
-        """A ``BatchGetItem`` (or ``GetItem``) as the adapter makes it; False if it ends throttled."""
+    def batch(self, keys: Keys, meter: Meter, op: str = "BatchGetItem") -> Read:
+        """A ``BatchGetItem`` (or, with ``op="BatchWriteItem"``, up to 25 deletes) as the adapter makes it, keys
+        left unprocessed sent again at once, twice; False if some are still left (the adapter's Contention)."""
         pending = keys
         for _ in range(ADAPTER_CALLS):
             left = yield from self._call(pending, meter, op)
@@ -352,19 +433,26 @@ class Dynamo:
             pending = left
         return False
 
-    def _call(self, keys: Sequence[tuple[str | None, float]], meter: Meter,
-              op: str) -> Generator[float, None, list[tuple[str | None, float]] | None]:
+    def _call(self, keys: Keys, meter: Meter, op: str) -> Generator[float, None, list[tuple[str | None, float]] | None]:
         """One SDK call: the keys left unprocessed, or None if every key was throttled on every SDK try."""
+        write = op == "BatchWriteItem"
+        table, rate = (self.writes, self.l.partition_wcu) if write else (self.reads, self.l.partition_rcu)
         for attempt in range(self.l.sdk_attempts):
             self.calls[op] += 1
+            meter.calls[op] += 1
             left: list[tuple[str | None, float]] = []
             for key, units in keys:
-                if key is None or self._bucket(self.reads, key, self.l.partition_rcu).take(self.loop.now, units):
-                    meter.r += units
+                if key is None or self._bucket(table, key, rate).take(self.loop.now, units):
+                    if write:
+                        meter.w += units
+                    else:
+                        meter.r += units
                 else:
                     left.append((key, units))
                     self.throttled[key] += 1
-            yield self._latency(self.l.read_ms, self.l.read_jitter_ms)
+                    if key.startswith("Q#"):
+                        self.lane_refusals[op] += 1
+            yield self._latency(self.l.batch_write_ms if write else self.l.read_ms, self.l.read_jitter_ms)
             if len(left) < len(keys):
                 return left
             if attempt + 1 < self.l.sdk_attempts:
@@ -374,11 +462,14 @@ class Dynamo:
     def transact(self, items: dict[str | None, float], seen: dict[str, int], count: int, meter: Meter) -> Attempt:
         """``TransactWriteItems``: units by key; ``seen`` the accounts it puts and the ``seq`` each was read at."""
         self.calls["TransactWriteItems"] += 1
+        meter.calls["TransactWriteItems"] += 1
         now = self.loop.now
         refused = [k for k, u in items.items()
                    if k is not None and not self._bucket(self.writes, k, self.l.partition_wcu).ready(now, u)]
         if refused:
             self.throttled.update(refused)
+            if any(k.startswith("Q#") for k in refused):
+                self.lane_refusals["TransactWriteItems"] += 1
             yield self._latency(self.l.read_ms, self.l.read_jitter_ms)
             return THROTTLED
         reason = CONFLICT if any(a in self.held for a in seen) else \
@@ -398,10 +489,11 @@ class Dynamo:
             self.held.discard(account)
         return None
 
-    def hottest(self, table: dict[str, Bucket]) -> tuple[str, float]:
-        if not table:
+    def hottest(self, table: dict[str, Bucket], prefix: str = "") -> tuple[str, float]:
+        keys = [k for k in table if k.startswith(prefix)]
+        if not keys:
             return "", 0.0
-        key = max(table, key=lambda k: table[k].peak)
+        key = max(keys, key=lambda k: table[k].peak)
         return key, table[key].peak
 
 
@@ -417,16 +509,21 @@ class Lambdas:
 
     def __init__(self, limit: int) -> None:
         self.limit, self.busy, self.peak = limit, 0, 0
+        self.by: Counter[str] = Counter()  # busy per function
+        self.peaks: Counter[str] = Counter()
 
-    def acquire(self, idle: list[Container]) -> Container | None:
+    def acquire(self, idle: list[Container], function: str) -> Container | None:
         if self.busy >= self.limit:
             return None
         self.busy += 1
+        self.by[function] += 1
         self.peak = max(self.peak, self.busy)
+        self.peaks[function] = max(self.peaks[function], self.by[function])
         return idle.pop() if idle else Container()
 
-    def release(self, idle: list[Container], container: Container) -> None:
+    def release(self, idle: list[Container], container: Container, function: str) -> None:
         self.busy -= 1
+        self.by[function] -= 1
         idle.append(container)
 
 
@@ -441,10 +538,15 @@ class Purchase:
 
 
 def referral_points(points: int, level: int) -> int:
+    return points * _rates()[level - 1] // 10_000
+
+
+@cache
+def _rates() -> tuple[int, ...]:
     from loyalty.program.domain import DEFAULT_PROGRAM
 
-    rates = DEFAULT_PROGRAM.referral_rates_bps if level <= len(DEFAULT_PROGRAM.referral_rates_bps) else TEN_LEVELS
-    return points * rates[level - 1] // 10_000
+    built = tuple(DEFAULT_PROGRAM.referral_rates_bps)
+    return built + tuple(TEN_LEVELS[len(built):])
 
 
 class Flash:
@@ -466,17 +568,17 @@ class Flash:
         self.latency: list[float] = []
         self.billed_s = 0.0
         self.invoked = 0
+        self.program_reads = 0
         self.credits = 0  # referral credits of absorbed purchases
-        self.r_queue_writes: list[tuple[float, int]] = []  # design B: when a transaction wrote R's queue item, crc
+        self.r_puts: list[tuple[float, int]] = []  # design B: when R's queue items were committed, crc32(order_id)
+        self.r_deletes: list[tuple[float, int]] = []  # and deleted
         self.retry = _retry_policy()
         self.poster = Poster(self, queue_shards(rate, limits, plan)) if design == "B" else None
 
     def run(self) -> dict[str, Any]:
         if self.times:
             self.loop.at(self.times[0], self._arrive, 0)
-        self.loop.run(self.seconds + DRAIN_S)
-        if self.poster is not None:
-            self.poster.check_every_credit_posted_once()
+        self.loop.run(self.seconds + DRAIN_S)  # a credit posted twice raises (Poster._posted)
         return self.result()
 
     def _purchase(self, n: int) -> Purchase:
@@ -494,7 +596,7 @@ class Flash:
         if not self.stage.take(self.loop.now, 1):
             self.outcomes["429 stage throttle"] += 1
             return
-        container = self.lambdas.acquire(self.containers)
+        container = self.lambdas.acquire(self.containers, "purchase")
         if container is None:
             self.outcomes["429 Lambda concurrency"] += 1
             return
@@ -502,7 +604,7 @@ class Flash:
         self.loop.spawn(self.process(purchase, container), lambda failure: self._done(purchase, container, failure))
 
     def _done(self, purchase: Purchase, container: Container, failure: str | None) -> None:
-        self.lambdas.release(self.containers, container)
+        self.lambdas.release(self.containers, container, "purchase")
         self.billed_s += self.loop.now - purchase.arrival
         if failure is None:
             self.outcomes["absorbed"] += 1
@@ -530,12 +632,13 @@ class Flash:
         attempt = self._attempt_a if self.design == "A" else self._attempt_b
         failure = yield from self.retried(lambda: attempt(purchase, container), self.failures)
         if failure is not None:  # run_once: was it recorded after all? (one GetItem of the operation record)
-            yield from self.db.read([(None, 1.0)], self.path, "GetItem")
+            yield from self.db.batch([(None, 1.0)], self.path, "GetItem")
         return failure
 
     def _checkout(self, container: Container) -> Read:
         fresh = container.program_until > self.loop.now
-        served = yield from self.db.read(self.plan.checkout(not fresh), self.path)
+        self.program_reads += not fresh
+        served = yield from self.db.batch(self.plan.checkout(not fresh), self.path)
         if served and not fresh and self.l.program_cache_s:
             container.program_until = self.loop.now + self.l.program_cache_s
         return served
@@ -545,27 +648,26 @@ class Flash:
             return THROTTLED
         accounts = [f"A#{a}" for a in p.ancestors]
         seen = {a: self.db.seq.get(a, 0) for a in accounts}
-        if not (yield from self.db.read([(f"A#{a}", self.plan.account_rcu(a)) for a in p.ancestors], self.path)):
+        if not (yield from self.db.batch([(f"A#{a}", self.plan.account_rcu(a)) for a in p.ancestors], self.path)):
             return THROTTLED
         items: dict[str | None, float] = {None: self.plan.own_a(len(p.ancestors))}
         for a in p.ancestors:
             items[f"A#{a}"] = self.plan.account_wcu(a)
-            items[f"L#{a}"] = 2 * self.plan.entry  # the entry and its by_seq copy, on the same partition key
+            items[f"L#{a}"] = self.plan.entry
         return (yield from self.db.transact(items, seen, 3 + 2 * len(p.ancestors), self.path))
 
     def _attempt_b(self, p: Purchase, container: Container) -> Attempt:
-        recorded = self.loop.now  # the attempt's clock reading: the queue item's sk
         if not (yield from self._checkout(container)):
             return THROTTLED
         crc = zlib.crc32(p.order.encode())
-        k = crc % self.l.spread
+        lane = crc % self.l.spread
         items: dict[str | None, float] = {None: self.plan.own_b(len(p.ancestors))}
         for a in p.ancestors:
-            items[f"Q#{a}#{k}"] = self.plan.deferred()
-        self.r_queue_writes.append((self.loop.now, crc))
+            items[f"Q#{a}#{lane}"] = self.plan.deferred
         failure = yield from self.db.transact(items, {}, 3 + len(p.ancestors), self.path)
         if failure is None and self.poster is not None:
-            self.poster.enqueue(p, recorded, k)
+            self.r_puts.append((self.loop.now, crc))
+            self.poster.enqueue(p, lane, crc)
         return failure
 
     def result(self) -> dict[str, Any]:
@@ -575,9 +677,11 @@ class Flash:
         r = self.path.r + (self.poster.meter.r if self.poster else 0.0)
         write_key, write_peak = self.db.hottest(self.db.writes)
         read_key, read_peak = self.db.hottest(self.db.reads)
+        lane_key, lane_peak = self.db.hottest(self.db.writes, f"Q#{R}#")
         dollars = self._dollars(w, r)
         return {
             "design": self.design, "rate": self.rate, "seconds": self.seconds, "offered": offered,
+            "spread": self.l.spread if self.design == "B" else None, "program_cache_s": self.l.program_cache_s,
             "absorbed": absorbed, "absorbed_per_s": absorbed / self.seconds,
             "failed": {k: v for k, v in sorted(self.outcomes.items()) if k != "absorbed"},
             "attempt_failures": dict(self.failures),
@@ -587,8 +691,13 @@ class Flash:
             "dollars_per_million": {k: v / absorbed * 1e6 for k, v in dollars.items()} if absorbed else None,
             "hottest_write_key": write_key, "hottest_write_peak": write_peak,
             "hottest_read_key": read_key, "hottest_read_peak": read_peak,
-            "lambda_peak": self.lambdas.peak, "invoked": self.invoked, "credits": self.credits,
+            "hottest_lane_key": lane_key, "hottest_lane_peak": lane_peak,
+            "lambda_peak": self.lambdas.peak, "lambda_peaks": dict(self.lambdas.peaks), "invoked": self.invoked,
+            "credits": self.credits,
+            "program_reads": self.program_reads,
             "throttled_keys": dict(self.db.throttled.most_common(3)),
+            "throttled_lane_keys": sum(1 for k in self.db.throttled if k.startswith("Q#")),
+            "lane_refusals": dict(self.db.lane_refusals),
             **({"deferred": self.poster.result()} if self.poster else {}),
         }
 
@@ -615,8 +724,9 @@ def arrivals(rate: float, seconds: float, seed: int) -> list[float]:
 
 
 def queue_shards(rate: float, limits: Limits, plan: Plan) -> int:
-    """The CreditQueue stream's shards: one per partition, max(1, ceil(peak WCU/s / 1,000))."""
-    peak_wcu = rate * (1 + limits.depth2_share) * plan.deferred()
+    """The CreditQueue stream's shards: one per partition, max(1, ceil(peak WCU/s / 1,000)), the deletes
+    included (the same table: every queue item is written once and deleted once)."""
+    peak_wcu = rate * (1 + limits.depth2_share) * (plan.deferred + plan.delete)
     return max(1, math.ceil(peak_wcu / limits.partition_wcu))
 
 
@@ -636,6 +746,8 @@ class Record:
     ready: float  # when the event source mapping can read it
     seqno: int  # the stream's sequence number (commit order)
     qkey: str
+    lane: int
+    crc: int  # crc32(order_id)
     beneficiary: str
     level: int
     points: int
@@ -651,6 +763,8 @@ class Slot:
     busy: bool = False
     due: float | None = None
     generation: int = 0
+    head: int = -1  # the first record of the last batch that failed, and how often it has been retried
+    retries: int = 0
 
 
 @dataclass(slots=True)
@@ -659,8 +773,6 @@ class Invocation:
     batch: list[Record]
     container: Container
     started: float
-    lanes: int
-    failed: bool = False
 
 
 class Poster:
@@ -673,35 +785,33 @@ class Poster:
         self.seqno = 0
         self.posted = bytearray()  # per credit made: 1 once posted
         self.points = [0, 0]  # made, posted
-        self.marks: dict[str, dict[str, int]] = {}
-        self.last_recorded: dict[str, float] = {}
-        self.inversions = 0  # queue items committed in an order their sk (recorded_at) does not follow
+        self.marks: dict[str, dict[int, int]] = {}  # per holder, per lane: the last stream position applied
         self.delays: list[float] = []
         self.batches: dict[bool, list[int]] = {True: [], False: []}  # per posting transaction, by "is R"
-        self.share: dict[tuple[int, int], list[float]] = {}  # (depth, level) → [WCU, RCU, credits]
+        self.share: dict[tuple[int, int], list[float]] = {}  # (depth, level) → [WCU, RCU, requests, credits]
         self.meter = Meter()
         self.failures: Counter[str] = Counter()
         self.idle: list[Container] = []
-        self.invocations = self.failed_invocations = self.records_in = 0
+        self.invocations = self.failed_invocations = self.records_in = self.redelivered = 0
+        self.dead_lettered = 0
+        self.delete_wcu = 0.0
+        self.idle_visits = 0  # a holder whose records were all applied already (a redelivered batch)
         self.billed_s = 0.0
 
     # the stream and the event source mapping
 
-    def enqueue(self, p: Purchase, recorded: float, k: int) -> None:
+    def enqueue(self, p: Purchase, lane: int, crc: int) -> None:
         now = self.f.loop.now
         for level, beneficiary in enumerate(p.ancestors, start=1):
-            qkey = f"{beneficiary}#{k}"
-            if recorded < self.last_recorded.get(qkey, -1.0):
-                self.inversions += 1
-            self.last_recorded[qkey] = max(recorded, self.last_recorded.get(qkey, -1.0))
+            qkey = f"{beneficiary}#{lane}"
             shard = zlib.crc32(qkey.encode()) % self.shards
             ready = max(now + self.f.loop.rng.uniform(*self.l.stream_delay_s), self.shard_ready[shard])
             self.shard_ready[shard] = ready
             points = referral_points(p.points, level)
             self.points[0] += points
             slot = self._slot(qkey, shard)
-            slot.records.append(Record(len(self.posted), ready, self.seqno, qkey, beneficiary, level, points, now,
-                                       len(p.ancestors)))
+            slot.records.append(Record(len(self.posted), ready, self.seqno, qkey, lane, crc, beneficiary, level,
+                                       points, now, len(p.ancestors)))
             self.posted.append(0)
             self.seqno += 1
             self._poke(slot)
@@ -739,78 +849,84 @@ class Poster:
         if not batch:
             self._poke(slot)
             return
-        container = self.f.lambdas.acquire(self.idle)
+        container = self.f.lambdas.acquire(self.idle, "poster")
         if container is None:  # Lambda refused the invocation: the event source mapping tries again shortly
             slot.records.extendleft(reversed(batch))
             slot.due, slot.generation = now + POSTER_THROTTLED_RETRY_S, slot.generation + 1
             self.f.loop.at(slot.due, self._fire, (slot, slot.generation))
             return
-        self._invoke(slot, batch, container)
-
-    def _invoke(self, slot: Slot, batch: list[Record], container: Container) -> None:
         slot.busy = True
-        groups: dict[str, list[Record]] = {}
-        for record in batch:
-            groups.setdefault(record.beneficiary, []).append(record)
-        work = list(groups.items())
-        lanes = min(self.l.poster_workers, len(work))
-        invocation = Invocation(slot, batch, container, self.f.loop.now, lanes)
-        cpu = (self.l.poster_ms + len(batch) / 10 * self.l.poster_ms_per_10_records) / 1000
-        for i in range(lanes):
-            self.f.loop.spawn(self._lane(work[i::lanes], cpu), lambda ok: self._lane_done(invocation, ok))
+        invocation = Invocation(slot, batch, container, now)
+        self.f.loop.spawn(self._handle(batch), lambda failed: self._finished(invocation, failed))
 
-    def _lane(self, work: list[tuple[str, list[Record]]], cpu: float) -> Generator[float, None, bool]:
-        yield cpu
-        ok = True
-        for beneficiary, records in work:
-            ok = (yield from self._post_group(beneficiary, records)) and ok
-        return ok
-
-    def _lane_done(self, invocation: Invocation, ok: bool) -> None:
-        invocation.failed = invocation.failed or not ok
-        invocation.lanes -= 1
-        if invocation.lanes:
-            return
-        self.f.lambdas.release(self.idle, invocation.container)
+    def _finished(self, invocation: Invocation, failed: list[Record]) -> None:
+        """ReportBatchItemFailures: the mapping checkpoints before the first failed record and delivers the batch
+        again from there; after MaximumRetryAttempts, the rest of the batch goes to the dead-letter queue."""
+        self.f.lambdas.release(self.idle, invocation.container, "poster")
         self.invocations += 1
         self.records_in += len(invocation.batch)
         self.billed_s += self.f.loop.now - invocation.started
         slot = invocation.slot
         slot.busy = False
-        if invocation.failed:  # the event source mapping retries the same batch
+        if failed:
             self.failed_invocations += 1
-            slot.records.extendleft(reversed(invocation.batch))
+            first = min(r.seqno for r in failed)
+            again = [r for r in invocation.batch if r.seqno >= first]
+            slot.retries = slot.retries + 1 if slot.head == first else 1
+            slot.head = first
+            if slot.retries > self.l.max_retries:
+                self.dead_lettered += sum(not self.posted[r.credit] for r in again)
+            else:
+                self.redelivered += len(again)
+                slot.records.extendleft(reversed(again))
         self._poke(slot)
 
-    # the poster function
+    # the poster function (DeferredPoster.apply)
 
-    def _post_group(self, beneficiary: str, records: list[Record]) -> Generator[float, None, bool]:
+    def _handle(self, batch: list[Record]) -> Generator[float, None, list[Record]]:
+        """Holder after holder, in the order they first appear; the records of holders that failed."""
+        yield (self.l.poster_ms + len(batch) / 10 * self.l.poster_ms_per_10_records) / 1000
+        by_holder: dict[str, list[Record]] = {}
+        for record in batch:
+            by_holder.setdefault(record.beneficiary, []).append(record)
+        failed: list[Record] = []
+        for holder, records in by_holder.items():
+            if not (yield from self._post_holder(holder, records)):
+                failed.extend(records)
+        return failed
+
+    def _post_holder(self, holder: str, records: list[Record]) -> Generator[float, None, bool]:
         meter, posted = Meter(), list[Record]()
-        failure = yield from self.f.retried(lambda: self._post(beneficiary, records, meter, posted), self.failures)
-        self.meter.w += meter.w
-        self.meter.r += meter.r
+        failure = yield from self.f.retried(lambda: self._apply(holder, records, meter, posted), self.failures)
+        if failure is None:
+            failure = yield from self.f.retried(lambda: self._forget(records, meter), self.failures)
+        self.meter.add(meter)
+        if not posted:
+            self.idle_visits += 1
         for record in posted:
-            share = self.share.setdefault((record.depth, record.level), [0.0, 0.0, 0])
+            share = self.share.setdefault((record.depth, record.level), [0.0, 0.0, 0.0, 0])
             share[0] += meter.w / len(posted)
             share[1] += meter.r / len(posted)
-            share[2] += 1
+            share[2] += sum(meter.calls.values()) / len(posted)
+            share[3] += 1
         return failure is None
 
-    def _post(self, beneficiary: str, records: list[Record], meter: Meter, posted: list[Record]) -> Attempt:
-        account = f"A#{beneficiary}"
+    def _apply(self, holder: str, records: list[Record], meter: Meter, posted: list[Record]) -> Attempt:
+        """One BatchGetItem of the account, and (unless every record is at or before its lane's mark) one
+        transaction: the account with the new marks, one entry per group (here: per level)."""
+        account = f"A#{holder}"
         seen = {account: self.f.db.seq.get(account, 0)}
-        marks = self.marks.setdefault(beneficiary, {})
-        read = [(account, self.f.plan.account_rcu(beneficiary, len(marks)))]
-        if not (yield from self.f.db.read(read, meter, "GetItem")):
+        marks = self.marks.setdefault(holder, {})
+        if not (yield from self.f.db.batch([(account, self.f.plan.account_rcu(holder, len(marks)))], meter)):
             return THROTTLED
-        todo = [r for r in records if r.seqno > marks.get(r.qkey, -1)]
+        todo = [r for r in records if r.seqno > marks.get(r.lane, -1)]
         if not todo:
-            return None  # a batch delivered again: every credit in it is already posted
+            return None  # delivered again: applied already
         levels = Counter(r.level for r in todo)
-        keys = len(marks.keys() | {r.qkey for r in todo})
+        lanes = len(marks.keys() | {r.lane for r in todo})
         items: dict[str | None, float] = {
-            account: self.f.plan.account_wcu(beneficiary, keys),
-            f"L#{beneficiary}": sum(self.f.plan.aggregated_wcu(n) for n in levels.values()),
+            account: self.f.plan.account_wcu(holder, lanes),
+            f"L#{holder}": sum(self.f.plan.group_wcu(n) for n in levels.values()),
         }
         failure = yield from self.f.db.transact(items, seen, 1 + len(levels), meter)
         if failure is None:
@@ -818,21 +934,30 @@ class Poster:
             posted.extend(todo)
         return failure
 
-    def _posted(self, todo: list[Record], marks: dict[str, int]) -> None:
+    def _forget(self, records: list[Record], meter: Meter) -> Attempt:
+        """DynamoLedgerStore.forget: every delivered record of the holder, 25 deletes to a BatchWriteItem."""
+        for start in range(0, len(records), DELETES_PER_REQUEST):
+            chunk = records[start:start + DELETES_PER_REQUEST]
+            before = meter.w
+            served = yield from self.f.db.batch([(f"Q#{r.qkey}", self.f.plan.delete) for r in chunk], meter,
+                                                "BatchWriteItem")
+            self.delete_wcu += meter.w - before
+            if not served:
+                return THROTTLED
+            if chunk[0].beneficiary == R:
+                self.f.r_deletes.extend((self.f.loop.now, r.crc) for r in chunk)
+        return None
+
+    def _posted(self, todo: list[Record], marks: dict[int, int]) -> None:
         now = self.f.loop.now
         for record in todo:
             if self.posted[record.credit]:
                 raise AssertionError(f"credit {record.credit} posted twice")
             self.posted[record.credit] = 1
             self.points[1] += record.points
-            marks[record.qkey] = record.seqno
+            marks[record.lane] = record.seqno
             self.delays.append(now - record.committed)
         self.batches[todo[0].beneficiary == R].append(len(todo))
-
-    def check_every_credit_posted_once(self) -> None:
-        if self.posted.count(1) != len(self.posted) or self.points[0] != self.points[1]:
-            raise AssertionError(f"{len(self.posted) - self.posted.count(1)} credits never posted "
-                                 f"({self.points[1]} of {self.points[0]} points)")
 
     def result(self) -> dict[str, Any]:
         def sizes(values: list[int]) -> dict[str, float] | None:
@@ -840,15 +965,16 @@ class Poster:
 
         return {
             "shards": self.shards, "credits_made": len(self.posted), "credits_posted": self.posted.count(1),
-            "points_made": self.points[0], "points_posted": self.points[1],
+            "points_made": self.points[0], "points_posted": self.points[1], "dead_lettered": self.dead_lettered,
             "delay_ms": percentiles(self.delays, 1000), "batch_r": sizes(self.batches[True]),
             "batch_others": sizes(self.batches[False]), "postings": sum(map(len, self.batches.values())),
             "invocations": self.invocations, "failed_invocations": self.failed_invocations,
+            "redelivered": self.redelivered, "idle_visits": self.idle_visits,
             "records_per_invocation": self.records_in / self.invocations if self.invocations else 0.0,
             "billed_ms_per_invocation": self.billed_s / self.invocations * 1000 if self.invocations else 0.0,
-            "attempt_failures": dict(self.failures), "sk_inversions": self.inversions,
-            "wcu": self.meter.w, "rcu": self.meter.r,
-            "share": {f"{d}/{lv}": {"wcu": s[0] / s[2], "rcu": s[1] / s[2], "credits": s[2]}
+            "attempt_failures": dict(self.failures), "wcu": self.meter.w, "rcu": self.meter.r,
+            "requests": dict(self.meter.calls), "delete_wcu": self.delete_wcu,
+            "share": {f"{d}/{lv}": {"wcu": s[0] / s[3], "rcu": s[1] / s[3], "requests": s[2] / s[3], "credits": s[3]}
                       for (d, lv), s in sorted(self.share.items())},
         }
 
@@ -879,37 +1005,49 @@ def refused(times: list[float], rate: float, burst: float) -> int:
     return sum(not bucket.take(t, 1) for t in times)
 
 
-def spread_needed(writes: list[tuple[float, int]], units: float, limits: Limits) -> int:
-    """The smallest SPREAD at which none of R's queue keys is ever throttled by these writes (bisection)."""
-    def throttles(spread: int) -> bool:
-        buckets = [Bucket(limits.partition_wcu, limits.partition_wcu * limits.burst_s, 0.0) for _ in range(spread)]
-        return any(not buckets[crc % spread].take(t, units) for t, crc in writes)
+def spread_needed(puts: list[tuple[float, int]], deletes: list[tuple[float, int]], seconds: float, plan: Plan,
+                  limits: Limits) -> int:
+    """The smallest SPREAD at which none of R's lanes is throttled, replaying a run's writes to R's
+    queue at their times, each on lane ``crc32(order_id) % SPREAD``: the purchases' puts (a transaction needs its
+    units there) and, unless ``deletes`` is empty, the poster's deletes. A sale lasts longer than the run: no
+    lane may take more than its 1,000 WCU/s over the run either (its burst would run out)."""
+    events = sorted([(t, crc, plan.deferred) for t, crc in puts] + [(t, crc, plan.delete) for t, crc in deletes])
 
-    low, high = 1, 1
-    while throttles(high):
-        low, high = high + 1, high * 2
-    while low < high:
-        middle = (low + high) // 2
-        low, high = (low, middle) if not throttles(middle) else (middle + 1, high)
-    return high
+    def throttles(spread: int) -> bool:
+        totals = [0.0] * spread
+        for _, crc, units in events:
+            totals[crc % spread] += units
+        if max(totals) > limits.partition_wcu * seconds:
+            return True
+        buckets = [Bucket(limits.partition_wcu, limits.partition_wcu * limits.burst_s, 0.0) for _ in range(spread)]
+        return any(not buckets[crc % spread].take(t, units) for t, crc, units in events)
+
+    spread = max(1, math.ceil(sum(units for _, _, units in events) / (limits.partition_wcu * seconds)))
+    while throttles(spread):  # from the lanes the mean load needs, one more at a time
+        spread += 1
+    return spread
 
 
 def per_purchase_at_depth2(run: dict[str, Any], plan: Plan) -> dict[str, float]:
-    """WCU/RCU of a depth-2 purchase without retries: its own requests, and in design B the postings' share of
-    its two credits at the batch sizes the run produced, and unbatched (one posting per credit)."""
-    checkout = sum(u for _, u in plan.checkout(True))
+    """WCU/RCU/requests of a depth-2 purchase without its own retries: its own requests, and in design B the
+    postings' share of its two credits at the batch sizes the run produced (the posters' retries included), and
+    unbatched (a posting, and a delete, per credit)."""
     if run["design"] == "A":
-        wcu = plan.own_a(2) + sum(plan.account_wcu(a) + 2 * plan.entry for a in ("M", R))
-        return {"wcu": wcu, "rcu": checkout + plan.account_rcu("M") + plan.account_rcu(R)}
-    own = plan.own_b(2) + 2 * plan.deferred()
+        wcu = plan.own_a(2) + sum(plan.account_wcu(a) + plan.entry for a in ("M", R))
+        return {"wcu": wcu, "rcu": sum(u for _, u in plan.checkout(True)) + plan.account_rcu("M") +
+                plan.account_rcu(R), "requests": 3}
+    own = plan.own_b(2) + 2 * plan.deferred
+    checkout = 2 + run["program_reads"] / max(1, run["invoked"])  # the programme: once a second per container
     share = run["deferred"]["share"]
-    batched = [share.get(f"2/{level}", {"wcu": math.nan, "rcu": math.nan}) for level in (1, 2)]
-    marks = run["spread"]  # in time, a beneficiary's account carries a mark for each of its queue keys
-    unbatched_w = sum(plan.account_wcu(a, marks) + plan.aggregated_wcu(1) for a in ("M", R))
-    unbatched_r = sum(plan.account_rcu(a, marks) for a in ("M", R))
+    batched = [share.get(f"2/{level}", {"wcu": math.nan, "rcu": math.nan, "requests": math.nan}) for level in (1, 2)]
+    lanes = run["spread"]  # in time, a referrer's account carries a mark for each lane
+    unbatched_w = sum(plan.account_wcu(a, lanes) + plan.entry + plan.delete for a in ("M", R))
     return {"own_wcu": own, "wcu": own + sum(b["wcu"] for b in batched),
-            "rcu": checkout + sum(b["rcu"] for b in batched),
-            "unbatched_wcu": own + unbatched_w, "unbatched_rcu": checkout + unbatched_r}
+            "rcu": checkout + sum(b["rcu"] for b in batched), "own_rcu": checkout,
+            "requests": 2 + sum(b["requests"] for b in batched),
+            "unbatched_wcu": own + unbatched_w, "unbatched_rcu": checkout + sum(plan.account_rcu(a, lanes)
+                                                                             for a in ("M", R)),
+            "unbatched_requests": 2 + 2 * 3}
 
 
 def dollars_at_depth2(run: dict[str, Any], units: dict[str, float]) -> dict[str, float]:
@@ -926,37 +1064,54 @@ def dollars_at_depth2(run: dict[str, Any], units: dict[str, float]) -> dict[str,
             "total": (purchase.http_api + lambda_ + purchase.dynamodb) * 1e6}
 
 
-def _one(design: str, rate: float, seconds: float, limits: Limits, plan: Plan, seed: int) -> dict[str, Any]:
-    result = Flash(design, rate, seconds, limits, plan, seed).run()
-    result["spread"] = limits.spread
-    result["at_depth2"] = per_purchase_at_depth2(result, plan)
+def _finish(flash: Flash) -> dict[str, Any]:
+    result = flash.run()
+    result["at_depth2"] = per_purchase_at_depth2(result, flash.plan)
     result["dollars_at_depth2"] = dollars_at_depth2(result, result["at_depth2"])
     return result
 
 
 def run(quick: bool = False, seed: int = 7) -> dict[str, Any]:
-    """Both designs at each rate (quick: 100 and 1,000/s for 3 s), then what the top rate needs."""
+    """Design A and design B at its default SPREAD and at 32, at each rate (quick: 100 and 1,000/s for 3 s; else
+    100, 1,000 and 10,000/s, 20 s but 10,000/s for ``TOP_SECONDS``); B at the top rate without the programme
+    cache; what the top rate needs; and how much hangs on the charge for cancelled transactions."""
     rates, seconds = ((100.0, 1_000.0), 3.0) if quick else ((100.0, 1_000.0, 10_000.0), 20.0)
-    plan = Plan(Shapes.build(Limits()))
     top = rates[-1]
+    lasting = {rate: TOP_SECONDS if rate == top and not quick else seconds for rate in rates}
+    plan = Plan(Shapes.build(Limits()))
     burst = min_burst(arrivals(top, seconds, seed), top)
     limits = Limits(stage_rate=top, stage_burst=max(100, math.ceil(burst * 1.5 / 100) * 100))
-    runs = [_one(design, rate, seconds, limits, plan, seed) for rate in rates for design in ("A", "B")]
-    cached = replace(limits, program_cache_s=1.0)
-    variant = Flash("B", top, seconds, cached, plan, seed)
-    found = variant.run()
+    today = replace(limits, program_cache_s=0.0)  # design A: today's purchase function reads it every time
+    wide = replace(limits, spread=DEPLOYED_SPREAD)
+    runs, deployed_top = [], None
+    for rate in rates:
+        for design, limits_ in (("A", today), ("B", limits), ("B", wide)):
+            flash = Flash(design, rate, lasting[rate], limits_, plan, seed)
+            runs.append(_finish(flash))
+            if limits_ is wide and rate == top:
+                deployed_top = flash
+    assert deployed_top is not None
+    uncached = _finish(Flash("B", top, lasting[top], replace(wide, program_cache_s=0.0), plan, seed))
+    spread = spread_needed(deployed_top.r_puts, deployed_top.r_deletes, lasting[top], plan, limits)
+    enough = replace(limits, spread=spread, lambda_concurrency=RAISED_CONCURRENCY)
+    verified = _finish(Flash("B", top, lasting[top], enough, plan, seed))
     # how much hangs on the assumed charge for cancelled transactions: both again, with them free (half as long)
-    free = [Flash(design, rate, seconds / 2, replace(limits_, cancelled_charge=0.0), plan, seed).run()
-            for design, rate, limits_ in (("A", rates[1], limits), ("B", top, cached))]
+    free = [Flash(design, rate, lasting[rate] / 2, replace(limits_, cancelled_charge=0.0), plan, seed).run()
+            for design, rate, limits_ in (("A", rates[1], today), ("B", top, wide))]
+    shapes = {k: v for k, v in asdict(plan.s).items() if k != "marks"}
     return {
-        "limits": asdict(limits), "template_stage": [TEMPLATE_RATE, TEMPLATE_BURST], "seconds": seconds,
-        "retry": _retry_figures(), "shapes": asdict(plan.s), "runs": runs, "free_cancellations": free,
-        "requests": {f"{d}/{depth}": path_requests(d, depth, limits, plan) for d in ("A", "B") for depth in (1, 2, 10)},
-        "template_refusals": {f"{r:.0f}": refused(arrivals(r, seconds, seed), TEMPLATE_RATE, TEMPLATE_BURST)
+        "limits": asdict(limits), "deployed_spread": DEPLOYED_SPREAD, "template_stage": [TEMPLATE_RATE, TEMPLATE_BURST],
+        "seconds": lasting, "retry": _retry_figures(),
+        "shapes": {**shapes, "marks": {n: plan.s.marks[n] for n in (limits.spread, DEPLOYED_SPREAD)}},
+        "runs": runs, "uncached": uncached, "free_cancellations": free,
+        "requests": {f"{d}/{depth}": path_requests(d, depth, limits_, plan)
+                     for d, limits_ in (("A", today), ("B", limits)) for depth in (1, 2, 10)},
+        "template_refusals": {f"{r:.0f}": refused(arrivals(r, lasting[r], seed), TEMPLATE_RATE, TEMPLATE_BURST)
                               for r in rates},
         "needed": {"rate": top, "stage_rate": top, "stage_burst": limits.stage_burst, "min_burst": burst,
-                   "spread": spread_needed(variant.r_queue_writes, plan.deferred(), limits),
-                   "program_cache_s": cached.program_cache_s, "deferred_wcu": plan.deferred(), "run": found},
+                   "spread_puts": spread_needed(deployed_top.r_puts, [], lasting[top], plan, limits),
+                   "spread": spread, "deferred_wcu": plan.deferred, "delete_wcu": plan.delete,
+                   "lambda_concurrency": RAISED_CONCURRENCY, "run": verified},
     }
 
 
@@ -980,33 +1135,57 @@ def _counts(counts: dict[str, Any], name: Callable[[str], str] = str) -> str:
 
 def limits_lines(result: dict[str, Any]) -> list[str]:
     m, retry, s = result["limits"], result["retry"], result["shapes"]
+    lasting = ", ".join(f"{v:g} s at {float(k):,.0f}/s" for k, v in result["seconds"].items())
+    marks = ", ".join(f"{v} B at {k} lanes" for k, v in s["marks"].items())
     return [
         f"Model: per partition key {m['partition_wcu']:,.0f} WCU/s and {m['partition_rcu']:,.0f} RCU/s (token "
         f"bucket, {m['burst_s']:.0f} s of burst); GetItem/BatchGetItem {m['read_ms']:.0f} ms + U(0, "
-        f"{m['read_jitter_ms']:.0f}); TransactWriteItems {m['tx_ms']:.0f} ms + U(0, {m['tx_jitter_ms']:.0f}) + "
-        f"{m['tx_ms_per_10_items']:.0f} ms per 10 items, holding its accounts until it commits; a cancelled "
-        f"transaction consumes {m['cancelled_charge']:.0%} of its units (assumed)",
+        f"{m['read_jitter_ms']:.0f}); BatchWriteItem {m['batch_write_ms']:.0f} ms + U(0, {m['read_jitter_ms']:.0f}); "
+        f"TransactWriteItems {m['tx_ms']:.0f} ms + U(0, {m['tx_jitter_ms']:.0f}) + {m['tx_ms_per_10_items']:.0f} ms "
+        f"per 10 items, holding its accounts until it commits; a cancelled transaction consumes "
+        f"{m['cancelled_charge']:.0%} of its units (assumed)",
         f"Retries: SDK {m['sdk_attempts']} tries per call (after a throttle: rand × {m['sdk_throttle_base_s']:.0f} s × "
-        f"2^i); BatchGetItem's unprocessed keys asked again {ADAPTER_CALLS - 1} times at once; RetryPolicy "
-        f"{retry['attempts']} tries, backoff rand × min({retry['cap_seconds'] * 1000:.0f} ms, "
-        f"{retry['base_seconds'] * 1000:.0f} ms × 2^n), {retry['budget_seconds']:.0f} s budget, then 503 busy",
+        f"2^i); BatchGetItem's and BatchWriteItem's unprocessed keys sent again {ADAPTER_CALLS - 1} times at once; "
+        f"RetryPolicy {retry['attempts']} tries, backoff rand × min({retry['cap_seconds'] * 1000:.0f} ms, "
+        f"{retry['base_seconds'] * 1000:.0f} ms × 2^n), {retry['budget_seconds']:.0f} s budget, then 503 busy (a "
+        f"purchase) or the referrer's records reported failed (the poster)",
         f"Way in: HTTP API stage throttle (template today: {result['template_stage'][0]:,.0f} rps, burst "
         f"{result['template_stage'][1]:,.0f}; these runs: StageRateLimit={m['stage_rate']:,.0f}, "
         f"StageBurstLimit={m['stage_burst']:,.0f}); account quota {m['account_rate']:,.0f} rps, burst "
         f"{m['account_burst']:,.0f}; Lambda account concurrency {m['lambda_concurrency']:,}; purchase handler "
-        f"{m['handler_ms']:.0f} ms besides DynamoDB",
+        f"{m['handler_ms']:.0f} ms besides DynamoDB; A reads the programme on every try, B once every "
+        f"{m['program_cache_s']:g} s per container (PROGRAM_CACHE_SECONDS)",
         f"Subtree: {1 - m['depth2_share']:.0%} of buyers at depth 1 (R at level 1), {m['depth2_share']:.0%} at depth 2 "
         f"under {m['referrers']:,} referrers (R at level 2); every buyer distinct; R has {m['r_lots']} pending lots; "
-        f"Poisson arrivals, {result['seconds']:.0f} s per rate",
-        f"Design B: SPREAD {m['spread']}; CreditQueue stream: max(1, ceil(peak WCU/s / {m['partition_wcu']:,.0f})) "
-        f"shards, delay {m['stream_delay_s'][0] * 1000:.0f}-{m['stream_delay_s'][1] * 1000:.0f} ms; BatchSize "
-        f"{m['batch_size']:,}, MaximumBatchingWindowInSeconds {m['window_s']}, ParallelizationFactor "
-        f"{m['parallelization']}; a poster posts {m['poster_workers']} beneficiaries at a time and works "
-        f"{m['poster_ms']:.0f} ms + {m['poster_ms_per_10_records']:.0f} ms per 10 records besides DynamoDB",
-        f"Items (bytes, the adapter's): operation record {s['operation'][1]:,} (depth 1), {s['operation'][2]:,} (2), "
-        f"{s['operation'][10]:,} (10); entry {s['entry']}; new buyer's account {s['buyer_account']}; R's account "
-        f"{s['r_account']}; CreditQueue item {s['deferred']}; + {s['mark']:.0f} per mark, + {s['part']:.0f} per part",
+        f"Poisson arrivals, {lasting}",
+        f"Design B: CreditSpread {m['spread']} (the default) and {result['deployed_spread']} (a 10,000/s sale's); "
+        f"CreditQueue stream: max(1, ceil(peak WCU/s / {m['partition_wcu']:,.0f})) shards, deletes included, delay "
+        f"{m['stream_delay_s'][0] * 1000:.0f}-{m['stream_delay_s'][1] * 1000:.0f} ms; BatchSize {m['batch_size']:,}, "
+        f"MaximumBatchingWindowInSeconds {m['window_s']:g}, ParallelizationFactor {m['parallelization']}, "
+        f"MaximumRetryAttempts {m['max_retries']}, ReportBatchItemFailures; a poster takes referrers one after "
+        f"another and works {m['poster_ms']:.0f} ms + {m['poster_ms_per_10_records']:.0f} ms per 10 records besides "
+        f"DynamoDB",
+        f"Items (bytes, the adapter's): operation record {s['operation_a'][2]:,} today, {s['operation_b'][2]:,} in B "
+        f"(depth 2; depth 1: {s['operation_b'][1]:,}, depth 10: {s['operation_b'][10]:,}); entry {s['entry']}; new "
+        f"buyer's account {s['buyer_account']}; R's account {s['r_account']}; CreditQueue item {s['deferred']}; "
+        f"marks {marks}; a group's entry {s['batch_entry']} + {s['part']:.0f} per part",
     ]
+
+
+def _label(r: dict[str, Any]) -> str:
+    if r["design"] == "A":
+        return "A"
+    return f"B, SPREAD {r['spread']}" + ("" if r["program_cache_s"] else ", programme read every time")
+
+
+def _lane_request(op: str) -> str:
+    return {"TransactWriteItems": "purchases' puts", "BatchWriteItem": "poster's deletes"}.get(op, op)
+
+
+def _by_function(r: dict[str, Any]) -> str:
+    peaks = r["lambda_peaks"]
+    return f" (purchases alone {peaks.get('purchase', 0):,}, posters alone {peaks.get('poster', 0):,})" \
+        if "poster" in peaks else ""
 
 
 def _run_lines(r: dict[str, Any]) -> list[str]:
@@ -1015,10 +1194,10 @@ def _run_lines(r: dict[str, Any]) -> list[str]:
     dollars = r["dollars_per_million"]
     spent = f"${dollars['total']:,.2f}" if dollars else "n/a"
     lines = [
-        f"{r['design']} at {r['rate']:>6,.0f}/s: offered {r['offered']:,}, absorbed {r['absorbed_per_s']:,.0f}/s; "
+        f"{_label(r)} at {r['rate']:,.0f}/s: offered {r['offered']:,}, absorbed {r['absorbed_per_s']:,.0f}/s; "
         f"failed: {_counts(r['failed'])}",
         f"    latency {_ms(r['latency_ms'])}; refused attempts: {_counts(r['attempt_failures'])}; throttled keys: "
-        f"{_counts(r['throttled_keys'], _key)}; Lambda concurrency peak {r['lambda_peak']:,}",
+        f"{_counts(r['throttled_keys'], _key)}; Lambda concurrency peak {r['lambda_peak']:,}{_by_function(r)}",
         f"    per absorbed purchase (all units of the run): {per}, {spent} per million; hottest key "
         f"{_key(r['hottest_write_key'])} {r['hottest_write_peak']:,.0f} WCU/s, {_key(r['hottest_read_key'])} "
         f"{r['hottest_read_peak']:,.0f} RCU/s (in one second, burst included)",
@@ -1027,29 +1206,36 @@ def _run_lines(r: dict[str, Any]) -> list[str]:
     if d is None:
         return [*lines, f"    credits {r['credits']:,}, each posted with its purchase (delay 0)"]
     batch_r, others = d["batch_r"] or {"median": 0, "max": 0}, d["batch_others"] or {"median": 0, "max": 0}
+    lost = d["credits_made"] - d["credits_posted"]
     return [*lines,
-            f"    credits made {d['credits_made']:,}, posted {d['credits_posted']:,} (each once, asserted); delay "
-            f"{_ms(d['delay_ms'])}; credits per posting: R median {batch_r['median']}, max {batch_r['max']}; "
-            f"others median {others['median']}, max {others['max']}",
-            f"    {d['shards']} shards; {d['invocations']:,} poster invocations ({d['failed_invocations']:,} failed "
-            f"and retried), {d['records_per_invocation']:.0f} records and {d['billed_ms_per_invocation']:.0f} ms each; "
-            f"refused posting attempts: {_counts(d['attempt_failures'])}; queue items committed out of sk order: "
-            f"{d['sk_inversions']:,}"]
+            f"    credits made {d['credits_made']:,}, posted {d['credits_posted']:,} "
+            f"({'each once' if not lost else f'{lost:,} never'}; twice would raise), dead-lettered "
+            f"{d['dead_lettered']:,}; delay {_ms(d['delay_ms'])}; credits per posting: R median {batch_r['median']}, "
+            f"max {batch_r['max']}; others median {others['median']}, max {others['max']}",
+            f"    {d['shards']} shards; {d['invocations']:,} poster invocations ({d['failed_invocations']:,} reported "
+            f"failures; {d['redelivered']:,} records delivered again; {d['idle_visits']:,} referrers found applied "
+            f"already), {d['records_per_invocation']:.0f} records and {d['billed_ms_per_invocation']:.0f} ms each; "
+            f"requests {_counts(d['requests'])}; {d['wcu']:,.0f} WCU ({d['delete_wcu']:,.0f} of them deletes), "
+            f"{d['rcu']:,.0f} RCU",
+            f"    refused posting attempts: {_counts(d['attempt_failures'])}; R's busiest lane "
+            f"{_key(r['hottest_lane_key'])} {r['hottest_lane_peak']:,.0f} WCU/s; lanes throttled: "
+            f"{r['throttled_lane_keys']:,} (refused: {_counts(r['lane_refusals'], _lane_request)})"]
 
 
 def _depth2_lines(runs: list[dict[str, Any]]) -> list[str]:
-    lines = ["Per purchase at depth 2, without retries (B: the postings' share at the batch sizes of each run; "
-             "Lambda's GetRecords on a DynamoDB stream is free, and queue items expire by TTL, free):"]
+    lines = ["Per purchase at depth 2, without the purchase's retries (B: the postings' share at the batch sizes of "
+             "each run, deletes included; Lambda's GetRecords on a DynamoDB stream is free):"]
     for r in runs:
         u, d = r["at_depth2"], r["dollars_at_depth2"]
         money = (f"${d['total']:.2f} per million (API ${d['api']:.2f}, Lambda ${d['lambda']:.2f}, DynamoDB "
                  f"${d['dynamodb']:.2f})")
         if r["design"] == "A":
-            lines.append(f"  A: {u['wcu']:.0f} WCU, {u['rcu']:.0f} RCU → {money}")
+            lines.append(f"  A: {u['wcu']:.0f} WCU, {u['rcu']:.0f} RCU, {u['requests']} requests → {money}")
             continue
-        lines.append(f"  B at {r['rate']:>6,.0f}/s: {u['own_wcu']:.0f} WCU own + {u['wcu'] - u['own_wcu']:.1f} "
-                     f"postings = {u['wcu']:.1f} WCU, {u['rcu']:.2f} RCU (unbatched: {u['unbatched_wcu']:.0f} WCU, "
-                     f"{u['unbatched_rcu']:.0f} RCU) → {money}")
+        lines.append(f"  {_label(r)} at {r['rate']:,.0f}/s: {u['own_wcu']:.0f} WCU own + "
+                     f"{u['wcu'] - u['own_wcu']:.1f} postings = {u['wcu']:.1f} WCU, {u['rcu']:.2f} RCU, "
+                     f"{u['requests']:.1f} requests (unbatched: {u['unbatched_wcu']:.0f} WCU, {u['unbatched_rcu']:.0f} "
+                     f"RCU, {u['unbatched_requests']} requests) → {money}")
     return lines
 
 
@@ -1061,16 +1247,16 @@ def report(result: dict[str, Any]) -> list[str]:
     runs = result["runs"]
     lines += [line for r in runs for line in _run_lines(r)]
     first_a = next(r for r in runs if r["design"] == "A")
-    lines += [*_depth2_lines([first_a, *(r for r in runs if r["design"] == "B")])]
+    lines += _depth2_lines([first_a, *(r for r in runs if r["design"] == "B")])
     return lines + _needed_lines(result) + _free_lines(result["free_cancellations"])
 
 
 def _free_lines(free: list[dict[str, Any]]) -> list[str]:
     a, b = free
     return [
-        f"If cancelled transactions consumed nothing ({a['seconds']:g} s each): A at {a['rate']:,.0f}/s absorbs "
-        f"{a['absorbed_per_s']:,.0f}/s, failed: {_counts(a['failed'])}; B at {b['rate']:,.0f}/s (programme cached): "
-        f"failed: {_counts(b['failed'])}, delay {_ms(b['deferred']['delay_ms'])}, hottest key "
+        f"If cancelled transactions consumed nothing ({a['seconds']:g} s and {b['seconds']:g} s): A at "
+        f"{a['rate']:,.0f}/s absorbs {a['absorbed_per_s']:,.0f}/s, failed: {_counts(a['failed'])}; {_label(b)} at "
+        f"{b['rate']:,.0f}/s: failed: {_counts(b['failed'])}, delay {_ms(b['deferred']['delay_ms'])}, hottest key "
         f"{_key(b['hottest_write_key'])} {b['hottest_write_peak']:,.0f} WCU/s, throttled keys: "
         f"{_counts(b['throttled_keys'], _key)}",
     ]
@@ -1078,21 +1264,25 @@ def _free_lines(free: list[dict[str, Any]]) -> list[str]:
 
 def _needed_lines(result: dict[str, Any]) -> list[str]:
     n, m, stage = result["needed"], result["limits"], result["template_stage"]
-    refusals = ", ".join(f"{count:,} at {rate}/s" for rate, count in result["template_refusals"].items())
+    refusals = ", ".join(f"{count:,} at {float(rate):,.0f}/s" for rate, count in result["template_refusals"].items())
     quota = "is then met exactly, with no headroom" if n["stage_rate"] >= m["account_rate"] else "is not reached"
+    deployed = next(r for r in result["runs"] if r["spread"] == result["deployed_spread"] and r["rate"] == n["rate"])
+    lanes = n["rate"] * (n["deferred_wcu"] + n["delete_wcu"]) / m["partition_wcu"]
     return [
         f"Needed for {n['rate']:,.0f}/s with 0 failures:",
         f"  the way in: today's stage throttle ({stage[0]:,.0f} rps, burst {stage[1]:,.0f}) refuses {refusals}; "
         f"StageRateLimit={n['stage_rate']:,.0f} and StageBurstLimit={n['stage_burst']:,.0f} refuse none (the "
         f"arrivals' largest backlog at that rate: {n['min_burst']:,}); the account quota ({m['account_rate']:,.0f} "
         f"rps) {quota}",
-        f"  the programme item: every purchase reads it (strongly, in its first BatchGetItem), so its key's "
-        f"{m['partition_rcu']:,.0f} RCU/s cap both designs at {m['partition_rcu']:,.0f} purchases/s; with the "
-        f"programme kept {n['program_cache_s']:.0f} s per Lambda container:",
+        f"  the programme item off the hot key: read every time, its key's {m['partition_rcu']:,.0f} RCU/s cap "
+        f"purchases at {m['partition_rcu']:,.0f}/s:",
+        *_run_lines(result["uncached"]),
+        f"  SPREAD ≥ {n['spread']}: the smallest at which none of R's lanes is ever throttled by the writes of the "
+        f"SPREAD {result['deployed_spread']} run, replayed ({n['rate']:,.0f} credits/s to R × "
+        f"({n['deferred_wcu']:.0f} WCU put + {n['delete_wcu']:.0f} WCU delete) = {lanes:,.0f} lanes' worth at "
+        f"{m['partition_wcu']:,.0f} WCU/s each; the puts alone need ≥ {n['spread_puts']})",
+        f"  Lambda: concurrency peak {deployed['lambda_peak']:,} of {m['lambda_concurrency']:,} at SPREAD "
+        f"{result['deployed_spread']}{_by_function(deployed)}; with SPREAD {n['spread']} and the account's "
+        f"concurrency at {n['lambda_concurrency']:,}:",
         *_run_lines(n["run"]),
-        f"  SPREAD ≥ {n['spread']}: the smallest at which none of R's queue keys is ever throttled by that run's "
-        f"writes ({n['rate']:,.0f} credits/s to R × {n['deferred_wcu']:.0f} WCU, over keys of "
-        f"{m['partition_wcu']:,.0f} WCU/s); {m['spread']} used",
-        f"  Lambda: concurrency peak {n['run']['lambda_peak']:,} of {m['lambda_concurrency']:,} (purchases and "
-        f"posters together)",
     ]
