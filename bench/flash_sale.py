@@ -788,7 +788,7 @@ class Poster:
         self.marks: dict[str, dict[int, int]] = {}  # per holder, per lane: the last stream position applied
         self.delays: list[float] = []
         self.batches: dict[bool, list[int]] = {True: [], False: []}  # per posting transaction, by "is R"
-        self.share: dict[tuple[int, int], list[float]] = {}  # (depth, level) → [WCU, RCU, requests, credits]
+        self.spent = {True: Meter(), False: Meter()}  # on R's visits, on the other referrers' (retries included)
         self.meter = Meter()
         self.failures: Counter[str] = Counter()
         self.idle: list[Container] = []
@@ -901,14 +901,8 @@ class Poster:
         if failure is None:
             failure = yield from self.f.retried(lambda: self._forget(records, meter), self.failures)
         self.meter.add(meter)
-        if not posted:
-            self.idle_visits += 1
-        for record in posted:
-            share = self.share.setdefault((record.depth, record.level), [0.0, 0.0, 0.0, 0])
-            share[0] += meter.w / len(posted)
-            share[1] += meter.r / len(posted)
-            share[2] += sum(meter.calls.values()) / len(posted)
-            share[3] += 1
+        self.spent[holder == R].add(meter)
+        self.idle_visits += not posted
         return failure is None
 
     def _apply(self, holder: str, records: list[Record], meter: Meter, posted: list[Record]) -> Attempt:
@@ -959,6 +953,12 @@ class Poster:
             self.delays.append(now - record.committed)
         self.batches[todo[0].beneficiary == R].append(len(todo))
 
+    def _per_credit(self, is_r: bool) -> dict[str, float]:
+        """What posting one credit cost, over the run: everything spent on the holder's visits (reads,
+        transactions, deletes, retries, batches delivered again) over the credits posted to them."""
+        spent, credits = self.spent[is_r], max(1, sum(self.batches[is_r]))
+        return {"wcu": spent.w / credits, "rcu": spent.r / credits, "requests": sum(spent.calls.values()) / credits}
+
     def result(self) -> dict[str, Any]:
         def sizes(values: list[int]) -> dict[str, float] | None:
             return {"median": sorted(values)[len(values) // 2], "max": max(values)} if values else None
@@ -974,8 +974,7 @@ class Poster:
             "billed_ms_per_invocation": self.billed_s / self.invocations * 1000 if self.invocations else 0.0,
             "attempt_failures": dict(self.failures), "wcu": self.meter.w, "rcu": self.meter.r,
             "requests": dict(self.meter.calls), "delete_wcu": self.delete_wcu,
-            "share": {f"{d}/{lv}": {"wcu": s[0] / s[3], "rcu": s[1] / s[3], "requests": s[2] / s[3], "credits": s[3]}
-                      for (d, lv), s in sorted(self.share.items())},
+            "per_credit": {name: self._per_credit(is_r) for name, is_r in (("R", True), ("others", False))},
         }
 
 
@@ -1029,22 +1028,21 @@ def spread_needed(puts: list[tuple[float, int]], deletes: list[tuple[float, int]
 
 
 def per_purchase_at_depth2(run: dict[str, Any], plan: Plan) -> dict[str, float]:
-    """WCU/RCU/requests of a depth-2 purchase without its own retries: its own requests, and in design B the
-    postings' share of its two credits at the batch sizes the run produced (the posters' retries included), and
-    unbatched (a posting, and a delete, per credit)."""
+    """WCU/RCU/requests of a depth-2 purchase without its own retries: its own requests, and in design B what
+    posting its two credits cost in the run (its level-1 referrer's, one of the many; R's), and unbatched (a
+    posting, and a delete, per credit)."""
     if run["design"] == "A":
         wcu = plan.own_a(2) + sum(plan.account_wcu(a) + plan.entry for a in ("M", R))
         return {"wcu": wcu, "rcu": sum(u for _, u in plan.checkout(True)) + plan.account_rcu("M") +
                 plan.account_rcu(R), "requests": 3}
     own = plan.own_b(2) + 2 * plan.deferred
     checkout = 2 + run["program_reads"] / max(1, run["invoked"])  # the programme: once a second per container
-    share = run["deferred"]["share"]
-    batched = [share.get(f"2/{level}", {"wcu": math.nan, "rcu": math.nan, "requests": math.nan}) for level in (1, 2)]
+    batched = [run["deferred"]["per_credit"][name] for name in ("others", "R")]
     lanes = run["spread"]  # in time, a referrer's account carries a mark for each lane
     unbatched_w = sum(plan.account_wcu(a, lanes) + plan.entry + plan.delete for a in ("M", R))
     return {"own_wcu": own, "wcu": own + sum(b["wcu"] for b in batched),
             "rcu": checkout + sum(b["rcu"] for b in batched), "own_rcu": checkout,
-            "requests": 2 + sum(b["requests"] for b in batched),
+            "requests": 2 + sum(b["requests"] for b in batched), "r_wcu": batched[1]["wcu"],
             "unbatched_wcu": own + unbatched_w, "unbatched_rcu": checkout + sum(plan.account_rcu(a, lanes)
                                                                              for a in ("M", R)),
             "unbatched_requests": 2 + 2 * 3}
@@ -1223,8 +1221,9 @@ def _run_lines(r: dict[str, Any]) -> list[str]:
 
 
 def _depth2_lines(runs: list[dict[str, Any]]) -> list[str]:
-    lines = ["Per purchase at depth 2, without the purchase's retries (B: the postings' share at the batch sizes of "
-             "each run, deletes included; Lambda's GetRecords on a DynamoDB stream is free):"]
+    lines = ["Per purchase at depth 2, without the purchase's retries (B: what posting a credit cost in each run, to "
+             "a level-1 referrer and to R, deletes and the posters' retries included; Lambda's GetRecords on a "
+             "DynamoDB stream is free):"]
     for r in runs:
         u, d = r["at_depth2"], r["dollars_at_depth2"]
         money = (f"${d['total']:.2f} per million (API ${d['api']:.2f}, Lambda ${d['lambda']:.2f}, DynamoDB "
@@ -1233,9 +1232,9 @@ def _depth2_lines(runs: list[dict[str, Any]]) -> list[str]:
             lines.append(f"  A: {u['wcu']:.0f} WCU, {u['rcu']:.0f} RCU, {u['requests']} requests → {money}")
             continue
         lines.append(f"  {_label(r)} at {r['rate']:,.0f}/s: {u['own_wcu']:.0f} WCU own + "
-                     f"{u['wcu'] - u['own_wcu']:.1f} postings = {u['wcu']:.1f} WCU, {u['rcu']:.2f} RCU, "
-                     f"{u['requests']:.1f} requests (unbatched: {u['unbatched_wcu']:.0f} WCU, {u['unbatched_rcu']:.0f} "
-                     f"RCU, {u['unbatched_requests']} requests) → {money}")
+                     f"{u['wcu'] - u['own_wcu']:.1f} postings (R's credit {u['r_wcu']:.1f}) = {u['wcu']:.1f} WCU, "
+                     f"{u['rcu']:.2f} RCU, {u['requests']:.1f} requests (unbatched: {u['unbatched_wcu']:.0f} WCU, "
+                     f"{u['unbatched_rcu']:.0f} RCU, {u['unbatched_requests']} requests) → {money}")
     return lines
 
 
