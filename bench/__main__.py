@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "layers" / "common"), str(ROOT)]  # as /opt/python is on Lambda
 
-SECTIONS = ("units", "cost", "coldstart", "hotref")
+SECTIONS = ("units", "cost", "coldstart", "hotref", "flash")
 
 
 def _units_table(units: dict) -> list[str]:
@@ -44,6 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("sections", nargs="*", metavar="section", help=f"any of {', '.join(SECTIONS)} (default: all)")
     parser.add_argument("--runs", type=int, default=15, help="rounds of fresh interpreters for the cold start")
+    parser.add_argument("--quick", action="store_true", help="flash sale: 100 and 1,000/s for 3 s only")
     args = parser.parse_args(argv)
     sections = args.sections or list(SECTIONS)
     unknown = set(sections) - set(SECTIONS)
@@ -77,6 +78,12 @@ def main(argv: list[str] | None = None) -> None:
 
         print("\n== Hot referrer ==")
         for line in hot_referrer.report(hot_referrer.analyse()):
+            print(line)
+    if "flash" in sections:
+        from bench import flash_sale
+
+        print("\n== Flash sale: one subtree at 100 / 1,000 / 10,000 purchases/s (simulated) ==", flush=True)
+        for line in flash_sale.report(flash_sale.run(quick=args.quick)):
             print(line)
     print(f"\n(bench took {time.perf_counter() - started:.0f} s)")
 
