@@ -180,28 +180,33 @@ def _member(i: int) -> str:
 
 
 def _operation_bytes(depth: int, deferred: bool) -> int:
-    """The purchase's operation record, as ``PurchaseService.record`` builds it, at ``depth``; ``deferred``: with
-    what design B adds (each credit's ``status``, posted or queued, and the record's ``lane``)."""
+    """The purchase's operation record at ``depth``: ``deferred``, as ``PurchaseService.record`` builds it now (its
+    answer rebuilt from its state, so not stored; each credit's ``status``; the ``lane`` and ``rule_version``);
+    else as the synchronous design built it (the answer stored beside the state, no status)."""
     from loyalty.members.domain import ReferralPath
     from loyalty.program.domain import DEFAULT_PROGRAM
     from loyalty.purchases.domain import PurchaseRecord, PurchaseRecorded, credit_purchase, purchase_key
     from loyalty.purchases.usecases import PURCHASES
     from loyalty.shared.clock import to_rfc3339
     from loyalty.shared.dynamo import operation_item, to_item
-    from loyalty.shared.once import Operation, fingerprint
+    from loyalty.shared.once import Operation, ResultCodec, fingerprint
 
     rules = DEFAULT_PROGRAM if depth <= len(DEFAULT_PROGRAM.referral_rates_bps) else \
         replace(DEFAULT_PROGRAM, referral_rates_bps=tuple(TEN_LEVELS))
     credits = tuple(credit_purchase(rules, BUYER, ReferralPath(tuple(_member(i) for i in range(depth))),
                                     AMOUNT_MINOR, NOW))
     at = to_rfc3339(NOW)
-    result = PURCHASES.dump(PurchaseRecorded(ORDER, BUYER, AMOUNT_MINOR, rules.currency, at, rules.version, credits))
-    state = PurchaseRecord(ORDER, BUYER, AMOUNT_MINOR, rules.currency, 0, credits, (), at, at, REQUESTED_BY).state()
+    answer = PurchaseRecorded(ORDER, BUYER, AMOUNT_MINOR, rules.currency, at, rules.version, credits)
     if deferred:
+        result = PURCHASES.dump(answer)
+        state = PurchaseRecord(ORDER, BUYER, AMOUNT_MINOR, rules.currency, 0, credits, (), at, at, REQUESTED_BY,
+                               DEPLOYED_SPREAD - 1, rules.version).state()
+    else:
+        result = ResultCodec(PurchaseRecorded).dump(answer)
+        state = PurchaseRecord(ORDER, BUYER, AMOUNT_MINOR, rules.currency, 0, credits, (), at, at, REQUESTED_BY).state()
         for listed in (result["credits"], state["credits"]):
             for credit in listed:
-                credit["status"] = "posted" if credit["level"] == 0 else "queued"
-        state["lane"] = DEPLOYED_SPREAD - 1
+                credit.pop("status", None)
     request = {"member_id": BUYER, "amount_minor": AMOUNT_MINOR, "currency": rules.currency, "occurred_at": None,
                "items": None}
     op = Operation(purchase_key(ORDER), fingerprint(request), 201, result, at, state)
