@@ -34,7 +34,7 @@ def sign_up(body: NewMember) -> Response[Member]:
 @router.operation("GET", "/v1/members/me", operation_id="readMe", summary="The caller's membership and balances",
                   access=SIGNED_IN, model=Member, refusals=(404,))
 def read_me() -> Response[Member]:
-    return answer(Member, services().members.get(router.caller().sub))
+    return answer(Member, services().members.get(router.caller().sub, queued=True))
 
 
 @router.operation("GET", "/v1/members/me/referrals", operation_id="readMyReferrals",
@@ -48,7 +48,7 @@ def read_my_referrals() -> Response[ReferralTree]:
                   summary="A member (staff, or the member itself)", access=SELF_OR_STAFF, model=Member,
                   refusals=(404, 422))
 def read_member(member_id: MemberIdInPath) -> Response[Member]:
-    return answer(Member, services().members.get(member_id))
+    return answer(Member, services().members.get(member_id, queued=True))
 
 
 @router.operation("GET", "/v1/members/<member_id>/referrals", operation_id="readReferrals",

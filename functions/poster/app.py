@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from loyalty.shared.observability import event_entry, logger
+from aws_lambda_powertools.metrics import MetricUnit
+
+from loyalty.shared.observability import event_entry, logger, metrics
 from loyalty.wiring import poster
 
 if TYPE_CHECKING:
@@ -13,20 +15,25 @@ if TYPE_CHECKING:
 
 
 def post(records: list[dict[str, Any]], to: DeferredPoster) -> list[str]:
-    """Apply a batch of stream records; the sequence numbers of those that could not be applied."""
+    """Apply a batch of stream records; the sequence numbers of those to deliver again (a holder still
+    contended). A record that is no posting, or a posting that breaks the ledger's rules, is parked: logged,
+    counted (``PostingsParked``, which alarms) and left in its queue, and its lane goes on."""
     from loyalty.ledger.dynamodb import delivered_from_record
 
-    delivered, failed = [], []
+    delivered, unreadable = [], []
     for record in records:
         try:
             delivered.append(delivered_from_record(record))
         except (KeyError, ValueError, TypeError, IndexError):
-            logger.error("not a deferred posting", extra={"event_id": record.get("eventID")})
-            failed.append(str(record.get("dynamodb", {}).get("SequenceNumber", "")))
-    failed += [str(item.position) for item in to.apply(delivered)]
-    if failed:
-        logger.warning("postings left for the stream to deliver again", extra={"count": len(failed)})
-    return sorted(failed, key=lambda seq: int(seq) if seq.isdigit() else 0)
+            unreadable.append(record.get("dynamodb", {}).get("Keys"))
+    applied = to.apply(delivered)
+    parked = unreadable + [{"pk": d.deferred.key, "sk": d.deferred.sort_key} for d in applied.parked]
+    if parked:
+        logger.error("postings parked: not posted, left in their queue", extra={"keys": parked})
+        metrics.add_metric(name="PostingsParked", unit=MetricUnit.Count, value=len(parked))
+    if applied.again:
+        logger.warning("postings left for the stream to deliver again", extra={"count": len(applied.again)})
+    return sorted((str(d.position) for d in applied.again), key=int)
 
 
 @event_entry

@@ -249,7 +249,8 @@ class Model:
 
     def release_the_poster(self, now: datetime) -> None:
         """The poster posts each member's queue as one batch: matured lots are released first, then one entry
-        per group of lines that agree on kind, bucket, lot, level, rule version and sign, in order."""
+        per group of lines that agree on kind, bucket, lot, level, rule version and sign: the groups that add,
+        then those that take away, each in the order they first appear."""
         self.poster_held = False
         for member in self.members.values():
             if not member.queue:
@@ -257,10 +258,12 @@ class Model:
             self._release(member, now)
             groups: dict[tuple[Any, ...], list[Queued]] = {}
             for line in member.queue:
-                groups.setdefault((line.kind, self._lot(line, now), line.level, line.rule_version, line.amount < 0),
+                groups.setdefault((line.amount < 0, line.kind, self._lot(line, now), line.level, line.rule_version),
                                   []).append(line)
-            for group in groups.values():
-                self._post_group(member, group, now)
+            for adds_first in (False, True):  # what adds, then what takes away
+                for key, group in groups.items():
+                    if key[0] == adds_first:
+                        self._post_group(member, group, now)
             member.queue = []
 
     @staticmethod

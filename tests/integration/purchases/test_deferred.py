@@ -4,7 +4,6 @@ reversed by refunds whether they were still queued or already posted."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import boto3
@@ -130,21 +129,46 @@ def test_the_poster_crashing_mid_batch_loses_nothing_and_doubles_nothing(api: Ap
     assert entries(api, "bob") == [("referral", 6, "purchase", "O-1", None)]
 
 
-def test_a_poison_posting_goes_to_the_dead_letter_queue_and_the_others_are_posted(api: Api, dynamodb: Any) -> None:
-    api.chain("carol", "dan")
-    with api.poster_held():
-        dynamodb.put_item(TableName="CreditQueueTable", Item={  # edited by hand into something no ledger can take
-            "pk": {"S": "carol#0"}, "sk": {"S": "2026-11-23T09:00:00Z#purchase/FORGED"},
-            "asset": {"S": "points"}, "amount": {"S": "lots"}, "bucket": {"S": "pending"}, "kind": {"S": "referral"},
-            "source_type": {"S": "purchase"}, "source_id": {"S": "FORGED"}})
-        api.purchase("O-1", "dan", 12900)
-    assert api.points("carol") == {"available": 0, "pending": 12, "lifetime_earned": 12}
+def dead_letters() -> list[dict[str, Any]]:
     sqs = boto3.client("sqs")
     url = sqs.get_queue_url(QueueName="PosterDeadLetters")["QueueUrl"]
-    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
-    assert len(messages) == 1
-    info = json.loads(messages[0]["Body"])["DDBStreamBatchInfo"]
-    assert info["batchSize"] == 1 and info["startSequenceNumber"] == info["endSequenceNumber"]
+    return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+
+
+def queue_keys(dynamodb: Any) -> set[tuple[str, str]]:
+    return {(i["pk"]["S"], i["sk"]["S"]) for i in dynamodb.scan(TableName="CreditQueueTable")["Items"]}
+
+
+def test_an_item_that_is_no_posting_is_parked_and_the_others_are_posted(api: Api, dynamodb: Any) -> None:
+    api.chain("carol", "dan")
+    forged = {"pk": {"S": "carol#0"}, "sk": {"S": "2026-11-23T09:00:00Z#purchase/FORGED"},  # edited by hand
+              "asset": {"S": "points"}, "amount": {"S": "lots"}, "bucket": {"S": "pending"}, "kind": {"S": "referral"},
+              "source_type": {"S": "purchase"}, "source_id": {"S": "FORGED"}}
+    with api.poster_held():
+        dynamodb.put_item(TableName="CreditQueueTable", Item=forged)
+        api.purchase("O-1", "dan", 12900)
+    assert api.queued("carol") == {"available": 0, "pending": 12, "lifetime_earned": 12, "queued": 0}
+    assert queue_keys(dynamodb) == {("carol#0", "2026-11-23T09:00:00Z#purchase/FORGED")}  # parked, not posted
+    assert dead_letters() == []  # nothing is held up: the lane went on
+
+
+def test_a_posting_that_breaks_the_ledgers_rules_is_parked_and_the_holders_others_are_posted(
+        api: Api, dynamodb: Any) -> None:
+    """A reversal of a lot the holder never had (a hand-made queue item) cannot be posted: it is left in the
+    queue, shown as queued; the credit delivered with it is posted."""
+    api.chain("carol", "dan")
+    lot = "2026-12-01T09:00:00Z"
+    reversal = {"pk": {"S": "carol#0"}, "sk": {"S": "2026-11-23T09:00:00Z#refund/GHOST/R-1"},
+                "asset": {"S": "points"}, "amount": {"N": "-5"}, "bucket": {"S": "pending"}, "kind": {"S": "refund"},
+                "source_type": {"S": "refund"}, "source_id": {"S": "GHOST/R-1"}, "level": {"N": "1"},
+                "rule_version": {"N": "1"}, "available_at": {"S": lot}}
+    with api.poster_held():
+        dynamodb.put_item(TableName="CreditQueueTable", Item=reversal)
+        api.purchase("O-1", "dan", 12900)
+    assert entries(api, "carol") == [("referral", 12, "purchase", "O-1", None)]
+    assert api.queued("carol") == {"available": 0, "pending": 12, "lifetime_earned": 12, "queued": -5}
+    assert queue_keys(dynamodb) == {("carol#0", "2026-11-23T09:00:00Z#refund/GHOST/R-1")}
+    assert api.verify("carol")["balances_match"] and dead_letters() == []
 
 
 def test_a_contended_referrer_is_retried_until_posted(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:

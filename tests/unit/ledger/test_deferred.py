@@ -103,3 +103,12 @@ def test_verification_finds_a_batch_whose_parts_do_not_add_up() -> None:
     report = verify(result.account, [forged])
     assert report.chain_valid is False or not report.balances_match
     assert any("parts add up to 72, not its amount 18" in problem for problem in report.problems)
+
+
+def test_a_batch_posts_what_adds_before_what_takes_away_so_no_lot_goes_below_zero() -> None:
+    """Lot T holds O-x's 5; one batch brings O-x's reversal, O-y's credit and O-y's reversal, in lane order."""
+    account = post(Account("carol"), [credit("O-x", 5)], NOW).account
+    lines = batched([reversal("O-x", "R-1", 5), credit("O-y", 10), reversal("O-y", "R-2", 10)], "3:20", NOW)
+    assert [(line.kind, line.amount) for line in lines] == [(EntryKind.REFERRAL, 10), (EntryKind.REFUND, -15)]
+    result = post(account, lines, NOW)
+    assert result.account.balance("points").lots == {} and result.account.balance("points")["pending"] == 0

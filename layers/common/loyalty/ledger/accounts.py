@@ -42,7 +42,7 @@ class BalanceView:
     buckets: Mapping[str, int]
     earned: int
     from_referrals: int
-    queued: int = 0
+    queued: int | None = None  # None: not looked up
 
     def __getitem__(self, bucket: str) -> int:
         return self.buckets.get(bucket, 0)

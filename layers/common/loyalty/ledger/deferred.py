@@ -96,19 +96,23 @@ def _as_applied(posting: Posting, now: datetime) -> Posting:
 
 
 def batched(postings: Sequence[Posting], batch_id: str, now: datetime) -> list[Posting]:
-    """One holder's postings of a batch, grouped into the lines to post, in the order the groups first appear.
+    """One holder's postings of a batch, grouped into the lines to post: what adds first, then what takes away,
+    each in the order its groups first appear.
 
     A group is the postings that agree on every field an entry shows but the source; a group of one stays
     the event's own line, a larger one becomes a line of source ``batch``/``<batch_id>:<n>`` whose
-    ``parts`` name each event and its amount.
+    ``parts`` name each event and its amount. Credits go before reversals so that a lot a reversal takes
+    from already holds everything the batch adds to it (a lane delivers a reversal after its credit, but
+    one group can hold reversals of several credits of the same lot, credited in between).
     """
     groups: dict[tuple[object, ...], list[Posting]] = {}
     for posting in (_as_applied(p, now) for p in postings):
-        key = (posting.holder, posting.asset, posting.kind, posting.bucket, posting.available_at, posting.level,
-               posting.rule_version, posting.amount < 0)
+        key = (posting.amount < 0, posting.holder, posting.asset, posting.kind, posting.bucket, posting.available_at,
+               posting.level, posting.rule_version)
         groups.setdefault(key, []).append(posting)
     lines = []
-    for n, group in enumerate(groups.values()):
+    ordered = [g for k, g in groups.items() if not k[0]] + [g for k, g in groups.items() if k[0]]
+    for n, group in enumerate(ordered):
         if len(group) == 1:
             lines.append(group[0])
             continue

@@ -100,7 +100,8 @@ def account_item(account: Account) -> dict[str, Any]:
                      for name, b in account.balances.items()},
     }
     if account.marks:
-        item["marks"] = {str(lane): position for lane, position in sorted(account.marks.items())}
+        # strings: a stream sequence number may have 40 digits, a DynamoDB number keeps 38
+        item["marks"] = {str(lane): str(position) for lane, position in sorted(account.marks.items())}
     return item
 
 
@@ -128,6 +129,8 @@ def deferred_item(deferred: Deferred) -> dict[str, Any]:
 
 
 def deferred_from_item(item: dict[str, Any]) -> Deferred:
+    """A queued posting from its item; ``ValueError`` when the item is not one (its key must be the one its own
+    fields give, or the poster could never delete it once posted)."""
     holder, lane = str(item["pk"]).rsplit("#", 1)
     posting = Posting(
         holder=holder, asset=str(item["asset"]), amount=int(item["amount"]), bucket=Bucket(item["bucket"]),
@@ -135,7 +138,10 @@ def deferred_from_item(item: dict[str, Any]) -> Deferred:
         level=int(item["level"]) if item.get("level") is not None else None,
         rule_version=int(item["rule_version"]) if item.get("rule_version") is not None else None,
         available_at=str(item["available_at"]) if item.get("available_at") is not None else None)
-    return Deferred(lane=int(lane), recorded_at=str(item["sk"]).split("#", 1)[0], posting=posting)
+    found = Deferred(lane=int(lane), recorded_at=str(item["sk"]).split("#", 1)[0], posting=posting)
+    if found.sort_key != item["sk"] or not isinstance(item["amount"], int):
+        raise ValueError(f"{item['pk']}/{item['sk']} is not a queued posting")
+    return found
 
 
 def delivered_from_record(record: dict[str, Any]) -> Delivered:

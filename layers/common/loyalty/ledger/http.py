@@ -89,11 +89,11 @@ class Balances(Answer):
     points: PointsBalance
 
     @classmethod
-    def of(cls, views: Mapping[str, BalanceView], *, queued: bool = False) -> Balances:
-        """The balances; with ``queued``, what the member's queue holds too (member reads look it up)."""
+    def of(cls, views: Mapping[str, BalanceView]) -> Balances:
+        """The balances, and what the member's queue holds where it was looked up (member reads)."""
         points = views[POINTS.name]
         return cls(points=PointsBalance(available=points[Bucket.AVAILABLE], pending=points[Bucket.PENDING],
-                                        lifetime_earned=points.earned, queued=points.queued if queued else None))
+                                        lifetime_earned=points.earned, queued=points.queued))
 
 
 MAX_SEQ = 2**63 - 1  # a cursor past any seq DynamoDB can store is not one this service issued

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
+from loyalty.ledger.accounts import Account
 from loyalty.ledger.deferred import Delivered, batched, unapplied
 from loyalty.ledger.entries import Entry
-from loyalty.ledger.posting import LedgerInvariantError
+from loyalty.ledger.posting import LedgerInvariantError, post
 from loyalty.ledger.store import AccountWrite, LedgerStore, LedgerWrite
 from loyalty.ledger.verification import ChainReport, verify
 from loyalty.shared.clock import Clock
@@ -46,6 +48,16 @@ class LedgerService:
         return self._retry.run(attempt)
 
 
+@dataclass(frozen=True)
+class Applied:
+    """What a batch came to: postings to deliver again later (their holder still contended after the retries),
+    and postings parked (they break the ledger's rules: a bug or a hand edit). A parked posting stays in its
+    queue, shown as queued, and its lane goes on past it: one bad posting never holds up a holder's others."""
+
+    again: list[Delivered]
+    parked: list[Delivered]
+
+
 class DeferredPoster:
     """Applies deferred postings to their holders' chains, a stream batch at a time, exactly once
     (``ledger.deferred``): per holder, one read of the account and one conditional write of the batch's lines
@@ -56,29 +68,52 @@ class DeferredPoster:
         self._clock = clock
         self._retry = retry or RetryPolicy()
 
-    def apply(self, delivered: Sequence[Delivered]) -> list[Delivered]:
-        """Apply what a batch delivers, holder by holder; the postings of holders that could not be written now
-        (still contended after the retries) or ever (their lines break the ledger's rules: a bug or a hand edit,
-        left for the dead-letter queue), for the stream to deliver again."""
+    def apply(self, delivered: Sequence[Delivered]) -> Applied:
+        """Apply what a batch delivers, holder by holder."""
         by_holder: dict[str, list[Delivered]] = {}
         for item in delivered:
             by_holder.setdefault(item.deferred.posting.holder, []).append(item)
-        failed: list[Delivered] = []
+        again: list[Delivered] = []
+        parked: list[Delivered] = []
         for holder, items in by_holder.items():
             try:
-                self._retry.run(lambda holder=holder, items=items: self._apply(holder, items))  # type: ignore[misc]
-                self._retry.run(lambda items=items: self._store.forget([d.deferred for d in items]))  # type: ignore[misc]
-            except (Busy, LedgerInvariantError):
-                failed.extend(items)
-        return failed
+                bad = self._retry.run(lambda holder=holder, items=items: self._apply(holder, items))  # type: ignore[misc]
+                done = [d.deferred for d in items if d not in bad]
+                self._retry.run(lambda done=done: self._store.forget(done))  # type: ignore[misc]
+            except Busy:
+                again.extend(items)
+                continue
+            parked.extend(bad)
+        return Applied(again, parked)
 
-    def _apply(self, holder: str, items: list[Delivered]) -> None:
+    def _apply(self, holder: str, items: list[Delivered]) -> list[Delivered]:
+        """Post the holder's fresh postings in one write; the ones that cannot be posted are left out (parked)."""
         now = self._clock.now()
         account = self._store.accounts([holder])[holder]
         fresh, marks = unapplied(account.marks, items)
         if not fresh:
-            return  # delivered again: applied already
-        first = fresh[0]
-        lines = batched([d.deferred.posting for d in fresh], f"{first.deferred.lane}:{first.position}", now)
-        write = AccountWrite.posting(account, lines, now)
+            return []  # delivered again: applied already
+        batch_id = f"{fresh[0].deferred.lane}:{fresh[0].position}"
+        good: list[Delivered] = fresh
+        bad: list[Delivered] = []
+        try:
+            write = AccountWrite.posting(account, batched([d.deferred.posting for d in fresh], batch_id, now), now)
+        except LedgerInvariantError:
+            good, bad = _sort_out(account, fresh, now)
+            write = AccountWrite.posting(account, batched([d.deferred.posting for d in good], batch_id, now), now)
         self._store.commit(LedgerWrite(None, [replace(write, after=replace(write.after, marks=marks))]))
+        return bad
+
+
+def _sort_out(account: Account, fresh: list[Delivered], now: datetime) -> tuple[list[Delivered], list[Delivered]]:
+    """The postings that can be posted one after another in lane order, and those that cannot."""
+    good: list[Delivered] = []
+    bad: list[Delivered] = []
+    for item in fresh:
+        try:
+            account = post(account, batched([item.deferred.posting], "", now), now).account
+        except LedgerInvariantError:
+            bad.append(item)
+            continue
+        good.append(item)
+    return good, bad

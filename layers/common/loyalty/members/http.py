@@ -60,7 +60,7 @@ class Member(Answer):
                    referrer_id=m.referrer_id, joined_at=m.joined_at, locale=m.locale,
                    marketing_opt_in=m.marketing_opt_in,
                    birthday=date.fromisoformat(m.birthday) if m.birthday else None, time_zone=m.time_zone,
-                   balances=Balances.of(view.balances, queued=True))
+                   balances=Balances.of(view.balances))
 
 
 class ReferralLevel(Answer):

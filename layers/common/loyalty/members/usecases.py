@@ -58,7 +58,7 @@ class MembershipService:
             existing = self._store.members([member_id]).get(member_id)
             if existing is not None:
                 if existing.referral_code in drawn:  # our write landed although we did not hear back
-                    return self._view(existing, Account(member_id))
+                    return self._view(existing, Account(member_id), {})
                 raise MemberExists(f"{member_id} is already a member.")
             path = ReferralPath()
             if referral_code is not None:
@@ -83,7 +83,7 @@ class MembershipService:
                 # Taken by whom? Read again: our own earlier try, another sign-up, or (a code, an unsubscribe id)
                 # draw again.
                 raise Contention(member_id) from None
-            return self._view(member, Account(member_id))
+            return self._view(member, Account(member_id), {})  # a new member: nothing queued yet
 
         return self._retry.run(attempt)
 
@@ -111,18 +111,22 @@ class MembershipService:
                 raise NotFound(f"No member {member_id}.") from None
         return self.get(member_id).member
 
-    def get(self, member_id: str) -> MemberView:
+    def get(self, member_id: str, *, queued: bool = False) -> MemberView:
+        """The member and their balances; with ``queued``, also what their queue holds (one Query per lane)."""
         members, accounts = self._retry.run(lambda: self._store.members_with_accounts([member_id]))
         member = members.get(member_id)
         if member is None:
             raise NotFound(f"No member {member_id}.")
         account, look_up = accounts[member_id], self._queued
-        queued = self._retry.run(lambda: look_up(account)) if look_up is not None else {}
-        return self._view(member, account, queued)
+        found = self._retry.run(lambda: look_up(account)) if queued and look_up is not None else None
+        return self._view(member, account, found)
 
     def _view(self, member: Member, account: Account, queued: Mapping[str, int] | None = None) -> MemberView:
+        """``queued``: what the member's queue holds, per asset (None: not looked up)."""
         now = self._clock.now()
-        points = replace(account.view(POINTS.name, now), queued=(queued or {}).get(POINTS.name, 0))
+        points = account.view(POINTS.name, now)
+        if queued is not None:
+            points = replace(points, queued=queued.get(POINTS.name, 0))
         return MemberView(member, referral_link(self._link_base, member.referral_code), {POINTS.name: points})
 
     def referrals(self, member_id: str) -> ReferralSummary:
