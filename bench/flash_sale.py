@@ -68,7 +68,7 @@ R = "R"  # the subtree's root (the hot referrer)
 # What design B's template sets (PosterReadsCreditQueue, CreditSpread), used when this template has no such
 # resource yet; once it has, its values are read (``_template_poster``).
 BUILT_POSTER = {"BatchSize": 1000, "MaximumBatchingWindowInSeconds": 1, "ParallelizationFactor": 10,
-                "MaximumRetryAttempts": 10, "CreditSpread": 8}
+                "MaximumRetryAttempts": -1, "CreditSpread": 8}
 
 
 def _template() -> str:
@@ -156,7 +156,7 @@ class Limits:
     batch_size: int = int(POSTER["BatchSize"])
     window_s: float = POSTER["MaximumBatchingWindowInSeconds"]
     parallelization: int = int(POSTER["ParallelizationFactor"])
-    max_retries: int = int(POSTER["MaximumRetryAttempts"])  # then the rest of the batch goes to the DLQ
+    max_retries: int = int(POSTER["MaximumRetryAttempts"])  # then the rest of the batch goes to the DLQ (-1: never)
     poster_ms: float = 20.0  # a poster invocation's own work: poster_ms + poster_ms_per_10_records per 10 records
     poster_ms_per_10_records: float = 1.0
     spread: int = int(POSTER["CreditSpread"])  # lanes of each referrer's queue
@@ -866,7 +866,8 @@ class Poster:
 
     def _finished(self, invocation: Invocation, failed: list[Record]) -> None:
         """ReportBatchItemFailures: the mapping checkpoints before the first failed record and delivers the batch
-        again from there; after MaximumRetryAttempts, the rest of the batch goes to the dead-letter queue."""
+        again from there; after MaximumRetryAttempts (unless it is -1: without limit), the rest of the batch goes to
+        the dead-letter queue."""
         self.f.lambdas.release(self.idle, invocation.container, "poster")
         self.invocations += 1
         self.records_in += len(invocation.batch)
@@ -879,7 +880,7 @@ class Poster:
             again = [r for r in invocation.batch if r.seqno >= first]
             slot.retries = slot.retries + 1 if slot.head == first else 1
             slot.head = first
-            if slot.retries > self.l.max_retries:
+            if 0 <= self.l.max_retries < slot.retries:
                 self.dead_lettered += sum(not self.posted[r.credit] for r in again)
             else:
                 self.redelivered += len(again)
