@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated
 
 from pydantic import AwareDatetime, ConfigDict, Field, StrictInt, StringConstraints
 
@@ -40,10 +41,16 @@ class NewPurchase(Request):
                                                            "points come from amount_minor")] | None = None
 
 
-CreditStatus = Annotated[Literal["posted", "queued"], Field(
-    description="posted: in the member's ledger with this purchase (the buyer's own points); queued: for the "
-                "poster, which posts it to the member's ledger in a batch, usually within a second or two (every "
-                "referrer's; until then the member's balances show it as `queued`)")]
+class PostingStatus(StrEnum):
+    """posted: in the member's ledger with this write (the buyer's own points); queued: for the poster, which
+    posts it to the member's ledger in a batch, usually within a second or two (every referrer's; until then
+    the member's read shows it as `queued`, apart from the balances)."""
+
+    POSTED = "posted"
+    QUEUED = "queued"
+
+
+CreditStatus = Annotated[PostingStatus, Field(description="Whether it is in the member's ledger yet")]
 
 
 class Credit(Answer):
