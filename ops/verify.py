@@ -460,7 +460,45 @@ def resolve(args: argparse.Namespace) -> tuple[Any, Tables, str]:
 
 # --- the command -----------------------------------------------------------------------------------
 
-def render(summary: Summary, where: str, anchor: anchors.AnchorReport | None = None) -> str:
+def queue_report(client: Any, table: str, page_size: int) -> dict[str, Any]:
+    """What the CreditQueue holds: credits purchases and refunds queued that the poster has not posted yet (it
+    deletes what it posts), and items it parked because they are no posting. Reported, never a mismatch: the
+    balances are the sum of posted entries only."""
+    report: dict[str, Any] = {"postings": 0, "points": {}, "oldest": None, "not_postings": 0}
+    kwargs: dict[str, Any] = {"TableName": table, "Limit": page_size, "ConsistentRead": True,
+                              "ProjectionExpression": "#a, #n, sk", "ExpressionAttributeNames": {"#a": "asset",
+                                                                                                 "#n": "amount"}}
+    while True:
+        page = client.scan(**kwargs)
+        for item in page.get("Items", []):
+            amount, asset = item.get("amount", {}).get("N"), item.get("asset", {}).get("S")
+            if amount is None or asset is None or not amount.lstrip("-").isdigit():
+                report["not_postings"] += 1
+                continue
+            report["postings"] += 1
+            report["points"][asset] = report["points"].get(asset, 0) + int(amount)
+            recorded = item["sk"]["S"].split("#", 1)[0]
+            report["oldest"] = min(report["oldest"] or recorded, recorded)
+        if "LastEvaluatedKey" not in page:
+            return report
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _queue_lines(queue: dict[str, Any] | None) -> list[str]:
+    if queue is None:
+        return []
+    amounts = ", ".join(f"{asset} {amount:,}" for asset, amount in sorted(queue["points"].items())) or "nothing"
+    line = f"  queued, not yet posted  {queue['postings']:,} postings ({amounts})"
+    if queue["oldest"]:
+        line += f", the oldest queued at {queue['oldest']}"
+    lines = [line]
+    if queue["not_postings"]:
+        lines.append(f"  queue items that are no posting (parked by the poster)  {queue['not_postings']:,}")
+    return lines
+
+
+def render(summary: Summary, where: str, anchor: anchors.AnchorReport | None = None,
+           queue: dict[str, Any] | None = None) -> str:
     lines = [f"ledger verification: {where}",
              "  tables: " + ", ".join(f"{k}={v}" for k, v in summary.tables.items()),
              f"  members (accounts)   {summary.members:,}",
@@ -479,6 +517,7 @@ def render(summary: Summary, where: str, anchor: anchors.AnchorReport | None = N
     if summary.mismatched_members + summary.orphan_members > len(summary.mismatches):
         lines.append(f"  … {summary.mismatched_members + summary.orphan_members - len(summary.mismatches)} more")
     if summary.phase == "done":
+        lines += _queue_lines(queue)
         lines += [f"  TOTALS {problem}" for problem in summary.totals_problems()]
         lines += anchors.render(anchor) if anchor else ["  anchor: not checked (no anchor bucket)"]
     if summary.phase != "done":
@@ -514,6 +553,7 @@ def main(argv: list[str] | None = None) -> int:
         anchor = anchors.check(s3_client(args.s3_endpoint), bucket, client, tables.ledger, show=args.show,
                                require_digest=bool(args.stack)) \
             if bucket else None
+        queue = queue_report(client, tables.queue, args.page_size) if summary.phase == "done" else None
     except ConfigurationError as error:
         print(f"ops.verify: {error}", file=sys.stderr)
         return UNREACHABLE
@@ -526,9 +566,10 @@ def main(argv: list[str] | None = None) -> int:
         return UNREACHABLE
     if args.json:
         print(json.dumps({"where": where, **summary.as_json(),
-                          "anchor": {**asdict(anchor), "ok": anchor.ok} if anchor else None}, indent=2))
+                          "anchor": {**asdict(anchor), "ok": anchor.ok} if anchor else None, "queue": queue},
+                         indent=2))
     else:
-        print(render(summary, where, anchor))
+        print(render(summary, where, anchor, queue))
     if summary.phase != "done":
         return INCOMPLETE
     return OK if summary.ok and (anchor is None or anchor.ok) else MISMATCH

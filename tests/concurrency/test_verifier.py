@@ -206,3 +206,19 @@ def test_make_verify_finds_the_running_local_server(tmp_path: Path) -> None:
     assert "members (accounts)   1" in result.stdout and "points/pending                       129" in result.stdout
     assert "anchor: latest digest" in result.stdout and "(1 heads" in result.stdout, result.stdout
     assert "1 heads found in the live chains" in result.stdout
+
+
+def test_what_is_queued_and_not_yet_posted_is_reported_apart(api: Api, clock: FixedClock,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    api.chain("gran", "ref", "buyer")
+    with api.poster_held():
+        assert api.purchase("O-1", "buyer", 12900).status == 201  # ref 12 and gran 6, queued
+        code, summary = run(capsys, "--no-anchor")
+        assert code == 0 and summary["ok"], summary  # balances are the posted entries only
+        assert summary["queue"] == {"postings": 2, "points": {"points": 18}, "oldest": "2026-11-23T09:30:00Z",
+                                    "not_postings": 0}
+    code, summary = run(capsys, "--no-anchor")
+    assert code == 0 and summary["queue"] == {"postings": 0, "points": {}, "oldest": None, "not_postings": 0}
+    assert "queued, not yet posted  0 postings (nothing)" in verify.render(
+        verify.Summary(**{k: v for k, v in summary.items() if k in verify.Summary.__dataclass_fields__}), "test",
+        queue=summary["queue"])
