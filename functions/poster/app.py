@@ -38,7 +38,7 @@ def post(records: list[dict[str, Any]], to: DeferredPoster) -> list[str]:
 
 @event_entry
 def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
-    """Report what could not be applied by its sequence number, so that Lambda delivers it again from the first
-    such record (what was applied before it is skipped by the marks), and after its retries sends it to the
-    dead-letter queue."""
+    """Report the postings of holders still contended by their sequence numbers, so that Lambda delivers them
+    again from the first (what was applied before it is skipped by the marks), without limit: only a record
+    older than the mapping's MaximumRecordAgeInSeconds goes to the dead-letter queue."""
     return {"batchItemFailures": [{"itemIdentifier": seq} for seq in post(event.get("Records", []), poster())]}

@@ -36,7 +36,7 @@ from loyalty.ledger.entries import Source
 from loyalty.ledger.posting import Posting
 from loyalty.shared.clock import parse_rfc3339
 
-DEFAULT_SPREAD = 8  # the template's CreditSpread: 8 lanes take ~4,000 queued credits/s per holder
+DEFAULT_SPREAD = 8  # the template's CreditSpread: a lane takes ~330 queued credits/s (puts and deletes)
 
 
 def lane_of(event_id: str, spread: int) -> int:

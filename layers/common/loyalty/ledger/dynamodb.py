@@ -218,7 +218,7 @@ class DynamoLedgerStore:
                 TableName=self._t.queue, KeyConditionExpression="pk = :k", ConsistentRead=False,
                 ExpressionAttributeValues=to_item({":k": queue_key(holder, lane)}), ProjectionExpression="#a, #n",
                 ExpressionAttributeNames={"#a": "asset", "#n": "amount"})
-            # An item edited out of shape is no posting (the poster sends it to the dead-letter queue): not counted.
+            # An item edited out of shape is no posting (the poster parks it): not counted.
             return [(str(i.get("asset")), i["amount"]) for i in found
                     if isinstance(i.get("amount"), int) and not isinstance(i.get("amount"), bool)]
 

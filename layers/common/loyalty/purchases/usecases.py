@@ -44,8 +44,6 @@ class _PurchaseAnswers(ResultCodec[PurchaseRecorded]):
         return {}
 
     def load_operation(self, recorded: Operation) -> PurchaseRecorded:
-        if recorded.response:  # recorded before answers were rebuilt
-            return self.load(recorded.response)
         record = PurchaseRecord.from_state(recorded.key.removeprefix("purchase/"), recorded.state, recorded.created_at)
         return PurchaseRecorded(record.order_id, record.member_id, record.amount_minor, record.currency,
                                 record.occurred_at, record.rule_version or 0, record.credits)
