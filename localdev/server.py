@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import jwt
 
-from localdev import template
+from localdev import console, template
 from loyalty.http.auth import MEMBER_ID_PATTERN
 from loyalty.identity.domain import groups_kept
 from loyalty.shared.clock import to_rfc3339
@@ -275,7 +275,10 @@ class LocalGateway:
     def handle(self, method: str, raw_path: str, headers: dict[str, str],
                body: bytes) -> tuple[int, dict[str, str], bytes]:
         """One HTTP request: a local-only route, or the API's."""
-        local = self.local(method, urlsplit(raw_path).path, body)
+        path = urlsplit(raw_path).path
+        local = self.local(method, path, body)
+        if local is None:
+            local = console.serve(method, path)
         return local if local is not None else self.invoke(method, raw_path, headers, body)
 
     # --- the local-only routes -------------------------------------------------------------------

@@ -28,6 +28,8 @@ POLL = {
     "sqs": {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes"},
     "stream": {"dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"},
 }
+# Buckets whose grants name a top folder (the anchor's digests); the others' grant the whole bucket.
+PREFIX_GRANTS = {"AnchorBucket"}
 # Actions with no resource-level permissions: IAM only accepts "*" for them.
 UNSCOPED = {"dynamodb:ListStreams", "ses:GetSendQuota"}
 
@@ -100,6 +102,11 @@ class Recorder:
         index = f"/index/{params['IndexName']}" if params.get("IndexName") else ""
         return {(f"dynamodb:{op}", params["TableName"] + index)}
 
+    @staticmethod
+    def _key(bucket: str, key: str) -> str:
+        """The grant an object key falls under: the anchor's by its top folder, the console's files by bucket."""
+        return f"{bucket}/{key.split('/', 1)[0]}/*" if bucket in PREFIX_GRANTS else f"{bucket}/*"
+
     def _other(self, service: str, params: dict[str, Any], op: str) -> set[tuple[str, str]]:
         if service == "sqs":
             return {("sqs:SendMessage" if op.startswith("SendMessage") else f"sqs:{op}",
@@ -114,7 +121,9 @@ class Recorder:
             bucket = next(name for name, physical in self.names.items() if physical == params["Bucket"])
             if op == "ListObjectsV2":
                 return {("s3:ListBucket", bucket)}
-            return {(f"s3:{op}", f"{bucket}/{params['Key'].split('/', 1)[0]}/*")}
+            if op == "DeleteObjects":  # authorised as s3:DeleteObject on each key
+                return {("s3:DeleteObject", self._key(bucket, o["Key"])) for o in params["Delete"]["Objects"]}
+            return {(f"s3:{op}", self._key(bucket, params["Key"]))}
         if service == "secretsmanager":
             return {(f"secretsmanager:{op}", params["SecretId"])}
         if service == "cognito-idp":
@@ -190,6 +199,22 @@ def exercise(api: Api, clock: FixedClock) -> None:
     pretoken_signs_in_an_admin_without_mfa(api)
 
 
+def console_assets_are_published_and_removed(api: Api, bucket: str) -> None:
+    """The deploy-time custom resource: Create puts the console's files, Delete empties the bucket."""
+    from unittest.mock import patch
+
+    from functions.console import app as console
+
+    answers: list[str] = []
+    event = {"StackId": "stack", "RequestId": "r", "LogicalResourceId": "ConsoleAssets", "ResponseURL": "https://x",
+             "ResourceProperties": {"Bucket": bucket,
+                                    "ApiUrl": "https://api", "CognitoDomain": "https://auth", "ClientId": "c"}}
+    with patch.object(console, "answer", lambda _event, status, *_: answers.append(status)):
+        for kind in ("Create", "Delete"):
+            api.gateway.run(console.handler, {**event, "RequestType": kind}, "ConsoleFunction")
+    assert answers == ["SUCCESS", "SUCCESS"]
+
+
 def pretoken_signs_in_an_admin_without_mfa(api: Api) -> None:
     from functions.pretoken.app import handler as pretoken
 
@@ -229,6 +254,7 @@ def recorded(api: Api, clock: FixedClock, aws: dict[str, str],
 
     monkeypatch.setattr(LocalGateway, "run", run_as)
     exercise(api, clock)
+    console_assets_are_published_and_removed(api, aws["ConsoleBucket"])
     return dict(recorder.calls)
 
 

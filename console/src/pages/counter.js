@@ -1,0 +1,184 @@
+// The counter: find a member (phone, email, referral code, member code typed or scanned from their card), then
+// record a purchase, a refund or a redemption for them and show what it did.
+import { api } from "../api.js";
+import { t } from "../i18n.js";
+import { h, mount, field, formError, values, clearErrors, showProblem, setError, toMinor, money, number, newId, busy } from "../ui.js";
+import { scanner } from "../scan.js";
+
+const KINDS = ["phone", "email", "referral_code", "member_code"];
+
+export async function counterPage(main) {
+  let program = { currency: "CNY" };
+  const found = h("div", { "aria-live": "polite" });
+  const desk = h("div");
+  const scanSlot = h("div");
+
+  const error = formError();
+  const search = h("form", { class: "card", role: "search", "aria-labelledby": "find-title", onsubmit: async (event) => {
+    event.preventDefault();
+    clearErrors(search);
+    const { kind, q } = values(search);
+    if (!q.trim()) return setError(search, "q", t("counter.empty"));
+    await find(kind, q.trim());
+  } },
+  h("h2", { id: "find-title" }, t("counter.find")),
+  h("div", { class: "row" },
+    field({ name: "kind", label: t("counter.by"), value: "phone", options: KINDS.map((k) => [k, t(`counter.by.${k}`)]) }),
+    field({ name: "q", label: t("counter.value"), attrs: { autocomplete: "off", inputmode: "text" } }),
+    h("button", { type: "submit" }, t("counter.search")),
+    h("button", { type: "button", class: "secondary", "data-action": "scan", onclick: () => scan() }, t("counter.scan"))),
+  error, scanSlot);
+
+  mount(main, h("h1", {}, t("counter.title")), search, found, desk);
+  api("GET", "/v1/program").then((p) => { program = p; }).catch(() => {});
+
+  async function find(kind, q, code) {
+    mount(found, h("p", { class: "muted" }, t("loading")));
+    mount(desk);
+    try {
+      const { items } = await api("GET", `/v1/members?${new URLSearchParams({ [kind]: q })}`);
+      if (!items.length) return mount(found, h("p", { class: "card", role: "status" }, t("counter.none")));
+      mount(found, h("section", { class: "card", "aria-labelledby": "found-title" },
+        h("h2", { id: "found-title" }, t("counter.found", { n: items.length })),
+        h("ul", { class: "list" }, items.map((m) => h("li", {},
+          h("strong", {}, m.display_name), " ",
+          h("span", { class: "muted" }, [m.phone, m.email, m.referral_code].filter(Boolean).join(" · ")), " ",
+          h("span", {}, t("counter.available", { n: number(m.balances.points.available) })), " ",
+          h("button", { type: "button", "data-member": m.member_id, onclick: () => select(m, code) }, t("counter.select")), " ",
+          h("a", { href: `#/member/${encodeURIComponent(m.member_id)}` }, t("counter.open")))))));
+      if (items.length === 1) select(items[0], code);
+    } catch (e) {
+      mount(found);
+      showProblem(search, e, { "validation-error": "q" });
+    }
+  }
+
+  function scan() {
+    mount(scanSlot, scanner({
+      onCode: (text) => {
+        mount(scanSlot);
+        const code = text.trim().split(/[/=]/).pop();
+        search.querySelector("[name=kind]").value = "member_code";
+        search.querySelector("[name=q]").value = code;
+        find("member_code", code, code);
+      },
+      onClose: () => mount(scanSlot),
+    }));
+  }
+
+  function select(member, code) {
+    const balance = h("p", { role: "status", "data-balance": "" });
+    const showBalance = (m) => mount(balance, t("counter.balance", {
+      available: number(m.balances.points.available), pending: number(m.balances.points.pending),
+      queued: number(m.balances.points.queued || 0) }));
+    showBalance(member);
+    const refresh = async () => showBalance(await api("GET", `/v1/members/${encodeURIComponent(member.member_id)}`));
+    let lastOrder = "";
+    const panes = {
+      purchase: purchaseForm(member, () => program, refresh, (order) => { lastOrder = order; }),
+      refund: refundForm(() => lastOrder, refresh),
+      redemption: redemptionForm(member, code, refresh),
+    };
+    const holder = h("div");
+    const tabs = h("div", { class: "tabs", role: "tablist", "aria-label": t("counter.actions") },
+      Object.keys(panes).map((name) => h("button", { type: "button", role: "tab", "data-tab": name,
+        "aria-selected": name === "purchase" ? "true" : "false", onclick: (event) => {
+          for (const b of tabs.children) b.setAttribute("aria-selected", b === event.currentTarget ? "true" : "false");
+          mount(holder, panes[name]());
+        } }, t(`counter.tab.${name}`))));
+    mount(holder, panes.purchase());
+    mount(desk, h("section", { class: "card", "aria-labelledby": "desk-title" },
+      h("h2", { id: "desk-title" }, t("counter.for", { name: member.display_name })),
+      balance, tabs, holder));
+  }
+}
+
+function submitter(form, handler, fieldOf) {
+  return async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const button = form.querySelector("button[type=submit]");
+    busy(button, true);
+    try {
+      await handler(values(form));
+    } catch (e) {
+      showProblem(form, e, fieldOf);
+    } finally {
+      busy(button, false);
+    }
+  };
+}
+
+function purchaseForm(member, program, refresh, remember) {
+  return () => {
+    const result = h("div", { "aria-live": "polite" });
+    const form = h("form", { "data-form": "purchase", novalidate: true },
+      h("div", { class: "row" },
+        field({ name: "order_id", label: t("counter.order"), value: newId("POS"), required: true }),
+        field({ name: "amount", label: t("counter.amount", { currency: program().currency }), required: true,
+          attrs: { inputmode: "decimal", autocomplete: "off" }, hint: t("counter.amount.hint") })),
+      formError(), h("button", { type: "submit" }, t("counter.record.purchase")), result);
+    form.addEventListener("submit", submitter(form, async ({ order_id: orderId, amount }) => {
+      const minor = toMinor(amount);
+      if (minor === null) return setError(form, "amount", t("counter.amount.bad"));
+      const body = { order_id: orderId.trim(), member_id: member.member_id, amount_minor: minor, currency: program().currency };
+      const done = await api("POST", "/v1/purchases", { body });
+      remember(done.order_id);
+      mount(result, h("div", { class: "result", role: "status" },
+        h("p", {}, t("counter.purchase.done", { order: done.order_id, amount: money(done.amount_minor, done.currency) })),
+        h("ul", {}, done.credits.map((c) => h("li", {}, t("counter.credit", { level: t(`level.${Math.min(c.level, 2)}`, { n: c.level }), points: number(c.points), status: t(`status.${c.status || "posted"}`) }))))));
+      form.querySelector("[name=order_id]").value = newId("POS");
+      form.querySelector("[name=amount]").value = "";
+      await refresh();
+    }, { "idempotency-mismatch": "order_id" }));
+    return form;
+  };
+}
+
+function refundForm(lastOrder, refresh) {
+  return () => {
+    const result = h("div", { "aria-live": "polite" });
+    const form = h("form", { "data-form": "refund", novalidate: true },
+      h("div", { class: "row" },
+        field({ name: "order_id", label: t("counter.order"), value: lastOrder(), required: true }),
+        field({ name: "refund_id", label: t("counter.refund_id"), value: newId("R"), required: true }),
+        field({ name: "amount", label: t("counter.refund.amount"), required: true, attrs: { inputmode: "decimal", autocomplete: "off" } })),
+      formError(), h("button", { type: "submit" }, t("counter.record.refund")), result);
+    form.addEventListener("submit", submitter(form, async ({ order_id: orderId, refund_id: refundId, amount }) => {
+      const minor = toMinor(amount);
+      if (minor === null) return setError(form, "amount", t("counter.amount.bad"));
+      if (!orderId.trim()) return setError(form, "order_id", t("counter.required"));
+      const done = await api("POST", `/v1/purchases/${encodeURIComponent(orderId.trim())}/refunds`,
+        { body: { refund_id: refundId.trim(), amount_minor: minor } });
+      mount(result, h("div", { class: "result", role: "status" },
+        h("p", {}, t("counter.refund.done", { order: done.order_id, amount: money(done.amount_minor) })),
+        h("ul", {}, done.reversals.map((r) => h("li", {}, t("counter.reversal", { level: t(`level.${Math.min(r.level, 2)}`, { n: r.level }), points: number(r.points) }))))));
+      form.querySelector("[name=refund_id]").value = newId("R");
+      await refresh();
+    }, { "refund-exceeds-purchase": "amount", "not-found": "order_id", "idempotency-mismatch": "refund_id" }));
+    return form;
+  };
+}
+
+function redemptionForm(member, code, refresh) {
+  return () => {
+    let key = newId("RED");
+    const result = h("div", { "aria-live": "polite" });
+    const form = h("form", { "data-form": "redemption", novalidate: true },
+      h("div", { class: "row" },
+        field({ name: "points", label: t("counter.points"), type: "number", required: true, attrs: { min: 1, step: 1, inputmode: "numeric" } }),
+        field({ name: "reward", label: t("counter.reward"), required: true }),
+        field({ name: "member_code", label: t("counter.member_code"), value: code || "", required: true, hint: t("counter.member_code.hint") })),
+      formError(), h("button", { type: "submit" }, t("counter.record.redemption")), result);
+    form.addEventListener("submit", submitter(form, async ({ points, reward, member_code: memberCode }) => {
+      if (!/^\d{1,9}$/.test(points)) return setError(form, "points", t("counter.points.bad"));
+      const body = { points: Number(points), reward: reward.trim(), member_id: member.member_id, member_code: memberCode.trim() };
+      const done = await api("POST", "/v1/redemptions", { body, headers: { "Idempotency-Key": key } });
+      key = newId("RED");
+      mount(result, h("div", { class: "result", role: "status" },
+        h("p", {}, t("counter.redemption.done", { points: number(done.points), reward: done.reward, available: number(done.balances.points.available) }))));
+      await refresh();
+    }, { "insufficient-points": "points", "member-code-invalid": "member_code" }));
+    return form;
+  };
+}

@@ -1,0 +1,137 @@
+// A member: balances, the ledger (newest first, paged) with its chain checked in this browser, the referral
+// tree as a picture, the send log and the preferences.
+import { api } from "../api.js";
+import { roles } from "../auth.js";
+import { checkChain } from "../chain.js";
+import { drawTree } from "../tree.js";
+import { t } from "../i18n.js";
+import { h, mount, number, when } from "../ui.js";
+
+const PAGE = 20;
+const MAX_CHECKED = 5000;
+
+export async function memberPage(main, memberId) {
+  const path = `/v1/members/${encodeURIComponent(memberId)}`;
+  mount(main, h("p", { class: "muted" }, t("loading")));
+  let member;
+  try {
+    member = await api("GET", path);
+  } catch (e) {
+    return mount(main, h("h1", {}, t("member.title")), h("p", { class: "error", role: "alert" }, e.problem?.detail || e.message));
+  }
+  const p = member.balances.points;
+  const badge = h("span", { class: "badge muted", "data-chain": "checking" }, t("chain.checking"));
+  const ledger = h("div");
+  const treeSlot = h("div", { class: "scroll", tabindex: 0 }, h("p", { class: "muted" }, t("loading")));
+  const messages = h("div", { class: "scroll", tabindex: 0 });
+  mount(main,
+    h("h1", {}, member.display_name),
+    h("p", { class: "muted" }, [member.email, member.phone, `${t("member.code")} ${member.referral_code}`, `${t("member.joined")} ${when(member.joined_at)}`].filter(Boolean).join(" · "),
+      member.referrer_id ? [" · ", h("a", { href: `#/member/${encodeURIComponent(member.referrer_id)}` }, t("member.referrer"))] : null),
+    h("div", { class: "stats" },
+      stat(t("points.available"), number(p.available), "available"), stat(t("points.pending"), number(p.pending), "pending"),
+      stat(t("points.queued"), number(p.queued || 0), "queued"), stat(t("points.lifetime"), number(p.lifetime_earned), "lifetime")),
+    h("section", { class: "card", "aria-labelledby": "ledger-title" },
+      h("h2", { id: "ledger-title" }, t("member.ledger"), " ", badge), ledger),
+    h("section", { class: "card", "aria-labelledby": "tree-title" }, h("h2", { id: "tree-title" }, t("member.tree")), treeSlot),
+    h("div", { class: "grid" },
+      h("section", { class: "card", "aria-labelledby": "msg-title" }, h("h2", { id: "msg-title" }, t("member.messages")), messages),
+      h("section", { class: "card", "aria-labelledby": "pref-title" }, h("h2", { id: "pref-title" }, t("member.preferences")),
+        h("dl", {},
+          h("dt", {}, t("pref.locale")), h("dd", {}, member.locale),
+          h("dt", {}, t("pref.marketing")), h("dd", {}, member.marketing_opt_in ? t("yes") : t("no")),
+          h("dt", {}, t("pref.time_zone")), h("dd", {}, member.time_zone || "—"),
+          h("dt", {}, t("pref.birthday")), h("dd", {}, member.birthday || "—")))));
+
+  showLedger(ledger, path, null);
+  verify(badge, path);
+  showTree(treeSlot, member, path);
+  api("GET", `${path}/messages`).then(({ items }) => mount(messages, items.length ? h("table", {},
+    h("thead", {}, h("tr", {}, [t("msg.kind"), t("msg.occasion"), t("msg.status"), t("msg.when")].map((c) => h("th", { scope: "col" }, c)))),
+    h("tbody", {}, items.map((m) => h("tr", {}, h("td", {}, t(`reminder.${m.kind}`)), h("td", {}, m.occasion),
+      h("td", {}, `${m.status}${m.reason ? ` (${m.reason})` : ""}`), h("td", {}, when(m.sent_at || m.updated_at))))))
+    : h("p", { class: "muted" }, t("member.no_messages")))).catch((e) => mount(messages, h("p", { class: "error" }, e.message)));
+}
+
+function stat(label, value, name) {
+  return h("div", { class: "stat", "data-stat": name }, h("div", { class: "label" }, label), h("div", { class: "value" }, value));
+}
+
+function describe(entry) {
+  const source = entry.source ? `${t(`source.${entry.source.type}`)} ${entry.source.id}` : "";
+  const level = entry.level === null || entry.level === undefined ? "" : t(`level.${Math.min(entry.level, 2)}`, { n: entry.level });
+  return { kind: t(`kind.${entry.kind}`), source, level };
+}
+
+async function showLedger(slot, path, cursor) {
+  const page = await api("GET", `${path}/ledger?${new URLSearchParams(cursor ? { limit: PAGE, cursor } : { limit: PAGE })}`);
+  const older = page.next_cursor ? h("button", { type: "button", class: "secondary", "data-action": "older",
+    onclick: () => showLedger(slot, path, page.next_cursor) }, t("ledger.older")) : null;
+  const first = h("button", { type: "button", class: "secondary", onclick: () => showLedger(slot, path, null) }, t("ledger.newest"));
+  mount(slot, page.items.length ? h("div", { class: "scroll", tabindex: 0 }, h("table", { "data-ledger": "" },
+    h("thead", {}, h("tr", {}, [["#", "num"], [t("ledger.when")], [t("ledger.kind")], [t("ledger.what")], [t("ledger.level")], [t("ledger.bucket")], [t("ledger.amount"), "num"]]
+      .map(([c, cls]) => h("th", { scope: "col", class: cls }, c)))),
+    h("tbody", {}, page.items.map((e) => {
+      const d = describe(e);
+      return h("tr", { "data-seq": e.seq }, h("td", { class: "num" }, e.seq), h("td", {}, when(e.created_at)), h("td", {}, d.kind),
+        h("td", {}, d.source), h("td", {}, d.level), h("td", {}, t(`bucket.${e.bucket}`)),
+        h("td", { class: "num" }, `${e.amount > 0 ? "+" : ""}${number(e.amount)}`));
+    })))) : h("p", { class: "muted" }, t("ledger.empty")),
+  h("div", { class: "row" }, cursor ? first : null, older));
+}
+
+async function verify(badge, path) {
+  try {
+    const all = [];
+    let cursor = null;
+    do {
+      const page = await api("GET", `${path}/ledger?${new URLSearchParams(cursor ? { limit: 100, cursor } : { limit: 100 })}`);
+      all.push(...page.items);
+      cursor = page.next_cursor;
+    } while (cursor && all.length < MAX_CHECKED);
+    const result = await checkChain(all.reverse());
+    let server = null;
+    if (roles().admin) server = await api("GET", `${path}/ledger/verify`).catch(() => null);
+    const ok = result.ok && (!cursor) && (!server || (server.chain_valid && server.balances_match && server.head_hash === result.head));
+    badge.className = `badge ${ok ? "ok" : "bad"}`;
+    badge.dataset.chain = ok ? "verified" : "broken";
+    badge.textContent = ok ? t("chain.verified", { n: result.entries }) :
+      cursor ? t("chain.partial", { n: result.entries }) : t("chain.broken", { seq: result.firstBad ?? server?.first_invalid_seq ?? "?" });
+    badge.title = result.head ? `${t("chain.head")} ${result.head}` : "";
+  } catch (e) {
+    badge.className = "badge bad";
+    badge.textContent = t("chain.failed");
+  }
+}
+
+async function showTree(slot, member, path) {
+  const [tree, program] = await Promise.all([api("GET", `${path}/referrals`), api("GET", "/v1/program").catch(() => ({ referral_rates_bps: [] }))]);
+  const credited = Math.max(1, program.referral_rates_bps.length);
+  const root = { name: member.display_name, children: [] };
+  const SHOWN = 8;
+  for (const person of tree.direct.slice(0, SHOWN)) root.children.push({ name: person.display_name, id: person.member_id, children: [] });
+  const level1 = tree.levels.find((l) => l.level === 1)?.members || 0;
+  if (level1 > SHOWN) root.children.push({ name: t("tree.more", { n: level1 - SHOWN }), count: level1 - SHOWN });
+  let drawn = 1;
+  if (credited >= 2) {
+    drawn = 2;
+    await Promise.all(root.children.filter((c) => c.id).map(async (child) => {
+      const below = await api("GET", `/v1/members/${encodeURIComponent(child.id)}/referrals`).catch(() => null);
+      if (!below) return;
+      for (const person of below.direct.slice(0, 3)) child.children.push({ name: person.display_name, children: [] });
+      const n = below.levels.find((l) => l.level === 1)?.members || 0;
+      if (n > 3) child.children.push({ name: t("tree.more", { n: n - 3 }), count: n - 3 });
+    }));
+  }
+  // Levels beyond those drawn person by person: one node per level with its count.
+  let parent = root;
+  for (let depth = 0; depth < drawn; depth++) parent = parent.children.find((c) => c.children && c.count === undefined) || parent;
+  for (const level of tree.levels.filter((l) => l.level > drawn).sort((a, b) => a.level - b.level)) {
+    const node = { name: t("tree.level", { level: level.level, n: level.members }), count: level.members, children: [] };
+    parent.children.push(node);
+    parent = node;
+  }
+  const summary = tree.levels.map((l) => t("tree.summary", { level: l.level, n: l.members })).join(" · ");
+  mount(slot, root.children.length ? drawTree(root, { title: t("tree.title", { name: member.display_name }) }) : h("p", { class: "muted" }, t("tree.none")),
+    h("p", { class: "muted" }, summary ? `${summary} · ` : "", t("tree.points", { n: number(tree.points_from_referrals) })));
+}

@@ -1,0 +1,44 @@
+// Ledger verification (admin): one member's chain, checked by the service and again in this browser.
+import { api } from "../api.js";
+import { checkChain } from "../chain.js";
+import { t } from "../i18n.js";
+import { h, mount, field, formError, values, clearErrors, showProblem, setError, number } from "../ui.js";
+
+export function verifyPage(main) {
+  const out = h("div", { "aria-live": "polite" });
+  const form = h("form", { class: "card", "data-form": "verify", novalidate: true, "aria-labelledby": "one-title" },
+    h("h2", { id: "one-title" }, t("verify.one")),
+    h("div", { class: "row" }, field({ name: "member_id", label: t("rem.member_id") }), h("button", { type: "submit" }, t("verify.run"))),
+    formError(), out);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const id = values(form).member_id.trim();
+    if (!id) return setError(form, "member_id", t("counter.required"));
+    const path = `/v1/members/${encodeURIComponent(id)}`;
+    try {
+      const server = await api("GET", `${path}/ledger/verify`);
+      const all = [];
+      let cursor = null;
+      do {
+        const page = await api("GET", `${path}/ledger?${new URLSearchParams(cursor ? { limit: 100, cursor } : { limit: 100 })}`);
+        all.push(...page.items);
+        cursor = page.next_cursor;
+      } while (cursor);
+      const mine = await checkChain(all.reverse());
+      const ok = server.chain_valid && server.balances_match && mine.ok && mine.head === server.head_hash;
+      mount(out, h("div", { class: `result${ok ? "" : " bad"}`, role: "status", "data-verified": ok ? "yes" : "no" },
+        h("p", {}, h("strong", {}, ok ? t("verify.ok", { n: number(server.entries) }) : t("verify.bad"))),
+        h("ul", {},
+          h("li", {}, `${t("verify.chain")}: ${server.chain_valid ? t("yes") : t("no")}`),
+          h("li", {}, `${t("verify.balances")}: ${server.balances_match ? t("yes") : t("no")}`),
+          h("li", {}, `${t("verify.browser")}: ${mine.ok ? t("yes") : t("verify.at", { seq: mine.firstBad })}`),
+          h("li", { class: "mono" }, `${t("chain.head")} ${server.head_hash}`),
+          (server.problems || []).map((p) => h("li", { class: "error" }, typeof p === "string" ? p : JSON.stringify(p))))));
+    } catch (e) {
+      showProblem(form, e, { "not-found": "member_id", "validation-error": "member_id" });
+    }
+  });
+  mount(main, h("h1", {}, t("verify.title")), form,
+    h("section", { class: "card", "aria-labelledby": "all-title" }, h("h2", { id: "all-title" }, t("verify.all")), h("p", {}, t("verify.all.text"))));
+}
