@@ -83,7 +83,9 @@ const EN = {
   "verify.title": "Ledger verification", "verify.one": "One member", "verify.run": "Verify", "verify.ok": "Verified: {n} entries, chain and balances intact.",
   "verify.bad": "Not intact.", "verify.chain": "Chain intact (service)", "verify.balances": "Balances equal the entries (service)",
   "verify.browser": "Chain recomputed in this browser", "verify.at": "broken at {seq}", "verify.all": "The whole ledger",
-  "verify.all.text": "The whole-ledger check (every chain, every balance, every total) runs with make verify; the chain heads are anchored hourly (docs/anchoring.md).",
+  "verify.all.text": "Every hour the anchor reads every chain's head, refuses to publish if a chain no longer holds a head it published, and publishes their Merkle root where nobody can change it (docs/anchoring.md). make verify checks every chain, balance and total against it.",
+  "verify.anchor.fresh": "Checked {when}: {n} chains, every published head still in place.", "verify.anchor.stale": "Last published {when}: more than two hours ago, so the anchor stopped or refused to publish (see its alarm).",
+  "verify.anchor.none": "No digest published yet: the first comes within the hour after the first entry.", "verify.anchor.root": "Merkle root",
 };
 
 const ZH = {
@@ -168,7 +170,9 @@ const ZH = {
   "verify.title": "账本校验", "verify.one": "单个会员", "verify.run": "校验", "verify.ok": "校验通过：{n} 条记录，哈希链与余额均完整。",
   "verify.bad": "校验未通过。", "verify.chain": "哈希链完整（服务端）", "verify.balances": "余额等于记录之和（服务端）",
   "verify.browser": "在本浏览器中重新计算哈希链", "verify.at": "在第 {seq} 条处断开", "verify.all": "整个账本",
-  "verify.all.text": "整个账本的校验（每条链、每个余额、每项合计）由 make verify 运行；链头每小时锚定一次（docs/anchoring.md）。",
+  "verify.all.text": "锚定任务每小时读取每条链的链头；若某条链不再包含已发布的链头则拒绝发布，否则将其默克尔根发布到无法更改的位置（docs/anchoring.md）。make verify 据此校验每条链、每个余额和每项合计。",
+  "verify.anchor.fresh": "{when} 已校验：{n} 条链，已发布的链头全部完好。", "verify.anchor.stale": "最近一次发布于 {when}，已超过两小时：锚定任务已停止或拒绝发布（请查看告警）。",
+  "verify.anchor.none": "尚未发布：第一次发布在首条记录后的一小时内。", "verify.anchor.root": "默克尔根",
 };
 
 export const DICTIONARIES = { en: EN, "zh-CN": ZH };

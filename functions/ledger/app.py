@@ -1,4 +1,4 @@
-"""The ledger as members, staff and auditors read it: pages of entries, and chain verification."""
+"""The ledger as members, staff and auditors read it: pages of entries, chain verification, the latest anchor."""
 
 from __future__ import annotations
 
@@ -7,13 +7,14 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from loyalty.anchoring.http import AnchorDigest
 from loyalty.http import examples
 from loyalty.http.api import Router, answer, create_app, lambda_entry
 from loyalty.http.auth import ADMIN_ONLY, SELF_OR_STAFF, SIGNED_IN
 from loyalty.http.types import MemberIdInPath
 from loyalty.ledger.http import Entry, LedgerPage, LedgerVerification, decode_cursor, encode_cursor
-from loyalty.shared.errors import ValidationProblem
-from loyalty.wiring import services
+from loyalty.shared.errors import NotFound, ValidationProblem
+from loyalty.wiring import anchoring, services
 
 router = Router(tags=["Ledger"])
 Limit = Annotated[int, Query(ge=1, le=100, description="Entries per page",
@@ -59,6 +60,21 @@ def verify_ledger(member_id: MemberIdInPath) -> Response[LedgerVerification]:
     if report.entries == 0:
         s.members.get(member_id)  # a non-member is a 404, not an empty chain
     return answer(LedgerVerification, report)
+
+
+@router.operation("GET", "/v1/ledger/anchor", operation_id="readLatestAnchor",
+                  summary="The latest digest of every chain head (admin)", access=ADMIN_ONLY, model=AnchorDigest,
+                  refusals=(404,),
+                  description="The whole-ledger check's latest publication (docs/anchoring.md): every hour the anchor "
+                              "reads every chain's head, refuses to publish if any chain no longer holds a head it "
+                              "published before, and otherwise writes their Merkle root to the Object Lock bucket. "
+                              "A `published_at` older than two schedule intervals means the anchor stopped or "
+                              "refused (its alarm says which). `404` until the first digest.")
+def read_latest_anchor() -> Response[AnchorDigest]:
+    digest = anchoring().latest()
+    if digest is None:
+        raise NotFound("No digest has been published yet.")
+    return answer(AnchorDigest, digest)
 
 
 app = create_app(router)

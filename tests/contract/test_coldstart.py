@@ -28,8 +28,8 @@ OFF_THE_COLD_PATH = ("requests", "charset_normalizer", "urllib3", "boto3", "s3tr
                      "botocore.session", "aws_xray_sdk.ext.botocore", "pynamodb")
 # The features whose HTTP models a function imports besides its own (the folder named like the function):
 # the models its own answers embed.
-ALSO_MODELS = {"adjustments": {"ledger"}, "members": {"ledger"}, "preferences": {"members", "ledger"},
-               "redemptions": {"ledger"}}
+ALSO_MODELS = {"adjustments": {"ledger"}, "ledger": {"anchoring"}, "members": {"ledger"},
+               "preferences": {"members", "ledger"}, "redemptions": {"ledger"}}
 BUILT_ON_FIRST_USE = ("usecases", "dynamodb", "store", "planning", "sending", "content", "admin", "messaging")
 
 LOADED = """

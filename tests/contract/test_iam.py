@@ -185,6 +185,7 @@ def exercise(api: Api, clock: FixedClock) -> None:
     api.call("GET", "/v1/members/me/ledger?limit=2", as_="bob")
     api.call("GET", "/v1/members/nobody/ledger", **staff)
     api.call("GET", "/v1/members/bob/ledger/verify", **admin)
+    api.call("GET", "/v1/ledger/anchor", **admin)
     link = next(m for m in api.outbox() if "List-Unsubscribe" in m["headers"])["headers"]["List-Unsubscribe"]
     api.call("GET", link.strip("<>").split("localhost", 1)[1])
     api.call("POST", link.strip("<>").split("localhost", 1)[1], raw=b"List-Unsubscribe=One-Click",

@@ -79,6 +79,7 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("GET", "/v1/members/me/ledger"): Expect(ANY_MEMBER, "/v1/members/me/ledger"),
     ("GET", "/v1/members/{member_id}/ledger"): Expect(SELF_OR_STAFF, f"/v1/members/{SELF}/ledger"),
     ("GET", "/v1/members/{member_id}/ledger/verify"): Expect(ADMIN_ONLY, f"/v1/members/{SELF}/ledger/verify"),
+    ("GET", "/v1/ledger/anchor"): Expect(ADMIN_ONLY, "/v1/ledger/anchor"),
     ("POST", "/v1/purchases"): Expect(STAFF_ONLY, "/v1/purchases", PURCHASE),
     ("POST", "/v1/purchases/{order_id}/refunds"): Expect(
         STAFF_ONLY, "/v1/purchases/O-1/refunds", {"refund_id": "R-1", "amount_minor": 100}),

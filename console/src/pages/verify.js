@@ -2,7 +2,7 @@
 import { api } from "../api.js";
 import { checkChain } from "../chain.js";
 import { t } from "../i18n.js";
-import { h, mount, field, formError, values, clearErrors, showProblem, setError, number } from "../ui.js";
+import { h, mount, field, formError, values, clearErrors, showProblem, setError, number, when } from "../ui.js";
 
 export function verifyPage(main) {
   const out = h("div", { "aria-live": "polite" });
@@ -39,6 +39,26 @@ export function verifyPage(main) {
       showProblem(form, e, { "not-found": "member_id", "validation-error": "member_id" });
     }
   });
+  const whole = h("div", { "aria-live": "polite" }, h("p", { class: "muted" }, t("loading")));
   mount(main, h("h1", {}, t("verify.title")), form,
-    h("section", { class: "card", "aria-labelledby": "all-title" }, h("h2", { id: "all-title" }, t("verify.all")), h("p", {}, t("verify.all.text"))));
+    h("section", { class: "card", "aria-labelledby": "all-title" }, h("h2", { id: "all-title" }, t("verify.all")), whole,
+      h("p", { class: "hint" }, t("verify.all.text"))));
+  showAnchor(whole);
+}
+
+// The whole-ledger check: the anchor reads every chain's head hourly, refuses to publish if any chain lost a head
+// it published before, and publishes their Merkle root. Older than two hours: it stopped or refused.
+async function showAnchor(slot) {
+  try {
+    const digest = await api("GET", "/v1/ledger/anchor");
+    const hours = (Date.now() - new Date(digest.published_at).getTime()) / 3600000;
+    const fresh = hours <= 2;
+    mount(slot, h("div", { class: `result${fresh ? "" : " bad"}`, role: "status", "data-anchor": fresh ? "fresh" : "stale" },
+      h("p", {}, h("strong", {}, fresh ? t("verify.anchor.fresh", { when: when(digest.published_at), n: number(digest.count) })
+        : t("verify.anchor.stale", { when: when(digest.published_at) }))),
+      h("p", { class: "mono" }, `${t("verify.anchor.root")} ${digest.root}`)));
+  } catch (e) {
+    mount(slot, h("p", { class: e.status === 404 ? "muted" : "error", "data-anchor": "none" },
+      e.status === 404 ? t("verify.anchor.none") : (e.problem?.detail || e.message)));
+  }
 }

@@ -84,3 +84,18 @@ def test_the_latest_digest_is_found_across_years_months_and_days(aws: dict[str, 
     assert store.latest() == published[-1]
     assert list(store.newest_first())[:2] == [f"digests/2026/02/09/{published[-1].published_at}.json",
                                               f"digests/2026/01/01/{published[-2].published_at}.json"]
+
+
+def test_an_admin_reads_the_latest_digest_and_nobody_else_does(api: Api, clock: FixedClock,
+                                                               aws: dict[str, str]) -> None:
+    none_yet = api.call("GET", "/v1/ledger/anchor", as_="boss", groups=("admin",))
+    assert (none_yet.status, none_yet.body["type"].rsplit("/", 1)[1]) == (404, "not-found")
+    api.chain("alice", "bob")
+    assert api.purchase("O-1", "bob", 12900).status == 201
+    api.move_clock(3600)
+    reply = api.call("GET", "/v1/ledger/anchor", as_="boss", groups=("admin",))
+    key = digest_keys(aws["AnchorBucket"])[-1]
+    published = json.loads(boto3.client("s3").get_object(Bucket=aws["AnchorBucket"], Key=key)["Body"].read())
+    assert reply.status == 200 and reply.body == published
+    assert reply.body["count"] == 2 and reply.body["published_at"] == "2026-11-23T10:00:00Z"
+    assert api.call("GET", "/v1/ledger/anchor", as_="pos", groups=("staff",)).status == 403

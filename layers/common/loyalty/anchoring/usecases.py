@@ -36,6 +36,10 @@ class AnchorService:
         self._page_size = page_size
         self._run_size = run_size
 
+    def latest(self) -> Digest | None:
+        """The latest digest published (what the whole-ledger check last vouched for), or None before the first."""
+        return self._digests.latest()
+
     def publish(self) -> Publication:
         """Publish a digest of the heads as they are now, unless it would say what the latest one says."""
         now = self._clock.now().replace(microsecond=0)
