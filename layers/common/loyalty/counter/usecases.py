@@ -54,7 +54,8 @@ class CounterService:
 
     def _matches(self, name: str, value: str) -> list[str]:
         if name == "email":
-            return self._store.member_ids_by_email(value.strip())
+            email = value.strip()
+            return self._store.member_ids_by_email(email) if "@" in email else []  # no address: nobody's
         if name == "phone":
             phone = normalize_phone(value)
             if phone is None:
