@@ -1,4 +1,5 @@
-"""Redemptions: a member spends its own available points, exactly once per Idempotency-Key."""
+"""Redemptions: a member spends its own available points, or staff spend them for the member at the counter (with
+the member's code of the day), exactly once per Idempotency-Key."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Header
 
 from loyalty.http import examples
 from loyalty.http.api import RequiredHeader, Router, create_app, lambda_entry, written
-from loyalty.http.auth import SIGNED_IN
+from loyalty.http.auth import SIGNED_IN_OR_STAFF
 from loyalty.http.types import ClientId
+from loyalty.redemptions.domain import whose_points
 from loyalty.redemptions.http import NewRedemption, Redemption
 from loyalty.shared.errors import IdempotencyKeyRequired
 from loyalty.wiring import services
@@ -27,11 +29,20 @@ IdempotencyKey = Annotated[ClientId, Header(
 
 
 @router.operation("POST", "/v1/redemptions", operation_id="redeemPoints",
-                  summary="Redeem the caller's available points", access=SIGNED_IN, ok=201, model=Redemption,
-                  replays=True, body=True, headers=(IDEMPOTENCY_KEY,), refusals=(404, 409))
+                  summary="Redeem the caller's available points, or a member's at the counter (staff)",
+                  access=SIGNED_IN_OR_STAFF, ok=201, model=Redemption, replays=True, body=True,
+                  headers=(IDEMPOTENCY_KEY,), refusals=(404, 409),
+                  description="A member spends its own points. At the counter, staff (and the till) spend a "
+                              "member's by sending `member_id` with that member's current `member_code` (the "
+                              "card's code of the day): a wrong or stale one → `422 member-code-invalid`, nothing "
+                              "written. A member naming another member → `403`.")
 def redeem(body: NewRedemption, idempotency_key: IdempotencyKey) -> Response[Redemption]:
-    outcome = services().redemptions.redeem(member_id=router.caller().sub, idempotency_key=idempotency_key,
-                                            points=body.points, reward=body.reward)
+    caller = router.caller()
+    member_id = whose_points(caller.sub, caller_is_staff=caller.is_staff, caller_is_member=caller.may_be_member,
+                             member_id=body.member_id)
+    outcome = services().redemptions.redeem(member_id=member_id, idempotency_key=idempotency_key,
+                                            points=body.points, reward=body.reward, member_code=body.member_code,
+                                            by=caller.sub if body.member_id is not None else None)
     return written(Redemption, outcome, "Redemptions")
 
 

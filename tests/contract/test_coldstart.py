@@ -25,10 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = sorted({spec.module for spec in template.functions()})
 
 OFF_THE_COLD_PATH = ("requests", "charset_normalizer", "urllib3", "boto3", "s3transfer", "botocore.client",
-                     "botocore.session", "aws_xray_sdk.ext.botocore", "pynamodb")
+                     "botocore.session", "aws_xray_sdk.ext.botocore", "pynamodb",
+                     "segno")  # the member card's QR code: imported when that route answers
 # The features whose HTTP models a function imports besides its own (the folder named like the function):
 # the models its own answers embed.
-ALSO_MODELS = {"adjustments": {"ledger"}, "ledger": {"anchoring"}, "members": {"ledger"},
+ALSO_MODELS = {"adjustments": {"ledger"}, "ledger": {"anchoring"}, "members": {"ledger", "counter"},
                "preferences": {"members", "ledger"}, "redemptions": {"ledger"}}
 BUILT_ON_FIRST_USE = ("usecases", "dynamodb", "store", "planning", "sending", "content", "admin", "messaging")
 

@@ -177,6 +177,14 @@ def exercise(api: Api, clock: FixedClock) -> None:
     api.redeem("bob", 10, "k-1")
     api.redeem("bob", 10, "k-1")
     api.redeem("bob", 10**6, "k-2")
+    # The counter: a profile change (the name in the referrer's tree too), look-ups, the card, a staff redemption.
+    api.call("PATCH", "/v1/members/me", {"display_name": "Robert", "phone": "138 0013 8000"}, as_="bob")
+    api.call("GET", "/v1/members?email=BOB@example.com", **staff)
+    api.call("GET", "/v1/members?phone=13800138000", **staff)
+    code = api.call("GET", "/v1/members/me/card", as_="bob").body["member_code"]
+    api.call("GET", f"/v1/members?member_code={code}", **staff)
+    api.call("POST", "/v1/redemptions", {"points": 1, "reward": "r", "member_id": "bob", "member_code": code},
+             headers={"Idempotency-Key": "k-3"}, **staff)
     api.call("POST", "/v1/adjustments", {"adjustment_id": "A-1", "member_id": "bob", "points": 5, "reason": "r"},
              **admin)
     api.call("POST", "/v1/adjustments", {"adjustment_id": "A-1", "member_id": "bob", "points": 5, "reason": "r"},

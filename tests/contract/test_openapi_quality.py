@@ -36,8 +36,9 @@ from localdev import openapi, template
 from loyalty.http.api import ACCESS_EXTENSION, REPLAYED, route_key
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-ACCESS = {"public", "any", "signed_in", "staff", "admin", "self_or_staff"}
-ROLES = {"signed_in", "staff", "admin", "self_or_staff"}  # signed_in: the till and partners are refused
+ACCESS = {"public", "any", "signed_in", "staff", "admin", "self_or_staff", "signed_in_or_staff"}
+# signed_in: the till and partners are refused
+ROLES = {"signed_in", "staff", "admin", "self_or_staff", "signed_in_or_staff"}
 PROBLEM_REF = "#/components/schemas/Problem"
 ARTEFACTS = (
     (r"Type\d+$", "a generator's name for an anonymous union member"),

@@ -40,6 +40,8 @@ PUBLIC = frozenset({"nobody", "self", "other", "staff", "admin", "till", "partne
 ANY_CALLER = frozenset({"self", "other", "staff", "admin", "till", "partner"})
 ANY_MEMBER = frozenset({"self", "other", "staff", "admin"})  # people acting on themselves: not the till, no partner
 SELF_OR_STAFF = frozenset({"self", "staff", "admin", "till"})
+# People acting on themselves, and staff (the till too) acting for a member the body names (the counter).
+ANY_MEMBER_OR_STAFF = ANY_MEMBER | {"till"}
 STAFF_ONLY = frozenset({"staff", "admin", "till"})
 ADMIN_ONLY = frozenset({"admin"})
 
@@ -73,6 +75,9 @@ PROGRAM = {"points_per_currency_unit": 1, "referral_rates_bps": [1000, 500], "ho
 ROUTES: dict[tuple[str, str], Expect] = {
     ("POST", "/v1/members"): Expect(ANY_MEMBER, "/v1/members", {"email": "x@example.com", "display_name": "X"}),
     ("GET", "/v1/members/me"): Expect(ANY_MEMBER, "/v1/members/me"),
+    ("PATCH", "/v1/members/me"): Expect(ANY_MEMBER, "/v1/members/me", {"display_name": "Dan"}),
+    ("GET", "/v1/members"): Expect(STAFF_ONLY, f"/v1/members?email={SELF}@example.com"),
+    ("GET", "/v1/members/me/card"): Expect(ANY_MEMBER, "/v1/members/me/card"),
     ("GET", "/v1/members/me/referrals"): Expect(ANY_MEMBER, "/v1/members/me/referrals"),
     ("GET", "/v1/members/{member_id}"): Expect(SELF_OR_STAFF, f"/v1/members/{SELF}"),
     ("GET", "/v1/members/{member_id}/referrals"): Expect(SELF_OR_STAFF, f"/v1/members/{SELF}/referrals"),
@@ -83,7 +88,9 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("POST", "/v1/purchases"): Expect(STAFF_ONLY, "/v1/purchases", PURCHASE),
     ("POST", "/v1/purchases/{order_id}/refunds"): Expect(
         STAFF_ONLY, "/v1/purchases/O-1/refunds", {"refund_id": "R-1", "amount_minor": 100}),
-    ("POST", "/v1/redemptions"): Expect(ANY_MEMBER, "/v1/redemptions", REDEMPTION, {"Idempotency-Key": "k-1"}),
+    # The till may call it, but only naming a member with their code (without one: 422, which it gets here).
+    ("POST", "/v1/redemptions"): Expect(ANY_MEMBER_OR_STAFF, "/v1/redemptions", REDEMPTION,
+                                        {"Idempotency-Key": "k-1"}),
     ("POST", "/v1/adjustments"): Expect(ADMIN_ONLY, "/v1/adjustments", ADJUSTMENT),
     ("GET", "/v1/program"): Expect(ANY_CALLER, "/v1/program"),
     ("GET", "/v1/program/versions/{version}"): Expect(ANY_CALLER, "/v1/program/versions/1"),
@@ -243,11 +250,16 @@ def test_a_members_redemption_only_ever_touches_its_own_account(api: Api, clock:
     assert dans.status == 200  # dan's own replay
     dan_points, dan_ledger = api.points(SELF), api.ledger(SELF)
 
-    # Naming another member in the body is no way in: there is no such field.
+    # Naming another member in the body is no way in: without their member code it is not a request at all, and
+    # with it (shown to them on dan's card) a member is still not staff.
     before = dump_tables()
     named = api.call("POST", "/v1/redemptions", {**REDEMPTION, "member_id": SELF}, as_=OTHER,
                      headers={"Idempotency-Key": "k-2"})
     assert (named.status, named.slug) == (422, "validation-error")
+    code = api.call("GET", "/v1/members/me/card", as_=SELF).body["member_code"]
+    with_code = api.call("POST", "/v1/redemptions", {**REDEMPTION, "member_id": SELF, "member_code": code},
+                         as_=OTHER, headers={"Idempotency-Key": "k-2"})
+    assert_refused(with_code, 403, "forbidden", "another member with dan's code")
     assert dump_tables() == before
 
     # Dan's idempotency key with dan's body: bob's own redemption, never dan's recorded answer.
@@ -260,6 +272,28 @@ def test_a_members_redemption_only_ever_touches_its_own_account(api: Api, clock:
     assert owners(changed) == {"AccountsTable": {OTHER}, "LedgerTable": {OTHER}, "OperationsTable": {OTHER}}
     assert [json.loads(i)["pk"]["S"] for i in changed["OperationsTable"]] == [f"redemption/{OTHER}/k-1"]
     assert (api.points(SELF), api.ledger(SELF)) == (dan_points, dan_ledger)
+
+
+def test_staff_at_the_counter_only_ever_touch_the_named_members_account(api: Api, clock: FixedClock) -> None:
+    build_world(api, clock)
+    code = api.call("GET", "/v1/members/me/card", as_=SELF).body["member_code"]
+    dan_points, bob_points, bob_ledger = api.points(SELF), api.points(OTHER), api.ledger(OTHER)
+    before = dump_tables()
+    # dan's code does not open bob's account, nor bob's id dan's code
+    wrong = api.call("POST", "/v1/redemptions", {**REDEMPTION, "member_id": OTHER, "member_code": code},
+                     as_=STAFF, groups=("staff",), headers={"Idempotency-Key": "till-1"})
+    assert (wrong.status, wrong.slug) == (422, "member-code-invalid")
+    assert dump_tables() == before
+    right = api.call("POST", "/v1/redemptions", {**REDEMPTION, "member_id": SELF, "member_code": code},
+                     as_=STAFF, groups=("staff",), headers={"Idempotency-Key": "till-1"})
+    assert right.status == 201, right.body
+    after = dump_tables()
+    changed = {t: set(after[t]) - set(before[t]) for t in after if after[t] != before[t]}
+    assert owners(changed) == {"AccountsTable": {SELF}, "LedgerTable": {SELF}, "OperationsTable": {SELF}}
+    [operation] = [json.loads(i) for i in changed["OperationsTable"]]
+    assert (operation["pk"]["S"], operation["by"]["S"]) == (f"redemption/{SELF}/till-1", STAFF)
+    assert api.points(SELF)["available"] == dan_points["available"] - REDEMPTION["points"]
+    assert (api.points(OTHER), api.ledger(OTHER)) == (bob_points, bob_ledger)
 
 
 def test_a_forged_unsubscribe_link_changes_nobody(api: Api, clock: FixedClock) -> None:

@@ -248,13 +248,24 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # --- spending and corrections ----------------------------------------------------------------
 
-    def _redeem(self, member: str, how: str, share: int, extra: int, reward: str) -> Any:
+    def _redeem(self, member: str, how: str, share: int, extra: int, reward: str, code: str | None = None) -> Any:
+        """The member redeems, or, with ``code`` (``current`` or ``wrong``), staff redeem for them at the counter
+        with the code on their card: the same redemption, or 422 and nothing written."""
         available = self.model.members[member].seen(self.now)["available"]
         points = {"all": available, "part": available * share // 1000, "more": max(available, 0) + extra}[how]
         points = max(points, 1)
         key = f"K-{next(self.ids)}"
         body = {"points": points, "reward": reward}
-        reply = self.api.redeem(member, points, key, reward)
+        if code is None:
+            reply = self.api.redeem(member, points, key, reward)
+        else:
+            shown = self.api.call("GET", "/v1/members/me/card", as_=member).body["member_code"]
+            sent = shown if code == "current" else shown[:-1] + ("2" if shown[-1] != "2" else "3")
+            reply = self.api.call("POST", "/v1/redemptions", {**body, "member_id": member, "member_code": sent},
+                                  headers={"Idempotency-Key": key}, **STAFF)
+            if code == "wrong":
+                assert (reply.status, reply.slug) == (422, "member-code-invalid"), reply.body
+                return multiple()
         if points > available:
             assert (reply.status, reply.slug) == (409, "insufficient-points"), reply.body
             return multiple()
@@ -276,6 +287,15 @@ class LedgerMachine(RuleBasedStateMachine):
         """Most members have nothing available most of the time: spend where there is something to spend."""
         funded = self.funded()
         return self._redeem(funded[pick % len(funded)], how, share, extra, reward)
+
+    @precondition(lambda self: self.funded())
+    @rule(target=recorded, pick=st.integers(0, MAX_MEMBERS - 1), how=st.sampled_from(["all", "part", "more"]),
+          share=st.integers(1, 999), extra=st.integers(1, 1000), reward=rewards,
+          code=st.sampled_from(["current", "current", "wrong"]))
+    def redeem_at_the_counter(self, pick: int, how: str, share: int, extra: int, reward: str, code: str) -> Any:
+        """Staff spend a member's points with the member code on their card (a wrong one changes nothing)."""
+        funded = self.funded()
+        return self._redeem(funded[pick % len(funded)], how, share, extra, reward, code)
 
     def funded(self) -> list[str]:
         """Members with points to spend, the richest first."""

@@ -23,6 +23,7 @@ from loyalty.shared.settings import Settings
 if TYPE_CHECKING:
     from loyalty.adjustments.usecases import AdjustmentService
     from loyalty.anchoring.usecases import AnchorService
+    from loyalty.counter.usecases import CounterService
     from loyalty.ledger.usecases import DeferredPoster, LedgerService
     from loyalty.members.usecases import MembershipService
     from loyalty.outreach.admin import OutreachAdmin
@@ -45,6 +46,7 @@ class Services:
     redemptions: RedemptionService
     adjustments: AdjustmentService
     ledger: LedgerService
+    counter: CounterService
 
 
 @dataclass(frozen=True)
@@ -74,10 +76,12 @@ def client(service: str, *, attempts: int = 2) -> Any:
 
 
 def build(settings: Settings, clock: Clock, dynamodb: Any, *,
-          retry: Callable[[], RetryPolicy] | None = None) -> Services:
+          retry: Callable[[], RetryPolicy] | None = None, secret: Callable[[], bytes] | None = None) -> Services:
     """The use cases over one DynamoDB client (``retry`` makes each use case's retry policy; by default
-    ``RetryPolicy()``)."""
+    ``RetryPolicy()``; ``secret`` gives the member codes' key, by default the secret ``MEMBER_CODE_SECRET_ID``
+    names, read on first use)."""
     from loyalty.adjustments.usecases import AdjustmentService
+    from loyalty.counter.usecases import CounterService
     from loyalty.ledger.dynamodb import DynamoLedgerStore
     from loyalty.ledger.usecases import LedgerService
     from loyalty.members.dynamodb import DynamoMemberStore
@@ -93,18 +97,35 @@ def build(settings: Settings, clock: Clock, dynamodb: Any, *,
     retry = retry or RetryPolicy
     db, tables = Dynamo(dynamodb), settings.tables
     members, ledger = DynamoMemberStore(db, tables), DynamoLedgerStore(db, tables, settings.queue_read_threads)
+    membership = MembershipService(members, clock, settings.referral_link_base, retry(),
+                                   queued=lambda account: ledger.queued(account.holder, settings.credit_spread))
+    counter = CounterService(members, membership, clock, secret or _member_code_key,
+                             settings.programme_time_zone, retry())
     return Services(
         settings=settings,
         clock=clock,
-        members=MembershipService(members, clock, settings.referral_link_base, retry(),
-                                  queued=lambda account: ledger.queued(account.holder, settings.credit_spread)),
+        members=membership,
         program=ProgramService(DynamoProgramStore(db, tables.program), retry()),
         purchases=PurchaseService(DynamoPurchaseStore(db, tables, settings.program_cache_seconds), ledger, clock,
                                   retry(), settings.credit_spread),
-        redemptions=RedemptionService(members, ledger, clock, retry()),
+        redemptions=RedemptionService(members, ledger, clock, retry(), present=counter.check_present),
         adjustments=AdjustmentService(members, ledger, clock, retry()),
         ledger=LedgerService(ledger, retry()),
+        counter=counter,
     )
+
+
+@cache
+def _member_code_secret() -> Callable[[], bytes]:
+    """The member codes' key: a Secrets Manager secret of its own (not the unsubscribe links': a function that
+    checks member codes cannot forge unsubscribe links), read once per container, on first use."""
+    from loyalty.outreach.messaging import Secret
+
+    return Secret(client("secretsmanager"), Settings.from_env().member_code_secret_id)
+
+
+def _member_code_key() -> bytes:
+    return _member_code_secret()()
 
 
 @cache
@@ -190,5 +211,5 @@ def configure(*, clock: Clock | None = None) -> None:
     global _clock
     if clock is not None:
         _clock = clock
-    for built in (services, outreach, anchoring, poster, _dynamodb, cognito_users):
+    for built in (services, outreach, anchoring, poster, _dynamodb, cognito_users, _member_code_secret):
         built.cache_clear()

@@ -115,12 +115,14 @@ def caller_from_claims(claims: Mapping[str, Any] | None) -> Caller:
 class Access:
     """Who may call a route: nobody needs a token (``public``), any authenticated caller (``any``), a person
     who may be a member, acting on itself (``signed_in``: not the till, not a partner), ``staff`` (staff or
-    admin people, the till), ``admin``, or the member a path parameter names and staff (``self_or_staff``)."""
+    admin people, the till), ``admin``, the member a path parameter names and staff (``self_or_staff``), or a
+    person acting on itself and staff acting for a member the route names otherwise (``signed_in_or_staff``)."""
 
     name: str
     role: str | None = None  # the group needed, if any
     self_param: str | None = None  # the path parameter that may name the caller instead
     members_only: bool = False  # refuse the till and partners
+    staff_too: bool = False  # with members_only: staff (the till included) may call it too
 
     @property
     def needs_token(self) -> bool:
@@ -131,7 +133,7 @@ class Access:
         if not self.needs_token:
             return None
         caller = caller_from_claims(claims)
-        if self.members_only and not caller.may_be_member:
+        if self.members_only and not caller.may_be_member and not (self.staff_too and caller.is_staff):
             raise Forbidden("This token is not a member's: the till and partners cannot act as members.")
         if self.self_param is not None and path.get(self.self_param) == caller.sub and caller.may_be_member:
             return caller
@@ -145,6 +147,8 @@ class Access:
 PUBLIC = Access("public")
 ANY_CALLER = Access("any")
 SIGNED_IN = Access("signed_in", members_only=True)
+# A person acting on itself, or staff (the till too) acting for a member the body names: redemptions at the counter.
+SIGNED_IN_OR_STAFF = Access("signed_in_or_staff", members_only=True, staff_too=True)
 STAFF_ONLY = Access("staff", role=STAFF)
 ADMIN_ONLY = Access("admin", role=ADMIN)
 SELF_OR_STAFF = Access("self_or_staff", role=STAFF, self_param="member_id")

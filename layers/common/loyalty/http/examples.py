@@ -15,6 +15,11 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.openapi.models import Example
 
 MEMBER_ID = "4f2c1e8a-9b3d-4c7e-a1f0-6d5b2e9c8a41"
+MEMBER_EMAIL = "li.wei@example.com"
+MEMBER_PHONE = "+8613800138000"
+# The summary of a query parameter's example that is an alternative to another's (a look-up takes one of them):
+# the story sends the first and leaves these out.
+ALTERNATIVE = "Or by"
 ORDER_ID = "POS-2026-000123"
 REFUND_ID = "R-2026-000045"
 ADJUSTMENT_ID = "A-2026-000007"

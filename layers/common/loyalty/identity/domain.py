@@ -10,6 +10,7 @@ HTTP layer.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -37,13 +38,19 @@ def mfa_set_up(user: Mapping[str, Any]) -> bool:
 def normalize_phone(text: str) -> str | None:
     """The E.164 form of a phone number (``+8613800138000``), or None if it cannot be one.
 
-    Spaces, dashes, dots and brackets are ignored; ``00`` is the international prefix; a number without a
-    country code is a Chinese one.
+    Full-width characters count as their ASCII selves (``１３８…`` from a Chinese keyboard); spaces, dashes, dots
+    and brackets are ignored, and so is a ``(0)`` after the country code; ``00`` is the international prefix. A
+    number without a country code is a Chinese one: its domestic trunk ``0`` goes (``010 1234 5678``, Beijing,
+    is ``+861012345678``), and 13 digits that start ``861`` are a mobile number with the code but no ``+``.
     """
-    digits = re.sub(r"[\s().-]", "", text)
+    digits = re.sub(r"[\s().-]", "", unicodedata.normalize("NFKC", text).replace("(0)", ""))
     if digits.startswith("00"):
         digits = "+" + digits[2:]
     elif not digits.startswith("+"):
+        if len(digits) == 13 and digits.startswith("861"):
+            digits = digits[2:]
+        elif digits.startswith("0"):
+            digits = digits[1:]
         digits = "+" + DEFAULT_COUNTRY_CODE + digits
     return digits if _E164.match(digits) else None
 

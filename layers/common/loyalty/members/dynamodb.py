@@ -6,12 +6,14 @@
   list the members below it without walking the tree.
 
 Sparse GSI keys outreach reads ride on the profile: ``birthday_md`` (members by birthday, ``MM-DD``) and
-``optin_shard`` (opted-in members, spread over ``OPTIN_SHARDS`` partitions).
+``optin_shard`` (opted-in members, spread over ``OPTIN_SHARDS`` partitions). The counter's look-ups ride on it
+too: ``email_key`` (the email case-folded, index ``by_email``) and ``phone_number`` (E.164, index ``by_phone``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import islice
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -25,6 +27,7 @@ from loyalty.shared.once import Contention
 from loyalty.shared.settings import Tables
 
 OPTIN_SHARDS = 16
+MAX_MATCHES = 50  # the most members one look-up returns (a shared family phone, not a whole list)
 
 
 def member_key(member_id: str) -> dict[str, str]:
@@ -47,11 +50,17 @@ def member_item(member: Member) -> dict[str, Any]:
                 "unsubscribe_id": member.unsubscribe_id, "opted_in_at": member.opted_in_at}
     item.update({k: v for k, v in optional.items() if v is not None})
     item["notices"] = member.notices
+    item["email_key"] = email_key(member.email)
     if member.birthday is not None:
         item["birthday_md"] = member.birthday[5:]
     if member.marketing_opt_in:
         item["optin_shard"] = optin_shard(member.member_id)
     return item
+
+
+def email_key(email: str) -> str:
+    """What the email look-up matches: the address case-folded (``Li@Example.com`` finds ``li@example.com``)."""
+    return email.casefold()
 
 
 def member_from_item(item: dict[str, Any]) -> Member:
@@ -90,6 +99,20 @@ class DynamoMemberStore:
     def member_id_for_unsubscribe(self, unsubscribe_id: str) -> str | None:
         item = self._db.get(self._t.members, {"pk": f"U#{unsubscribe_id}", "sk": "UNSUBSCRIBE"})
         return item["member_id"] if item else None
+
+    def member_ids_by_email(self, email: str) -> list[str]:
+        return self._by_index("by_email", "email_key", email_key(email))
+
+    def member_ids_by_phone(self, phone_number: str) -> list[str]:
+        return self._by_index("by_phone", "phone_number", phone_number)
+
+    def _by_index(self, index: str, attribute: str, value: str) -> list[str]:
+        """The members whose ``attribute`` is ``value``: one Query of a sparse index of profiles (never a scan)."""
+        found = self._db.query(
+            TableName=self._t.members, IndexName=index, KeyConditionExpression="#a = :v",
+            ExpressionAttributeNames={"#a": attribute}, ExpressionAttributeValues=to_item({":v": value}),
+            ProjectionExpression="member_id", Limit=MAX_MATCHES)
+        return sorted({item["member_id"] for item in islice(found, MAX_MATCHES)})
 
     def referees(self, member_id: str, *, level: int, limit: int) -> list[Referee]:
         answer = self._db.call(
@@ -173,15 +196,45 @@ class DynamoMemberStore:
             return False
         return True
 
+    def update_profile(self, member: Member, fields: dict[str, Any]) -> None:
+        """Change profile fields (None removes one) of a member as read. A new ``display_name`` also goes to the
+        member's edge under each ancestor (what their referral tree lists), in the same transaction."""
+        if "display_name" not in fields:
+            self.update_member(member.member_id, fields)
+            return
+        items: list[dict[str, Any]] = [{"Update": self._update_request(member.member_id, fields)}]
+        for level, ancestor in enumerate(member.path.ancestors, start=1):
+            items.append({"Update": {
+                "TableName": self._t.members, "ConditionExpression": "attribute_exists(pk)",
+                "Key": to_item({"pk": f"M#{ancestor}",
+                                "sk": f"D#{level:02d}#{member.joined_at}#{member.member_id}"}),
+                "UpdateExpression": "SET display_name = :n",
+                "ExpressionAttributeValues": to_item({":n": fields["display_name"]}),
+            }})
+        try:
+            self._db.transact(items)
+        except Cancelled as cancelled:
+            if cancelled.failed(0):
+                raise NoSuchMember(member.member_id) from None
+            raise Contention("a profile change raced with another write") from None
+
     def _update(self, member_id: str, fields: dict[str, Any], *, condition: str = "attribute_exists(pk)",
                 names: dict[str, str] | None = None, values: dict[str, Any] | None = None, **extra: Any) -> None:
         """One UpdateItem of the profile under ``condition`` (its own ``#``/``:`` placeholders in ``names`` and
         ``values``); a failed condition is the ``ClientError``."""
+        self._db.call("update_item", **self._update_request(member_id, fields, condition=condition, names=names,
+                                                            values=values), **extra)
+
+    def _update_request(self, member_id: str, fields: dict[str, Any], *, condition: str = "attribute_exists(pk)",
+                        names: dict[str, str] | None = None, values: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The parameters of an update of the profile, with the index keys that follow from the fields."""
         fields = dict(fields)
         if "marketing_opt_in" in fields:
             fields["optin_shard"] = optin_shard(member_id) if fields["marketing_opt_in"] else None
         if fields.get("birthday"):
             fields["birthday_md"] = fields["birthday"][5:]
+        if fields.get("email"):
+            fields["email_key"] = email_key(fields["email"])
         sets = {k: v for k, v in fields.items() if v is not None}
         removes = [k for k, v in fields.items() if v is None]
         field_names = {f"#f{i}": k for i, k in enumerate([*sets, *removes])}
@@ -194,9 +247,9 @@ class DynamoMemberStore:
         kwargs: dict[str, Any] = {
             "TableName": self._t.members, "Key": to_item(member_key(member_id)),
             "UpdateExpression": expression.strip(), "ConditionExpression": condition,
-            "ExpressionAttributeNames": {**field_names, **(names or {})}, **extra,
+            "ExpressionAttributeNames": {**field_names, **(names or {})},
         }
         all_values = {**{f":v{i}": v for i, v in enumerate(sets.values())}, **(values or {})}
         if all_values:
             kwargs["ExpressionAttributeValues"] = to_item(all_values)
-        self._db.call("update_item", **kwargs)
+        return kwargs

@@ -5,14 +5,27 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import ConfigDict, Field, StrictBool, StringConstraints, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from loyalty.http.types import Answer, Email, Locale, Name, Request, Timestamp, TimeZone
+from loyalty.identity.domain import normalize_phone
 from loyalty.ledger.http import Balances
 from loyalty.members.domain import MemberView, ReferralSummary
 
 DisplayName = Annotated[Name, StringConstraints(max_length=80), Field(examples=["Li Wei"])]
 Birthday = Annotated[date, Field(description="YYYY-MM-DD", examples=["1990-05-01"])]
+
+
+def _e164(text: str) -> str:
+    phone = normalize_phone(text)
+    if phone is None:
+        raise ValueError("not a phone number: give it in E.164 (+8613800138000), or a Chinese number without +86")
+    return phone
+
+
+Phone = Annotated[str, StringConstraints(min_length=3, max_length=32), AfterValidator(_e164), Field(
+    description="E.164 (`+8613800138000`); spaces, dashes and brackets are ignored, and a number without a country "
+                "code is read as China's (+86). Stored and shown in E.164.", examples=["+8613800138000"])]
 
 
 class NewMember(Request):
@@ -27,6 +40,8 @@ class NewMember(Request):
     marketing_opt_in: StrictBool = False
     referral_code: Annotated[str, StringConstraints(min_length=1, max_length=32),
                              Field(examples=["K7Q2M9XD"])] | None = None
+    phone: Phone | None = Field(default=None, description="Default: the token's verified `phone_number`, if any",
+                                examples=["+8613800138000"])
     time_zone: TimeZone | None = Field(default=None, description="Default: Asia/Shanghai for Chinese locales, "
                                                                  "else the outreach settings' default time zone")
 
@@ -50,6 +65,7 @@ class Member(Answer):
     marketing_opt_in: bool
     birthday: date | None
     time_zone: str | None
+    phone: str | None = Field(description="E.164; null when the member has none")
     balances: Balances
 
     @classmethod
@@ -60,7 +76,32 @@ class Member(Answer):
                    referrer_id=m.referrer_id, joined_at=m.joined_at, locale=m.locale,
                    marketing_opt_in=m.marketing_opt_in,
                    birthday=date.fromisoformat(m.birthday) if m.birthday else None, time_zone=m.time_zone,
-                   balances=Balances.of(view.balances))
+                   phone=m.phone_number, balances=Balances.of(view.balances))
+
+
+class ProfileChanges(Request):
+    """Only the fields sent change; `phone: null` removes the phone."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"display_name": "Li Wei", "phone": "+8613800138000"}]})
+
+    display_name: DisplayName | None = None
+    phone: Phone | None = None
+
+    @field_validator("display_name", mode="before")
+    @classmethod
+    def name_not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("display_name cannot be removed: send a name, or leave the field out")
+        return value
+
+
+class MemberList(Answer):
+    items: list[Member] = Field(description="Every member that matches (none: an empty list)")
+
+    @classmethod
+    def of(cls, views: list[MemberView]) -> MemberList:
+        return cls(items=[Member.of(view) for view in views])
 
 
 class ReferralLevel(Answer):

@@ -41,6 +41,14 @@ class MemberStore(Protocol):
 
     def member_id_for_code(self, code: str) -> str | None: ...
 
+    def member_ids_by_email(self, email: str) -> list[str]:
+        """The members whose email is this one, ignoring case (an index query: may lag a write by a moment)."""
+        ...
+
+    def member_ids_by_phone(self, phone_number: str) -> list[str]:
+        """The members with this phone number (E.164; an index query: may lag a write by a moment)."""
+        ...
+
     def member_id_for_unsubscribe(self, unsubscribe_id: str) -> str | None:
         """Whose unsubscribe links name this id (``Member.unsubscribe_id``), or None."""
         ...
@@ -51,6 +59,11 @@ class MemberStore(Protocol):
 
     def update_member(self, member_id: str, fields: dict[str, Any]) -> None:
         """Change some profile fields (None removes one); ``NoSuchMember`` if there is no such member."""
+        ...
+
+    def update_profile(self, member: Member, fields: dict[str, Any]) -> None:
+        """Change profile fields of ``member`` (as read; None removes one), a new display name in the member's
+        edges too, in one write; ``NoSuchMember`` if there is no such member, ``Contention`` if an edge is gone."""
         ...
 
     def opt_out_if(self, member_id: str, seen_opted_in_at: str | None) -> bool:

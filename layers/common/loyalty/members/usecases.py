@@ -42,11 +42,13 @@ class MembershipService:
 
     def sign_up(self, *, member_id: str, email: str | None, display_name: str, locale: str, marketing_opt_in: bool,
                 birthday: str | None, referral_code: str | None, time_zone: str | None = None,
-                requested_email: str | None = None, phone_number: str | None = None) -> MemberView:
+                requested_email: str | None = None, phone_number: str | None = None,
+                requested_phone: str | None = None) -> MemberView:
         """Make the caller a member; the referrer (if any) is fixed here, once, and never changes.
 
         ``email`` and ``phone_number`` are the ones the identity provider verified (None: none verified);
-        ``requested_email`` is what the request said, which must be that verified address. A birthday given
+        ``requested_email`` is what the request said, which must be that verified address. ``requested_phone``
+        (E.164), the member's own, is their phone; without one, the verified one is. A birthday given
         here settles like a changed one (no greeting in its first days), so a sign-up cannot order a
         birthday email for today.
         """
@@ -73,7 +75,7 @@ class MembershipService:
                 member_id=member_id, email=email, display_name=display_name, referral_code=new_referral_code(),
                 path=path, joined_at=joined_at, locale=locale, marketing_opt_in=marketing_opt_in,
                 birthday=birthday, time_zone=time_zone, birthday_changed_at=joined_at if birthday else None,
-                phone_number=phone_number,
+                phone_number=requested_phone or phone_number,
                 unsubscribe_id=new_unsubscribe_id(), opted_in_at=joined_at if marketing_opt_in else None,
             )
             drawn.append(member.referral_code)
@@ -110,6 +112,34 @@ class MembershipService:
             except NoSuchMember:
                 raise NotFound(f"No member {member_id}.") from None
         return self.get(member_id).member
+
+    def update_profile(self, member_id: str, changes: dict[str, Any]) -> MemberView:
+        """Change what the member may edit of their profile: ``display_name`` and ``phone`` (E.164; None removes
+        it). Fields not in ``changes`` stay; a new display name shows in the referral trees above the member."""
+        member = self.get(member_id).member
+        fields: dict[str, Any] = {}
+        if changes.get("display_name") is not None and changes["display_name"] != member.display_name:
+            fields["display_name"] = changes["display_name"]
+        if "phone" in changes and changes["phone"] != member.phone_number:
+            fields["phone_number"] = changes["phone"]
+        if fields:
+            def write() -> None:  # re-read each try: the edges to rename follow the member as stored
+                current = self._store.members([member_id]).get(member_id)
+                if current is None:
+                    raise NotFound(f"No member {member_id}.")
+                self._store.update_profile(current, fields)
+            try:
+                self._retry.run(write)  # a SET: safe to repeat
+            except NoSuchMember:
+                raise NotFound(f"No member {member_id}.") from None
+        return self.get(member_id, queued=True)
+
+    def views(self, member_ids: list[str]) -> list[MemberView]:
+        """The members of these ids that exist, with their balances, in the order given (one read)."""
+        if not member_ids:
+            return []
+        members, accounts = self._retry.run(lambda: self._store.members_with_accounts(member_ids))
+        return [self._view(members[m], accounts[m]) for m in dict.fromkeys(member_ids) if m in members]
 
     def get(self, member_id: str, *, queued: bool = False) -> MemberView:
         """The member and their balances; with ``queued``, also what their queue holds (one Query per lane)."""

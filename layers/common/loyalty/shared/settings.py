@@ -34,6 +34,10 @@ class Settings:
     credit_spread: int = 8  # lanes per holder's queue of deferred postings (ledger.deferred)
     program_cache_seconds: float = 0.0  # how long a purchase container keeps the programme it read
     queue_read_threads: int = 8  # a member read's Queries of the lanes at once (1 on the local server)
+    # The programme's time zone: member codes change at its midnight. API-additions gives the programme a
+    # `timezone` (default Asia/Shanghai) with "Earning beyond purchases"; until it has one, this setting.
+    programme_time_zone: str = "Asia/Shanghai"
+    member_code_secret_id: str = ""  # the Secrets Manager secret that keys member codes (its ARN on AWS)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -52,6 +56,8 @@ class Settings:
             queue_read_threads=_whole(env.get("QUEUE_READ_THREADS", ""), "QUEUE_READ_THREADS"),
             referral_link_base=env.get("REFERRAL_LINK_BASE", "https://loyalty.example.com").rstrip("/"),
             default_locale=env.get("DEFAULT_LOCALE", "zh-CN"),
+            programme_time_zone=_time_zone(env.get("PROGRAMME_TIME_ZONE", "") or "Asia/Shanghai"),
+            member_code_secret_id=env.get("MEMBER_CODE_SECRET_ID", ""),
         )
 
 
@@ -73,3 +79,13 @@ def _seconds(text: str) -> float:
     if not 0 <= value <= 60:
         raise ValueError("PROGRAM_CACHE_SECONDS must be a number of seconds from 0 to 60")
     return value
+
+
+def _time_zone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise ValueError(f"PROGRAMME_TIME_ZONE must be an IANA time zone, not {name!r}") from None
+    return name
