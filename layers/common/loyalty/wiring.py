@@ -1,9 +1,10 @@
 """The composition root: the one place that builds AWS clients, the stores, the clock and the use cases.
 
 Handlers call ``services()`` (members, programme, purchases, redemptions, adjustments, ledger reads),
-``outreach()``, ``anchoring()`` or ``cognito_users()`` (the pre-token trigger); each is built once per container
-(on first use, not at import, to keep cold starts short) and cached. The local server and tests swap the clock
-through ``configure``, which also drops what was built so it is rebuilt on next use.
+``metrics()`` (the dashboard's figures), ``outreach()``, ``anchoring()`` or ``cognito_users()`` (the pre-token
+trigger); each is built once per container (on first use, not at import, to keep cold starts short) and cached.
+The local server and tests swap the clock through ``configure``, which also drops what was built so it is rebuilt
+on next use.
 
 Importing this module imports no use case, store or AWS SDK: a function's cold start pays for its own
 routes and models only; boto3 (and X-Ray's patching of botocore) arrives with the first client.
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from loyalty.anchoring.usecases import AnchorService
     from loyalty.ledger.usecases import DeferredPoster, LedgerService
     from loyalty.members.usecases import MembershipService
+    from loyalty.metrics.usecases import Aggregator, MetricsService
     from loyalty.outreach.admin import OutreachAdmin
     from loyalty.outreach.content import Composer
     from loyalty.outreach.planning import OutreachPlanner
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from loyalty.purchases.usecases import PurchaseService
     from loyalty.redemptions.usecases import RedemptionService
     from loyalty.shared.once import RetryPolicy
+    from loyalty.shared.settings import Tables
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,15 @@ class Outreach:
     sender: OutreachSender
     content: Composer
     admin: OutreachAdmin
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The dashboard's figures: kept by the aggregator (from the streams of ``tables``), read by the service."""
+
+    service: MetricsService
+    aggregator: Aggregator
+    tables: Tables
 
 
 _clock: Clock = SystemClock()
@@ -128,6 +140,21 @@ def poster() -> DeferredPoster:
 
 
 @cache
+def metrics() -> Figures:
+    """The metrics (``loyalty.metrics``) over the Metrics table ``METRICS_TABLE``, in the programme's time zone."""
+    from zoneinfo import ZoneInfo
+
+    from loyalty.metrics.dynamodb import DynamoMetricsStore
+    from loyalty.metrics.usecases import Aggregator, MetricsService
+    from loyalty.shared.dynamo import Dynamo
+
+    settings = Settings.from_env()
+    store = DynamoMetricsStore(Dynamo(_dynamodb()), settings.metrics_table, settings.tables)
+    zone = ZoneInfo(settings.time_zone)
+    return Figures(MetricsService(store, _clock, zone), Aggregator(store, _clock, zone), settings.tables)
+
+
+@cache
 def outreach() -> Outreach:
     from loyalty.ledger.dynamodb import DynamoLedgerStore
     from loyalty.members.dynamodb import DynamoMemberStore
@@ -190,5 +217,5 @@ def configure(*, clock: Clock | None = None) -> None:
     global _clock
     if clock is not None:
         _clock = clock
-    for built in (services, outreach, anchoring, poster, _dynamodb, cognito_users):
+    for built in (services, outreach, anchoring, poster, metrics, _dynamodb, cognito_users):
         built.cache_clear()

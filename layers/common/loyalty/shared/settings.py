@@ -34,6 +34,8 @@ class Settings:
     credit_spread: int = 8  # lanes per holder's queue of deferred postings (ledger.deferred)
     program_cache_seconds: float = 0.0  # how long a purchase container keeps the programme it read
     queue_read_threads: int = 8  # a member read's Queries of the lanes at once (1 on the local server)
+    metrics_table: str = ""  # the dashboard's daily figures (loyalty.metrics): its two functions only
+    time_zone: str = "Asia/Shanghai"  # the programme's, until the programme has a field for it (metrics' days)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -52,6 +54,8 @@ class Settings:
             queue_read_threads=_whole(env.get("QUEUE_READ_THREADS", ""), "QUEUE_READ_THREADS"),
             referral_link_base=env.get("REFERRAL_LINK_BASE", "https://loyalty.example.com").rstrip("/"),
             default_locale=env.get("DEFAULT_LOCALE", "zh-CN"),
+            metrics_table=env.get("METRICS_TABLE", ""),
+            time_zone=_time_zone(env.get("PROGRAM_TIME_ZONE", "")),
         )
 
 
@@ -73,3 +77,15 @@ def _seconds(text: str) -> float:
     if not 0 <= value <= 60:
         raise ValueError("PROGRAM_CACHE_SECONDS must be a number of seconds from 0 to 60")
     return value
+
+
+def _time_zone(text: str) -> str:
+    if not text:
+        return "Asia/Shanghai"
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("PROGRAM_TIME_ZONE must be an IANA time zone, such as Asia/Shanghai") from None
+    return text
