@@ -218,6 +218,8 @@ def event_from_record(record: Mapping[str, Any], tables: Tables) -> Event | None
     """The event a stream record of the Members, Operations or Ledger table carries, None for any other
     record (a member's code or edges, a redemption's operation record …); ``KeyError``, ``ValueError`` or
     ``TypeError`` for a record that should be one and is not readable as one."""
+    if record.get("eventName", "INSERT") != "INSERT":  # the mappings' filters let only new items through
+        return None
     table = table_of(str(record.get("eventSourceARN", "")))
     image = from_item(record["dynamodb"]["NewImage"])
     if table == tables.members:
