@@ -97,7 +97,7 @@ class Jobs:
         # regional endpoint (or the emulator's own, when set) is what moto answers on.
         self._streams = session.client("dynamodbstreams", endpoint_url=os.environ.get(
             "AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL") or STREAMS_ENDPOINT)
-        self._positions: dict[str, _Stream] = {}  # by consuming function
+        self._positions: dict[str, _Stream] = {}  # by consuming function and table (one function may read several)
         self.held: set[str] = set()  # functions whose event sources are not polled for now (tests hold the poster)
         self._consumers = []
         specs = {spec.logical_id: spec for spec in template.functions()}
@@ -192,7 +192,7 @@ class Jobs:
         if source.kind == "sqs":
             return emulator.queue_holds_messages(self._names[source.resource].rsplit("/", 1)[1]) is not False
         end = emulator.stream_end(self._names[source.resource])
-        stream = self._positions.get(function)
+        stream = self._positions.get(_reader(function, source))
         if stream is not None and stream.retry:
             return True
         return end is None or end > (stream.read_to if stream is not None else 0)
@@ -214,7 +214,7 @@ class Jobs:
             if source.kind == "sqs":
                 self._settle(source, batch, failed)
             else:
-                self._checkpoint(function, source, batch, failed)
+                self._checkpoint(_reader(function, source), source, batch, failed)
             ran.append({"function": function, "trigger": source.resource, "records": len(batch),
                         "failed": len(failed)})
         return moved
@@ -249,12 +249,12 @@ class Jobs:
                 self._sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=record["receiptHandle"],
                                                     VisibilityTimeout=0)
 
-    def _checkpoint(self, function: str, source: template.EventSource, batch: list[dict[str, Any]],
+    def _checkpoint(self, reader: str, source: template.EventSource, batch: list[dict[str, Any]],
                     failed: set[str]) -> None:
         """As Lambda does with a stream batch that reports failures: deliver it again from the first failed record
         (the records before it are done), and once that record has failed more than MaximumRetryAttempts
         times, send its position to the on-failure destination and go on after it."""
-        stream = self._positions[function]
+        stream = self._positions[reader]
         first = next((n for n, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed), None)
         if first is None:
             stream.retry, stream.attempts = [], 0
@@ -280,11 +280,11 @@ class Jobs:
     def _stream_batch(self, function: str, source: template.EventSource) -> list[dict[str, Any]]:
         """The next records of the stream that pass the mapping's filters (read on past records they drop);
         first, the records of a batch that failed, from its first failed record."""
-        stream = self._positions.get(function)
+        stream = self._positions.get(_reader(function, source))
         if stream is not None and stream.retry:
             return stream.retry[:source.batch_size]
         if stream is None or stream.stale:
-            stream = self._discover(function, source, stream)
+            stream = self._discover(_reader(function, source), source, stream)
         records: list[dict[str, Any]] = []
         for shard, iterator in stream.iterators.items():
             if iterator is None:
@@ -311,7 +311,7 @@ class Jobs:
                 break
         return records
 
-    def _discover(self, function: str, source: template.EventSource, known: _Stream | None) -> _Stream:
+    def _discover(self, reader: str, source: template.EventSource, known: _Stream | None) -> _Stream:
         """The stream's shards, a new one read from its start (TRIM_HORIZON), as Lambda's poller does."""
         arn = self._dynamodb.describe_table(TableName=self._names[source.resource])["Table"]["LatestStreamArn"]
         stream = known if known is not None and known.arn == arn else _Stream(arn)
@@ -320,7 +320,7 @@ class Jobs:
                 stream.iterators[shard["ShardId"]] = self._streams.get_shard_iterator(
                     StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
         stream.stale = False
-        self._positions[function] = stream
+        self._positions[reader] = stream
         return stream
 
     def outbox(self) -> list[dict[str, Any]]:
@@ -344,6 +344,12 @@ class Jobs:
                 "headers": {k: str(v) for k, v in message.items()},
             })
         return items
+
+
+def _reader(function: str, source: template.EventSource) -> str:
+    """Whose position in a stream: a function's in one table's stream (a function may read several, as Lambda
+    keeps a position per event source mapping)."""
+    return f"{function}:{source.resource}"
 
 
 def _plain(value: Any) -> Any:

@@ -37,6 +37,12 @@ Then, when the walk is done, the live chains are checked against the anchor's la
 (``ops.anchors``, docs/anchoring.md): every head a digest published must still be in its chain, so a chain
 rewritten after a digest (entries, hashes, head and balances all consistent) is named. The bucket: the
 stack's ``AnchorBucketName`` output, else ``ANCHOR_BUCKET``, else the local server's; ``--no-anchor`` skips it.
+
+Last, the dashboard's figures (docs/metrics.md): the points outstanding ``GET /v1/metrics`` would show for today
+(every points entry the aggregator counted) must equal the Ledger table's points (available + pending) as the walk
+added them up. The table: the stack's ``MetricsTableName`` output, else ``METRICS_TABLE``, else the local one;
+``--no-metrics`` skips it. On a busy stack the aggregator runs a second or so behind the ledger: verify when quiet,
+or read a difference against the aggregator's ``IteratorAge``.
 """
 
 from __future__ import annotations
@@ -69,6 +75,7 @@ OUTPUTS = {"members": "MembersTableName", "accounts": "AccountsTableName", "ledg
            "operations": "OperationsTableName", "program": "ProgramTableName", "queue": "CreditQueueTableName"}
 ENVIRONMENT = {"members": "MEMBERS_TABLE", "accounts": "ACCOUNTS_TABLE", "ledger": "LEDGER_TABLE",
                "operations": "OPERATIONS_TABLE", "program": "PROGRAM_TABLE", "queue": "CREDIT_QUEUE_TABLE"}
+LOCAL_METRICS_TABLE = "MetricsTable"
 LOCAL_ANCHOR_BUCKET = "anchorbucket"  # localdev.emulator names buckets by their logical id, lower case
 LOCAL = {"members": "MembersTable", "accounts": "AccountsTable", "ledger": "LedgerTable",
          "operations": "OperationsTable", "program": "ProgramTable", "queue": "CreditQueueTable"}
@@ -413,6 +420,43 @@ def anchor_bucket(args: argparse.Namespace) -> str | None:
     return os.environ.get("ANCHOR_BUCKET") or (LOCAL_ANCHOR_BUCKET if args.local_names else None)
 
 
+def metrics_table(args: argparse.Namespace) -> str | None:
+    """The Metrics table: the stack's ``MetricsTableName`` output, ``METRICS_TABLE``, or the local one."""
+    if args.no_metrics:
+        return None
+    if args.stack:
+        return args.outputs.get("MetricsTableName")
+    return os.environ.get("METRICS_TABLE") or (LOCAL_METRICS_TABLE if args.local_names else None)
+
+
+def metrics_report(client: Any, table: str, summary: Summary) -> dict[str, Any]:
+    """The dashboard's points outstanding now (its yearly totals added up: issued less redeemed) beside the
+    Ledger table's points, available + pending."""
+    counted = {"points_issued": 0, "points_redeemed": 0}
+    kwargs: dict[str, Any] = {"TableName": table, "KeyConditionExpression": "pk = :pk", "ConsistentRead": True,
+                              "ExpressionAttributeValues": {":pk": {"S": "YEAR"}}}
+    while True:
+        page = client.query(**kwargs)
+        for item in page.get("Items", []):
+            for name in counted:
+                counted[name] += int(item.get(name, {}).get("N", "0"))
+        if "LastEvaluatedKey" not in page:
+            break
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    outstanding = counted["points_issued"] - counted["points_redeemed"]
+    ledger = summary.ledger_totals.get("points/available", 0) + summary.ledger_totals.get("points/pending", 0)
+    return {"table": table, "outstanding": outstanding, "ledger": ledger, "ok": outstanding == ledger}
+
+
+def _metrics_lines(report: dict[str, Any] | None) -> list[str]:
+    if report is None:
+        return ["  metrics: not checked (no Metrics table)"]
+    if report["ok"]:
+        return [f"  metrics: points outstanding {report['outstanding']:,}, as the ledger holds"]
+    return [f"  METRICS the dashboard counts {report['outstanding']:,} points outstanding, the ledger holds "
+            f"{report['ledger']:,}: the aggregator is behind or left records out (AggregatorDeadLetters, its log)"]
+
+
 def s3_client(endpoint: str | None) -> Any:
     import boto3
 
@@ -498,7 +542,7 @@ def _queue_lines(queue: dict[str, Any] | None) -> list[str]:
 
 
 def render(summary: Summary, where: str, anchor: anchors.AnchorReport | None = None,
-           queue: dict[str, Any] | None = None) -> str:
+           queue: dict[str, Any] | None = None, figures: dict[str, Any] | None = None) -> str:
     lines = [f"ledger verification: {where}",
              "  tables: " + ", ".join(f"{k}={v}" for k, v in summary.tables.items()),
              f"  members (accounts)   {summary.members:,}",
@@ -520,10 +564,11 @@ def render(summary: Summary, where: str, anchor: anchors.AnchorReport | None = N
         lines += _queue_lines(queue)
         lines += [f"  TOTALS {problem}" for problem in summary.totals_problems()]
         lines += anchors.render(anchor) if anchor else ["  anchor: not checked (no anchor bucket)"]
+        lines += _metrics_lines(figures)
     if summary.phase != "done":
         lines.append(f"INCOMPLETE: stopped in the {summary.phase} pass after {summary.pages} pages; "
                      "run again with the same --checkpoint to continue")
-    elif summary.ok and (anchor is None or anchor.ok):
+    elif summary.ok and (anchor is None or anchor.ok) and (figures is None or figures["ok"]):
         lines.append("OK: every chain verifies, every balance equals its entries, every bucket adds up")
     else:
         lines.append("MISMATCH: see above")
@@ -542,6 +587,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show", type=int, default=50, help="mismatches listed in the summary (all are counted)")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--no-anchor", action="store_true", help="do not check the chains against the digests")
+    parser.add_argument("--no-metrics", action="store_true",
+                        help="do not check the dashboard's points outstanding against the ledger")
     args = parser.parse_args(argv)
     if not 1 <= args.page_size <= 1000:
         parser.error("--page-size must be 1..1000")
@@ -554,6 +601,8 @@ def main(argv: list[str] | None = None) -> int:
                                require_digest=bool(args.stack)) \
             if bucket else None
         queue = queue_report(client, tables.queue, args.page_size) if summary.phase == "done" else None
+        figures_table = metrics_table(args) if summary.phase == "done" else None
+        figures = metrics_report(client, figures_table, summary) if figures_table else None
     except ConfigurationError as error:
         print(f"ops.verify: {error}", file=sys.stderr)
         return UNREACHABLE
@@ -566,13 +615,13 @@ def main(argv: list[str] | None = None) -> int:
         return UNREACHABLE
     if args.json:
         print(json.dumps({"where": where, **summary.as_json(),
-                          "anchor": {**asdict(anchor), "ok": anchor.ok} if anchor else None, "queue": queue},
-                         indent=2))
+                          "anchor": {**asdict(anchor), "ok": anchor.ok} if anchor else None, "queue": queue,
+                          "metrics": figures}, indent=2))
     else:
-        print(render(summary, where, anchor, queue))
+        print(render(summary, where, anchor, queue, figures))
     if summary.phase != "done":
         return INCOMPLETE
-    return OK if summary.ok and (anchor is None or anchor.ok) else MISMATCH
+    return OK if summary.ok and (anchor is None or anchor.ok) and (figures is None or figures["ok"]) else MISMATCH
 
 
 if __name__ == "__main__":

@@ -172,6 +172,8 @@ def exercise(api: Api, clock: FixedClock) -> None:
     for kind in ("points_available", "checkin"):
         api.call("POST", "/v1/outreach/preview", {"member_id": "li", "kind": kind, "occasion": "O-2"}, **admin)
     api.call("GET", "/v1/members/li/messages", **staff)
+    api.purchase("O-3", "bob", 1000, occurred_at="2026-11-01T09:30:00Z")  # bob's first purchase day moves earlier
+    api.call("GET", "/v1/metrics?from=2026-11-01&to=2026-11-30", **staff)
     clock.advance(2 * day)
     api.tick()
     api.redeem("bob", 10, "k-1")

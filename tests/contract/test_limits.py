@@ -16,7 +16,7 @@ PUBLIC_ROUTES = {"GET /u/{token}", "POST /u/{token}", "GET /docs", "GET /docs/{a
 # What a stack replacement or deletion must not take with it: the members' identities, the key every sent
 # unsubscribe link is signed with, and every table of record.
 RETAINED = {"UserPool", "UnsubscribeSecret", "MembersTable", "AccountsTable", "LedgerTable", "OperationsTable",
-            "ProgramTable", "OutreachTable", "AnchorBucket", "CreditQueueTable"}
+            "ProgramTable", "OutreachTable", "AnchorBucket", "CreditQueueTable", "MetricsTable"}
 
 
 @pytest.fixture(scope="module")

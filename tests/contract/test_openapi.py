@@ -97,7 +97,10 @@ def _loads(text: str) -> bool:
     return True
 
 
-def test_every_problem_slug_of_the_contract_is_a_domain_error_with_its_status(contract: str) -> None:
+def test_every_problem_slug_of_the_contract_is_a_domain_error_with_its_status(contract: str,
+                                                                             document: dict[str, Any]) -> None:
+    # ``document`` imports every route, and so every feature's refusals: wiring no longer imports them itself,
+    # and a worker that ran none of the other tests here would know only the shared ones.
     rows = re.findall(r"^\s*\|\s*`([a-z-]+)`\s*\|\s*(\d{3})\s*\|", contract, flags=re.M)
     assert len(rows) >= 10
     known = {cls.slug: cls.status for cls in _subclasses(errors.LoyaltyError)}
@@ -105,8 +108,10 @@ def test_every_problem_slug_of_the_contract_is_a_domain_error_with_its_status(co
         assert known.get(slug) == int(status), slug
 
 
-def test_every_problem_named_in_prose_is_a_domain_error_with_its_status(contract: str) -> None:
-    """Slugs the contract names in a sentence (``→ `422 email-not-verified` ``), not in a table."""
+def test_every_problem_named_in_prose_is_a_domain_error_with_its_status(contract: str,
+                                                                       document: dict[str, Any]) -> None:
+    """Slugs the contract names in a sentence (``→ `422 email-not-verified` ``), not in a table (``document``
+    imports every feature's refusals)."""
     named = re.findall(r"`(\d{3}) ([a-z]+(?:-[a-z]+)+)`", contract)
     assert ("422", "email-not-verified") in named
     known = {cls.slug: cls.status for cls in _subclasses(errors.LoyaltyError)}

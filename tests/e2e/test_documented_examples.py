@@ -37,7 +37,7 @@ ORDER = (
     "readOutreachSettings", "changeOutreachSettings", "readReplacementRules", "changeReplacementRules",
     "readHolidays", "changeHolidays",
     "recordPurchase", "recordRefund", "adjustPoints", "redeemPoints",
-    "readMyLedger", "readLedger", "verifyLedger",
+    "readMyLedger", "readLedger", "verifyLedger", "readMetrics",
     "startCampaign", "readCampaign", "previewEmail", "readMessages",
     "unsubscribePage", "unsubscribe",
 )

@@ -98,6 +98,8 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("GET", "/v1/members/me/preferences"): Expect(ANY_MEMBER, "/v1/members/me/preferences"),
     ("PATCH", "/v1/members/me/preferences"): Expect(ANY_MEMBER, "/v1/members/me/preferences", {"notices": True}),
     ("GET", "/v1/members/{member_id}/messages"): Expect(STAFF_ONLY, f"/v1/members/{SELF}/messages"),
+    # The shop's figures (API-additions.md, "Knowing the customers": Metrics): staff and admin, never a member.
+    ("GET", "/v1/metrics"): Expect(STAFF_ONLY, "/v1/metrics?from=2026-11-01&to=2026-11-30"),
     # Outreach configuration (docs/reminders.md, "Configuring (admin)"): reading it too.
     ("GET", "/v1/outreach/settings"): Expect(ADMIN_ONLY, "/v1/outreach/settings"),
     ("PUT", "/v1/outreach/settings"): Expect(ADMIN_ONLY, "/v1/outreach/settings", {"min_gap_hours": 48}),
@@ -269,6 +271,11 @@ def test_a_members_redemption_only_ever_touches_its_own_account(api: Api, clock:
     assert mine.body["balances"]["points"] == {"available": 40, "pending": 0, "lifetime_earned": 50}
     after = dump_tables()
     changed = {t: set(after[t]) - set(before[t]) for t in after if after[t] != before[t]}
+    # The dashboard's figures took bob's entries into the shop's totals, marked counted by bob's entry ids: no
+    # one member's data.
+    figures = {json.loads(i)["pk"]["S"] for i in changed.pop("MetricsTable", set())}
+    assert figures and all(pk in {"DAY", "MONTH", "YEAR"} or pk.startswith(f"COUNTED#entry/{OTHER}/")
+                           for pk in figures), figures
     assert owners(changed) == {"AccountsTable": {OTHER}, "LedgerTable": {OTHER}, "OperationsTable": {OTHER}}
     assert [json.loads(i)["pk"]["S"] for i in changed["OperationsTable"]] == [f"redemption/{OTHER}/k-1"]
     assert (api.points(SELF), api.ledger(SELF)) == (dan_points, dan_ledger)

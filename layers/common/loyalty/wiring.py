@@ -1,9 +1,10 @@
 """The composition root: the one place that builds AWS clients, the stores, the clock and the use cases.
 
 Handlers call ``services()`` (members, programme, purchases, redemptions, adjustments, ledger reads),
-``outreach()``, ``anchoring()`` or ``cognito_users()`` (the pre-token trigger); each is built once per container
-(on first use, not at import, to keep cold starts short) and cached. The local server and tests swap the clock
-through ``configure``, which also drops what was built so it is rebuilt on next use.
+``metrics()`` (the dashboard's figures), ``outreach()``, ``anchoring()`` or ``cognito_users()`` (the pre-token
+trigger); each is built once per container (on first use, not at import, to keep cold starts short) and cached.
+The local server and tests swap the clock through ``configure``, which also drops what was built so it is rebuilt
+on next use.
 
 Importing this module imports no use case, store or AWS SDK: a function's cold start pays for its own
 routes and models only; boto3 (and X-Ray's patching of botocore) arrives with the first client.
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from loyalty.counter.usecases import CounterService
     from loyalty.ledger.usecases import DeferredPoster, LedgerService
     from loyalty.members.usecases import MembershipService
+    from loyalty.metrics.usecases import Aggregator, MetricsService
     from loyalty.outreach.admin import OutreachAdmin
     from loyalty.outreach.content import Composer
     from loyalty.outreach.planning import OutreachPlanner
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
     from loyalty.purchases.usecases import PurchaseService
     from loyalty.redemptions.usecases import RedemptionService
     from loyalty.shared.once import RetryPolicy
+    from loyalty.shared.settings import Tables
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,15 @@ class Outreach:
     sender: OutreachSender
     content: Composer
     admin: OutreachAdmin
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The dashboard's figures: kept by the aggregator (from the streams of ``tables``), read by the service."""
+
+    service: MetricsService
+    aggregator: Aggregator
+    tables: Tables
 
 
 _clock: Clock = SystemClock()
@@ -100,7 +112,7 @@ def build(settings: Settings, clock: Clock, dynamodb: Any, *,
     membership = MembershipService(members, clock, settings.referral_link_base, retry(),
                                    queued=lambda account: ledger.queued(account.holder, settings.credit_spread))
     counter = CounterService(members, membership, clock, secret or _member_code_key,
-                             settings.programme_time_zone, retry())
+                             settings.program_time_zone, retry())
     return Services(
         settings=settings,
         clock=clock,
@@ -146,6 +158,21 @@ def poster() -> DeferredPoster:
     from loyalty.shared.dynamo import Dynamo
 
     return DeferredPoster(DynamoLedgerStore(Dynamo(_dynamodb()), Settings.from_env().tables), _clock)
+
+
+@cache
+def metrics() -> Figures:
+    """The metrics (``loyalty.metrics``) over the Metrics table ``METRICS_TABLE``, in the programme's time zone."""
+    from zoneinfo import ZoneInfo
+
+    from loyalty.metrics.dynamodb import DynamoMetricsStore
+    from loyalty.metrics.usecases import Aggregator, MetricsService
+    from loyalty.shared.dynamo import Dynamo
+
+    settings = Settings.from_env()
+    store = DynamoMetricsStore(Dynamo(_dynamodb()), settings.metrics_table, settings.tables)
+    zone = ZoneInfo(settings.program_time_zone)
+    return Figures(MetricsService(store, _clock, zone), Aggregator(store, _clock, zone), settings.tables)
 
 
 @cache
@@ -211,5 +238,5 @@ def configure(*, clock: Clock | None = None) -> None:
     global _clock
     if clock is not None:
         _clock = clock
-    for built in (services, outreach, anchoring, poster, _dynamodb, cognito_users, _member_code_secret):
+    for built in (services, outreach, anchoring, poster, metrics, _dynamodb, cognito_users, _member_code_secret):
         built.cache_clear()

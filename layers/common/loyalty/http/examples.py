@@ -24,6 +24,7 @@ ORDER_ID = "POS-2026-000123"
 REFUND_ID = "R-2026-000045"
 ADJUSTMENT_ID = "A-2026-000007"
 CAMPAIGN_ID = "spring-tyres-2027"
+METRICS_FROM, METRICS_TO = "2026-11-01", "2026-11-30"  # a month of the dashboard
 IDEMPOTENCY_KEY = "9b1d7e52-3c4a-4f6e-8a2b-5d0c1e7f9a36"
 PROGRAM_VERSION = 1  # the first version: every install has it
 LEDGER_PAGE_SIZE = 20

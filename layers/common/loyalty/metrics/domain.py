@@ -1,0 +1,268 @@
+"""The merchant's figures: what each event adds to a day, and the period's metrics from those days.
+
+Definitions (docs/metrics.md has the reasons):
+
+- A day is a local date in the programme's time zone. A purchase counts on the day it *occurred*
+  (``occurred_at``), a sign-up on the day the member joined, a ledger entry on the day it was recorded.
+- ``purchases.count``: purchases that occurred in the period, refunded or not (a refund gives money back, it
+  does not unmake the visit); ``buyers``: the distinct members behind them.
+- ``revenue_minor``: those purchases' amounts **net of every refund recorded so far**, counted on the
+  purchase's day (so a period's revenue never goes below zero).
+- ``repeat_purchase_rate_bps``: of the period's buyers, the share who bought before the period (a first
+  purchase on an earlier day) or more than once within it. ``referred_revenue_share_bps``: the share of the
+  period's revenue bought by members who have a referrer. Both are basis points, **rounded down**, 0 when
+  there is nothing to divide by.
+- ``points.issued``: the sum of the period's points entries of every kind that counts as earned (the asset's
+  ``lifetime_earned``: purchases, referrals, refund reversals, adjustments; not redemptions, not releases),
+  so it is net of refunds and adjustments; ``redeemed``: the points redemptions took; ``outstanding``: the
+  sum of every points entry recorded up to the end of the period: all members' ``available`` + ``pending``
+  as the ledger (and ``make verify``) totals them, queued referral credits not yet posted left out.
+  So ``outstanding(to) = outstanding(from - 1) + issued - redeemed``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from loyalty.ledger.assets import POINTS, EntryKind
+from loyalty.shared.clock import parse_rfc3339
+from loyalty.shared.errors import ValidationProblem
+
+DEFAULT_TIME_ZONE = "Asia/Shanghai"  # the programme's time zone on a fresh install (API-additions.md)
+DEFAULT_DAYS = 30  # a period without ``from`` ends ``to`` (today) and lasts this many days
+MAX_DAYS = 366  # the longest period one request may ask for
+BPS = 10_000
+
+# The counters a day (and a month, and a year) keeps.
+PURCHASES, REVENUE, REFERRED_REVENUE = "purchases", "revenue_minor", "referred_revenue_minor"
+NEW_MEMBERS, POINTS_ISSUED, POINTS_REDEEMED = "new_members", "points_issued", "points_redeemed"
+COUNTERS = (PURCHASES, REVENUE, REFERRED_REVENUE, NEW_MEMBERS, POINTS_ISSUED, POINTS_REDEEMED)
+
+
+def local_day(instant: str, zone: ZoneInfo) -> str:
+    """The local date (``YYYY-MM-DD``) of an RFC 3339 instant in ``zone``."""
+    return parse_rfc3339(instant).astimezone(zone).date().isoformat()
+
+
+@dataclass(frozen=True)
+class Period:
+    """The local days a request asks about, first and last included."""
+
+    first: date
+    last: date
+
+    @property
+    def days(self) -> list[str]:
+        return [(self.first + timedelta(days=n)).isoformat() for n in range((self.last - self.first).days + 1)]
+
+
+def _day(text: str | None, name: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationProblem(f"{name} must be a date, YYYY-MM-DD", loc=["query", name]) from None
+
+
+def period_of(first: str | None, last: str | None, today: date) -> Period:
+    """The period ``from``–``to`` asks for: without ``to``, up to today; without ``from``, the ``DEFAULT_DAYS``
+    days ending at ``to``. ``from`` after ``to``, or more than ``MAX_DAYS`` days, is refused."""
+    start, end = _day(first, "from"), _day(last, "to")
+    end = end or max(today, start or today)
+    if start is None:
+        start = end - timedelta(days=DEFAULT_DAYS - 1) if end > date.min + timedelta(days=DEFAULT_DAYS) else date.min
+    if start > end:
+        raise ValidationProblem("from is after to", loc=["query", "from"])
+    if (end - start).days + 1 > MAX_DAYS:
+        raise ValidationProblem(f"a period is at most {MAX_DAYS} days", loc=["query", "to"])
+    return Period(start, end)
+
+
+# --- the events the figures are made of (as the streams deliver them) -----------------------------
+
+@dataclass(frozen=True)
+class Joined:
+    """A member signed up."""
+
+    member_id: str
+    joined_at: str
+
+
+@dataclass(frozen=True)
+class Bought:
+    """A purchase was recorded."""
+
+    order_id: str
+    buyer: str
+    amount_minor: int
+    occurred_at: str
+
+
+@dataclass(frozen=True)
+class Refunded:
+    """A refund was recorded."""
+
+    order_id: str
+    refund_id: str
+    amount_minor: int
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A ledger entry was written."""
+
+    holder: str
+    seq: int
+    asset: str
+    kind: str
+    amount: int
+    created_at: str
+
+
+Event = Joined | Bought | Refunded | Recorded
+
+
+# --- what each event adds ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Fact:
+    """What one event adds to the figures, applied exactly once by ``fact_id``: ``counts`` to its day (and that
+    day's month and year), and, for a purchase, one more purchase by ``buyer`` on that day."""
+
+    fact_id: str
+    day: str
+    counts: Mapping[str, int]
+    buyer: str | None = None
+
+
+def joined(member_id: str, joined_at: str, zone: ZoneInfo) -> Fact:
+    return Fact(f"member/{member_id}", local_day(joined_at, zone), {NEW_MEMBERS: 1})
+
+
+def purchased(order_id: str, buyer: str, amount_minor: int, occurred_at: str, referred: bool,
+              zone: ZoneInfo) -> Fact:
+    counts = {PURCHASES: 1, REVENUE: amount_minor, REFERRED_REVENUE: amount_minor if referred else 0}
+    return Fact(f"purchase/{order_id}", local_day(occurred_at, zone), counts, buyer=buyer)
+
+
+def refunded(order_id: str, refund_id: str, amount_minor: int, purchase_occurred_at: str, referred: bool,
+             zone: ZoneInfo) -> Fact:
+    """A refund takes its amount off the revenue of the purchase's day (revenue is net of refunds)."""
+    counts = {REVENUE: -amount_minor, REFERRED_REVENUE: -amount_minor if referred else 0}
+    return Fact(f"refund/{order_id}/{refund_id}", local_day(purchase_occurred_at, zone), counts)
+
+
+def posted(holder: str, seq: int, asset: str, kind: str, amount: int, created_at: str,
+           zone: ZoneInfo) -> Fact | None:
+    """A ledger entry's points on the day it was recorded; None for other assets."""
+    if asset != POINTS.name:
+        return None
+    entry_kind = EntryKind(kind)
+    counts = {POINTS_ISSUED: amount if entry_kind not in POINTS.not_earned else 0,
+              POINTS_REDEEMED: -amount if entry_kind is EntryKind.REDEMPTION else 0}
+    return Fact(f"entry/{holder}/{seq}", local_day(created_at, zone), counts)
+
+
+def summed(facts: Iterable[Fact], key: str) -> dict[str, dict[str, int]]:
+    """The facts' counts added up by ``key`` (``"day"``, ``"month"`` or ``"year"`` of their day), zeros left out."""
+    cut = {"day": 10, "month": 7, "year": 4}[key]
+    totals: dict[str, dict[str, int]] = {}
+    for fact in facts:
+        bucket = totals.setdefault(fact.day[:cut], {})
+        for name, amount in fact.counts.items():
+            if amount:
+                bucket[name] = bucket.get(name, 0) + amount
+    return {k: v for k, v in totals.items() if v}
+
+
+# --- the period's figures ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Totals:
+    """Counters added up over some days."""
+
+    counts: Mapping[str, int] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> int:
+        return int(self.counts.get(name, 0))
+
+    def plus(self, other: Mapping[str, int]) -> Totals:
+        return Totals({n: self[n] + int(other.get(n, 0)) for n in COUNTERS})
+
+
+@dataclass(frozen=True)
+class Day:
+    date: str
+    purchases: int
+    revenue_minor: int
+    new_members: int
+
+
+@dataclass(frozen=True)
+class MemberFigures:
+    total: int
+    new: int
+
+
+@dataclass(frozen=True)
+class PurchaseFigures:
+    count: int
+    buyers: int
+    revenue_minor: int
+
+
+@dataclass(frozen=True)
+class PointFigures:
+    issued: int
+    redeemed: int
+    outstanding: int
+
+
+@dataclass(frozen=True)
+class Metrics:
+    members: MemberFigures
+    purchases: PurchaseFigures
+    repeat_purchase_rate_bps: int
+    referred_revenue_share_bps: int
+    points: PointFigures
+    by_day: list[Day]
+    time_zone: str
+
+
+def share_bps(part: int, whole: int) -> int:
+    """``part / whole`` in basis points, rounded down, within 0–10,000; 0 when ``whole`` is not positive."""
+    if whole <= 0:
+        return 0
+    return min(BPS, max(0, part * BPS // whole))
+
+
+def metrics_of(period: Period, days: Mapping[str, Mapping[str, int]], through_end: Totals,
+               buyers: Mapping[str, int], first_time: set[str], time_zone: str) -> Metrics:
+    """The period's metrics from its days' counters, the counters of every day up to its end, the purchases each
+    buyer made in it, and which of them made their first purchase ever in it."""
+    period_totals = Totals()
+    for counts in days.values():
+        period_totals = period_totals.plus(counts)
+    repeat = sum(1 for member, count in buyers.items() if count > 1 or member not in first_time)
+    return Metrics(
+        members=MemberFigures(total=through_end[NEW_MEMBERS], new=period_totals[NEW_MEMBERS]),
+        purchases=PurchaseFigures(count=period_totals[PURCHASES], buyers=len(buyers),
+                                  revenue_minor=period_totals[REVENUE]),
+        repeat_purchase_rate_bps=share_bps(repeat, len(buyers)),
+        referred_revenue_share_bps=share_bps(period_totals[REFERRED_REVENUE], period_totals[REVENUE]),
+        points=PointFigures(issued=period_totals[POINTS_ISSUED], redeemed=period_totals[POINTS_REDEEMED],
+                            outstanding=through_end[POINTS_ISSUED] - through_end[POINTS_REDEEMED]),
+        by_day=[Day(d, int(days.get(d, {}).get(PURCHASES, 0)), int(days.get(d, {}).get(REVENUE, 0)),
+                    int(days.get(d, {}).get(NEW_MEMBERS, 0))) for d in period.days],
+        time_zone=time_zone,
+    )
+
+
+def today_in(zone: ZoneInfo, now: datetime) -> date:
+    return now.astimezone(zone).date()
