@@ -39,12 +39,14 @@ test: install tools console dynamodb-local lint typecheck openapi-check security
 	$(PY) -m pytest -n 2 --dist loadgroup --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 	$(MAKE) build
 
-# The README's walk-through (which a test runs) uses curl and jq, the console's tests Debian's Chromium: installed
-# from Debian's packages if missing.
+# The README's walk-through (which a test runs) uses curl and jq, the console's tests Debian's Chromium and a
+# Chinese font (its pages in Chinese, screenshots included): installed from Debian's packages if missing.
 tools:
 	@command -v jq >/dev/null || (apt-get install -y -q jq >/dev/null 2>&1 || (apt-get update -q && apt-get install -y -q jq))
 	@command -v chromium >/dev/null || (apt-get install -y -q chromium >/dev/null 2>&1 || \
 		(apt-get update -q && apt-get install -y -q chromium))
+	@fc-list :lang=zh | grep -q . || (apt-get install -y -q fonts-wqy-microhei >/dev/null 2>&1 || \
+		(apt-get update -q && apt-get install -y -q fonts-wqy-microhei))
 
 # The merchant console (console/): its npm packages as package-lock.json pins them, then the build into
 # console/dist, which `make run` serves under /console/, and a copy in functions/console/site, which `make build`

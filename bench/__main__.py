@@ -6,12 +6,13 @@ import argparse
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "layers" / "common"), str(ROOT)]  # as /opt/python is on Lambda
 
-SECTIONS = ("units", "cost", "coldstart", "hotref", "flash")
+SECTIONS = ("units", "cost", "coldstart", "hotref", "flash", "console")
 
 
 def _units_table(units: dict) -> list[str]:
@@ -38,6 +39,36 @@ def _floor(units: dict) -> list[str]:
                      f"{calls.get('TransactWriteItems', 0)} TransactWriteItems"
                      f"{'' if set(calls) <= {'BatchGetItem', 'TransactWriteItems'} else ' + ' + str(calls)}")
     return lines
+
+
+def _coldstart(args: argparse.Namespace) -> tuple[str, Callable[[], list[str]]]:
+    from bench import coldstart
+
+    return (f"Cold start: handler module import time ({args.runs} rounds)",
+            lambda: coldstart.report(coldstart.run(args.runs)))
+
+
+def _hotref(args: argparse.Namespace) -> tuple[str, Callable[[], list[str]]]:
+    from bench import hot_referrer
+
+    return "Hot referrer", lambda: hot_referrer.report(hot_referrer.analyse())
+
+
+def _flash(args: argparse.Namespace) -> tuple[str, Callable[[], list[str]]]:
+    from bench import flash_sale
+
+    return ("Flash sale: one subtree at 100 / 1,000 / 10,000 purchases/s (simulated)",
+            lambda: flash_sale.report(flash_sale.run(quick=args.quick)))
+
+
+def _console(args: argparse.Namespace) -> tuple[str, Callable[[], list[str]]]:
+    from bench import console
+
+    return "Console: transferred size and page load against make run", lambda: console.report(console.run())
+
+
+# Sections that print a title, then their report's lines (units and cost share their measurement: in main).
+_SIMPLE = {"coldstart": _coldstart, "hotref": _hotref, "flash": _flash, "console": _console}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -67,24 +98,12 @@ def main(argv: list[str] | None = None) -> None:
         print("\n== Cost per million purchases ==")
         for line in cost.report(units):
             print(line)
-    if "coldstart" in sections:
-        from bench import coldstart
-
-        print(f"\n== Cold start: handler module import time ({args.runs} rounds) ==", flush=True)
-        for line in coldstart.report(coldstart.run(args.runs)):
-            print(line)
-    if "hotref" in sections:
-        from bench import hot_referrer
-
-        print("\n== Hot referrer ==")
-        for line in hot_referrer.report(hot_referrer.analyse()):
-            print(line)
-    if "flash" in sections:
-        from bench import flash_sale
-
-        print("\n== Flash sale: one subtree at 100 / 1,000 / 10,000 purchases/s (simulated) ==", flush=True)
-        for line in flash_sale.report(flash_sale.run(quick=args.quick)):
-            print(line)
+    for name in ("coldstart", "hotref", "flash", "console"):
+        if name in sections:
+            title, lines = _SIMPLE[name](args)
+            print(f"\n== {title} ==", flush=True)
+            for line in lines():
+                print(line)
     print(f"\n(bench took {time.perf_counter() - started:.0f} s)")
 
 

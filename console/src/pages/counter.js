@@ -19,7 +19,7 @@ export async function counterPage(main) {
     clearErrors(search);
     const { kind, q } = values(search);
     if (!q.trim()) return setError(search, "q", t("counter.empty"));
-    await find(kind, q.trim());
+    await find(kind, q.trim(), kind === "member_code" ? q.trim() : undefined);
   } },
   h("h2", { id: "find-title" }, t("counter.find")),
   h("div", { class: "row" },
