@@ -49,8 +49,10 @@ function base64url(bytes) {
   return btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
+// Where the hosted UI sends people back: the console client's one callback URL (config.json), whatever address
+// the console was opened at (/ or /index.html).
 function redirectUri() {
-  return `${location.origin}${location.pathname}`;
+  return config().cognito?.redirect_uri || `${location.origin}${location.pathname}`;
 }
 
 export async function signInWithCognito() {

@@ -84,7 +84,7 @@ const EN = {
   "verify.bad": "Not intact.", "verify.chain": "Chain intact (service)", "verify.balances": "Balances equal the entries (service)",
   "verify.browser": "Chain recomputed in this browser", "verify.at": "broken at {seq}", "verify.all": "The whole ledger",
   "verify.all.text": "Every hour the anchor reads every chain's head, refuses to publish if a chain no longer holds a head it published, and publishes their Merkle root where nobody can change it (docs/anchoring.md). make verify checks every chain, balance and total against it.",
-  "verify.anchor.fresh": "Checked {when}: {n} chains, every published head still in place.", "verify.anchor.stale": "Last published {when}: more than two hours ago, so the anchor stopped or refused to publish (see its alarm).",
+  "verify.anchor.latest": "Latest digest {when}: {n} chains, each still holding every head published before. The anchor runs hourly and publishes only when a chain moved; its alarm says if it failed or refused.",
   "verify.anchor.none": "No digest published yet: the first comes within the hour after the first entry.", "verify.anchor.root": "Merkle root",
 };
 
@@ -171,7 +171,7 @@ const ZH = {
   "verify.bad": "校验未通过。", "verify.chain": "哈希链完整（服务端）", "verify.balances": "余额等于记录之和（服务端）",
   "verify.browser": "在本浏览器中重新计算哈希链", "verify.at": "在第 {seq} 条处断开", "verify.all": "整个账本",
   "verify.all.text": "锚定任务每小时读取每条链的链头；若某条链不再包含已发布的链头则拒绝发布，否则将其默克尔根发布到无法更改的位置（docs/anchoring.md）。make verify 据此校验每条链、每个余额和每项合计。",
-  "verify.anchor.fresh": "{when} 已校验：{n} 条链，已发布的链头全部完好。", "verify.anchor.stale": "最近一次发布于 {when}，已超过两小时：锚定任务已停止或拒绝发布（请查看告警）。",
+  "verify.anchor.latest": "最近一次发布于 {when}：{n} 条链，此前发布的链头全部完好。锚定任务每小时运行，仅在有链变化时发布；若失败或拒绝发布会触发告警。",
   "verify.anchor.none": "尚未发布：第一次发布在首条记录后的一小时内。", "verify.anchor.root": "默克尔根",
 };
 

@@ -57,7 +57,13 @@ export async function route() {
   }
   if (path === "member" && rest[0]) {
     header("counter");
-    return memberPage(main, decodeURIComponent(rest[0]));
+    let id;
+    try {
+      id = decodeURIComponent(rest[0]);
+    } catch {
+      id = rest[0];
+    }
+    return memberPage(main, id);
   }
   const page = PAGES.find((p) => p.path === path && may[p.role]) || PAGES[0];
   if (page.path !== path) history.replaceState(null, "", `#/${page.path}`);

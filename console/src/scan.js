@@ -12,7 +12,9 @@ export function scanner({ onCode, onClose }) {
   function stop() {
     stopped = true;
     for (const track of stream?.getTracks() || []) track.stop();
+    window.removeEventListener("hashchange", stop);
   }
+  window.addEventListener("hashchange", stop); // leaving the page turns the camera off
 
   let jsQR = null;
 

@@ -11,7 +11,7 @@ function svg(tag, attrs, text) {
   return el;
 }
 
-// root: {name, children: [...], count?}
+// root: {name, children: [...], count?, spacer?} (a spacer is an invisible node that keeps a row)
 export function drawTree(root, { title }) {
   const layout = hierarchy(root);
   const rowHeight = 90;
@@ -25,9 +25,10 @@ export function drawTree(root, { title }) {
   const picture = svg("svg", { class: "tree", width, style: `max-width: min(100%, ${width}px)`, viewBox: `${minX - nodeWidth / 2} -30 ${width} ${height}`, role: "img", "aria-label": title });
   picture.append(svg("title", {}, title));
   for (const link of layout.links()) {
-    picture.append(svg("path", { class: "link", d: `M${link.source.x},${link.source.y} C${link.source.x},${(link.source.y + link.target.y) / 2} ${link.target.x},${(link.source.y + link.target.y) / 2} ${link.target.x},${link.target.y}` }));
+    picture.append(svg("path", { class: `link${link.target.data.spacer || link.source.data.spacer ? " spacer" : ""}`, d: `M${link.source.x},${link.source.y} C${link.source.x},${(link.source.y + link.target.y) / 2} ${link.target.x},${(link.source.y + link.target.y) / 2} ${link.target.x},${link.target.y}` }));
   }
   for (const node of layout.descendants()) {
+    if (node.data.spacer) continue;
     const group = svg("g", { class: `node${node.data.count !== undefined ? " count" : ""}`, transform: `translate(${node.x},${node.y})`, "data-level": node.depth });
     group.append(svg("circle", { r: node.data.count !== undefined ? 14 : 9 }));
     const label = node.data.name.length > 18 ? `${node.data.name.slice(0, 17)}…` : node.data.name;

@@ -94,22 +94,39 @@ export function values(form) {
   return Object.fromEntries(new FormData(form).entries());
 }
 
-// Amounts typed in major units ("129", "129.5", "129.50") to integer minor units, without floats.
-export function toMinor(text) {
-  const found = /^\s*(\d{1,9})(?:[.,](\d{1,2}))?\s*$/.exec(text || "");
+// A currency's minor-unit digits as ISO 4217 has them (CNY 2, JPY 0, KWD 3), from the browser's Intl data: the
+// service counts amounts the same way (loyalty.shared.money).
+export function digitsOf(currency = "CNY") {
+  try {
+    return new Intl.NumberFormat("en", { style: "currency", currency }).resolvedOptions().maximumFractionDigits;
+  } catch {
+    return 2;
+  }
+}
+
+// Amounts typed in major units ("129", "129.5", "129,50") to integer minor units, without floats.
+export function toMinor(text, currency = "CNY") {
+  const digits = digitsOf(currency);
+  const pattern = digits ? new RegExp(`^\\s*(\\d{1,9})(?:[.,](\\d{1,${digits}}))?\\s*$`) : /^\s*(\d{1,12})\s*$/;
+  const found = pattern.exec(text || "");
   if (!found) return null;
-  return Number(found[1]) * 100 + Number((found[2] || "0").padEnd(2, "0"));
+  return Number(found[1]) * 10 ** digits + Number((found[2] || "").padEnd(digits, "0") || "0");
+}
+
+// Minor units as a decimal string ("1234.50"), exact.
+export function major(minor, currency = "CNY") {
+  const digits = digitsOf(currency);
+  const sign = minor < 0 ? "-" : "";
+  const text = String(Math.abs(minor)).padStart(digits + 1, "0");
+  return digits ? `${sign}${text.slice(0, -digits)}.${text.slice(-digits)}` : `${sign}${text}`;
 }
 
 export function money(minor, currency = "CNY") {
   // Formatted from a decimal string (exact: Intl reads strings as decimals), never from a float.
-  const sign = minor < 0 ? "-" : "";
-  const abs = Math.abs(minor);
-  const text = `${sign}${Math.trunc(abs / 100)}.${String(abs % 100).padStart(2, "0")}`;
   try {
-    return new Intl.NumberFormat(lang(), { style: "currency", currency }).format(text);
+    return new Intl.NumberFormat(lang(), { style: "currency", currency }).format(major(minor, currency));
   } catch {
-    return `${text} ${currency}`;
+    return `${major(minor, currency)} ${currency}`;
   }
 }
 
@@ -126,6 +143,34 @@ export function when(iso) {
   if (!iso) return "—";
   const d = new Date(iso);
   return Number.isNaN(d.getTime()) ? iso : d.toLocaleString(lang(), { dateStyle: "medium", timeStyle: "short" });
+}
+
+// Ids and keys of writes whose outcome is not known yet (no answer: the network, a 5xx), kept for the tab's
+// life by what they are for (a member and an action), so whatever the cashier does next, sending it again
+// replays the first write instead of making a second. Settled (forgotten) once an answer says what happened.
+const PENDING = "loyalty-console-pending";
+
+function pendingAll() {
+  try {
+    return JSON.parse(sessionStorage.getItem(PENDING) || "{}");
+  } catch {
+    return {};
+  }
+}
+
+export function pending(slot, make) {
+  const all = pendingAll();
+  return all[slot] ?? make();
+}
+
+export function hold(slot, value) {
+  sessionStorage.setItem(PENDING, JSON.stringify({ ...pendingAll(), [slot]: value }));
+}
+
+export function settle(slot) {
+  const all = pendingAll();
+  delete all[slot];
+  sessionStorage.setItem(PENDING, JSON.stringify(all));
 }
 
 export function newId(prefix) {

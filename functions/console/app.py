@@ -25,15 +25,16 @@ TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf
 # deploy shows at once (CloudFront's CachingOptimized policy keeps it for its 1-second minimum).
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
-PHYSICAL_ID = "console-assets"
 
 
 def files(site: Path | None = None) -> list[tuple[str, Path]]:
-    """The site's files as (key, path), the page first checked to be there."""
+    """The site's files as (key, path), in the order to put them: the chunks first, the page last, so a browser
+    loading during a deploy never gets a page or app that names a file not there yet."""
     site = site or SITE
     if not (site / "index.html").is_file():
         raise FileNotFoundError(f"{site}/index.html is missing: build with `make build`, which builds the console")
-    return sorted((str(p.relative_to(site)), p) for p in site.rglob("*") if p.is_file() and p.name != ".built")
+    found = [(str(p.relative_to(site)), p) for p in site.rglob("*") if p.is_file() and p.name != ".built"]
+    return sorted(found, key=lambda item: (item[0] == "index.html", "/" not in item[0], item[0]))
 
 
 def headers_for(key: str) -> dict[str, str]:
@@ -45,7 +46,8 @@ def headers_for(key: str) -> dict[str, str]:
 def site_config(props: dict[str, Any]) -> dict[str, Any]:
     """config.json: the API's URL, and the hosted UI the console sends people to for signing in."""
     return {"api": props["ApiUrl"], "auth": "cognito",
-            "cognito": {"domain": props["CognitoDomain"], "client_id": props["ClientId"]}}
+            "cognito": {"domain": props["CognitoDomain"], "client_id": props["ClientId"],
+                        "redirect_uri": props["RedirectUri"]}}
 
 
 def publish(s3: Any, bucket: str, props: dict[str, Any], site: Path | None = None) -> int:
@@ -59,6 +61,19 @@ def publish(s3: Any, bucket: str, props: dict[str, Any], site: Path | None = Non
 
 
 def empty(s3: Any, bucket: str) -> int:
+    """Remove every object; a bucket already gone is empty (a stack whose bucket was removed by hand still
+    deletes)."""
+    from botocore.exceptions import ClientError
+
+    try:
+        return _remove_all(s3, bucket)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") == "NoSuchBucket":
+            return 0
+        raise
+
+
+def _remove_all(s3: Any, bucket: str) -> int:
     removed = 0
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
         keys = [{"Key": item["Key"]} for item in page.get("Contents", [])]
@@ -69,7 +84,10 @@ def empty(s3: Any, bucket: str) -> int:
 
 
 def answer(event: dict[str, Any], status: str, reason: str, data: dict[str, Any] | None = None) -> None:
-    body = json.dumps({"Status": status, "Reason": reason[:3000], "PhysicalResourceId": PHYSICAL_ID,
+    # The physical id is the bucket's name: should the bucket ever be replaced, CloudFormation sees a new resource
+    # and sends a Delete for the old id, which empties the old bucket so it can go.
+    bucket = event.get("ResourceProperties", {}).get("Bucket") or event.get("PhysicalResourceId") or "console-assets"
+    body = json.dumps({"Status": status, "Reason": reason[:3000], "PhysicalResourceId": bucket,
                        "StackId": event["StackId"], "RequestId": event["RequestId"],
                        "LogicalResourceId": event["LogicalResourceId"], "Data": data or {}}).encode()
     request = urllib.request.Request(event["ResponseURL"], data=body, method="PUT",

@@ -136,6 +136,11 @@ app = create_app(router)
 def no_route(error: NotFoundError) -> Response[str]:
     path = router.current_event.path
     methods = allowed(path)
+    if methods and router.current_event.http_method == "OPTIONS":
+        # A browser's CORS preflight (the console calls the API from its own origin): the catch-all route takes
+        # OPTIONS, so it answers 204 with what the path allows; API Gateway adds the CORS headers it is
+        # configured with (CorsConfiguration) and drops any of ours.
+        return Response(status_code=204, headers={"Allow": ", ".join([*methods, "OPTIONS"])}, body="")
     refusal = MethodNotAllowed(f"{path} answers {', '.join(methods)}.", allow=methods) if methods \
         else NotFound("No such route.")
     return problems.problem(refusal.slug, refusal.status, refusal.title, refusal.detail, headers=refusal.headers)

@@ -66,10 +66,11 @@ def verify_ledger(member_id: MemberIdInPath) -> Response[LedgerVerification]:
                   summary="The latest digest of every chain head (admin)", access=ADMIN_ONLY, model=AnchorDigest,
                   refusals=(404,),
                   description="The whole-ledger check's latest publication (docs/anchoring.md): every hour the anchor "
-                              "reads every chain's head, refuses to publish if any chain no longer holds a head it "
-                              "published before, and otherwise writes their Merkle root to the Object Lock bucket. "
-                              "A `published_at` older than two schedule intervals means the anchor stopped or "
-                              "refused (its alarm says which). `404` until the first digest.")
+                              "reads every chain's head and, if any moved, refuses to publish when a chain no "
+                              "longer holds a head it published before, and otherwise writes their Merkle root to "
+                              "the Object Lock bucket. Nothing is published while no head moves, so an old "
+                              "`published_at` can be a quiet ledger; a failed or refused run raises the anchor's "
+                              "alarm. `404` until the first digest.")
 def read_latest_anchor() -> Response[AnchorDigest]:
     digest = anchoring().latest()
     if digest is None:

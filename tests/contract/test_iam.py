@@ -219,7 +219,8 @@ def console_assets_are_published_and_removed(api: Api, bucket: str) -> None:
     answers: list[str] = []
     event = {"StackId": "stack", "RequestId": "r", "LogicalResourceId": "ConsoleAssets", "ResponseURL": "https://x",
              "ResourceProperties": {"Bucket": bucket,
-                                    "ApiUrl": "https://api", "CognitoDomain": "https://auth", "ClientId": "c"}}
+                                    "ApiUrl": "https://api", "CognitoDomain": "https://auth", "ClientId": "c",
+                                    "RedirectUri": "https://console/"}}
     with patch.object(console, "answer", lambda _event, status, *_: answers.append(status)):
         for kind in ("Create", "Delete"):
             api.gateway.run(console.handler, {**event, "RequestType": kind}, "ConsoleFunction")

@@ -2,7 +2,8 @@
 // record a purchase, a refund or a redemption for them and show what it did.
 import { api } from "../api.js";
 import { t } from "../i18n.js";
-import { h, mount, field, formError, values, clearErrors, showProblem, setError, toMinor, money, number, newId, busy } from "../ui.js";
+import { h, mount, field, formError, values, clearErrors, showProblem, setError, toMinor, money, number, newId, busy,
+  pending, hold, settle } from "../ui.js";
 import { scanner } from "../scan.js";
 
 const KINDS = ["phone", "email", "referral_code", "member_code"];
@@ -76,7 +77,7 @@ export async function counterPage(main) {
     let lastOrder = "";
     const panes = {
       purchase: purchaseForm(member, () => program, refresh, (order) => { lastOrder = order; }),
-      refund: refundForm(() => lastOrder, refresh),
+      refund: refundForm(member, () => program, () => lastOrder, refresh),
       redemption: redemptionForm(member, code, refresh),
     };
     const holder = h("div");
@@ -93,7 +94,9 @@ export async function counterPage(main) {
   }
 }
 
-function submitter(form, handler, fieldOf) {
+// A form's submission. `slot` names the write's pending id (see ui.js, pending): it is forgotten once an answer
+// says what happened (done, or refused: a refusal writes nothing), and kept when none came (status 0, 5xx).
+function submitter(form, slot, handler, fieldOf) {
   return async (event) => {
     event.preventDefault();
     clearErrors(form);
@@ -101,7 +104,9 @@ function submitter(form, handler, fieldOf) {
     busy(button, true);
     try {
       await handler(values(form));
+      settle(slot);
     } catch (e) {
+      if (e.status >= 400 && e.status < 500) settle(slot);
       showProblem(form, e, fieldOf);
     } finally {
       busy(button, false);
@@ -111,22 +116,25 @@ function submitter(form, handler, fieldOf) {
 
 function purchaseForm(member, program, refresh, remember) {
   return () => {
+    const slot = `purchase:${member.member_id}`;
     const result = h("div", { "aria-live": "polite" });
     const form = h("form", { "data-form": "purchase", novalidate: true },
       h("div", { class: "row" },
-        field({ name: "order_id", label: t("counter.order"), value: newId("POS"), required: true }),
+        field({ name: "order_id", label: t("counter.order"), value: pending(slot, () => newId("POS")), required: true }),
         field({ name: "amount", label: t("counter.amount", { currency: program().currency }), required: true,
           attrs: { inputmode: "decimal", autocomplete: "off" }, hint: t("counter.amount.hint") })),
       formError(), h("button", { type: "submit" }, t("counter.record.purchase")), result);
-    form.addEventListener("submit", submitter(form, async ({ order_id: orderId, amount }) => {
-      const minor = toMinor(amount);
+    form.addEventListener("submit", submitter(form, slot, async ({ order_id: orderId, amount }) => {
+      const minor = toMinor(amount, program().currency);
       if (minor === null) return setError(form, "amount", t("counter.amount.bad"));
       const body = { order_id: orderId.trim(), member_id: member.member_id, amount_minor: minor, currency: program().currency };
+      hold(slot, body.order_id);
       const done = await api("POST", "/v1/purchases", { body });
       remember(done.order_id);
       mount(result, h("div", { class: "result", role: "status" },
         h("p", {}, t("counter.purchase.done", { order: done.order_id, amount: money(done.amount_minor, done.currency) })),
         h("ul", {}, done.credits.map((c) => h("li", {}, t("counter.credit", { level: t(`level.${Math.min(c.level, 2)}`, { n: c.level }), points: number(c.points), status: t(`status.${c.status || "posted"}`) }))))));
+      settle(slot);
       form.querySelector("[name=order_id]").value = newId("POS");
       form.querySelector("[name=amount]").value = "";
       await refresh();
@@ -135,24 +143,27 @@ function purchaseForm(member, program, refresh, remember) {
   };
 }
 
-function refundForm(lastOrder, refresh) {
+function refundForm(member, program, lastOrder, refresh) {
   return () => {
+    const slot = `refund:${member.member_id}`;
     const result = h("div", { "aria-live": "polite" });
     const form = h("form", { "data-form": "refund", novalidate: true },
       h("div", { class: "row" },
         field({ name: "order_id", label: t("counter.order"), value: lastOrder(), required: true }),
-        field({ name: "refund_id", label: t("counter.refund_id"), value: newId("R"), required: true }),
+        field({ name: "refund_id", label: t("counter.refund_id"), value: pending(slot, () => newId("R")), required: true }),
         field({ name: "amount", label: t("counter.refund.amount"), required: true, attrs: { inputmode: "decimal", autocomplete: "off" } })),
       formError(), h("button", { type: "submit" }, t("counter.record.refund")), result);
-    form.addEventListener("submit", submitter(form, async ({ order_id: orderId, refund_id: refundId, amount }) => {
-      const minor = toMinor(amount);
+    form.addEventListener("submit", submitter(form, slot, async ({ order_id: orderId, refund_id: refundId, amount }) => {
+      const minor = toMinor(amount, program().currency);
       if (minor === null) return setError(form, "amount", t("counter.amount.bad"));
       if (!orderId.trim()) return setError(form, "order_id", t("counter.required"));
+      hold(slot, refundId.trim());
       const done = await api("POST", `/v1/purchases/${encodeURIComponent(orderId.trim())}/refunds`,
         { body: { refund_id: refundId.trim(), amount_minor: minor } });
       mount(result, h("div", { class: "result", role: "status" },
-        h("p", {}, t("counter.refund.done", { order: done.order_id, amount: money(done.amount_minor) })),
+        h("p", {}, t("counter.refund.done", { order: done.order_id, amount: money(done.amount_minor, program().currency) })),
         h("ul", {}, done.reversals.map((r) => h("li", {}, t("counter.reversal", { level: t(`level.${Math.min(r.level, 2)}`, { n: r.level }), points: number(r.points) }))))));
+      settle(slot);
       form.querySelector("[name=refund_id]").value = newId("R");
       await refresh();
     }, { "refund-exceeds-purchase": "amount", "not-found": "order_id", "idempotency-mismatch": "refund_id" }));
@@ -162,7 +173,7 @@ function refundForm(lastOrder, refresh) {
 
 function redemptionForm(member, code, refresh) {
   return () => {
-    let key = newId("RED");
+    const slot = `redemption:${member.member_id}`;
     const result = h("div", { "aria-live": "polite" });
     const form = h("form", { "data-form": "redemption", novalidate: true },
       h("div", { class: "row" },
@@ -170,11 +181,13 @@ function redemptionForm(member, code, refresh) {
         field({ name: "reward", label: t("counter.reward"), required: true }),
         field({ name: "member_code", label: t("counter.member_code"), value: code || "", required: true, hint: t("counter.member_code.hint") })),
       formError(), h("button", { type: "submit" }, t("counter.record.redemption")), result);
-    form.addEventListener("submit", submitter(form, async ({ points, reward, member_code: memberCode }) => {
+    form.addEventListener("submit", submitter(form, slot, async ({ points, reward, member_code: memberCode }) => {
       if (!/^\d{1,9}$/.test(points)) return setError(form, "points", t("counter.points.bad"));
       const body = { points: Number(points), reward: reward.trim(), member_id: member.member_id, member_code: memberCode.trim() };
+      const key = pending(slot, () => newId("RED"));
+      hold(slot, key);
       const done = await api("POST", "/v1/redemptions", { body, headers: { "Idempotency-Key": key } });
-      key = newId("RED");
+      settle(slot);
       mount(result, h("div", { class: "result", role: "status" },
         h("p", {}, t("counter.redemption.done", { points: number(done.points), reward: done.reward, available: number(done.balances.points.available) }))));
       await refresh();

@@ -1,13 +1,13 @@
 // The dashboard: GET /v1/metrics over a chosen range, as figures and as charts by day (Chart.js).
 import { api } from "../api.js";
 import { t } from "../i18n.js";
-import { h, mount, field, formError, values, clearErrors, showProblem, money, number, percentBps } from "../ui.js";
+import { h, mount, field, formError, values, clearErrors, showProblem, money, number, percentBps, major } from "../ui.js";
 
 async function chartClass() {
   return (await import("../charts.js")).Chart;
 }
 
-// Dates are the programme's local dates (Asia/Shanghai unless the programme names a time zone).
+// Dates are local to the time zone the metrics count days in (the answer's time_zone; Asia/Shanghai by default).
 let zone = "Asia/Shanghai";
 
 function isoDate(d) {
@@ -22,7 +22,6 @@ function daysBefore(n) {
 
 export async function dashboardPage(main) {
   const program = await api("GET", "/v1/program").catch(() => ({}));
-  zone = program.timezone || zone;
   const currency = program.currency || "CNY";
   const figures = h("div", { "aria-live": "polite" });
   const charts = h("div", { class: "grid" });
@@ -48,9 +47,14 @@ export async function dashboardPage(main) {
     clearErrors(form);
     let m;
     try {
-      m = await api("GET", `/v1/metrics?${new URLSearchParams({ from, to })}`);
+      m = await api("GET", `/v1/metrics?${new URLSearchParams(from && to ? { from, to } : {})}`);
     } catch (e) {
       return showProblem(form, e);
+    }
+    zone = m.time_zone || zone;
+    if (m.by_day.length) {
+      form.querySelector("[name=from]").value = m.by_day[0].date;
+      form.querySelector("[name=to]").value = m.by_day[m.by_day.length - 1].date;
     }
     const cards = [
       ["members", t("dash.members"), number(m.members.total)],
@@ -70,7 +74,7 @@ export async function dashboardPage(main) {
     const days = m.by_day.map((d) => d.date);
     const specs = [
       ["purchases", t("dash.chart.purchases"), "bar", m.by_day.map((d) => d.purchases)],
-      ["revenue", t("dash.chart.revenue"), "line", m.by_day.map((d) => d.revenue_minor / 100)],
+      ["revenue", t("dash.chart.revenue"), "line", m.by_day.map((d) => Number(major(d.revenue_minor, currency)))],
       ["new_members", t("dash.chart.new_members"), "bar", m.by_day.map((d) => d.new_members)],
     ];
     mount(charts);
@@ -88,5 +92,5 @@ export async function dashboardPage(main) {
       });
     });
   }
-  load(daysBefore(29), isoDate(new Date()));
+  load("", ""); // the service's default period (the 30 days to today, in its time zone)
 }

@@ -2,7 +2,7 @@
 // tree as a picture, the send log and the preferences.
 import { api } from "../api.js";
 import { roles } from "../auth.js";
-import { checkChain } from "../chain.js";
+import { agrees, checkChain, wholeLedger } from "../chain.js";
 import { drawTree } from "../tree.js";
 import { t } from "../i18n.js";
 import { h, mount, number, when } from "../ui.js";
@@ -43,9 +43,10 @@ export async function memberPage(main, memberId) {
           h("dt", {}, t("pref.time_zone")), h("dd", {}, member.time_zone || "—"),
           h("dt", {}, t("pref.birthday")), h("dd", {}, member.birthday || "—")))));
 
-  showLedger(ledger, path, null);
+  const failed = (slot) => (e) => mount(slot, h("p", { class: "error", role: "alert" }, e.problem?.detail || e.message));
+  showLedger(ledger, path, null).catch(failed(ledger));
   verify(badge, path);
-  showTree(treeSlot, member, path);
+  showTree(treeSlot, member, path).catch(failed(treeSlot));
   api("GET", `${path}/messages`).then(({ items }) => mount(messages, items.length ? h("table", {},
     h("thead", {}, h("tr", {}, [t("msg.kind"), t("msg.occasion"), t("msg.status"), t("msg.when")].map((c) => h("th", { scope: "col" }, c)))),
     h("tbody", {}, items.map((m) => h("tr", {}, h("td", {}, t(`reminder.${m.kind}`)), h("td", {}, m.occasion),
@@ -66,8 +67,8 @@ function describe(entry) {
 async function showLedger(slot, path, cursor) {
   const page = await api("GET", `${path}/ledger?${new URLSearchParams(cursor ? { limit: PAGE, cursor } : { limit: PAGE })}`);
   const older = page.next_cursor ? h("button", { type: "button", class: "secondary", "data-action": "older",
-    onclick: () => showLedger(slot, path, page.next_cursor) }, t("ledger.older")) : null;
-  const first = h("button", { type: "button", class: "secondary", onclick: () => showLedger(slot, path, null) }, t("ledger.newest"));
+    onclick: () => showLedger(slot, path, page.next_cursor).catch(() => {}) }, t("ledger.older")) : null;
+  const first = h("button", { type: "button", class: "secondary", onclick: () => showLedger(slot, path, null).catch(() => {}) }, t("ledger.newest"));
   mount(slot, page.items.length ? h("div", { class: "scroll", tabindex: 0 }, h("table", { "data-ledger": "" },
     h("thead", {}, h("tr", {}, [["#", "num"], [t("ledger.when")], [t("ledger.kind")], [t("ledger.what")], [t("ledger.level")], [t("ledger.bucket")], [t("ledger.amount"), "num"]]
       .map(([c, cls]) => h("th", { scope: "col", class: cls }, c)))),
@@ -82,23 +83,17 @@ async function showLedger(slot, path, cursor) {
 
 async function verify(badge, path) {
   try {
-    const all = [];
-    let cursor = null;
-    do {
-      const page = await api("GET", `${path}/ledger?${new URLSearchParams(cursor ? { limit: 100, cursor } : { limit: 100 })}`);
-      all.push(...page.items);
-      cursor = page.next_cursor;
-    } while (cursor && all.length < MAX_CHECKED);
-    const result = await checkChain(all.reverse());
-    let server = null;
-    if (roles().admin) server = await api("GET", `${path}/ledger/verify`).catch(() => null);
-    const ok = result.ok && (!cursor) && (!server || (server.chain_valid && server.balances_match && server.head_hash === result.head));
+    // The service's report first (admins): entries written after it only extend the chain the browser checks.
+    const server = roles().admin ? await api("GET", `${path}/ledger/verify`).catch(() => null) : null;
+    const { entries, complete } = await wholeLedger(api, path, MAX_CHECKED);
+    const result = await checkChain(entries);
+    const ok = result.ok && complete && (!server || agrees(result, entries, server));
     badge.className = `badge ${ok ? "ok" : "bad"}`;
     badge.dataset.chain = ok ? "verified" : "broken";
     badge.textContent = ok ? t("chain.verified", { n: result.entries }) :
-      cursor ? t("chain.partial", { n: result.entries }) : t("chain.broken", { seq: result.firstBad ?? server?.first_invalid_seq ?? "?" });
+      !complete && result.ok ? t("chain.partial", { n: result.entries }) : t("chain.broken", { seq: result.firstBad ?? server?.first_invalid_seq ?? "?" });
     badge.title = result.head ? `${t("chain.head")} ${result.head}` : "";
-  } catch (e) {
+  } catch {
     badge.className = "badge bad";
     badge.textContent = t("chain.failed");
   }
@@ -123,13 +118,21 @@ async function showTree(slot, member, path) {
       if (n > 3) child.children.push({ name: t("tree.more", { n: n - 3 }), count: n - 3 });
     }));
   }
-  // Levels beyond those drawn person by person: one node per level with its count.
-  let parent = root;
-  for (let depth = 0; depth < drawn; depth++) parent = parent.children.find((c) => c.children && c.count === undefined) || parent;
-  for (const level of tree.levels.filter((l) => l.level > drawn).sort((a, b) => a.level - b.level)) {
-    const node = { name: t("tree.level", { level: level.level, n: level.members }), count: level.members, children: [] };
-    parent.children.push(node);
-    parent = node;
+  // Levels beyond those drawn person by person: one node per level with its count, on a branch of their own
+  // (spacers keep each at its level's row), so no count looks like one person's referrals.
+  const beyond = tree.levels.filter((l) => l.level > drawn).sort((a, b) => a.level - b.level);
+  if (beyond.length) {
+    let parent = root;
+    for (let depth = 1; depth < beyond[0].level; depth++) {
+      const spacer = { name: "", spacer: true, children: [] };
+      parent.children.push(spacer);
+      parent = spacer;
+    }
+    for (const level of beyond) {
+      const node = { name: t("tree.level", { level: level.level, n: level.members }), count: level.members, children: [] };
+      parent.children.push(node);
+      parent = node;
+    }
   }
   const summary = tree.levels.map((l) => t("tree.summary", { level: l.level, n: l.members })).join(" · ");
   mount(slot, root.children.length ? drawTree(root, { title: t("tree.title", { name: member.display_name }) }) : h("p", { class: "muted" }, t("tree.none")),

@@ -84,7 +84,10 @@ export async function programPage(main) {
     h("section", { class: "card", "aria-labelledby": "versions-title" }, h("h2", { id: "versions-title" }, t("program.versions")), versions));
 
   const numbers = Array.from({ length: Math.min(current.version, 50) }, (_, i) => current.version - i);
-  const all = await Promise.all(numbers.map((v) => api("GET", `/v1/program/versions/${v}`).catch(() => null)));
+  const all = [];
+  for (let i = 0; i < numbers.length; i += 5) { // five at a time: a shop behind one address stays under rate rules
+    all.push(...await Promise.all(numbers.slice(i, i + 5).map((v) => api("GET", `/v1/program/versions/${v}`).catch(() => null))));
+  }
   mount(versions, h("table", { "data-versions": "" },
     h("thead", {}, h("tr", {}, [t("program.version"), ...FIELDS.map((k) => t(`program.${k}`))].map((c) => h("th", { scope: "col" }, c)))),
     h("tbody", {}, all.filter(Boolean).map((v) => h("tr", { "data-version": v.version }, h("td", {}, String(v.version)),

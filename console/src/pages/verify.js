@@ -1,6 +1,6 @@
 // Ledger verification (admin): one member's chain, checked by the service and again in this browser.
 import { api } from "../api.js";
-import { checkChain } from "../chain.js";
+import { agrees, checkChain, wholeLedger } from "../chain.js";
 import { t } from "../i18n.js";
 import { h, mount, field, formError, values, clearErrors, showProblem, setError, number, when } from "../ui.js";
 
@@ -18,15 +18,9 @@ export function verifyPage(main) {
     const path = `/v1/members/${encodeURIComponent(id)}`;
     try {
       const server = await api("GET", `${path}/ledger/verify`);
-      const all = [];
-      let cursor = null;
-      do {
-        const page = await api("GET", `${path}/ledger?${new URLSearchParams(cursor ? { limit: 100, cursor } : { limit: 100 })}`);
-        all.push(...page.items);
-        cursor = page.next_cursor;
-      } while (cursor);
-      const mine = await checkChain(all.reverse());
-      const ok = server.chain_valid && server.balances_match && mine.ok && mine.head === server.head_hash;
+      const { entries } = await wholeLedger(api, path, Infinity);
+      const mine = await checkChain(entries);
+      const ok = mine.ok && agrees(mine, entries, server);
       mount(out, h("div", { class: `result${ok ? "" : " bad"}`, role: "status", "data-verified": ok ? "yes" : "no" },
         h("p", {}, h("strong", {}, ok ? t("verify.ok", { n: number(server.entries) }) : t("verify.bad"))),
         h("ul", {},
@@ -46,16 +40,14 @@ export function verifyPage(main) {
   showAnchor(whole);
 }
 
-// The whole-ledger check: the anchor reads every chain's head hourly, refuses to publish if any chain lost a head
-// it published before, and publishes their Merkle root. Older than two hours: it stopped or refused.
+// The whole-ledger check: every hour the anchor reads every chain's head and, if any moved, refuses to publish
+// when a chain lost a head it published before, else publishes their Merkle root. It publishes nothing when no
+// head moved, so an old digest on a quiet ledger is normal; the anchor's alarm says when it failed or refused.
 async function showAnchor(slot) {
   try {
     const digest = await api("GET", "/v1/ledger/anchor");
-    const hours = (Date.now() - new Date(digest.published_at).getTime()) / 3600000;
-    const fresh = hours <= 2;
-    mount(slot, h("div", { class: `result${fresh ? "" : " bad"}`, role: "status", "data-anchor": fresh ? "fresh" : "stale" },
-      h("p", {}, h("strong", {}, fresh ? t("verify.anchor.fresh", { when: when(digest.published_at), n: number(digest.count) })
-        : t("verify.anchor.stale", { when: when(digest.published_at) }))),
+    mount(slot, h("div", { class: "result", role: "status", "data-anchor": "published" },
+      h("p", {}, h("strong", {}, t("verify.anchor.latest", { when: when(digest.published_at), n: number(digest.count) }))),
       h("p", { class: "mono" }, `${t("verify.anchor.root")} ${digest.root}`)));
   } catch (e) {
     mount(slot, h("p", { class: e.status === 404 ? "muted" : "error", "data-anchor": "none" },

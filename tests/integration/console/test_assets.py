@@ -48,7 +48,8 @@ def responses() -> Any:
 def event(kind: str, url: str, bucket: str = "console") -> dict[str, Any]:
     return {"RequestType": kind, "StackId": "s", "RequestId": "r", "LogicalResourceId": "ConsoleAssets",
             "ResponseURL": url, "ResourceProperties": {"Bucket": bucket, "ApiUrl": "https://api.example",
-                                                       "CognitoDomain": "https://auth.example", "ClientId": "cid"}}
+                                                       "CognitoDomain": "https://auth.example", "ClientId": "cid",
+                                                       "RedirectUri": "https://console.example/"}}
 
 
 @mock_aws
@@ -67,12 +68,20 @@ def test_create_puts_every_file_with_its_type_and_caching_and_the_config(site: P
     assert chunk["ContentType"].startswith("text/javascript") and "immutable" in chunk["CacheControl"]
     config = json.loads(s3.get_object(Bucket="console", Key="config.json")["Body"].read())
     assert config == {"api": "https://api.example", "auth": "cognito",
-                      "cognito": {"domain": "https://auth.example", "client_id": "cid"}}
+                      "cognito": {"domain": "https://auth.example", "client_id": "cid",
+                                  "redirect_uri": "https://console.example/"}}
     assert [(g["Status"], g["PhysicalResourceId"], g["Data"]) for g in got] == [
-        ("SUCCESS", "console-assets", {"Objects": 4})]
+        ("SUCCESS", "console", {"Objects": 4})]
+    # The chunks go first and the page last: a browser loading mid-deploy never meets a name not there yet.
+    assert [key for key, _ in app.files(site)] == ["chunks/charts-ABC.js", "app.js", "index.html"]
 
     app.handler(event("Delete", url), None, s3)
     assert "Contents" not in s3.list_objects_v2(Bucket="console")
+    assert got[-1]["Status"] == "SUCCESS"
+
+    # A bucket already gone (removed by hand, or replaced) is empty: the stack still deletes.
+    s3.delete_bucket(Bucket="console")
+    app.handler(event("Delete", url), None, s3)
     assert got[-1]["Status"] == "SUCCESS"
 
 

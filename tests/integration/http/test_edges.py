@@ -24,6 +24,19 @@ def test_a_known_path_with_another_method_answers_405_with_allow(api: Api, metho
     assert reply.headers["content-type"] == "application/problem+json"
 
 
+@pytest.mark.parametrize(("path", "allow"), [("/v1/purchases", "POST, OPTIONS"),
+                                             ("/v1/members/dan", "GET, OPTIONS"),
+                                             ("/v1/program", "GET, PUT, OPTIONS")])
+def test_a_cors_preflight_of_a_known_path_answers_204_without_a_token(api: Api, path: str, allow: str) -> None:
+    """The console's browser asks before each cross-origin call; the catch-all route (no authorizer) answers,
+    and API Gateway adds the CORS headers."""
+    reply = api.gateway.invoke("OPTIONS", path, {"origin": "https://console.example",
+                                                 "access-control-request-method": "POST",
+                                                 "access-control-request-headers": "authorization,content-type"}, b"")
+    assert (reply[0], reply[1]["allow"], reply[2]) == (204, allow, b"")
+    assert api.gateway.invoke("OPTIONS", "/v2/nothing", {}, b"")[0] == 404
+
+
 @pytest.mark.parametrize("path", ["/v2/purchases", "/v1/purchases/O-1", "/v1/members/dan/ledger/extra", "/"])
 def test_an_unknown_path_answers_404(api: Api, path: str) -> None:
     reply = api.call("GET", path)

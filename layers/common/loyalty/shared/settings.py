@@ -91,6 +91,6 @@ def _time_zone(text: str) -> str:
 
     try:
         ZoneInfo(text)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "America" is a directory of zones
         raise ValueError("PROGRAM_TIME_ZONE must be an IANA time zone, such as Asia/Shanghai") from None
     return text
