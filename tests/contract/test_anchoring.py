@@ -70,7 +70,9 @@ def test_no_function_may_remove_or_unlock_a_digest_and_the_anchor_only_puts_gets
     for function, pairs in granted().items():
         on_bucket = {(a, r) for a, r in pairs if r.startswith(BUCKET)}
         assert not {a for a, _ in on_bucket} & NEVER, function
-        if function != "AnchorFunction":
+        if function == "LedgerFunction":  # GET /v1/ledger/anchor reads the latest digest: reading only
+            assert on_bucket == {("s3:GetObject", "AnchorBucket/digests/*"), ("s3:ListBucket", BUCKET)}
+        elif function != "AnchorFunction":
             assert not on_bucket, function
     anchor = {(a, r) for a, r in granted()["AnchorFunction"] if r.startswith(BUCKET)}
     assert anchor == {("s3:PutObject", "AnchorBucket/digests/*"), ("s3:GetObject", "AnchorBucket/digests/*"),

@@ -79,7 +79,20 @@ def test_people_keep_signing_in_with_srp_and_no_client_but_the_till_has_a_scope(
     assert scoped == {"TillClient"}
 
 
-def test_the_api_accepts_tokens_of_both_clients_from_the_pool(res: dict[str, Any]) -> None:
+def test_the_console_signs_people_in_through_the_hosted_ui_with_code_and_pkce_only(res: dict[str, Any]) -> None:
+    console = res["ConsoleClient"]["Properties"]
+    assert console["GenerateSecret"] is False  # a browser keeps no secret: PKCE instead
+    assert console["AllowedOAuthFlows"] == ["code"] and console["AllowedOAuthFlowsUserPoolClient"] is True
+    assert console["AllowedOAuthScopes"] == ["openid", "email", "profile"]
+    assert console["ExplicitAuthFlows"] == ["ALLOW_REFRESH_TOKEN_AUTH"]  # no password sign-in except the hosted UI
+    assert console["CallbackURLs"] == [{"Fn::Sub": "https://${ConsoleDistribution.DomainName}/"}]
+    assets = res["ConsoleAssets"]["Properties"]
+    assert assets["RedirectUri"] == console["CallbackURLs"][0]  # what the console sends as redirect_uri
+    assert _ref(assets["ClientId"]) == "ConsoleClient"
+
+
+def test_the_api_accepts_tokens_of_the_pools_clients(res: dict[str, Any]) -> None:
+    """The app's and the console's ID tokens, the till's client-credentials tokens."""
     jwt = res["HttpApi"]["Properties"]["Auth"]["Authorizers"]["CognitoJwt"]["JwtConfiguration"]
-    assert sorted(_ref(a) for a in jwt["audience"]) == ["AppClient", "TillClient"]
+    assert sorted(_ref(a) for a in jwt["audience"]) == ["AppClient", "ConsoleClient", "TillClient"]
     assert "${UserPool}" in jwt["issuer"]["Fn::Sub"]

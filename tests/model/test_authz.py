@@ -296,6 +296,7 @@ def test_staff_at_the_counter_only_ever_touch_the_named_members_account(api: Api
     assert right.status == 201, right.body
     after = dump_tables()
     changed = {t: set(after[t]) - set(before[t]) for t in after if after[t] != before[t]}
+    changed.pop("MetricsTable", None)  # the dashboard's daily counts (everyone's together) count the redemption
     assert owners(changed) == {"AccountsTable": {SELF}, "LedgerTable": {SELF}, "OperationsTable": {SELF}}
     [operation] = [json.loads(i) for i in changed["OperationsTable"]]
     assert (operation["pk"]["S"], operation["by"]["S"]) == (f"redemption/{SELF}/till-1", STAFF)
