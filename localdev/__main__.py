@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> None:
           f"(emulator {emu.endpoint}{', DynamoDB at ' + args.dynamodb_endpoint if args.dynamodb_endpoint else ''})",
           flush=True)
     print(f"  docs: http://{args.host}:{server.server_address[1]}/docs", flush=True)
+    print(f"  console: http://{args.host}:{server.server_address[1]}/console/ (sign in as the cashier or the owner)",
+          flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
