@@ -86,6 +86,25 @@ export function showProblem(form, error, fieldOf = {}) {
   }
 }
 
+// The one way a console form is sent: the button busy, earlier errors cleared, the handler given the form's
+// values; a refusal shown where it belongs (showProblem), `failed(error)` told of it first.
+export function submits(form, handler, { fieldOf = {}, failed = () => {} } = {}) {
+  return async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const button = form.querySelector("button[type=submit]");
+    busy(button, true);
+    try {
+      await handler(values(form));
+    } catch (e) {
+      failed(e);
+      showProblem(form, e, fieldOf);
+    } finally {
+      busy(button, false);
+    }
+  };
+}
+
 export function formError() {
   return h("p", { class: "error form-error", role: "alert" });
 }

@@ -2,8 +2,8 @@
 // record a purchase, a refund or a redemption for them and show what it did.
 import { api } from "../api.js";
 import { t } from "../i18n.js";
-import { h, mount, field, formError, values, clearErrors, showProblem, setError, toMinor, money, number, newId, busy,
-  pending, hold, settle } from "../ui.js";
+import { h, mount, field, formError, values, clearErrors, showProblem, setError, toMinor, money, number, newId,
+  pending, hold, settle, submits } from "../ui.js";
 import { scanner } from "../scan.js";
 
 const KINDS = ["phone", "email", "referral_code", "member_code"];
@@ -97,21 +97,10 @@ export async function counterPage(main) {
 // A form's submission. `slot` names the write's pending id (see ui.js, pending): it is forgotten once an answer
 // says what happened (done, or refused: a refusal writes nothing), and kept when none came (status 0, 5xx).
 function submitter(form, slot, handler, fieldOf) {
-  return async (event) => {
-    event.preventDefault();
-    clearErrors(form);
-    const button = form.querySelector("button[type=submit]");
-    busy(button, true);
-    try {
-      await handler(values(form));
-      settle(slot);
-    } catch (e) {
-      if (e.status >= 400 && e.status < 500) settle(slot);
-      showProblem(form, e, fieldOf);
-    } finally {
-      busy(button, false);
-    }
-  };
+  return submits(form, async (sent) => {
+    await handler(sent);
+    settle(slot);
+  }, { fieldOf, failed: (e) => { if (e.status >= 400 && e.status < 500) settle(slot); } });
 }
 
 function purchaseForm(member, program, refresh, remember) {

@@ -2,7 +2,7 @@
 // preview of the email and their counts.
 import { api } from "../api.js";
 import { t } from "../i18n.js";
-import { h, mount, field, formError, values, clearErrors, showProblem, setError, busy, newId, number } from "../ui.js";
+import { h, mount, field, formError, values, clearErrors, showProblem, setError, newId, number, submits } from "../ui.js";
 
 const SETTINGS = [
   ["min_gap_hours", "number"], ["max_per_30_days", "number"], ["quiet_start", "time"], ["quiet_end", "time"],
@@ -11,20 +11,10 @@ const SETTINGS = [
 const KINDS = ["thank_you", "greeting", "checkin", "replacement", "birthday", "holiday", "points_available", "winback", "campaign"];
 
 function saver(form, handler, done) {
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors(form);
-    const button = form.querySelector("button[type=submit]");
-    busy(button, true);
-    try {
-      await handler(values(form));
-      mount(done, h("p", { class: "result", role: "status" }, t("saved")));
-    } catch (e) {
-      showProblem(form, e);
-    } finally {
-      busy(button, false);
-    }
-  });
+  form.addEventListener("submit", submits(form, async (sent) => {
+    await handler(sent);
+    mount(done, h("p", { class: "result", role: "status" }, t("saved")));
+  }));
   return form;
 }
 
@@ -128,18 +118,13 @@ function campaignCard() {
     h("div", { class: "row" }, field({ name: "message_zh", label: t("rem.message_zh"), type: "textarea" }), field({ name: "message_en", label: t("rem.message_en"), type: "textarea" })),
     field({ name: "categories", label: t("rem.filter_categories"), hint: t("rem.filter_categories.hint") }),
     formError(), h("button", { type: "submit" }, t("rem.start")), done);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors(form);
-    const v = values(form);
+  form.addEventListener("submit", submits(form, async (v) => {
     const pick = (zh, en) => Object.fromEntries([["zh-CN", zh.trim()], ["en", en.trim()]].filter(([, x]) => x));
     const categories = v.categories.split(/[,\s，]+/).filter(Boolean);
-    try {
-      const c = await api("POST", "/v1/outreach/campaigns", { body: { campaign_id: v.campaign_id.trim(), headline: pick(v.headline_zh, v.headline_en),
-        message: pick(v.message_zh, v.message_en), ...(categories.length ? { filter: { purchased_categories: categories } } : {}) } });
-      mount(done, h("div", { class: "result", role: "status" }, h("p", {}, t("rem.started", { id: c.campaign_id })), counts(c.counts)));
-    } catch (e) { showProblem(form, e, { "idempotency-mismatch": "campaign_id" }); }
-  });
+    const c = await api("POST", "/v1/outreach/campaigns", { body: { campaign_id: v.campaign_id.trim(), headline: pick(v.headline_zh, v.headline_en),
+      message: pick(v.message_zh, v.message_en), ...(categories.length ? { filter: { purchased_categories: categories } } : {}) } });
+    mount(done, h("div", { class: "result", role: "status" }, h("p", {}, t("rem.started", { id: c.campaign_id })), counts(c.counts)));
+  }, { fieldOf: { "idempotency-mismatch": "campaign_id" } }));
   return form;
 }
 
@@ -151,15 +136,10 @@ function previewCard() {
       field({ name: "kind", label: t("rem.kind"), value: "thank_you", options: KINDS.map((k) => [k, t(`reminder.${k}`)]) }),
       h("button", { type: "submit" }, t("rem.show_preview"))),
     formError(), out);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    clearErrors(form);
-    const v = values(form);
-    try {
-      const email = await api("POST", "/v1/outreach/preview", { body: { member_id: v.member_id.trim(), kind: v.kind } });
-      mount(out, h("div", { class: "card" }, h("p", {}, h("strong", {}, email.subject)),
-        h("iframe", { title: t("rem.preview"), sandbox: "", srcdoc: email.html, style: "width:100%;height:320px;border:1px solid #d0d7de" })));
-    } catch (e) { showProblem(form, e, { "not-found": "member_id" }); }
-  });
+  form.addEventListener("submit", submits(form, async (v) => {
+    const email = await api("POST", "/v1/outreach/preview", { body: { member_id: v.member_id.trim(), kind: v.kind } });
+    mount(out, h("div", { class: "card" }, h("p", {}, h("strong", {}, email.subject)),
+      h("iframe", { title: t("rem.preview"), sandbox: "", srcdoc: email.html, style: "width:100%;height:320px;border:1px solid #d0d7de" })));
+  }, { fieldOf: { "not-found": "member_id" } }));
   return form;
 }
