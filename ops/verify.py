@@ -431,8 +431,8 @@ def metrics_table(args: argparse.Namespace) -> str | None:
 
 def metrics_report(client: Any, table: str, summary: Summary) -> dict[str, Any]:
     """The dashboard's points outstanding now (its yearly totals added up: issued less redeemed) beside the
-    Ledger table's points, available + pending."""
-    counted = {"points_issued": 0, "points_redeemed": 0}
+    Ledger table's points, available + pending; and its commission owed beside the partners' chains'."""
+    counted = {"points_issued": 0, "points_redeemed": 0, "commission_minor": 0}
     kwargs: dict[str, Any] = {"TableName": table, "KeyConditionExpression": "pk = :pk", "ConsistentRead": True,
                               "ExpressionAttributeValues": {":pk": {"S": "YEAR"}}}
     while True:
@@ -445,16 +445,22 @@ def metrics_report(client: Any, table: str, summary: Summary) -> dict[str, Any]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     outstanding = counted["points_issued"] - counted["points_redeemed"]
     ledger = summary.ledger_totals.get("points/available", 0) + summary.ledger_totals.get("points/pending", 0)
-    return {"table": table, "outstanding": outstanding, "ledger": ledger, "ok": outstanding == ledger}
+    owed = counted["commission_minor"]
+    chains = summary.ledger_totals.get("commission/available", 0) + summary.ledger_totals.get("commission/pending", 0)
+    return {"table": table, "outstanding": outstanding, "ledger": ledger, "commission": owed,
+            "commission_ledger": chains, "ok": outstanding == ledger and owed == chains}
 
 
 def _metrics_lines(report: dict[str, Any] | None) -> list[str]:
     if report is None:
         return ["  metrics: not checked (no Metrics table)"]
     if report["ok"]:
-        return [f"  metrics: points outstanding {report['outstanding']:,}, as the ledger holds"]
-    return [f"  METRICS the dashboard counts {report['outstanding']:,} points outstanding, the ledger holds "
-            f"{report['ledger']:,}: the aggregator is behind or left records out (AggregatorDeadLetters, its log)"]
+        return [f"  metrics: points outstanding {report['outstanding']:,} and commission owed "
+                f"{report['commission']:,}, as the ledger holds"]
+    return [f"  METRICS the dashboard counts {report['outstanding']:,} points outstanding and "
+            f"{report['commission']:,} commission owed, the ledger holds {report['ledger']:,} and "
+            f"{report['commission_ledger']:,}: the aggregator is behind or left records out (AggregatorDeadLetters, "
+            f"its log)"]
 
 
 def s3_client(endpoint: str | None) -> Any:

@@ -33,11 +33,15 @@ def read_program_version(version: Version) -> Response[Program]:
 
 @router.operation("PUT", "/v1/program", operation_id="publishProgram",
                   summary="Publish a new version of the program rules (admin)", access=ADMIN_ONLY, model=Program,
-                  body=True, refusals=(409,))
+                  body=True, refusals=(409,),
+                  description="A body without `compliance_profile` keeps the current one. Rules the profile forbids "
+                              "are refused with `422 compliance-profile` (`cn-wechat`: at most two referral levels "
+                              "earn).")
 def publish_program(body: NewProgramVersion) -> Response[Program]:
     rules = services().program.publish(
         points_per_currency_unit=body.points_per_currency_unit, referral_rates_bps=body.referral_rates_bps,
-        hold_days=body.hold_days, currency=body.currency, expected_version=body.version)
+        hold_days=body.hold_days, currency=body.currency, expected_version=body.version,
+        compliance_profile=body.compliance_profile.value if body.compliance_profile else None)
     return answer(Program, rules)
 
 

@@ -62,7 +62,9 @@ def brute_force(first: str, last: str) -> dict[str, Any]:
               or any(s[1] == b and s[2] < first for s in sales)}
     revenue = sum(s[3] for s in inside)
     from_referred = sum(s[3] for s in inside if s[1] in referred)
-    points = [(local(e["created_at"]), e["kind"], e["amount"]) for e in scan("LedgerTable") if e["asset"] == "points"]
+    entries = list(scan("LedgerTable"))
+    points = [(local(e["created_at"]), e["kind"], e["amount"]) for e in entries if e["asset"] == "points"]
+    owed = sum(e["amount"] for e in entries if e["asset"] == "commission" and local(e["created_at"]) <= last)
     days = [(date.fromisoformat(first) + timedelta(days=n)).isoformat()
             for n in range((date.fromisoformat(last) - date.fromisoformat(first)).days + 1)]
     return {
@@ -74,6 +76,7 @@ def brute_force(first: str, last: str) -> dict[str, Any]:
         "points": {"issued": sum(a for d, k, a in points if first <= d <= last and k not in ("redemption", "release")),
                    "redeemed": -sum(a for d, k, a in points if first <= d <= last and k == "redemption"),
                    "outstanding": sum(a for d, _, a in points if d <= last)},
+        "commission": {"outstanding_minor": owed},
         "by_day": [{"date": d, "purchases": sum(1 for s in inside if s[2] == d),
                     "revenue_minor": sum(s[3] for s in inside if s[2] == d),
                     "new_members": sum(1 for m in members if local(m["joined_at"]) == d)} for d in days],

@@ -11,12 +11,14 @@ import base64
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from loyalty.ledger.accounts import BalanceView
+from loyalty.shared.clock import parse_rfc3339
 from loyalty.shared.errors import LoyaltyError, ValidationProblem
+from loyalty.shared.money import BPS
 
 MAX_LEVELS = 10  # the deepest ancestor a member's path keeps (and so the most levels a programme can credit)
 
@@ -91,6 +93,73 @@ class ReferralPath:
         return self.ancestors[0] if self.ancestors else None
 
 
+PARTNER_HOLDER_PREFIX = "partner#"  # member ids cannot contain "#": a partner's chain never meets a member's
+
+
+def partner_holder(partner_id: str) -> str:
+    """The holder a partner's chain (its ``commission``) is kept under on the ledger."""
+    return f"{PARTNER_HOLDER_PREFIX}{partner_id}"
+
+
+def partner_of_holder(holder: str) -> str | None:
+    """The partner whose chain this holder is, or None (a member's)."""
+    return holder.removeprefix(PARTNER_HOLDER_PREFIX) if holder.startswith(PARTNER_HOLDER_PREFIX) else None
+
+
+@dataclass(frozen=True)
+class LinkTarget:
+    """What a link code names, as sign-up needs it: a member (the referrer) or a partner and its terms."""
+
+    code: str
+    member_id: str | None = None
+    partner_id: str | None = None
+    commission_bps: int = 0
+    attribution_days: int = 0
+    campaign: str | None = None
+    sub_id: str | None = None
+
+
+class InvalidClickId(LoyaltyError):
+    slug, status, title = "invalid-click-id", 422, "Invalid click id"
+
+
+@dataclass(frozen=True)
+class PartnerBinding:
+    """A member who signed up through a partner's link: bound to that partner once, at sign-up, with the terms the
+    partner had then (its commission rate and attribution window: a partner's later change of terms applies to the
+    members it brings from then on, as affiliate programmes do, and a purchase reads no partner to be credited)."""
+
+    partner_id: str
+    bound_at: str  # RFC 3339: the sign-up
+    commission_bps: int
+    attribution_ends_at: str  # RFC 3339: purchases that occur before it earn the partner a commission
+    code: str  # the link signed up through (the report counts its sign-ups, purchases and revenue)
+    campaign: str | None = None
+    sub_id: str | None = None
+    click_id: str | None = None
+
+    @property
+    def holder(self) -> str:
+        return partner_holder(self.partner_id)
+
+    def commission(self, amount_minor: int, occurred_at: datetime) -> int:
+        """What a purchase of ``amount_minor`` occurring at ``occurred_at`` earns the partner: floor(amount × rate),
+        within the window (from the binding, before its end), else nothing."""
+        if not parse_rfc3339(self.bound_at) <= occurred_at < parse_rfc3339(self.attribution_ends_at):
+            return 0
+        return amount_minor * self.commission_bps // BPS
+
+    def to_dict(self) -> dict[str, object]:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> PartnerBinding:
+        return cls(partner_id=str(data["partner_id"]), bound_at=str(data["bound_at"]),
+                   commission_bps=int(str(data["commission_bps"])),
+                   attribution_ends_at=str(data["attribution_ends_at"]), code=str(data["code"]),
+                   **{k: str(data[k]) for k in ("campaign", "sub_id", "click_id") if data.get(k) is not None})
+
+
 @dataclass(frozen=True)
 class Member:
     member_id: str
@@ -108,6 +177,7 @@ class Member:
     phone_number: str | None = None  # E.164, as Cognito verified it
     unsubscribe_id: str | None = None  # what unsubscribe links name instead of the member id (drawn at sign-up)
     opted_in_at: str | None = None  # when marketing was last allowed: links sent before an opt-in no longer work
+    partner: PartnerBinding | None = None  # the partner whose link the member signed up through
 
     @property
     def referrer_id(self) -> str | None:

@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 
 from loyalty.ledger.accounts import Account
 from loyalty.ledger.dynamodb import account_key, accounts_from
-from loyalty.members.domain import Member, Referee, ReferralPath
+from loyalty.members.domain import Member, PartnerBinding, Referee, ReferralPath
 from loyalty.members.store import CodeTaken, MemberTaken, NoSuchMember, UnsubscribeIdTaken
 from loyalty.shared.dynamo import CONDITION_FAILED, Cancelled, Dynamo, error_code, from_item, shard_of, to_item
 from loyalty.shared.once import Contention
@@ -50,6 +50,8 @@ def member_item(member: Member) -> dict[str, Any]:
                 "unsubscribe_id": member.unsubscribe_id, "opted_in_at": member.opted_in_at}
     item.update({k: v for k, v in optional.items() if v is not None})
     item["notices"] = member.notices
+    if member.partner is not None:
+        item["partner"] = member.partner.to_dict()
     item["email_key"] = email_key(member.email)
     if member.birthday is not None:
         item["birthday_md"] = member.birthday[5:]
@@ -71,6 +73,7 @@ def member_from_item(item: dict[str, Any]) -> Member:
         birthday=item.get("birthday"), time_zone=item.get("time_zone"), notices=bool(item.get("notices", True)),
         birthday_changed_at=item.get("birthday_changed_at"), phone_number=item.get("phone_number"),
         unsubscribe_id=item.get("unsubscribe_id"), opted_in_at=item.get("opted_in_at"),
+        partner=PartnerBinding.from_dict(item["partner"]) if item.get("partner") else None,
     )
 
 

@@ -39,7 +39,12 @@ class NewMember(Request):
     locale: Locale | None = Field(default=None, description="Default: zh-CN")
     marketing_opt_in: StrictBool = False
     referral_code: Annotated[str, StringConstraints(min_length=1, max_length=32),
-                             Field(examples=["K7Q2M9XD"])] | None = None
+                             Field(description="A member's referral code, or the code of a member's or a partner's "
+                                               "link", examples=["K7Q2M9XD"])] | None = None
+    click_id: Annotated[str, StringConstraints(min_length=1, max_length=128),
+                        Field(description="The signed click id a link's landing page gave (the app carries it): "
+                                          "names the link when `referral_code` is left out; a forged one → "
+                                          "`422 invalid-click-id`")] | None = None
     phone: Phone | None = Field(default=None, description="Default: the token's verified `phone_number`, if any",
                                 examples=["+8613800138000"])
     time_zone: TimeZone | None = Field(default=None, description="Default: Asia/Shanghai for Chinese locales, "
@@ -51,6 +56,15 @@ class NewMember(Request):
         if value is not None and value < date(1900, 1, 1):
             raise ValueError("birthday must be after 1900-01-01")
         return value
+
+
+class PartnerBinding(Answer):
+    """The partner whose link the member signed up through, once."""
+
+    partner_id: str
+    bound_at: Timestamp
+    attribution_ends_at: Timestamp = Field(description="Purchases that occur before it earn the partner a "
+                                                       "commission")
 
 
 class Member(Answer):
@@ -67,6 +81,7 @@ class Member(Answer):
     time_zone: str | None
     phone: str | None = Field(description="E.164; null when the member has none")
     balances: Balances
+    partner: PartnerBinding | None = Field(default=None, description="Only for a member a partner's link brought")
 
     @classmethod
     def of(cls, view: MemberView) -> Member:
@@ -76,7 +91,8 @@ class Member(Answer):
                    referrer_id=m.referrer_id, joined_at=m.joined_at, locale=m.locale,
                    marketing_opt_in=m.marketing_opt_in,
                    birthday=date.fromisoformat(m.birthday) if m.birthday else None, time_zone=m.time_zone,
-                   phone=m.phone_number, balances=Balances.of(view.balances))
+                   phone=m.phone_number, balances=Balances.of(view.balances),
+                   partner=PartnerBinding.model_validate(m.partner) if m.partner else None)
 
 
 class ProfileChanges(Request):

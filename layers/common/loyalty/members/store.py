@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from loyalty.ledger.accounts import Account
-from loyalty.members.domain import Member, Referee
+from loyalty.members.domain import LinkTarget, Member, Referee
 
 
 class MemberTaken(Exception):
@@ -23,6 +23,19 @@ class UnsubscribeIdTaken(Exception):
 
 class NoSuchMember(Exception):
     """The member to change does not exist."""
+
+
+class LinkResolver(Protocol):
+    """What sign-up needs to know of links (the partners feature answers it)."""
+
+    def target(self, code: str) -> LinkTarget | None:
+        """What a link code (as typed, scanned or carried by a link) names; None when it is no link's (a mistyped
+        or forged code is refused without a look-up)."""
+        ...
+
+    def code_of_click(self, click_id: str) -> str | None:
+        """The link code a signed click id was issued for; None when the signature does not hold."""
+        ...
 
 
 class MemberStore(Protocol):

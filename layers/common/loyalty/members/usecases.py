@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 from loyalty.ledger.accounts import Account
 from loyalty.ledger.assets import POINTS
 from loyalty.members.domain import (
     MAX_LEVELS,
+    InvalidClickId,
     Member,
     MemberExists,
     MemberView,
+    PartnerBinding,
     ReferralPath,
     ReferralSummary,
     UnknownReferralCode,
@@ -23,7 +26,14 @@ from loyalty.members.domain import (
     normalize_referral_code,
     referral_link,
 )
-from loyalty.members.store import CodeTaken, MemberStore, MemberTaken, NoSuchMember, UnsubscribeIdTaken
+from loyalty.members.store import (
+    CodeTaken,
+    LinkResolver,
+    MemberStore,
+    MemberTaken,
+    NoSuchMember,
+    UnsubscribeIdTaken,
+)
 from loyalty.shared.clock import Clock, to_rfc3339
 from loyalty.shared.errors import NotFound
 from loyalty.shared.once import Contention, RetryPolicy
@@ -33,8 +43,10 @@ DIRECT_REFERRALS_SHOWN = 100
 
 class MembershipService:
     def __init__(self, store: MemberStore, clock: Clock, link_base: str, retry: RetryPolicy | None = None,
-                 queued: Callable[[Account], Mapping[str, int]] | None = None) -> None:
+                 queued: Callable[[Account], Mapping[str, int]] | None = None,
+                 links: LinkResolver | None = None) -> None:
         self._store = store
+        self._links = links  # link codes (partners' and members' links); None: members' referral codes only
         self._clock = clock
         self._link_base = link_base
         self._retry = retry or RetryPolicy()
@@ -43,7 +55,7 @@ class MembershipService:
     def sign_up(self, *, member_id: str, email: str | None, display_name: str, locale: str, marketing_opt_in: bool,
                 birthday: str | None, referral_code: str | None, time_zone: str | None = None,
                 requested_email: str | None = None, phone_number: str | None = None,
-                requested_phone: str | None = None) -> MemberView:
+                requested_phone: str | None = None, click_id: str | None = None) -> MemberView:
         """Make the caller a member; the referrer (if any) is fixed here, once, and never changes.
 
         ``email`` and ``phone_number`` are the ones the identity provider verified (None: none verified);
@@ -51,6 +63,11 @@ class MembershipService:
         (E.164), the member's own, is their phone; without one, the verified one is. A birthday given
         here settles like a changed one (no greeting in its first days), so a sign-up cannot order a
         birthday email for today.
+
+        ``referral_code`` is a member's referral code or a link's code (a member's link: that member is the referrer;
+        a partner's: the member is bound to the partner, once, with its terms of now). ``click_id``, the signed id
+        the link's landing page gave, names the link when no code is given (the app carries it from the landing
+        page); a forged one is refused (``422 invalid-click-id``).
         """
         email = member_email(email, requested_email)
         check_profile(birthday, time_zone, self._clock.now())
@@ -62,21 +79,16 @@ class MembershipService:
                 if existing.referral_code in drawn:  # our write landed although we did not hear back
                     return self._view(existing, Account(member_id), {})
                 raise MemberExists(f"{member_id} is already a member.")
-            path = ReferralPath()
-            if referral_code is not None:
-                code = normalize_referral_code(referral_code)
-                referrer_id = self._store.member_id_for_code(code) if code else None
-                referrer = self._store.members([referrer_id]).get(referrer_id) if referrer_id else None
-                if referrer is None:
-                    raise UnknownReferralCode(f"No member has the referral code {referral_code!r}.")
-                path = ReferralPath.below(referrer.member_id, referrer.path)
-            joined_at = to_rfc3339(self._clock.now())
+            now = self._clock.now()
+            joined_at = to_rfc3339(now)
+            path, partner = self._referral(referral_code, click_id, now)
             member = Member(
                 member_id=member_id, email=email, display_name=display_name, referral_code=new_referral_code(),
                 path=path, joined_at=joined_at, locale=locale, marketing_opt_in=marketing_opt_in,
                 birthday=birthday, time_zone=time_zone, birthday_changed_at=joined_at if birthday else None,
                 phone_number=requested_phone or phone_number,
                 unsubscribe_id=new_unsubscribe_id(), opted_in_at=joined_at if marketing_opt_in else None,
+                partner=partner,
             )
             drawn.append(member.referral_code)
             try:
@@ -88,6 +100,40 @@ class MembershipService:
             return self._view(member, Account(member_id), {})  # a new member: nothing queued yet
 
         return self._retry.run(attempt)
+
+    def _referral(self, referral_code: str | None, click_id: str | None,
+                  now: datetime) -> tuple[ReferralPath, PartnerBinding | None]:
+        """Where a new member goes: below the referrer a code names, or bound to the partner a link names."""
+        clicked = None
+        if click_id is not None:
+            clicked = self._links.code_of_click(click_id) if self._links is not None else None
+            if clicked is None:
+                raise InvalidClickId("This click id was not issued by the shop's links (a link's landing page gives "
+                                     "one); sign up without it, or with the link's code.")
+        text = referral_code if referral_code is not None else clicked
+        if text is None:
+            return ReferralPath(), None
+        code = normalize_referral_code(text)
+        if code is not None:  # a member's own referral code (the 8 characters every member has)
+            return self._below(self._store.member_id_for_code(code), text), None
+        target = self._links.target(text) if self._links is not None else None
+        if target is None:
+            raise UnknownReferralCode(f"No member or link has the code {text!r}.")
+        if target.member_id is not None:
+            return self._below(target.member_id, text), None
+        if target.partner_id is None:
+            raise UnknownReferralCode(f"No member or link has the code {text!r}.")
+        ends = now + timedelta(days=target.attribution_days)
+        return ReferralPath(), PartnerBinding(
+            partner_id=target.partner_id, bound_at=to_rfc3339(now), commission_bps=target.commission_bps,
+            attribution_ends_at=to_rfc3339(ends), code=target.code, campaign=target.campaign, sub_id=target.sub_id,
+            click_id=click_id if clicked == target.code else None)
+
+    def _below(self, referrer_id: str | None, text: str) -> ReferralPath:
+        referrer = self._store.members([referrer_id]).get(referrer_id) if referrer_id else None
+        if referrer is None:
+            raise UnknownReferralCode(f"No member has the referral code {text!r}.")
+        return ReferralPath.below(referrer.member_id, referrer.path)
 
     def update_preferences(self, member_id: str, changes: dict[str, Any]) -> Member:
         """Change what the member allows and how to reach them: consent, notices, locale, time zone, birthday.

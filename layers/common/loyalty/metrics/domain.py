@@ -18,6 +18,9 @@ Definitions (docs/metrics.md has the reasons):
   sum of every points entry recorded up to the end of the period: all members' ``available`` + ``pending``
   as the ledger (and ``make verify``) totals them, queued referral credits not yet posted left out.
   So ``outstanding(to) = outstanding(from - 1) + issued - redeemed``.
+- ``commission.outstanding_minor``: the sum of every commission entry recorded up to the end of the period
+  (commissions less refunds' reversals and payouts): what the shop owes its partners, pending or available,
+  as their chains total it (queued commissions not yet posted left out).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from loyalty.ledger.assets import POINTS, EntryKind
+from loyalty.ledger.assets import COMMISSION, POINTS, EntryKind
 from loyalty.shared.clock import parse_rfc3339
 from loyalty.shared.errors import ValidationProblem
 
@@ -39,7 +42,8 @@ BPS = 10_000
 # The counters a day (and a month, and a year) keeps.
 PURCHASES, REVENUE, REFERRED_REVENUE = "purchases", "revenue_minor", "referred_revenue_minor"
 NEW_MEMBERS, POINTS_ISSUED, POINTS_REDEEMED = "new_members", "points_issued", "points_redeemed"
-COUNTERS = (PURCHASES, REVENUE, REFERRED_REVENUE, NEW_MEMBERS, POINTS_ISSUED, POINTS_REDEEMED)
+COMMISSION_OWED = "commission_minor"  # every commission entry: credits, reversals, payouts (releases net 0)
+COUNTERS = (PURCHASES, REVENUE, REFERRED_REVENUE, NEW_MEMBERS, POINTS_ISSUED, POINTS_REDEEMED, COMMISSION_OWED)
 
 
 def local_day(instant: str, zone: ZoneInfo) -> str:
@@ -160,7 +164,9 @@ def refunded(order_id: str, refund_id: str, amount_minor: int, purchase_occurred
 
 def posted(holder: str, seq: int, asset: str, kind: str, amount: int, created_at: str,
            zone: ZoneInfo) -> Fact | None:
-    """A ledger entry's points on the day it was recorded; None for other assets."""
+    """A ledger entry's points, or a partner's commission, on the day it was recorded; None for other assets."""
+    if asset == COMMISSION.name:
+        return Fact(f"entry/{holder}/{seq}", local_day(created_at, zone), {COMMISSION_OWED: amount})
     if asset != POINTS.name:
         return None
     entry_kind = EntryKind(kind)
@@ -225,12 +231,18 @@ class PointFigures:
 
 
 @dataclass(frozen=True)
+class CommissionFigures:
+    outstanding_minor: int
+
+
+@dataclass(frozen=True)
 class Metrics:
     members: MemberFigures
     purchases: PurchaseFigures
     repeat_purchase_rate_bps: int
     referred_revenue_share_bps: int
     points: PointFigures
+    commission: CommissionFigures
     by_day: list[Day]
     time_zone: str
 
@@ -258,6 +270,7 @@ def metrics_of(period: Period, days: Mapping[str, Mapping[str, int]], through_en
         referred_revenue_share_bps=share_bps(period_totals[REFERRED_REVENUE], period_totals[REVENUE]),
         points=PointFigures(issued=period_totals[POINTS_ISSUED], redeemed=period_totals[POINTS_REDEEMED],
                             outstanding=through_end[POINTS_ISSUED] - through_end[POINTS_REDEEMED]),
+        commission=CommissionFigures(outstanding_minor=through_end[COMMISSION_OWED]),
         by_day=[Day(d, int(days.get(d, {}).get(PURCHASES, 0)), int(days.get(d, {}).get(REVENUE, 0)),
                     int(days.get(d, {}).get(NEW_MEMBERS, 0))) for d in period.days],
         time_zone=time_zone,

@@ -34,6 +34,12 @@ class PointFigures(Answer):
                              examples=[240150])
 
 
+class CommissionFigures(Answer):
+    outstanding_minor: int = Field(description="What the shop owes its partners at the end of the period: every "
+                                               "commission entry (commissions, less refunds and payouts), pending "
+                                               "or available, in minor units", examples=[48500])
+
+
 class DayFigures(Answer):
     date: LocalDate
     purchases: int = Field(ge=0, examples=[14])
@@ -53,5 +59,6 @@ class Metrics(Answer):
     referred_revenue_share_bps: Bps = Field(description="The share of the period's revenue bought by members who "
                                                         "have a referrer, rounded down", examples=[4470])
     points: PointFigures
+    commission: CommissionFigures
     by_day: list[DayFigures]
     time_zone: str = Field(description="The time zone the days are local to", examples=["Asia/Shanghai"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from loyalty.program.domain import ProgramRules
+from loyalty.program.domain import DEFAULT_PROFILE, ProgramRules
 from loyalty.program.store import ProgramChanged
 from loyalty.shared.dynamo import Cancelled, Dynamo, to_item
 
@@ -22,7 +22,7 @@ def program_item(rules: ProgramRules, version: int) -> dict[str, Any]:
         **program_key(version), "rules_version": rules.version,
         "points_per_currency_unit": rules.points_per_currency_unit,
         "referral_rates_bps": list(rules.referral_rates_bps), "hold_days": rules.hold_days,
-        "currency": rules.currency,
+        "currency": rules.currency, "compliance_profile": rules.compliance_profile,
     }
 
 
@@ -30,7 +30,7 @@ def program_from_item(item: dict[str, Any]) -> ProgramRules:
     return ProgramRules(
         version=item["rules_version"], points_per_currency_unit=item["points_per_currency_unit"],
         referral_rates_bps=tuple(item["referral_rates_bps"]), hold_days=item["hold_days"],
-        currency=item["currency"],
+        currency=item["currency"], compliance_profile=item.get("compliance_profile", DEFAULT_PROFILE),
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import ConfigDict, Field, StrictInt
@@ -9,6 +10,15 @@ from pydantic import ConfigDict, Field, StrictInt
 from loyalty.http.types import Answer, Currency, Request
 from loyalty.members.domain import MAX_LEVELS
 from loyalty.program.domain import ProgramRules
+
+
+class ComplianceProfile(StrEnum):
+    """`default`: no rule beyond the programme's own; `cn-wechat`: a shop selling through WeChat, where at most two
+    referral levels may earn (more is refused with `422 compliance-profile`)."""
+
+    DEFAULT = "default"
+    CN_WECHAT = "cn-wechat"
+
 
 Rate = Annotated[StrictInt, Field(ge=0, le=10_000, description="basis points: 1000 = 10 %")]
 
@@ -25,6 +35,9 @@ class NewProgramVersion(Request):
                                                     description="One rate per ancestor level, nearest first")]
     hold_days: Annotated[StrictInt, Field(ge=0, le=365)]
     currency: Currency
+    compliance_profile: ComplianceProfile | None = Field(
+        default=None, description="The rules the programme must keep; left out: the current one (a fresh install's "
+                                  "is `default`)")
 
 
 class Program(Answer):
@@ -33,9 +46,10 @@ class Program(Answer):
     referral_rates_bps: list[int]
     hold_days: int
     currency: str
+    compliance_profile: ComplianceProfile
 
     @classmethod
     def of(cls, rules: ProgramRules) -> Program:
         return cls(version=rules.version, points_per_currency_unit=rules.points_per_currency_unit,
                    referral_rates_bps=list(rules.referral_rates_bps), hold_days=rules.hold_days,
-                   currency=rules.currency)
+                   currency=rules.currency, compliance_profile=ComplianceProfile(rules.compliance_profile))

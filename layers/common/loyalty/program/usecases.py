@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from loyalty.program.domain import DEFAULT_PROGRAM, ProgramRules
+from loyalty.program.domain import DEFAULT_PROGRAM, ComplianceProfileViolated, ProgramRules
 from loyalty.program.store import ProgramChanged, ProgramStore
 from loyalty.shared.errors import NotFound, VersionConflict
 from loyalty.shared.once import Contention, RetryPolicy
@@ -26,11 +26,13 @@ class ProgramService:
         return rules
 
     def publish(self, *, points_per_currency_unit: int, referral_rates_bps: list[int], hold_days: int,
-                currency: str, expected_version: int | None) -> ProgramRules:
+                currency: str, expected_version: int | None, compliance_profile: str | None = None) -> ProgramRules:
         """Make a new version current. Old versions stay readable; nothing already credited changes.
 
         With ``expected_version`` the publish only happens if that is still the current version
         (an admin editing what they read); without it, it is published on top of whatever is current.
+        ``compliance_profile`` None keeps the current one. Rules their profile forbids are refused
+        (``422 compliance-profile``), checked against the profile they would run under.
         """
 
         tried: list[ProgramRules] = []  # a try whose answer was lost may have published: recognise it
@@ -45,7 +47,11 @@ class ProgramService:
             rules = ProgramRules(
                 version=previous.version + 1, points_per_currency_unit=points_per_currency_unit,
                 referral_rates_bps=tuple(referral_rates_bps), hold_days=hold_days, currency=currency,
+                compliance_profile=compliance_profile or previous.compliance_profile,
             )
+            problems = rules.compliance_problems()
+            if problems:
+                raise ComplianceProfileViolated("; ".join(problems) + ".")
             tried.append(rules)
             try:
                 self._store.publish(rules, previous=previous, previous_stored=stored is not None)

@@ -12,10 +12,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from loyalty.ledger.assets import POINTS, Bucket, EntryKind
+from loyalty.ledger.assets import COMMISSION, POINTS, Bucket, EntryKind
 from loyalty.ledger.entries import Source
 from loyalty.ledger.posting import Posting
-from loyalty.members.domain import ReferralPath
+from loyalty.members.domain import PartnerBinding, ReferralPath, partner_of_holder
 from loyalty.program.domain import ProgramRules
 from loyalty.shared.clock import parse_rfc3339, start_of_hour, to_rfc3339
 from loyalty.shared.errors import LoyaltyError
@@ -33,25 +33,54 @@ POSTED, QUEUED = "posted", "queued"
 
 @dataclass(frozen=True)
 class Credit:
-    """Points one purchase gave one member: ``posted`` with the purchase (the buyer's own), or ``queued`` for
-    the poster (every referrer's: ``ledger.deferred``)."""
+    """What one purchase gave one holder: points to a member (``posted`` with the purchase, the buyer's own; or
+    ``queued`` for the poster, every referrer's: ``ledger.deferred``), or a partner's commission (``asset``
+    ``commission``, in minor units, at level -1: not a level of the tree; queued like a referrer's)."""
 
-    member_id: str
+    member_id: str  # the holder: a member, or a partner's chain (``partner#<partner_id>``)
     level: int
-    points: int
+    points: int  # the amount, in the asset's unit
     bucket: Bucket
     available_at: str | None
     rule_version: int
     status: str = POSTED
+    asset: str = POINTS.name
+
+    @property
+    def is_commission(self) -> bool:
+        return self.asset == COMMISSION.name
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "bucket": str(self.bucket)}
+        found = {**asdict(self), "bucket": str(self.bucket)}
+        if self.asset == POINTS.name:  # points, as every record kept them before commissions: not written
+            del found["asset"]
+        return found
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Credit:
         return cls(member_id=data["member_id"], level=int(data["level"]), points=int(data["points"]),
                    bucket=Bucket(data["bucket"]), available_at=data.get("available_at"),
-                   rule_version=int(data["rule_version"]), status=data.get("status", POSTED))
+                   rule_version=int(data["rule_version"]), status=data.get("status", POSTED),
+                   asset=data.get("asset", POINTS.name))
+
+
+COMMISSION_LEVEL = -1  # a commission's ``level`` in a purchase record: not a level of the referral tree
+
+
+@dataclass(frozen=True)
+class CommissionCredit:
+    """A partner's commission on a purchase, as the purchase's answer shows it."""
+
+    partner_id: str
+    amount_minor: int
+    bucket: Bucket
+    available_at: str | None
+    status: str
+
+    @classmethod
+    def of(cls, credit: Credit) -> CommissionCredit:
+        return cls(partner_of_holder(credit.member_id) or credit.member_id, credit.points, credit.bucket,
+                   credit.available_at, credit.status)
 
 
 @dataclass(frozen=True)
@@ -114,7 +143,18 @@ class PurchaseRecorded:
     currency: str
     occurred_at: str
     rule_version: int
-    credits: tuple[Credit, ...] = field(default_factory=tuple)
+    credits: tuple[Credit, ...] = field(default_factory=tuple)  # points and commission, as recorded
+
+    @property
+    def points_credits(self) -> tuple[Credit, ...]:
+        """The points credited (the buyer and the referral tree)."""
+        return tuple(c for c in self.credits if not c.is_commission)
+
+    @property
+    def commission(self) -> CommissionCredit | None:
+        """The partner's commission, if the buyer was brought by a partner and the purchase earned one."""
+        found = [CommissionCredit.of(c) for c in self.credits if c.is_commission]
+        return found[0] if found else None
 
 
 @dataclass(frozen=True)
@@ -123,6 +163,14 @@ class Reversal:
     level: int
     points: int
     status: str = POSTED
+    asset: str = POINTS.name
+
+
+@dataclass(frozen=True)
+class CommissionReversal:
+    partner_id: str
+    amount_minor: int  # reversed: negative, like a reversal's points
+    status: str
 
 
 @dataclass(frozen=True)
@@ -130,11 +178,22 @@ class RefundRecorded:
     refund_id: str
     order_id: str
     amount_minor: int
-    reversals: tuple[Reversal, ...]
+    reversals: tuple[Reversal, ...]  # of points and of commission, as recorded
+
+    @property
+    def points_reversals(self) -> tuple[Reversal, ...]:
+        return tuple(r for r in self.reversals if r.asset == POINTS.name)
+
+    @property
+    def commission_reversal(self) -> CommissionReversal | None:
+        found = [CommissionReversal(partner_of_holder(r.member_id) or r.member_id, r.points, r.status)
+                 for r in self.reversals if r.asset == COMMISSION.name]
+        return found[0] if found else None
 
 
 def credit_purchase(rules: ProgramRules, buyer_id: str, path: ReferralPath, amount_minor: int,
-                    now: datetime) -> list[Credit]:
+                    now: datetime, partner: PartnerBinding | None = None,
+                    occurred_at: datetime | None = None) -> list[Credit]:
     """The credits a purchase makes: the buyer at level 0, then each ancestor the rules reach.
 
     Points are pending for the program's hold, counted from the moment the ledger records the purchase
@@ -143,26 +202,39 @@ def credit_purchase(rules: ProgramRules, buyer_id: str, path: ReferralPath, amou
     pending lots to at most 24 per day of hold, however many purchases credit them (a busy referrer's
     account stays a few kilobytes instead of outgrowing DynamoDB's 400 KB item). Zero-point credits
     are left out.
+
+    A buyer bound to a partner (``partner``) earns the partner a commission, queued like a referrer's credit and
+    held like points, when the purchase occurs (``occurred_at``, by default ``now``) within the attribution
+    window; a zero commission is left out too.
     """
     if rules.hold_days > 0:
         bucket, available_at = Bucket.PENDING, to_rfc3339(start_of_hour(now + timedelta(days=rules.hold_days)))
     else:
         bucket, available_at = Bucket.AVAILABLE, None
-    return [
+    credits = [
         Credit(member_id, level, points, bucket, available_at, rules.version, POSTED if level == 0 else QUEUED)
         for member_id, level, points in rules.credit_plan(buyer_id, path.ancestors, amount_minor)
     ]
+    earned = partner.commission(amount_minor, occurred_at or now) if partner is not None else 0
+    if earned > 0 and partner is not None:
+        credits.append(Credit(partner.holder, COMMISSION_LEVEL, earned, bucket, available_at, rules.version, QUEUED,
+                              COMMISSION.name))
+    return credits
 
 
 def credit_posting(credit: Credit, order_id: str) -> Posting:
+    if credit.is_commission:
+        kind = EntryKind.COMMISSION
+    else:
+        kind = EntryKind.PURCHASE if credit.level == 0 else EntryKind.REFERRAL
     return Posting(
         holder=credit.member_id,
-        asset=POINTS.name,
+        asset=credit.asset,
         amount=credit.points,
         bucket=credit.bucket,
-        kind=EntryKind.PURCHASE if credit.level == 0 else EntryKind.REFERRAL,
+        kind=kind,
         source=Source("purchase", order_id),
-        level=credit.level,
+        level=None if credit.is_commission else credit.level,
         rule_version=credit.rule_version,
         available_at=credit.available_at,
     )
@@ -192,12 +264,12 @@ def reverse_refund(credits: tuple[Credit, ...] | list[Credit], amount_minor: int
             and parse_rfc3339(credit.available_at) > now
         postings.append(Posting(
             holder=credit.member_id,
-            asset=POINTS.name,
+            asset=credit.asset,
             amount=-points,
             bucket=Bucket.PENDING if still_held else Bucket.AVAILABLE,
             kind=EntryKind.REFUND,
             source=Source("refund", f"{order_id}/{refund_id}"),
-            level=credit.level,
+            level=None if credit.is_commission else credit.level,
             rule_version=credit.rule_version,
             available_at=credit.available_at if still_held else None,
         ))

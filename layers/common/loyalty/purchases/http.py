@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, Self
 
 from pydantic import AwareDatetime, ConfigDict, Field, StrictInt, StringConstraints
 
@@ -62,6 +62,17 @@ class Credit(Answer):
     status: CreditStatus
 
 
+class Commission(Answer):
+    """What the purchase earned the partner whose link the buyer signed up through (minor units), held like
+    points and then posted to the partner's ledger."""
+
+    partner_id: str
+    amount_minor: int
+    bucket: Bucket
+    available_at: Timestamp | None
+    status: CreditStatus
+
+
 class Purchase(Answer):
     order_id: str
     member_id: str
@@ -70,6 +81,15 @@ class Purchase(Answer):
     occurred_at: Timestamp
     rule_version: int
     credits: list[Credit]
+    commission: Commission | None = Field(
+        default=None, description="Only for a buyer a partner brought, within its attribution window")
+
+    @classmethod
+    def of(cls, result: Any) -> Self:
+        return cls.model_validate({
+            "order_id": result.order_id, "member_id": result.member_id, "amount_minor": result.amount_minor,
+            "currency": result.currency, "occurred_at": result.occurred_at, "rule_version": result.rule_version,
+            "credits": result.points_credits, "commission": result.commission})
 
 
 class NewRefund(Request):
@@ -87,8 +107,22 @@ class Reversal(Answer):
     status: CreditStatus
 
 
+class CommissionReversal(Answer):
+    partner_id: str
+    amount_minor: int = Field(description="Negative: the commission taken back")
+    status: CreditStatus
+
+
 class Refund(Answer):
     refund_id: str
     order_id: str
     amount_minor: int
     reversals: list[Reversal]
+    commission_reversal: CommissionReversal | None = Field(
+        default=None, description="The partner's share of the refund, when the purchase earned a commission")
+
+    @classmethod
+    def of(cls, result: Any) -> Self:
+        return cls.model_validate({
+            "refund_id": result.refund_id, "order_id": result.order_id, "amount_minor": result.amount_minor,
+            "reversals": result.points_reversals, "commission_reversal": result.commission_reversal})

@@ -84,7 +84,8 @@ class PurchaseService:
             if currency != rules.currency:
                 raise ValidationProblem(f"The program runs in {rules.currency}; this purchase is in {currency}.",
                                         loc=["body", "currency"])
-            credits = credit_purchase(rules, member_id, checkout.buyer.path, amount_minor, now)
+            credits = credit_purchase(rules, member_id, checkout.buyer.path, amount_minor, now,
+                                      checkout.buyer.partner, occurred_at)
             occurred, recorded = to_rfc3339(occurred_at or now), to_rfc3339(now)
             lane = lane_of(order_id, self._spread)
             result = PurchaseRecorded(order_id, member_id, amount_minor, currency, occurred, rules.version,
@@ -132,7 +133,8 @@ class PurchaseService:
             lane = purchase.lane if purchase.lane is not None else lane_of(order_id, self._spread)
             recorded = to_rfc3339(now)
             result = RefundRecorded(refund_id, order_id, amount_minor, tuple(
-                Reversal(p.holder, p.level or 0, -p.amount, POSTED if p.holder == purchase.member_id else QUEUED)
+                Reversal(p.holder, p.level or 0, -p.amount, POSTED if p.holder == purchase.member_id else QUEUED,
+                         p.asset)
                 for p in postings))
             op = Operation(key, fingerprint(request), 201, REFUNDS.dump(result), recorded,
                            {"order_id": order_id, "amount_minor": amount_minor, "requested_by": requested_by})
