@@ -170,7 +170,7 @@ def metrics() -> Figures:
     from loyalty.shared.dynamo import Dynamo
 
     settings = Settings.from_env()
-    store = DynamoMetricsStore(Dynamo(_dynamodb()), settings.metrics_table, settings.tables)
+    store = DynamoMetricsStore(Dynamo(_dynamodb()), settings.metrics_table, settings.tables, settings.partners_table)
     zone = ZoneInfo(settings.program_time_zone)
     return Figures(MetricsService(store, _clock, zone), Aggregator(store, _clock, zone), settings.tables)
 

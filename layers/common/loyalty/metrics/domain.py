@@ -18,6 +18,11 @@ Definitions (docs/metrics.md has the reasons):
   sum of every points entry recorded up to the end of the period: all members' ``available`` + ``pending``
   as the ledger (and ``make verify``) totals them, queued referral credits not yet posted left out.
   So ``outstanding(to) = outstanding(from - 1) + issued - redeemed``.
+- A partner's report (``partners.report``) is kept here too, by the same events, exactly once: per partner, local
+  day and link, the sign-ups bound through the link, the purchases of those members that earned a commission
+  (counted on the day they occurred), their revenue net of refunds, the commission and its reversals, and the
+  commission by the instant its hold ends (so a read can tell pending from available). Clicks are counted by the
+  landing page into the same rows.
 - ``commission.outstanding_minor``: the sum of every commission entry recorded up to the end of the period
   (commissions less refunds' reversals and payouts): what the shop owes its partners, pending or available,
   as their chains total it (queued commissions not yet posted left out).
@@ -31,6 +36,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from loyalty.ledger.assets import COMMISSION, POINTS, EntryKind
+from loyalty.members.domain import PartnerBinding
 from loyalty.shared.clock import parse_rfc3339
 from loyalty.shared.errors import ValidationProblem
 
@@ -92,29 +98,42 @@ def period_of(first: str | None, last: str | None, today: date) -> Period:
 
 @dataclass(frozen=True)
 class Joined:
-    """A member signed up."""
+    """A member signed up (through a partner's link: ``partner``)."""
 
     member_id: str
     joined_at: str
+    partner: PartnerBinding | None = None
 
 
 @dataclass(frozen=True)
 class Bought:
-    """A purchase was recorded."""
+    """A purchase was recorded (with the commission it earned a partner, and when that commission's hold ends)."""
 
     order_id: str
     buyer: str
     amount_minor: int
     occurred_at: str
+    commission_minor: int = 0
+    commission_held_until: str | None = None
 
 
 @dataclass(frozen=True)
 class Refunded:
-    """A refund was recorded."""
+    """A refund was recorded (with the commission it took back: a positive amount)."""
 
     order_id: str
     refund_id: str
     amount_minor: int
+    commission_reversed_minor: int = 0
+
+
+@dataclass(frozen=True)
+class Buyer:
+    """What the figures need to know of a member who bought: whether a member referred them, and the partner they
+    are bound to."""
+
+    referred: bool
+    partner: PartnerBinding | None = None
 
 
 @dataclass(frozen=True)
@@ -134,32 +153,74 @@ Event = Joined | Bought | Refunded | Recorded
 
 # --- what each event adds ---------------------------------------------------------------------------
 
+# A partner report row's counters (``PartnerShare.counts``); ``HELD_PREFIX + <instant>``: the commission whose hold
+# ends at that instant (credits less their reversals).
+SIGN_UPS, COMMISSION_EARNED, COMMISSION_REVERSED, HELD_PREFIX = (
+    "sign_ups", "commission_minor", "commission_reversed_minor", "held@")
+NO_HOLD = "held@-"  # commission that was available at once (a programme without a hold)
+
+
+@dataclass(frozen=True)
+class PartnerShare:
+    """What one event adds to a partner's report: counters on its row (partner, local day, link code)."""
+
+    partner_id: str
+    day: str
+    code: str
+    campaign: str | None
+    sub_id: str | None
+    counts: Mapping[str, int]
+
+
 @dataclass(frozen=True)
 class Fact:
     """What one event adds to the figures, applied exactly once by ``fact_id``: ``counts`` to its day (and that
-    day's month and year), and, for a purchase, one more purchase by ``buyer`` on that day."""
+    day's month and year), for a purchase one more purchase by ``buyer`` on that day, and, for an event of a
+    member a partner brought, its share of the partner's report."""
 
     fact_id: str
     day: str
     counts: Mapping[str, int]
     buyer: str | None = None
+    partner: PartnerShare | None = None
 
 
-def joined(member_id: str, joined_at: str, zone: ZoneInfo) -> Fact:
-    return Fact(f"member/{member_id}", local_day(joined_at, zone), {NEW_MEMBERS: 1})
+def _share(binding: PartnerBinding | None, day: str, counts: Mapping[str, int]) -> PartnerShare | None:
+    if binding is None:
+        return None
+    return PartnerShare(binding.partner_id, day, binding.code, binding.campaign, binding.sub_id, counts)
+
+
+def _held(until: str | None) -> str:
+    return HELD_PREFIX + until if until else NO_HOLD
+
+
+def joined(member_id: str, joined_at: str, zone: ZoneInfo, partner: PartnerBinding | None = None) -> Fact:
+    day = local_day(joined_at, zone)
+    return Fact(f"member/{member_id}", day, {NEW_MEMBERS: 1}, partner=_share(partner, day, {SIGN_UPS: 1}))
 
 
 def purchased(order_id: str, buyer: str, amount_minor: int, occurred_at: str, referred: bool,
-              zone: ZoneInfo) -> Fact:
+              zone: ZoneInfo, partner: PartnerBinding | None = None, commission_minor: int = 0,
+              held_until: str | None = None) -> Fact:
+    """A purchase; a partner's report counts it when it earned the partner a commission (within the window)."""
     counts = {PURCHASES: 1, REVENUE: amount_minor, REFERRED_REVENUE: amount_minor if referred else 0}
-    return Fact(f"purchase/{order_id}", local_day(occurred_at, zone), counts, buyer=buyer)
+    day = local_day(occurred_at, zone)
+    share = _share(partner, day, {PURCHASES: 1, REVENUE: amount_minor, COMMISSION_EARNED: commission_minor,
+                                  _held(held_until): commission_minor}) if commission_minor > 0 else None
+    return Fact(f"purchase/{order_id}", day, counts, buyer=buyer, partner=share)
 
 
 def refunded(order_id: str, refund_id: str, amount_minor: int, purchase_occurred_at: str, referred: bool,
-             zone: ZoneInfo) -> Fact:
-    """A refund takes its amount off the revenue of the purchase's day (revenue is net of refunds)."""
+             zone: ZoneInfo, partner: PartnerBinding | None = None, earned_commission: bool = False,
+             commission_reversed_minor: int = 0, held_until: str | None = None) -> Fact:
+    """A refund takes its amount off the revenue of the purchase's day (revenue is net of refunds), and, of a
+    purchase that earned a commission, off the partner's row of that day."""
     counts = {REVENUE: -amount_minor, REFERRED_REVENUE: -amount_minor if referred else 0}
-    return Fact(f"refund/{order_id}/{refund_id}", local_day(purchase_occurred_at, zone), counts)
+    day = local_day(purchase_occurred_at, zone)
+    share = _share(partner, day, {REVENUE: -amount_minor, COMMISSION_REVERSED: commission_reversed_minor,
+                                  _held(held_until): -commission_reversed_minor}) if earned_commission else None
+    return Fact(f"refund/{order_id}/{refund_id}", day, counts, partner=share)
 
 
 def posted(holder: str, seq: int, asset: str, kind: str, amount: int, created_at: str,

@@ -5,23 +5,29 @@
 - ``BUYERS#<YYYY-MM>``/``<YYYY-MM-DD>#<member>``: a member's purchases on a day (distinct buyers, repeats);
 - ``BUYER#<member>``/``FIRST`` and ``FIRSTS#<YYYY-MM>``/``<YYYY-MM-DD>#<member>``: a member's first purchase
   day, and the members by their first purchase day (who bought before a period);
+- in the Partners table, ``STATS#partner#<partner_id>``/``<YYYY-MM-DD>#<link code>``: a partner's report row
+  (``partners.report``), counted in the same transaction as the facts it comes from;
 - ``COUNTED#<fact id>``/``COUNTED``: the mark that an event was counted, written in the same transaction as its
   counts, kept two days (``expires_at``, the table's time to live): the streams redeliver for at most one.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from loyalty.ledger.assets import EntryKind
+from loyalty.ledger.assets import COMMISSION, EntryKind
+from loyalty.members.domain import PartnerBinding
 from loyalty.members.dynamodb import member_key
 from loyalty.metrics.domain import (
     COUNTERS,
     Bought,
+    Buyer,
     Event,
     Fact,
     Joined,
+    PartnerShare,
     Recorded,
     Refunded,
     Totals,
@@ -44,11 +50,19 @@ def _buyer_key(fact: Fact) -> dict[str, str]:
     return {"pk": f"BUYERS#{fact.day[:7]}", "sk": f"{fact.day}#{fact.buyer}"}
 
 
+def partner_row_key(partner_id: str, day: str, code: str) -> dict[str, str]:
+    """A partner report row's key in the Partners table, where the landing page counts the row's clicks."""
+    return {"pk": f"STATS#partner#{partner_id}", "sk": f"{day}#{code}"}
+
+
 def _touches(fact: Fact) -> set[tuple[str, str]]:
     keys = {(level, fact.day[:cut]) for level, cut in LEVELS}
     if fact.buyer is not None:
         key = _buyer_key(fact)
         keys.add((key["pk"], key["sk"]))
+    if fact.partner is not None:
+        row = partner_row_key(fact.partner.partner_id, fact.partner.day, fact.partner.code)
+        keys.add((row["pk"], row["sk"]))
     return keys
 
 
@@ -78,10 +92,11 @@ def _months(first: str, last: str) -> list[str]:
 class DynamoMetricsStore:
     """``metrics.store.MetricsStore`` on DynamoDB."""
 
-    def __init__(self, db: Dynamo, table: str, tables: Tables) -> None:
+    def __init__(self, db: Dynamo, table: str, tables: Tables, partners_table: str = "") -> None:
         self._db = db
         self._table = table
         self._t = tables
+        self._partners = partners_table  # where partner report rows are kept (loyalty.partners)
 
     # --- the aggregator's side
 
@@ -93,12 +108,12 @@ class DynamoMetricsStore:
 
     def sales(self, order_ids: Sequence[str]) -> dict[str, Sale]:
         keys = [{"pk": purchase_key(o)} for o in dict.fromkeys(order_ids)]
-        return {i["pk"].removeprefix("purchase/"): Sale(i["member_id"], i["occurred_at"])
+        return {i["pk"].removeprefix("purchase/"): Sale(i["member_id"], i["occurred_at"], *_commission(i))
                 for i in self._batch_get(self._t.operations, keys)}
 
-    def referred(self, member_ids: Sequence[str]) -> set[str]:
+    def buyers_of(self, member_ids: Sequence[str]) -> dict[str, Buyer]:
         found = self._batch_get(self._t.members, [member_key(m) for m in dict.fromkeys(member_ids)])
-        return {i["member_id"] for i in found if i.get("ancestors")}
+        return {i["member_id"]: Buyer(bool(i.get("ancestors")), _binding(i)) for i in found}
 
     def count(self, facts: Sequence[Fact], now: str) -> list[Fact]:
         expires = int(parse_rfc3339(now).timestamp()) + MARK_SECONDS
@@ -137,13 +152,40 @@ class DynamoMetricsStore:
                 key = _buyer_key(fact)
                 buyers[(key["pk"], key["sk"])] = buyers.get((key["pk"], key["sk"]), 0) + 1
         items += [self._adding({"pk": pk, "sk": sk}, {"purchases": n}) for (pk, sk), n in buyers.items()]
+        items += self._partner_rows(facts)
         return items
 
-    def _adding(self, key: dict[str, str], counts: Mapping[str, int]) -> dict[str, Any]:
+    def _partner_rows(self, facts: list[Fact]) -> list[dict[str, Any]]:
+        """The partner report rows the facts add to (in the Partners table), one update per row."""
+        rows: dict[tuple[str, str, str], tuple[PartnerShare, dict[str, int]]] = {}
+        for fact in facts:
+            share = fact.partner
+            if share is None:
+                continue
+            _, counts = rows.setdefault((share.partner_id, share.day, share.code), (share, {}))
+            for name, amount in share.counts.items():
+                counts[name] = counts.get(name, 0) + amount
+        if rows and not self._partners:
+            raise ValueError("partner figures to count, and no Partners table (PARTNERS_TABLE)")
+        found = []
+        for share, counts in rows.values():
+            labels = {"partner_id": share.partner_id, "day": share.day, "code": share.code,
+                      **{k: v for k, v in (("campaign", share.campaign), ("sub_id", share.sub_id)) if v is not None}}
+            found.append(self._adding(partner_row_key(share.partner_id, share.day, share.code), counts,
+                                      table=self._partners, labels=labels))
+        return found
+
+    def _adding(self, key: dict[str, str], counts: Mapping[str, int], *, table: str | None = None,
+                labels: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """Add ``counts`` to the item at ``key`` (made if missing), setting ``labels`` that describe it."""
         names = {f"#c{n}": name for n, name in enumerate(counts)}
-        values = {f":c{n}": amount for n, amount in enumerate(counts.values())}
-        return {"Update": {"TableName": self._table, "Key": to_item(key),
-                           "UpdateExpression": "ADD " + ", ".join(f"#c{n} :c{n}" for n in range(len(counts))),
+        values: dict[str, Any] = {f":c{n}": amount for n, amount in enumerate(counts.values())}
+        expression = "ADD " + ", ".join(f"#c{n} :c{n}" for n in range(len(counts)))
+        if labels:
+            names.update({f"#l{n}": name for n, name in enumerate(labels)})
+            values.update({f":l{n}": value for n, value in enumerate(labels.values())})
+            expression += " SET " + ", ".join(f"#l{n} = :l{n}" for n in range(len(labels)))
+        return {"Update": {"TableName": table or self._table, "Key": to_item(key), "UpdateExpression": expression,
                            "ExpressionAttributeNames": names, "ExpressionAttributeValues": to_item(values)}}
 
     def lower_first_purchase(self, buyer: str, day: str) -> None:
@@ -223,20 +265,42 @@ def event_from_record(record: Mapping[str, Any], tables: Tables) -> Event | None
     table = table_of(str(record.get("eventSourceARN", "")))
     image = from_item(record["dynamodb"]["NewImage"])
     if table == tables.members:
-        return Joined(str(image["member_id"]), _instant(image["joined_at"])) if image.get("sk") == "PROFILE" else None
+        if image.get("sk") != "PROFILE":
+            return None
+        return Joined(str(image["member_id"]), _instant(image["joined_at"]), _binding(image))
     if table == tables.operations:
         key = str(image["pk"])
         if key.startswith("purchase/"):
             return Bought(key.removeprefix("purchase/"), str(image["member_id"]), _whole(image["amount_minor"]),
-                          _instant(image["occurred_at"]))
+                          _instant(image["occurred_at"]), *_commission(image))
         if key.startswith("refund/"):
             order_id = str(image["order_id"])
-            return Refunded(order_id, key.removeprefix(f"refund/{order_id}/"), _whole(image["amount_minor"]))
+            return Refunded(order_id, key.removeprefix(f"refund/{order_id}/"), _whole(image["amount_minor"]),
+                            _commission_reversed(image))
         return None
     if table == tables.ledger:
         return Recorded(str(image["member_id"]), _whole(image["seq"]), str(image["asset"]),
                         EntryKind(image["kind"]).value, _whole(image["amount"]), _instant(image["created_at"]))
     return None
+
+
+def _binding(image: Mapping[str, Any]) -> PartnerBinding | None:
+    """The partner a member's item is bound to, if any."""
+    return PartnerBinding.from_dict(image["partner"]) if image.get("partner") else None
+
+
+def _commission(image: Mapping[str, Any]) -> tuple[int, str | None]:
+    """The commission a purchase's record credited (and when its hold ends); (0, None) for none."""
+    for credit in image.get("credits") or []:
+        if credit.get("asset") == COMMISSION.name:
+            return _whole(credit["points"]), credit.get("available_at")
+    return 0, None
+
+
+def _commission_reversed(image: Mapping[str, Any]) -> int:
+    """The commission a refund's answer says it took back (a positive amount; 0 for none)."""
+    reversals = json.loads(str(image["response"])).get("reversals") or []
+    return -sum(_whole(r["points"]) for r in reversals if r.get("asset") == COMMISSION.name)
 
 
 def _whole(value: Any) -> int:

@@ -6,15 +6,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from loyalty.metrics.domain import Fact, Totals
+from loyalty.metrics.domain import Buyer, Fact, Totals
 
 
 @dataclass(frozen=True)
 class Sale:
-    """A recorded purchase as a refund's figures need it: who bought, and when it occurred."""
+    """A recorded purchase as a refund's figures need it: who bought, when it occurred, and the commission it
+    earned a partner (and when that commission's hold ends)."""
 
     buyer: str
     occurred_at: str
+    commission_minor: int = 0
+    commission_held_until: str | None = None
 
 
 class MetricsStore(Protocol):
@@ -23,8 +26,8 @@ class MetricsStore(Protocol):
         """The recorded purchases of these orders (from their operation records)."""
         ...
 
-    def referred(self, member_ids: Sequence[str]) -> set[str]:
-        """Those of these members who have a referrer."""
+    def buyers_of(self, member_ids: Sequence[str]) -> dict[str, Buyer]:
+        """Of these members (those that exist): whether they have a referrer, and their partner."""
         ...
 
     def count(self, facts: Sequence[Fact], now: str) -> list[Fact]:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from loyalty.metrics.domain import (
     Bought,
+    Buyer,
     Event,
     Fact,
     Joined,
@@ -53,16 +54,19 @@ class Aggregator:
         refunds = [e for e in events if isinstance(e, Refunded)]
         sales = self._retry.run(lambda: self._store.sales([e.order_id for e in refunds])) if refunds else {}
         buyers = [e.buyer for e in events if isinstance(e, Bought)] + [s.buyer for s in sales.values()]
-        referred = self._retry.run(lambda: self._store.referred(buyers)) if buyers else set()
+        known = self._retry.run(lambda: self._store.buyers_of(buyers)) if buyers else {}
+        nobody = Buyer(referred=False)
         facts: list[Fact] = []
         skipped: list[Event] = []
         first_days: dict[str, str] = {}
         for event in events:
             if isinstance(event, Joined):
-                facts.append(joined(event.member_id, event.joined_at, self._zone))
+                facts.append(joined(event.member_id, event.joined_at, self._zone, event.partner))
             elif isinstance(event, Bought):
+                who = known.get(event.buyer, nobody)
                 fact = purchased(event.order_id, event.buyer, event.amount_minor, event.occurred_at,
-                                 event.buyer in referred, self._zone)
+                                 who.referred, self._zone, who.partner, event.commission_minor,
+                                 event.commission_held_until)
                 facts.append(fact)
                 first_days[event.buyer] = min(fact.day, first_days.get(event.buyer, fact.day))
             elif isinstance(event, Refunded):
@@ -70,8 +74,10 @@ class Aggregator:
                 if sale is None:
                     skipped.append(event)
                     continue
+                who = known.get(sale.buyer, nobody)
                 facts.append(refunded(event.order_id, event.refund_id, event.amount_minor, sale.occurred_at,
-                                      sale.buyer in referred, self._zone))
+                                      who.referred, self._zone, who.partner, sale.commission_minor > 0,
+                                      event.commission_reversed_minor, sale.commission_held_until))
             else:
                 entry = posted(event.holder, event.seq, event.asset, event.kind, event.amount, event.created_at,
                                self._zone)

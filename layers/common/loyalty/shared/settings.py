@@ -40,6 +40,7 @@ class Settings:
     program_time_zone: str = "Asia/Shanghai"
     member_code_secret_id: str = ""  # the Secrets Manager secret that keys member codes (its ARN on AWS)
     metrics_table: str = ""  # the dashboard's daily figures (loyalty.metrics): its two functions only
+    partners_table: str = ""  # partners, their links and their report rows (loyalty.partners)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -61,6 +62,7 @@ class Settings:
             program_time_zone=_time_zone(env.get("PROGRAM_TIME_ZONE", "")),
             member_code_secret_id=env.get("MEMBER_CODE_SECRET_ID", ""),
             metrics_table=env.get("METRICS_TABLE", ""),
+            partners_table=env.get("PARTNERS_TABLE", ""),
         )
 
 
