@@ -169,7 +169,7 @@ class DynamoMetricsStore:
             raise ValueError("partner figures to count, and no Partners table (PARTNERS_TABLE)")
         found = []
         for share, counts in rows.values():
-            labels = {"partner_id": share.partner_id, "day": share.day, "code": share.code,
+            labels = {"date": share.day, "code": share.code,
                       **{k: v for k, v in (("campaign", share.campaign), ("sub_id", share.sub_id)) if v is not None}}
             found.append(self._adding(partner_row_key(share.partner_id, share.day, share.code), counts,
                                       table=self._partners, labels=labels))
