@@ -1,0 +1,1 @@
+"""Partners and referral links: partners, links with checked codes and QR codes, the landing page and its clicks."""
