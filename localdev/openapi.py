@@ -24,8 +24,10 @@ DESCRIPTION = (
     "the point-of-sale server sends a client-credentials access token with the scope `loyalty/pos` and acts as "
     "staff. Each operation's `x-access` says who may call it: `public` (no token), `any` (any valid token), "
     "`signed_in` (a person, acting on itself as a member: not the till, not a partner), `staff` (or admin, or "
-    "the till), `admin`, `self_or_staff` (the member its path names, or staff), or `signed_in_or_staff` (a "
-    "person acting on itself, or staff acting for a member the body names). The examples tell one story "
+    "the till), `admin`, `self_or_staff` (the member its path names, or staff), `signed_in_or_staff` (a "
+    "person acting on itself, or staff acting for a member the body names), `admin_or_partner` (admin, or the "
+    "partner its path names: a partner signs in with the group `partner` and the claim `partner_id`), or "
+    "`signed_in_or_partner` (a person or a partner, each acting on itself). The examples tell one story "
     "and can be sent in the order of the operations that need them: the example member signs up, buys, gets a "
     "refund, redeems …"
 )

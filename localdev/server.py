@@ -343,6 +343,8 @@ def _from_lambda(result: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
     body = result.get("body") or ""
     raw = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
     headers = {k.lower(): str(v) for k, v in (result.get("headers") or {}).items()}
+    if result.get("cookies"):  # payload 2.0: API Gateway sends each as its own Set-Cookie header
+        headers["set-cookie"] = "\n".join(result["cookies"])
     return int(result.get("statusCode", 200)), headers, raw
 
 
@@ -359,7 +361,8 @@ def _send_headers(handler: BaseHTTPRequestHandler, headers: dict[str, str], payl
     """A response's headers; its length (and whether the connection stays open) are the server's to say."""
     for key, value in headers.items():
         if key not in ("content-length", "connection"):
-            handler.send_header(key, value)
+            for line in value.split("\n") if key == "set-cookie" else [value]:
+                handler.send_header(key, line)
     handler.send_header("content-length", str(len(payload)))
 
 

@@ -208,6 +208,29 @@ def exercise(api: Api, clock: FixedClock) -> None:
     api.call("GET", "/docs")
     api.call("GET", "/no/such/route")
     pretoken_signs_in_an_admin_without_mfa(api)
+    partners_and_links(api, admin)
+
+
+def partners_and_links(api: Api, admin: CallAs) -> None:
+    """Partners, links of a partner and a member (made, replayed, listed), the disclosures, the landing page (a
+    partner's link, a member's referral code, a forged code) and the QR codes."""
+    partner = {"partner_id": "P-1", "name": "Wang", "email": "w@example.com", "commission_bps": 500,
+               "attribution_days": 30}
+    for _ in range(2):
+        api.call("POST", "/v1/partners", partner, **admin)
+    api.call("GET", "/v1/partners", **admin)
+    api.call("GET", "/v1/partners/P-1", **admin)
+    made = api.call("POST", "/v1/links", {"link_id": "L-1", "partner_id": "P-1"}, **admin).body
+    api.call("POST", "/v1/links", {"link_id": "L-1", "partner_id": "P-1"}, **admin)
+    api.call("POST", "/v1/links", {"link_id": "M-1"}, as_="bob")
+    api.call("GET", "/v1/links", as_="bob")
+    api.call("GET", "/v1/links?partner_id=P-1", **admin)
+    api.call("GET", "/v1/links/settings", **admin)
+    api.call("PUT", "/v1/links/settings", {"disclosures": {"member": {"en": "I get points."}}}, **admin)
+    bob = api.call("GET", "/v1/members/bob", as_="bob").body["referral_code"]
+    for code in (made["code"], bob, "2222222222222222"):
+        for path in (f"/r/{code}", f"/r/{code}?format=json", f"/r/{code}/qr.svg", f"/r/{code}/qr.png"):
+            api.gateway.invoke("GET", path, {"host": "localhost", "user-agent": "UA"}, b"")
 
 
 def console_assets_are_published_and_removed(api: Api, bucket: str) -> None:

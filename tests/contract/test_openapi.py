@@ -131,4 +131,8 @@ def test_every_error_response_is_problem_json(document: dict[str, Any]) -> None:
         for method, operation in item.items():
             for status, response in operation["responses"].items():
                 if int(status) >= 400:
-                    assert list(response["content"]) == ["application/problem+json"], (method, path, status)
+                    # A page people open in a browser (a referral link's landing page) says "not found" as a page
+                    # too, next to the problem document.
+                    page = "text/html" in operation["responses"].get("200", {}).get("content", {}) and status == "404"
+                    assert list(response["content"]) in (["application/problem+json"], *(
+                        [["application/problem+json", "text/html"]] if page else [])), (method, path, status)

@@ -36,9 +36,13 @@ from localdev import openapi, template
 from loyalty.http.api import ACCESS_EXTENSION, REPLAYED, route_key
 
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options", "trace")
-ACCESS = {"public", "any", "signed_in", "staff", "admin", "self_or_staff", "signed_in_or_staff"}
+ACCESS = {"public", "any", "signed_in", "staff", "admin", "self_or_staff", "signed_in_or_staff", "admin_or_partner",
+          "signed_in_or_partner"}
 # signed_in: the till and partners are refused
-ROLES = {"signed_in", "staff", "admin", "self_or_staff", "signed_in_or_staff"}
+ROLES = {"signed_in", "staff", "admin", "self_or_staff", "signed_in_or_staff", "admin_or_partner",
+         "signed_in_or_partner"}
+# A page people open in a browser (a referral link's landing page) says "not found" as a page too.
+HTML = "text/html"
 PROBLEM_REF = "#/components/schemas/Problem"
 ARTEFACTS = (
     (r"Type\d+$", "a generator's name for an anonymous union member"),
@@ -254,7 +258,9 @@ def test_every_error_response_is_problem_json_with_the_typed_schema(document: di
     for method, path, operation in operations(document):
         for status, response in operation["responses"].items():
             if int(status) >= 400:
-                assert list(response["content"]) == ["application/problem+json"], (method, path, status)
+                page = HTML in operation["responses"].get("200", {}).get("content", {})
+                assert list(response["content"]) in (["application/problem+json"], *(
+                    [["application/problem+json", HTML]] if page and status == "404" else [])), (method, path, status)
                 assert response["content"]["application/problem+json"]["schema"] == {"$ref": PROBLEM_REF}
     problem = document["components"]["schemas"]["Problem"]
     assert set(problem["required"]) == {"type", "title", "status", "detail"}

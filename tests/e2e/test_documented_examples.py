@@ -40,6 +40,8 @@ ORDER = (
     "readMyLedger", "readLedger", "verifyLedger", "readLatestAnchor", "readMetrics",
     "startCampaign", "readCampaign", "previewEmail", "readMessages",
     "unsubscribePage", "unsubscribe",
+    "createPartner", "listPartners", "readPartner", "readLinkSettings", "changeLinkSettings", "createLink",
+    "listLinks", "landingPage", "linkQrSvg", "linkQrPng",
 )
 # Who sends the example of an operation, by its x-access: (sub, groups); None for the member the examples name.
 CALLERS: dict[str, tuple[str | None, list[str]] | None] = {
@@ -50,9 +52,13 @@ CALLERS: dict[str, tuple[str | None, list[str]] | None] = {
     "self_or_staff": (None, []),  # the member its path names: itself
     "staff": ("pos-terminal-01", ["staff"]),
     "admin": ("shop-owner", ["admin"]),
+    "admin_or_partner": ("shop-owner", ["admin"]),
+    "signed_in_or_partner": (None, []),  # the member, making and listing its own links
 }
 # Operations whose documented example cannot succeed on any server but the one that signed it.
 SIGNED_BY_THE_SERVER = {"unsubscribePage", "unsubscribe"}
+# A link code carries a tag under the server's own key: the documented one answers 404, the created link's works.
+LINK_PAGES = {"landingPage", "linkQrSvg", "linkQrPng"}
 UNSUBSCRIBE_LINK = re.compile(r"/u/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)>?$")
 
 
@@ -132,9 +138,13 @@ def test_every_documented_example_gets_its_documented_status(base_url: str) -> N
     story = Story(base_url)
     assert sorted(ORDER) == sorted(story.operations), "every operation of the document has its place in the story"
     assert len(ORDER) == len(set(ORDER))
-    unsubscribe_token = None
+    unsubscribe_token = link_code = None
     for operation_id in ORDER:
-        if operation_id in SIGNED_BY_THE_SERVER:
+        if operation_id in LINK_PAGES:
+            story.check(operation_id, story.send(operation_id), 404)
+            assert link_code is not None, "the link is made first"
+            reply = story.send(operation_id, {"code": link_code})
+        elif operation_id in SIGNED_BY_THE_SERVER:
             forged = story.send(operation_id)
             story.check(operation_id, forged, 404)
             token = next(p for p in story.operations[operation_id][2]["parameters"] if p["name"] == "token")
@@ -146,6 +156,8 @@ def test_every_documented_example_gets_its_documented_status(base_url: str) -> N
                 requests.post(f"{base_url}/local/clock", json={"advance_seconds": 3600}, timeout=60)
             reply = story.send(operation_id)
         story.check(operation_id, reply, story.success(operation_id))
+        if operation_id == "createLink":
+            link_code = reply.json()["code"]
         if operation_id == "previewEmail":
             link = reply.json()["headers"]["List-Unsubscribe"]
             found = UNSUBSCRIBE_LINK.search(link)

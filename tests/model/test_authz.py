@@ -6,7 +6,8 @@ admin), an unsigned token (``alg: none``, claiming admin), an expired token, the
 (``dan``), another member (``bob``), staff and admin; the till (a client-credentials token with the
 scope ``loyalty/pos``: staff's rights), a staff person without MFA (the groups withheld: a member),
 a person's access token claiming staff (the pre-token trigger rewrites ID tokens only: a member), and
-a partner (not a member: no member routes, no sign-up). The contract (API.md, "Identity and roles";
+a partner (not a member: no member routes, no sign-up; its own partner and links), and a partner token without
+its `partner_id` claim (refused by the partner routes too). The contract (API.md, "Identity and roles";
 API-additions.md): a missing or bad token is 401 on every authorized route; a valid token whose role
 does not allow the route is 403; any other caller is answered by the route itself (never 401/403,
 never 5xx). The documents and the catch-all route are public.
@@ -36,14 +37,18 @@ SELF, OTHER, STAFF, ADMIN = "dan", "bob", "pos", "boss"
 FOREIGN_KEY = "a-signing-key-that-is-not-the-local-servers"
 
 # Who a route admits, by the caller's role.
-PUBLIC = frozenset({"nobody", "self", "other", "staff", "admin", "till", "partner"})
-ANY_CALLER = frozenset({"self", "other", "staff", "admin", "till", "partner"})
+PUBLIC = frozenset({"nobody", "self", "other", "staff", "admin", "till", "partner", "partner without id"})
+ANY_CALLER = frozenset({"self", "other", "staff", "admin", "till", "partner", "partner without id"})
 ANY_MEMBER = frozenset({"self", "other", "staff", "admin"})  # people acting on themselves: not the till, no partner
 SELF_OR_STAFF = frozenset({"self", "staff", "admin", "till"})
 # People acting on themselves, and staff (the till too) acting for a member the body names (the counter).
 ANY_MEMBER_OR_STAFF = ANY_MEMBER | {"till"}
 STAFF_ONLY = frozenset({"staff", "admin", "till"})
 ADMIN_ONLY = frozenset({"admin"})
+# Partners (API-additions, "Partners and referral links"): admin, or the partner the path names (P-1, the partner
+# caller's own); links: people acting on themselves as members, and partners acting on themselves.
+ADMIN_OR_PARTNER = frozenset({"admin", "partner"})
+ANY_MEMBER_OR_PARTNER = ANY_MEMBER | {"partner"}
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,10 @@ REDEMPTION: RedemptionBody = {"points": 10, "reward": "coffee"}
 # An unsubscribe token names an unsubscribe id and an opt-in generation and carries an HMAC (docs/reminders.md):
 # a well-formed one with a made-up MAC.
 FORGED_UNSUBSCRIBE = "A" * 22 + "B" * 8 + "." + "A" * 24
+PARTNER = {"partner_id": "P-1", "name": "Wang", "email": "wang@example.com", "commission_bps": 500,
+           "attribution_days": 30}
+# A link code of the right shape whose check and tag were made under another key: refused before any look-up.
+FORGED_LINK_CODE = "K7Q2M9XDHT4F7HR"
 PROGRAM = {"points_per_currency_unit": 1, "referral_rates_bps": [1000, 500], "hold_days": 7, "currency": "CNY"}
 
 ROUTES: dict[tuple[str, str], Expect] = {
@@ -117,6 +126,18 @@ ROUTES: dict[tuple[str, str], Expect] = {
     # One-click unsubscribe needs no login: the link's token is the credential (a forged one here).
     ("GET", "/u/{token}"): Expect(PUBLIC, f"/u/{FORGED_UNSUBSCRIBE}"),
     ("POST", "/u/{token}"): Expect(PUBLIC, f"/u/{FORGED_UNSUBSCRIBE}"),
+    ("POST", "/v1/partners"): Expect(ADMIN_ONLY, "/v1/partners", PARTNER),
+    ("GET", "/v1/partners"): Expect(ADMIN_ONLY, "/v1/partners"),
+    ("GET", "/v1/partners/{partner_id}"): Expect(ADMIN_OR_PARTNER, "/v1/partners/P-1"),
+    ("POST", "/v1/links"): Expect(ANY_MEMBER_OR_PARTNER, "/v1/links", {"link_id": "L-1", "campaign": "spring"}),
+    ("GET", "/v1/links"): Expect(ANY_MEMBER_OR_PARTNER, "/v1/links"),
+    ("GET", "/v1/links/settings"): Expect(ADMIN_ONLY, "/v1/links/settings"),
+    ("PUT", "/v1/links/settings"): Expect(ADMIN_ONLY, "/v1/links/settings", {"disclosures": {"partner": {
+        "en": "I earn a commission if you buy through this link."}}}),
+    # A referral link's landing page and QR codes need no login: anyone may open a link.
+    ("GET", "/r/{code}"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}"),
+    ("GET", "/r/{code}/qr.svg"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}/qr.svg"),
+    ("GET", "/r/{code}/qr.png"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}/qr.png"),
     ("GET", "/openapi.json"): Expect(PUBLIC, "/openapi.json"),
     ("GET", "/docs"): Expect(PUBLIC, "/docs"),
     ("GET", "/docs/{asset}"): Expect(PUBLIC, "/docs/swagger-ui.css"),
@@ -175,6 +196,9 @@ CALLERS = [
                                               api.gateway.secret, algorithm="HS256")),
     Caller("a partner", "partner",
            lambda api: "Bearer " + api.gateway.mint("pat", ["partner"], partner_id="P-1")["token"]),
+    # In the group but without its partner_id claim: not a partner the partner routes can serve, nor a member.
+    Caller("a partner without its partner_id", "partner without id",
+           lambda api: "Bearer " + api.gateway.mint("pat-2", ["partner"])["token"]),
 ]
 
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from loyalty.outreach.content import Composer
     from loyalty.outreach.planning import OutreachPlanner
     from loyalty.outreach.sending import OutreachSender
+    from loyalty.partners.usecases import PartnerService
     from loyalty.program.usecases import ProgramService
     from loyalty.purchases.usecases import PurchaseService
     from loyalty.redemptions.usecases import RedemptionService
@@ -141,6 +142,58 @@ def _member_code_key() -> bytes:
 
 
 @cache
+def settings() -> Settings:
+    """The settings from the environment, read once per container."""
+    return Settings.from_env()
+
+
+@cache
+def _link_secret() -> Callable[[], bytes]:
+    """Link codes' and click ids' key: a Secrets Manager secret of its own (``LINK_SECRET_ID``), read once per
+    container, on first use."""
+    from loyalty.outreach.messaging import Secret
+
+    return Secret(client("secretsmanager"), settings().link_secret_id)
+
+
+def _link_key() -> bytes:
+    return _link_secret()()
+
+
+def build_partners(settings: Settings, clock: Clock, dynamodb: Any, secret: Callable[[], bytes], *,
+                   retry: RetryPolicy | None = None) -> PartnerService:
+    """Partners and links over one DynamoDB client: the Partners table, members (a member's links, their referral
+    codes) and the programme (the landing page's offer)."""
+    from loyalty.members.dynamodb import DynamoMemberStore
+    from loyalty.partners.domain import Offer
+    from loyalty.partners.dynamodb import DynamoPartnerStore
+    from loyalty.partners.usecases import PartnerService
+    from loyalty.program.dynamodb import DynamoProgramStore
+    from loyalty.program.usecases import ProgramService
+    from loyalty.shared.dynamo import Dynamo
+
+    db = Dynamo(dynamodb)
+    members, program = DynamoMemberStore(db, settings.tables), ProgramService(DynamoProgramStore(
+        db, settings.tables.program))
+
+    def offer() -> Offer:
+        rules = program.current()
+        return Offer(settings.shop_name, rules.points_per_currency_unit, rules.currency)
+
+    return PartnerService(DynamoPartnerStore(db, settings.partners_table), clock, secret,
+                          link_base=settings.referral_link_base, time_zone=settings.program_time_zone,
+                          default_locale=settings.default_locale,
+                          member_exists=lambda member_id: bool(members.members([member_id])),
+                          member_for_code=members.member_id_for_code, offer=offer, retry=retry)
+
+
+@cache
+def partners() -> PartnerService:
+    """Partners and referral links (``loyalty.partners``) over the Partners table ``PARTNERS_TABLE``."""
+    return build_partners(settings(), _clock, _dynamodb(), _link_key)
+
+
+@cache
 def _dynamodb() -> Any:
     return client("dynamodb")
 
@@ -238,5 +291,6 @@ def configure(*, clock: Clock | None = None) -> None:
     global _clock
     if clock is not None:
         _clock = clock
-    for built in (services, outreach, anchoring, poster, metrics, _dynamodb, cognito_users, _member_code_secret):
+    for built in (services, outreach, anchoring, poster, metrics, _dynamodb, cognito_users, _member_code_secret,
+                  partners, settings, _link_secret):
         built.cache_clear()

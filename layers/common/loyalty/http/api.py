@@ -92,13 +92,16 @@ class Router(APIGatewayHttpRouter):
                   ok: int = 200, model: type[BaseModel] | None = None, refusals: tuple[int, ...] = (),
                   replays: bool = False, body: bool = False, headers: tuple[RequiredHeader, ...] = (),
                   stateless: bool = False, description: str | None = None,
-                  ok_content: dict[str, Any] | None = None, max_body: int = MAX_BODY) -> Callable[[F], F]:
+                  ok_content: dict[str, Any] | None = None, max_body: int = MAX_BODY,
+                  pages: dict[int, str] | None = None) -> Callable[[F], F]:
         """Declare a route: ``ok`` with ``model`` (or ``ok_content``), 200 with the same model when a write
         ``replays``, under a short camelCase ``operation_id``, and every problem it can answer: its own
         (``refusals``: 404, 409 …), 401 and 403 from ``access``, 413, 415 and 422 from a ``body``, the refusal
         of each required header missing, and 503 busy unless the route is ``stateless`` (calls no AWS service).
         Who may call it is also in the document, as the operation's ``x-access``; a body larger than ``max_body``
-        bytes is refused (413) before it is parsed, and the limit is in the document (``x-max-body-bytes``)."""
+        bytes is refused (413) before it is parsed, and the limit is in the document (``x-max-body-bytes``).
+        A page people open in a browser may answer some refusals as an HTML page too (``pages``: status → when):
+        documented next to the problem document."""
         key = route_key(method, path)
         self.access[key] = access
         extensions: dict[str, Any] = {ACCESS_EXTENSION: access.name}
@@ -127,6 +130,7 @@ class Router(APIGatewayHttpRouter):
             shown[304] = {"description": _DESCRIPTIONS[304]}
         if body:
             shown[413]["description"] = f"Body larger than {max_body} bytes (problem+json)"
+        shown.update(_as_pages(shown, pages or {}))
 
         def register(func: F) -> F:
             self.route(path, method.upper(), summary=summary, description=description, operation_id=operation_id,
@@ -140,6 +144,13 @@ class Router(APIGatewayHttpRouter):
         authorizer = self.current_event.request_context.authorizer
         claims = authorizer.jwt_claim if authorizer is not None else None
         return caller_from_claims(claims)
+
+
+def _as_pages(shown: dict[int, OpenAPIResponse], pages: dict[int, str]) -> dict[int, OpenAPIResponse]:
+    """Refusals a page answers as HTML too (``when`` says when), next to their problem document."""
+    return {status: {"description": f"{_DESCRIPTIONS[status]}; {when}", "content": {
+        **shown[status].get("content", {}), "text/html": {"schema": {"type": "string"}}}}
+        for status, when in pages.items()}
 
 
 def route_key(method: str, path: str) -> str:

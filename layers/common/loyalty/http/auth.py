@@ -85,6 +85,7 @@ class Caller:
     kind: str = MEMBER
     email: str | None = None  # verified by Cognito, else None
     phone_number: str | None = None  # verified by Cognito, E.164
+    partner_id: str | None = None  # a partner's own id (the claim ``partner_id``), None if absent or malformed
 
     @property
     def is_admin(self) -> bool:
@@ -98,6 +99,11 @@ class Caller:
     def may_be_member(self) -> bool:
         return self.kind in MEMBER_KINDS
 
+    @property
+    def is_partner(self) -> bool:
+        """A partner that can act: the group ``partner`` and a well-formed ``partner_id`` claim."""
+        return self.kind == PARTNER_KIND and self.partner_id is not None
+
 
 def caller_from_claims(claims: Mapping[str, Any] | None) -> Caller:
     claims = claims or {}
@@ -107,8 +113,10 @@ def caller_from_claims(claims: Mapping[str, Any] | None) -> Caller:
     if not _MEMBER_ID.match(str(sub)):
         raise Forbidden("This token's subject cannot be a member id.")
     phone = verified(claims, "phone_number")
+    partner_id = claims.get("partner_id")
     return Caller(str(sub), parse_groups(claims.get("cognito:groups")), kind_of(claims),
-                  email=verified(claims, "email"), phone_number=normalize_phone(phone) if phone else None)
+                  email=verified(claims, "email"), phone_number=normalize_phone(phone) if phone else None,
+                  partner_id=str(partner_id) if partner_id and _MEMBER_ID.match(str(partner_id)) else None)
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,8 @@ class Access:
     self_param: str | None = None  # the path parameter that may name the caller instead
     members_only: bool = False  # refuse the till and partners
     staff_too: bool = False  # with members_only: staff (the till included) may call it too
+    partners_too: bool = False  # with members_only: a partner (acting on itself) may call it too
+    partner_param: str | None = None  # the path parameter that may name the calling partner instead
 
     @property
     def needs_token(self) -> bool:
@@ -133,8 +143,15 @@ class Access:
         if not self.needs_token:
             return None
         caller = caller_from_claims(claims)
-        if self.members_only and not caller.may_be_member and not (self.staff_too and caller.is_staff):
-            raise Forbidden("This token is not a member's: the till and partners cannot act as members.")
+        if self.members_only and not caller.may_be_member and not (self.staff_too and caller.is_staff) \
+                and not (self.partners_too and caller.is_partner):
+            raise Forbidden("This token is not a member's: the till and partners cannot act as members."
+                            if not self.partners_too else "This token is neither a member's nor a partner's "
+                                                          "(a partner's carries its partner_id).")
+        if self.partner_param is not None and caller.kind == PARTNER_KIND:
+            if caller.partner_id is not None and path.get(self.partner_param) == caller.partner_id:
+                return caller
+            raise Forbidden("A partner can only see itself.")
         if self.self_param is not None and path.get(self.self_param) == caller.sub and caller.may_be_member:
             return caller
         if self.role == ADMIN and not caller.is_admin:
@@ -152,3 +169,7 @@ SIGNED_IN_OR_STAFF = Access("signed_in_or_staff", members_only=True, staff_too=T
 STAFF_ONLY = Access("staff", role=STAFF)
 ADMIN_ONLY = Access("admin", role=ADMIN)
 SELF_OR_STAFF = Access("self_or_staff", role=STAFF, self_param="member_id")
+# Partners (API-additions, "Partners and referral links"): admin, or the partner the path names.
+ADMIN_OR_PARTNER = Access("admin_or_partner", role=ADMIN, partner_param="partner_id")
+# Referral links: a person acting on itself as a member, or a partner acting on itself (not the till).
+SIGNED_IN_OR_PARTNER = Access("signed_in_or_partner", members_only=True, partners_too=True)

@@ -31,6 +31,11 @@ LEDGER_PAGE_SIZE = 20
 # An unsubscribe token as the service signs them (an unsubscribe id and opt-in generation, a dot, an HMAC),
 # under a secret no server holds, so it is refused (404). A real one is in an email's List-Unsubscribe header,
 # or a preview's (POST /v1/outreach/preview of a marketing email).
+# A partner (an influencer the shop pays a commission), the link it shares in a post, and a link code as the
+# service issues them but under a key no server holds (so it answers 404; a real one is in createLink's answer).
+PARTNER_ID = "p-wang-tyres-vlog"
+LINK_ID = "spring-post-42"
+LINK_CODE = "K7Q2M9XDHT4F7HR"
 UNSUBSCRIBE_TOKEN = "q8Zr2VnK0cTfW5xYb3LmQgHs4Dp9Aa.q3Vd1mE8xK2pR7tLw0sN4aYh"
 
 

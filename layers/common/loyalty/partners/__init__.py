@@ -1,1 +1,2 @@
-"""Partners and referral links: partners, their links and landing page, and what they earn (commission)."""
+"""Partners and referral links: partners, links with checked codes and QR codes, the landing page and its clicks,
+and what partners earn (commission, payouts, reports)."""

@@ -40,7 +40,12 @@ class Settings:
     program_time_zone: str = "Asia/Shanghai"
     member_code_secret_id: str = ""  # the Secrets Manager secret that keys member codes (its ARN on AWS)
     metrics_table: str = ""  # the dashboard's daily figures (loyalty.metrics): its two functions only
-    partners_table: str = ""  # partners, their links and their report rows (loyalty.partners)
+    # Partners and referral links (loyalty.partners): their table, the secret that keys link codes and click ids,
+    # and what the landing page says (the shop's name) and where it sends people (the app).
+    partners_table: str = ""
+    link_secret_id: str = ""
+    shop_name: str = "Loyalty"
+    app_link: str = "https://loyalty.example.com/app"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -63,6 +68,9 @@ class Settings:
             member_code_secret_id=env.get("MEMBER_CODE_SECRET_ID", ""),
             metrics_table=env.get("METRICS_TABLE", ""),
             partners_table=env.get("PARTNERS_TABLE", ""),
+            link_secret_id=env.get("LINK_SECRET_ID", ""),
+            shop_name=env.get("SHOP_NAME") or "Loyalty",
+            app_link=env.get("APP_LINK") or "https://loyalty.example.com/app",
         )
 
 
