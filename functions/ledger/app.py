@@ -2,39 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from loyalty.anchoring.http import AnchorDigest
-from loyalty.http import examples
 from loyalty.http.api import Router, answer, create_app, lambda_entry
 from loyalty.http.auth import ADMIN_ONLY, SELF_OR_STAFF, SIGNED_IN
 from loyalty.http.types import MemberIdInPath
-from loyalty.ledger.http import Entry, LedgerPage, LedgerVerification, decode_cursor, encode_cursor
-from loyalty.shared.errors import NotFound, ValidationProblem
+from loyalty.ledger.http import Cursor, LedgerPage, LedgerVerification, Limit, ledger_page
+from loyalty.shared.errors import NotFound
 from loyalty.wiring import anchoring, services
 
 router = Router(tags=["Ledger"])
-Limit = Annotated[int, Query(ge=1, le=100, description="Entries per page",
-                             openapi_examples=examples.shown(examples.LEDGER_PAGE_SIZE, "A page of 20"))]
-Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page",
-                                     openapi_examples=examples.shown(encode_cursor(41), "Older than entry 41"))]
 
 
 def _page(member_id: str, limit: int, cursor: str | None) -> LedgerPage:
-    before = None
-    if cursor is not None:
-        before = decode_cursor(cursor)
-        if before is None:
-            raise ValidationProblem("cursor is not one this service issued", loc=["query", "cursor"])
     s = services()
-    page = s.ledger.page(member_id, limit=limit, before_seq=before)
-    if not page.entries and before is None:
+    page = ledger_page(s.ledger, member_id, limit, cursor)
+    if not page.items and cursor is None:
         s.members.get(member_id)  # an empty first page of a non-member is a 404, not an empty ledger
-    return LedgerPage(items=[Entry.of(e) for e in page.entries],
-                      next_cursor=encode_cursor(page.entries[-1].seq) if page.has_more else None)
+    return page
 
 
 @router.operation("GET", "/v1/members/me/ledger", operation_id="readMyLedger",

@@ -3,7 +3,7 @@ code, landing page and QR codes) and list their own; an admin sets what links mu
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -11,20 +11,26 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from loyalty.http import examples
 from loyalty.http.api import Router, answer, create_app, lambda_entry, written
 from loyalty.http.auth import ADMIN_ONLY, ADMIN_OR_PARTNER, SIGNED_IN_OR_PARTNER, Caller
+from loyalty.http.types import PeriodFrom, PeriodTo
+from loyalty.ledger.http import Cursor, LedgerPage, Limit, ledger_page
 from loyalty.partners.domain import MEMBER, PARTNER, LinkSettings, Owner
 from loyalty.partners.http import (
+    CommissionBalance,
     Link,
     LinkList,
     NewLink,
     NewPartner,
+    NewPayout,
     Partner,
     PartnerIdInPath,
     PartnerList,
+    PartnerReport,
+    Payout,
 )
 from loyalty.partners.http import LinkSettings as LinkSettingsBody
 from loyalty.partners.landing import locale_for
 from loyalty.shared.errors import Forbidden
-from loyalty.wiring import partners, settings
+from loyalty.wiring import commission, partner_reports, partners, services, settings
 
 router = Router(tags=["Partners"])
 
@@ -108,6 +114,64 @@ def read_link_settings() -> Response[LinkSettingsBody]:
 def change_link_settings(body: LinkSettingsBody) -> Response[LinkSettingsBody]:
     saved = partners().save_settings(LinkSettings({k: dict(v) for k, v in body.disclosures.items()}))
     return answer(LinkSettingsBody, saved)
+
+
+@router.operation("GET", "/v1/partners/<partner_id>/commission", operation_id="readCommission",
+                  summary="A partner's commission balance (admin, or the partner itself)", access=ADMIN_OR_PARTNER,
+                  model=CommissionBalance, refusals=(404, 422))
+def read_commission(partner_id: PartnerIdInPath) -> Response[CommissionBalance]:
+    return answer(CommissionBalance, commission().balance(partner_id))
+
+
+@router.operation("GET", "/v1/partners/<partner_id>/ledger", operation_id="readPartnerLedger",
+                  summary="A partner's ledger, newest first (admin, or the partner itself)", access=ADMIN_OR_PARTNER,
+                  model=LedgerPage, refusals=(404, 422),
+                  description="The same shape as a member's ledger: the partner's hash-chained `commission` entries "
+                              "(`member_id` is the chain's holder, `partner#<partner_id>`): commissions, releases, "
+                              "refunds' reversals and payouts. Commission a purchase queued is posted within a "
+                              "second or two, in batches (an entry whose `parts` list each order).")
+def read_partner_ledger(partner_id: PartnerIdInPath, limit: Limit = 50, cursor: Cursor = None) -> Response[LedgerPage]:
+    return answer(LedgerPage, ledger_page(services().ledger, commission().holder(partner_id), limit, cursor))
+
+
+@router.operation("POST", "/v1/partners/<partner_id>/payouts", operation_id="payOutCommission",
+                  summary="Pay out a partner's available commission (admin)", access=ADMIN_ONLY, ok=201,
+                  model=Payout, replays=True, body=True, refusals=(404, 409),
+                  description="A `payout` entry on the partner's ledger, exactly once by `payout_id`. More than is "
+                              "available now → `409 insufficient-commission`, nothing written (racing payouts "
+                              "never take more than is there: the write's own condition settles it).")
+def pay_out(partner_id: PartnerIdInPath, body: NewPayout) -> Response[Payout]:
+    outcome = commission().pay_out(partner_id=partner_id, payout_id=body.payout_id, amount_minor=body.amount_minor,
+                                   requested_by=router.caller().sub)
+    return written(Payout, outcome, "CommissionPaidOut")
+
+
+GroupBy = Annotated[Literal["day", "campaign", "sub_id"], Query(
+    description="Rows by local day (every day of the period), by campaign or by sub-id",
+    openapi_examples=examples.shown("campaign", "By campaign"))]
+Format = Annotated[Literal["json", "csv"], Query(description="`csv`: the rows as CSV (text/csv), a header first",
+                                                 openapi_examples=examples.shown("json", "JSON"))]
+
+
+@router.operation("GET", "/v1/partners/<partner_id>/report", operation_id="readPartnerReport",
+                  summary="A partner's clicks, sign-ups, sales and commission (admin, or the partner itself)",
+                  access=ADMIN_OR_PARTNER, refusals=(404, 422),
+                  ok_content={"application/json": {"model": PartnerReport}, "text/csv": {"schema": {"type": "string"}}},
+                  description="By local day in the programme's time zone, campaign or sub-id; `format=csv` answers "
+                              "the same rows as CSV. Clicks count as they happen; sign-ups, sales and commission "
+                              "follow within seconds (counted from the streams). Commission is pending while its "
+                              "hold lasts and available after, both net of refunds.")
+def read_partner_report(partner_id: PartnerIdInPath, first: PeriodFrom = None, last: PeriodTo = None,
+                        group_by: GroupBy = "day", format: Format = "json") -> Response[Any]:
+    commission().holder(partner_id)  # an unknown partner is a 404, not an empty report
+    report = partner_reports().report(partner_id, first, last, group_by)
+    if format == "csv":
+        from loyalty.partners.report import to_csv
+
+        filename = f"{partner_id}-{report.period.first.isoformat()}-{report.period.last.isoformat()}-{group_by}.csv"
+        return Response(status_code=200, content_type="text/csv; charset=utf-8", body=to_csv(report),
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return answer(PartnerReport, report)
 
 
 app = create_app(router)

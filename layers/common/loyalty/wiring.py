@@ -26,12 +26,15 @@ if TYPE_CHECKING:
     from loyalty.anchoring.usecases import AnchorService
     from loyalty.counter.usecases import CounterService
     from loyalty.ledger.usecases import DeferredPoster, LedgerService
+    from loyalty.members.domain import LinkTarget
     from loyalty.members.usecases import MembershipService
     from loyalty.metrics.usecases import Aggregator, MetricsService
     from loyalty.outreach.admin import OutreachAdmin
     from loyalty.outreach.content import Composer
     from loyalty.outreach.planning import OutreachPlanner
     from loyalty.outreach.sending import OutreachSender
+    from loyalty.partners.commission import CommissionService
+    from loyalty.partners.report import ReportService
     from loyalty.partners.usecases import PartnerService
     from loyalty.program.usecases import ProgramService
     from loyalty.purchases.usecases import PurchaseService
@@ -88,11 +91,36 @@ def client(service: str, *, attempts: int = 2) -> Any:
     return boto3.client(service, config=config)
 
 
+class _Links:
+    """Sign-up's view of links (``members.store.LinkResolver``) over the partners feature, built on first use (a
+    sign-up without a link code reads no link)."""
+
+    def __init__(self, service: Callable[[], PartnerService]) -> None:
+        self._service = service
+
+    def target(self, code: str) -> LinkTarget | None:
+        from loyalty.members.domain import LinkTarget
+
+        found = self._service().resolve(code)
+        if found is None:
+            return None
+        if found.partner is None:
+            return LinkTarget(found.code, member_id=found.owner_id)
+        return LinkTarget(found.code, partner_id=found.partner.partner_id, commission_bps=found.partner.commission_bps,
+                          attribution_days=found.partner.attribution_days, campaign=found.campaign,
+                          sub_id=found.sub_id)
+
+    def code_of_click(self, click_id: str) -> str | None:
+        return self._service().check_click_id(click_id)
+
+
 def build(settings: Settings, clock: Clock, dynamodb: Any, *,
-          retry: Callable[[], RetryPolicy] | None = None, secret: Callable[[], bytes] | None = None) -> Services:
+          retry: Callable[[], RetryPolicy] | None = None, secret: Callable[[], bytes] | None = None,
+          links: Callable[[], PartnerService] | None = None) -> Services:
     """The use cases over one DynamoDB client (``retry`` makes each use case's retry policy; by default
     ``RetryPolicy()``; ``secret`` gives the member codes' key, by default the secret ``MEMBER_CODE_SECRET_ID``
-    names, read on first use)."""
+    names, read on first use; ``links`` gives the partners feature that resolves link codes at sign-up, by
+    default ``partners()``)."""
     from loyalty.adjustments.usecases import AdjustmentService
     from loyalty.counter.usecases import CounterService
     from loyalty.ledger.dynamodb import DynamoLedgerStore
@@ -111,7 +139,8 @@ def build(settings: Settings, clock: Clock, dynamodb: Any, *,
     db, tables = Dynamo(dynamodb), settings.tables
     members, ledger = DynamoMemberStore(db, tables), DynamoLedgerStore(db, tables, settings.queue_read_threads)
     membership = MembershipService(members, clock, settings.referral_link_base, retry(),
-                                   queued=lambda account: ledger.queued(account.holder, settings.credit_spread))
+                                   queued=lambda account: ledger.queued(account.holder, settings.credit_spread),
+                                   links=_Links(links or partners))
     counter = CounterService(members, membership, clock, secret or _member_code_key,
                              settings.program_time_zone, retry())
     return Services(
@@ -191,6 +220,40 @@ def build_partners(settings: Settings, clock: Clock, dynamodb: Any, secret: Call
 def partners() -> PartnerService:
     """Partners and referral links (``loyalty.partners``) over the Partners table ``PARTNERS_TABLE``."""
     return build_partners(settings(), _clock, _dynamodb(), _link_key)
+
+
+@cache
+def commission() -> CommissionService:
+    """Partners' commission chains and payouts (``loyalty.partners.commission``)."""
+    from loyalty.ledger.dynamodb import DynamoLedgerStore
+    from loyalty.partners.commission import CommissionService
+    from loyalty.shared.dynamo import Dynamo
+    from loyalty.shared.errors import NotFound
+
+    ledger = DynamoLedgerStore(Dynamo(_dynamodb()), settings().tables, settings().queue_read_threads)
+
+    def exists(partner_id: str) -> bool:
+        try:
+            partners().partner(partner_id)
+        except NotFound:
+            return False
+        return True
+
+    return CommissionService(ledger, _clock, exists,
+                             queued=lambda account: ledger.queued(account.holder, settings().credit_spread))
+
+
+@cache
+def partner_reports() -> ReportService:
+    """Partners' reports (``loyalty.partners.report``): the rows in the Partners table, in the programme's days."""
+    from zoneinfo import ZoneInfo
+
+    from loyalty.partners.dynamodb import DynamoPartnerStore
+    from loyalty.partners.report import ReportService
+    from loyalty.shared.dynamo import Dynamo
+
+    store = DynamoPartnerStore(Dynamo(_dynamodb()), settings().partners_table)
+    return ReportService(store.report_rows, _clock, ZoneInfo(settings().program_time_zone))
 
 
 @cache
@@ -292,5 +355,5 @@ def configure(*, clock: Clock | None = None) -> None:
     if clock is not None:
         _clock = clock
     for built in (services, outreach, anchoring, poster, metrics, _dynamodb, cognito_users, _member_code_secret,
-                  partners, settings, _link_secret):
+                  partners, settings, _link_secret, commission, partner_reports):
         built.cache_clear()

@@ -90,9 +90,9 @@ def test_records_without_an_asset_are_points_and_the_commission_keeps_its_own() 
     assert Credit.from_dict(old).asset == POINTS.name and "asset" not in Credit.from_dict(old).to_dict()
     commission = Credit("partner#p", -1, 5, Bucket.PENDING, None, 1, QUEUED, COMMISSION.name)
     assert Credit.from_dict(commission.to_dict()) == commission
-    refund = RefundRecorded("R", "O", 1, (Reversal("dan", 0, -1), Reversal("partner#p", 0, -5, QUEUED, "commission")))
+    refund = RefundRecorded("R", "O", 1, (Reversal("dan", 0, 1), Reversal("partner#p", 0, 5, QUEUED, "commission")))
     assert [r.member_id for r in refund.points_reversals] == ["dan"]
-    assert refund.commission_reversal is not None and refund.commission_reversal.amount_minor == -5
+    assert refund.commission_reversal is not None and refund.commission_reversal.amount_minor == 5
 
 
 def test_a_partners_chain_is_named_apart_from_every_member() -> None:

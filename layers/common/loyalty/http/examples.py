@@ -35,6 +35,7 @@ LEDGER_PAGE_SIZE = 20
 # service issues them but under a key no server holds (so it answers 404; a real one is in createLink's answer).
 PARTNER_ID = "p-wang-tyres-vlog"
 LINK_ID = "spring-post-42"
+PAYOUT_ID = "payout-2026-11"
 LINK_CODE = "K7Q2M9XDHT4F7HR"
 UNSUBSCRIBE_TOKEN = "q8Zr2VnK0cTfW5xYb3LmQgHs4Dp9Aa.q3Vd1mE8xK2pR7tLw0sN4aYh"
 

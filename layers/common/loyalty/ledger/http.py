@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import Field
 
+from loyalty.http import examples
 from loyalty.http.types import Answer, Timestamp
 from loyalty.ledger import entries
 from loyalty.ledger.accounts import BalanceView
 from loyalty.ledger.assets import POINTS, Bucket, EntryKind
 from loyalty.ledger.verification import ChainReport
+from loyalty.shared.errors import ValidationProblem
+
+if TYPE_CHECKING:
+    from loyalty.ledger.usecases import LedgerService
 
 AssetName = Annotated[str, Field(pattern=r"^(points|stored_value|commission|bundle:[A-Za-z0-9._:-]+)$",
                                  description="points, stored_value, commission, or bundle:<card_id>",
@@ -112,3 +118,22 @@ def decode_cursor(cursor: str) -> int | None:
     except (ValueError, UnicodeDecodeError):
         return None
     return seq if prefix == "seq" and 0 < seq <= MAX_SEQ and number == str(seq) else None
+
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Entries per page",
+                             openapi_examples=examples.shown(examples.LEDGER_PAGE_SIZE, "A page of 20"))]
+Cursor = Annotated[str | None, Query(max_length=200, description="next_cursor of the previous page",
+                                     openapi_examples=examples.shown(encode_cursor(41), "Older than entry 41"))]
+
+
+def ledger_page(ledger: LedgerService, holder: str, limit: int, cursor: str | None) -> LedgerPage:
+    """A page of a holder's chain (a member's, a partner's), newest first, below the cursor; a cursor this service
+    did not issue is a ``422``."""
+    before = None
+    if cursor is not None:
+        before = decode_cursor(cursor)
+        if before is None:
+            raise ValidationProblem("cursor is not one this service issued", loc=["query", "cursor"])
+    page = ledger.page(holder, limit=limit, before_seq=before)
+    return LedgerPage(items=[Entry.of(e) for e in page.entries],
+                      next_cursor=encode_cursor(page.entries[-1].seq) if page.has_more else None)

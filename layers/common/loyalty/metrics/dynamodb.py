@@ -300,7 +300,7 @@ def _commission(image: Mapping[str, Any]) -> tuple[int, str | None]:
 def _commission_reversed(image: Mapping[str, Any]) -> int:
     """The commission a refund's answer says it took back (a positive amount; 0 for none)."""
     reversals = json.loads(str(image["response"])).get("reversals") or []
-    return -sum(_whole(r["points"]) for r in reversals if r.get("asset") == COMMISSION.name)
+    return sum(_whole(r["points"]) for r in reversals if r.get("asset") == COMMISSION.name)
 
 
 def _whole(value: Any) -> int:

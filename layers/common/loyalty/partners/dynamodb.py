@@ -17,6 +17,7 @@ every link's days, with the campaign and sub_id to group by.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -162,3 +163,9 @@ class DynamoPartnerStore:
                 return False
             raise
         return True
+
+    def report_rows(self, partner_id: str, first: str, last: str) -> Iterator[dict[str, Any]]:
+        """A partner's report rows (``partners.report``) of the local days ``first``–``last``."""
+        return self._db.query(TableName=self._table, KeyConditionExpression="pk = :pk AND sk BETWEEN :a AND :b",
+                              ExpressionAttributeValues=to_item({":pk": f"STATS#partner#{partner_id}",
+                                                                 ":a": f"{first}#", ":b": f"{last}$"}))

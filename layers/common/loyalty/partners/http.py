@@ -9,7 +9,7 @@ from pydantic import ConfigDict, Field, StrictInt, StringConstraints
 
 from loyalty.http import examples
 from loyalty.http.auth import MEMBER_ID_PATTERN
-from loyalty.http.types import Answer, ClientId, Email, Locale, Name, Prose, Request, Timestamp
+from loyalty.http.types import MAX_MINOR, Answer, ClientId, Email, Locale, Name, Prose, Request, Timestamp
 
 PartnerId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=MEMBER_ID_PATTERN),
                       Field(description="The partner's id (chosen by the admin; a partner's token carries it as its "
@@ -121,3 +121,70 @@ class Landing(Answer):
     click_id: str = Field(description="The click, signed: the app sends it with the sign-up")
     owner: LinkOwner
     offer: Offer
+
+
+# --- what partners earn (loyalty.partners.commission, loyalty.partners.report) ---------------------------
+
+class CommissionBalance(Answer):
+    """A partner's commission, in minor units of the programme's currency."""
+
+    available: int = Field(description="Payable now; counts pending commission whose hold has ended (may be below "
+                                       "zero after a refund of a purchase whose commission was paid out)")
+    pending: int = Field(description="On hold for the programme's hold (refunds can still take it back)")
+    lifetime_earned: int = Field(description="Every commission less refunds' reversals; payouts not subtracted")
+    queued: int = Field(description="Commission purchases (less their refunds) have queued that the poster has not "
+                                    "posted yet, usually for a second or two; not in available or pending yet")
+
+    @classmethod
+    def of(cls, view: Any) -> CommissionBalance:
+        return cls(available=view["available"], pending=view["pending"], lifetime_earned=view.earned,
+                   queued=view.queued or 0)
+
+
+class NewPayout(Request):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"payout_id": examples.PAYOUT_ID, "amount_minor": 30000}]})
+
+    payout_id: ClientId
+    amount_minor: Annotated[StrictInt, Field(gt=0, le=MAX_MINOR, description="Integer minor units, at most what "
+                                                                              "is available")]
+
+
+class Payout(Answer):
+    payout_id: str
+    partner_id: str
+    amount_minor: int
+    available_minor: int = Field(description="What is left available after the payout")
+
+
+class ReportRow(Answer):
+    key: str = Field(description="The local day (YYYY-MM-DD), the campaign or the sub-id the row sums (`\"\"`: "
+                                 "links without one)", examples=["2026-11-23"])
+    clicks: int = Field(ge=0)
+    unique_clicks: int = Field(ge=0, description="Distinct visitors per link and day, summed")
+    sign_ups: int = Field(ge=0, description="Members who signed up through the links")
+    purchases: int = Field(ge=0, description="Their purchases that earned a commission (within the window), counted "
+                                             "on the day they occurred")
+    revenue_minor: int = Field(description="Those purchases' amounts net of every refund so far")
+    commission_pending_minor: int = Field(description="Their commission still on hold, net of refunds")
+    commission_available_minor: int = Field(description="Their commission past its hold, net of refunds")
+    commission_reversed_minor: int = Field(ge=0, description="Taken back by refunds")
+
+
+class PartnerReport(Answer):
+    """A partner's figures by local day (every day of the period), campaign or sub-id (docs/partners.md)."""
+
+    partner_id: str
+    first_day: str = Field(description="The period's first local day (`from`)")
+    last_day: str = Field(description="The period's last local day (`to`)")
+    group_by: str
+    time_zone: str
+    rows: list[ReportRow]
+    total: ReportRow
+
+    @classmethod
+    def of(cls, report: Any) -> PartnerReport:
+        return cls.model_validate({
+            "partner_id": report.partner_id, "first_day": report.period.first.isoformat(),
+            "last_day": report.period.last.isoformat(), "group_by": report.group_by, "time_zone": report.time_zone,
+            "rows": report.rows, "total": report.total})

@@ -169,7 +169,7 @@ class Reversal:
 @dataclass(frozen=True)
 class CommissionReversal:
     partner_id: str
-    amount_minor: int  # reversed: negative, like a reversal's points
+    amount_minor: int  # taken back (positive, like a reversal's points)
     status: str
 
 

@@ -109,7 +109,7 @@ class Reversal(Answer):
 
 class CommissionReversal(Answer):
     partner_id: str
-    amount_minor: int = Field(description="Negative: the commission taken back")
+    amount_minor: int = Field(description="The commission taken back (like a reversal's points)")
     status: CreditStatus
 
 
