@@ -8,6 +8,7 @@ queue or stream, dead-lettering a failed batch) is derived from the event source
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from typing import Any
 
@@ -231,6 +232,21 @@ def partners_and_links(api: Api, admin: CallAs) -> None:
     for code in (made["code"], bob, "2222222222222222"):
         for path in (f"/r/{code}", f"/r/{code}?format=json", f"/r/{code}/qr.svg", f"/r/{code}/qr.png"):
             api.gateway.invoke("GET", path, {"host": "localhost", "user-agent": "UA"}, b"")
+    # What partners earn: a sign-up through the link (code and click id), a purchase, a refund, the commission,
+    # the ledger, payouts (refused and made), the report (JSON and CSV).
+    _, _, landed = api.gateway.invoke("GET", f"/r/{made['code']}?format=json", {"host": "localhost"}, b"")
+    api.sign_up("pam", made["code"])
+    api.call("POST", "/v1/members", {"email": "quinn@example.com", "display_name": "Quinn",
+                                     "click_id": json.loads(landed)["click_id"]}, as_="quinn")
+    api.call("POST", "/v1/purchases", {"order_id": "P-O-1", "member_id": "pam", "amount_minor": 10000,
+                                       "currency": "CNY"}, as_="pos", groups=("staff",))  # occurring now: bound
+    api.refund("P-O-1", "P-R-1", 2000)
+    api.tick()
+    for path in ("commission", "ledger", "report", "report?format=csv&group_by=campaign"):
+        api.call("GET", f"/v1/partners/P-1/{path}", **admin)
+    api.move_clock(8 * 86_400)  # past the hold: the commission is available
+    for amount in (10**9, 1):
+        api.call("POST", "/v1/partners/P-1/payouts", {"payout_id": f"PO-{amount}", "amount_minor": amount}, **admin)
 
 
 def console_assets_are_published_and_removed(api: Api, bucket: str) -> None:

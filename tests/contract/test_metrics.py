@@ -16,8 +16,8 @@ import pytest
 from localdev import openapi
 from tests.contract.test_openapi import addition_sections
 
-# Fields of capabilities not built yet: stored value, bundles, partners' commission, points expiry.
-NOT_BUILT = {("points", "expired"), ("stored_value",), ("bundles",), ("commission",)}
+# Fields of capabilities not built yet: stored value, bundles, points expiry.
+NOT_BUILT = {("points", "expired"), ("stored_value",), ("bundles",)}
 Shape = dict[str, Any]  # field → None (a value), a Shape (an object) or [Shape] (a list of objects)
 
 
@@ -92,7 +92,7 @@ def test_the_answer_has_every_documented_field_of_what_is_built_and_none_of_what
         operation: dict[str, Any]) -> None:
     _, shape = documented()
     expected = {p for p in _paths(shape) if not any(p[:len(n)] == n for n in NOT_BUILT)}
-    assert len(expected) == 18  # 6 top-level fields, 12 inside them
+    assert len(expected) == 20  # 7 top-level fields, 13 inside them
     schema = operation["get"]["responses"]["200"]["content"]["application/json"]["schema"]
     answered = _schema_shape(operation["document"], schema)
     assert isinstance(answered, dict)

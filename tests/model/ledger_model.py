@@ -13,6 +13,10 @@ which the local server runs after every request. While the state machine holds t
 the member's ``queue`` (shown as ``queued``, not in the balances); when it lets go, each member's queue is
 posted as one batch: lines that agree on everything an entry shows but the source become one entry of
 source ``batch`` listing each event's ``parts`` (the batch's id is the stream's: the model writes ``*``).
+
+A partner's chain is a holder like a member's (``partner#<id>``, asset ``commission``): a member bound to the
+partner at sign-up earns it ``floor(amount × bps / 10000)`` on each purchase that occurs within the attribution
+window, queued and held like a referrer's points and reversed pro rata the same way; payouts take from available.
 """
 
 from __future__ import annotations
@@ -40,10 +44,23 @@ class Program:
     def body(self) -> dict[str, Any]:
         return {"version": self.version, "points_per_currency_unit": self.points_per_currency_unit,
                 "referral_rates_bps": list(self.referral_rates_bps), "hold_days": self.hold_days,
-                "currency": self.currency}
+                "currency": self.currency, "compliance_profile": "default"}
 
 
 DEFAULT = Program(1, 1, [1000, 500], 7)
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A member's partner: bound at sign-up, with the partner's terms then."""
+
+    partner: str  # the partner's chain: partner#<partner_id>
+    bound_at: datetime
+    commission_bps: int
+    attribution_days: int
+
+    def earns(self, occurred: datetime) -> bool:
+        return self.bound_at <= occurred < self.bound_at + timedelta(days=self.attribution_days)
 
 
 @dataclass
@@ -51,6 +68,8 @@ class Member:
     member_id: str
     referrer: str | None
     code: str
+    asset: str = "points"  # a partner's chain: commission
+    binding: Binding | None = None
     available: int = 0  # as stored: matured lots are not in it until a release is written
     lots: dict[datetime, int] = field(default_factory=dict)
     lifetime_earned: int = 0
@@ -70,12 +89,12 @@ class Member:
 
 @dataclass(frozen=True)
 class Queued:
-    """A referrer's credit or reversal waiting for the poster."""
+    """A referrer's credit or reversal (or a partner's commission, or its reversal) waiting for the poster."""
 
     amount: int
     kind: str
     source: tuple[str, str]
-    level: int
+    level: int | None
     rule_version: int
     available_at: datetime | None  # the lot it goes to or comes out of
 
@@ -83,10 +102,14 @@ class Queued:
 @dataclass(frozen=True)
 class Credit:
     member_id: str
-    level: int
+    level: int  # -1: a partner's commission
     points: int
     available_at: datetime | None  # None: credited straight to available (a hold of 0 days)
     rule_version: int
+
+    @property
+    def commission(self) -> bool:
+        return self.level < 0
 
 
 @dataclass
@@ -125,7 +148,12 @@ class Model:
         self.refunds: dict[tuple[str, str], Recorded] = {}
         self.redemptions: dict[tuple[str, str], Recorded] = {}
         self.adjustments: dict[str, Recorded] = {}
+        self.payouts: dict[tuple[str, str], Recorded] = {}
         self.poster_held = False
+
+    def people(self) -> list[str]:
+        """The members (not partners' chains)."""
+        return [m for m, member in self.members.items() if member.asset == "points"]
 
     def entry_count(self) -> int:
         return sum(len(m.entries) for m in self.members.values())
@@ -137,7 +165,7 @@ class Model:
                 suffix: str = "", parts: list[list[Any]] | None = None) -> dict[str, Any]:
         entry = {
             "entry_id": f"{source[0]}/{source[1]}/{member.member_id}{suffix}", "member_id": member.member_id,
-            "seq": len(member.entries) + 1, "asset": "points", "amount": amount, "bucket": bucket, "kind": kind,
+            "seq": len(member.entries) + 1, "asset": member.asset, "amount": amount, "bucket": bucket, "kind": kind,
             "level": level, "source": {"type": source[0], "id": source[1]}, "rule_version": rule_version,
             "created_at": rfc3339(now), "available_at": rfc3339(available_at) if available_at else None,
         }
@@ -146,7 +174,7 @@ class Model:
         member.entries.append(entry)
         if bucket == "available":
             member.available += amount
-        if kind not in ("redemption", "release"):
+        if kind not in ("redemption", "release", "payout"):
             member.lifetime_earned += amount
         return entry
 
@@ -171,8 +199,13 @@ class Model:
 
     # --- members and the program ----------------------------------------------------------------
 
-    def sign_up(self, member_id: str, referrer: str | None, code: str) -> None:
-        self.members[member_id] = Member(member_id, referrer, code)
+    def sign_up(self, member_id: str, referrer: str | None, code: str, binding: Binding | None = None) -> None:
+        self.members[member_id] = Member(member_id, referrer, code, binding=binding)
+
+    def add_partner(self, partner_id: str) -> str:
+        holder = f"partner#{partner_id}"
+        self.members[holder] = Member(holder, None, "", asset="commission")
+        return holder
 
     def ancestors(self, member_id: str) -> list[str]:
         found, up = [], self.members[member_id].referrer
@@ -187,7 +220,7 @@ class Model:
 
     # --- purchases and refunds ------------------------------------------------------------------
 
-    def credits(self, buyer: str, amount_minor: int, now: datetime) -> list[Credit]:
+    def credits(self, buyer: str, amount_minor: int, now: datetime, occurred: datetime | None = None) -> list[Credit]:
         rules = self.program
         base = amount_minor // MINOR_PER_UNIT * rules.points_per_currency_unit
         # Holds end on the hour (the product's documented rule, docs/ledger.md).
@@ -199,21 +232,29 @@ class Model:
             if level > len(rules.referral_rates_bps):
                 break
             planned.append((ancestor, level, base * rules.referral_rates_bps[level - 1] // RATE_DENOMINATOR))
+        binding = self.members[buyer].binding
+        if binding is not None and binding.earns(occurred or now):
+            planned.append((binding.partner, -1, amount_minor * binding.commission_bps // RATE_DENOMINATOR))
         return [Credit(m, level, points, at, rules.version) for m, level, points in planned if points > 0]
 
     def purchase(self, body: dict[str, Any], now: datetime) -> dict[str, Any]:
-        credits = self.credits(body["member_id"], body["amount_minor"], now)
+        occurred = datetime.strptime(body["occurred_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=now.tzinfo)
+        credits = self.credits(body["member_id"], body["amount_minor"], now, occurred)
+        shown: list[dict[str, Any]] = [{"member_id": c.member_id, "level": c.level, "points": c.points,
+                  "bucket": "pending" if c.available_at else "available",
+                  "available_at": rfc3339(c.available_at) if c.available_at else None,
+                  "status": "posted" if c.level == 0 else "queued"} for c in credits]
+        commission = [{"partner_id": s["member_id"].removeprefix("partner#"), "amount_minor": s["points"],
+                       **{k: s[k] for k in ("bucket", "available_at", "status")}} for s in shown if s["level"] < 0]
         answer = {
             "order_id": body["order_id"], "member_id": body["member_id"], "amount_minor": body["amount_minor"],
             "currency": body["currency"], "occurred_at": body["occurred_at"], "rule_version": self.program.version,
-            "credits": [{"member_id": c.member_id, "level": c.level, "points": c.points,
-                         "bucket": "pending" if c.available_at else "available",
-                         "available_at": rfc3339(c.available_at) if c.available_at else None,
-                         "status": "posted" if c.level == 0 else "queued"} for c in credits],
+            "credits": [s for s in shown if s["level"] >= 0], "commission": commission[0] if commission else None,
         }
         for c in credits:
-            kind = "purchase" if c.level == 0 else "referral"
-            line = Queued(c.points, kind, ("purchase", body["order_id"]), c.level, c.rule_version, c.available_at)
+            kind = "commission" if c.commission else "purchase" if c.level == 0 else "referral"
+            line = Queued(c.points, kind, ("purchase", body["order_id"]), None if c.commission else c.level,
+                          c.rule_version, c.available_at)
             self._post_or_queue(self.members[c.member_id], line, now, own=c.level == 0)
         self.purchases[body["order_id"]] = Purchase(body, answer, credits)
         return answer
@@ -223,18 +264,23 @@ class Model:
         purchase = self.purchases[order_id]
         total, before = purchase.body["amount_minor"], purchase.refunded
         after = before + amount_minor
-        reversals = []
+        reversals, commission = [], None
         for c in purchase.credits:
             points = c.points * after // total - c.points * before // total
             if points == 0:
                 continue
-            reversals.append({"member_id": c.member_id, "level": c.level, "points": points,
-                              "status": "posted" if c.member_id == purchase.body["member_id"] else "queued"})
-            line = Queued(-points, "refund", ("refund", f"{order_id}/{refund_id}"), c.level, c.rule_version,
-                          c.available_at)
+            if c.commission:
+                commission = {"partner_id": c.member_id.removeprefix("partner#"), "amount_minor": points,
+                              "status": "queued"}
+            else:
+                reversals.append({"member_id": c.member_id, "level": c.level, "points": points,
+                                  "status": "posted" if c.member_id == purchase.body["member_id"] else "queued"})
+            line = Queued(-points, "refund", ("refund", f"{order_id}/{refund_id}"),
+                          None if c.commission else c.level, c.rule_version, c.available_at)
             self._post_or_queue(self.members[c.member_id], line, now, own=c.member_id == purchase.body["member_id"])
         purchase.refunded = after
-        answer = {"refund_id": refund_id, "order_id": order_id, "amount_minor": amount_minor, "reversals": reversals}
+        answer = {"refund_id": refund_id, "order_id": order_id, "amount_minor": amount_minor, "reversals": reversals,
+                  "commission_reversal": commission}
         self.refunds[(order_id, refund_id)] = Recorded({"refund_id": refund_id, "amount_minor": amount_minor}, answer)
         return answer
 
@@ -305,3 +351,14 @@ class Model:
                              source=("adjustment", body["adjustment_id"]))
         self.adjustments[body["adjustment_id"]] = Recorded(body, entry)
         return entry
+
+    def payout(self, holder: str, body: dict[str, Any], now: datetime) -> dict[str, Any]:
+        partner = self.members[holder]
+        partner_id = holder.removeprefix("partner#")
+        self._release(partner, now)
+        self._append(partner, now, amount=-body["amount_minor"], bucket="available", kind="payout",
+                     source=("payout", f"{partner_id}/{body['payout_id']}"))
+        answer = {"payout_id": body["payout_id"], "partner_id": partner_id, "amount_minor": body["amount_minor"],
+                  "available_minor": partner.seen(now)["available"]}
+        self.payouts[(holder, body["payout_id"])] = Recorded(body, answer)
+        return answer

@@ -57,7 +57,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from tests.model.ledger_model import Model, Purchase, Recorded, rfc3339
+from tests.model.ledger_model import Binding, Model, Purchase, Recorded, rfc3339
 from tests.model.world import World
 from tests.support import CallAs, Reply
 
@@ -70,6 +70,9 @@ ENTRY_FIELDS = ("entry_id", "member_id", "seq", "asset", "amount", "bucket", "ki
                 "created_at", "available_at")  # all but the hashes, which the chain checks cover
 MAX_PROGRAM_CHANGES = 3  # per sequence: enough to credit and refund under several versions
 MAX_MEMBERS = 12  # a chain of 12 puts its last member 11 levels below the root: past the maximum of 10
+# 12 days of attribution: the clock's moves take some bound members past it.
+PARTNER: dict[str, Any] = {"partner_id": "P-1", "name": "Wang's vlog", "email": "wang@example.com",
+                           "commission_bps": 500, "attribution_days": 12}
 
 
 class _Common(TypedDict):
@@ -149,6 +152,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self.ids = itertools.count(1)
         self.changed: set[str] = set()  # members whose ledger the last step changed
         self.verified: dict[str, tuple[int, str]] = {}  # the chain head each member was last verified at
+        self.link_code = ""  # the partner's link
 
     def teardown(self) -> None:
         self.world.close()
@@ -182,6 +186,35 @@ class LedgerMachine(RuleBasedStateMachine):
     def first_members(self, length: int) -> Any:
         """A short chain to start from, so every example has referrals to credit."""
         return self._chain(None, length)
+
+    @initialize()
+    def a_partner_and_its_link(self) -> None:
+        """A partner with a link, for members to sign up through (their purchases earn it a commission)."""
+        assert self.api.call("POST", "/v1/partners", PARTNER, **ADMIN).status == 201
+        reply = self._partner("POST", "/v1/links", {"link_id": "L-1", "campaign": "spring"})
+        assert reply.status == 201, reply.body
+        self.link_code = reply.body["code"]
+        self.model.add_partner("P-1")
+
+    @precondition(lambda self: len(self.model.members) < MAX_MEMBERS + 1)
+    @rule(target=members, how=st.sampled_from(["code", "click"]))
+    def sign_up_through_the_partner(self, how: str) -> str:
+        """Through the partner's link: its code typed, or the click id its landing page gave (the app's way)."""
+        member_id = f"m{len(self.model.members)}"
+        body: dict[str, Any] = {"email": f"{member_id}@example.com", "display_name": member_id.upper()}
+        if how == "code":
+            body["referral_code"] = self.link_code
+        else:
+            status, _, landed = self.api.gateway.invoke("GET", f"/r/{self.link_code}?format=json",
+                                                        {"host": "localhost", "user-agent": member_id}, b"")
+            assert status == 200
+            body["click_id"] = json.loads(landed)["click_id"]
+        reply = self.api.call("POST", "/v1/members", body, as_=member_id)
+        assert reply.status == 201, reply.body
+        assert reply.body["referrer_id"] is None and reply.body["partner"]["partner_id"] == "P-1"
+        self.model.sign_up(member_id, None, reply.body["referral_code"],
+                           Binding("partner#P-1", self.now, PARTNER["commission_bps"], PARTNER["attribution_days"]))
+        return member_id
 
     def _chain(self, referrer: str | None, length: int) -> Any:
         signed = []
@@ -227,7 +260,7 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(targets=(orders, recorded), amount_minor=amounts)
     def purchase_by_the_deepest_member(self, amount_minor: int) -> tuple[str, str]:
         """From the bottom of the longest chain, so that the program's last levels are credited."""
-        deepest = max(self.model.members, key=lambda m: (len(self.model.ancestors(m)), m))
+        deepest = max(self.model.people(), key=lambda m: (len(self.model.ancestors(m)), m))
         return self._new_purchase(deepest, amount_minor)
 
     @rule(target=recorded, order=orders, how=st.sampled_from(["part", "rest", "beyond"]),
@@ -299,7 +332,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def funded(self) -> list[str]:
         """Members with points to spend, the richest first."""
-        seen = {m: member.seen(self.now)["available"] for m, member in self.model.members.items()}
+        seen = {m: self.model.members[m].seen(self.now)["available"] for m in self.model.people()}
         return sorted((m for m in seen if seen[m] > 0), key=lambda m: (-seen[m], m))
 
     def _adjust(self, body: dict[str, Any]) -> Reply:
@@ -316,6 +349,28 @@ class LedgerMachine(RuleBasedStateMachine):
         assert all(re.fullmatch("[0-9a-f]{64}", reply.body[k]) for k in ("prev_hash", "hash"))
         self.model.adjustments[adjustment_id].answer = reply.body
         return ("adjustment", adjustment_id)
+
+    def _partner(self, method: str, path: str, body: Any = None, *, admin: bool = False) -> Reply:
+        if admin:
+            return self.api.call(method, path, body, **ADMIN)
+        token = self.api.gateway.mint("wang", ["partner"], partner_id="P-1")["token"]  # the clock may pass expiry
+        return self.api.call(method, path, body, headers={"Authorization": f"Bearer {token}"})
+
+    @rule(target=recorded, how=st.sampled_from(["all", "part", "more"]), share=st.integers(1, 999),
+          extra=st.integers(1, 1000))
+    def pay_the_partner(self, how: str, share: int, extra: int) -> Any:
+        """The admin pays out the partner's commission: what is available, part of it, or more (409)."""
+        holder = "partner#P-1"
+        available = self.model.members[holder].seen(self.now)["available"]
+        amount = max(1, {"all": available, "part": available * share // 1000, "more": max(available, 0) + extra}[how])
+        body = {"payout_id": f"PO-{next(self.ids)}", "amount_minor": amount}
+        reply = self._partner("POST", "/v1/partners/P-1/payouts", body, admin=True)
+        if amount > available:
+            assert (reply.status, reply.slug) == (409, "insufficient-commission"), reply.body
+            return multiple()
+        assert reply.status == 201, reply.body
+        assert reply.body == self._write(lambda: self.model.payout(holder, body, self.now))
+        return ("payout", (holder, body["payout_id"]))
 
     # --- replays --------------------------------------------------------------------------------
 
@@ -334,6 +389,12 @@ class LedgerMachine(RuleBasedStateMachine):
             first = self.model.refunds[key]
             ids: tuple[str, str] = key  # (order_id, refund_id)
             reply, same = self.api.refund(*ids, first.body["amount_minor"] + (change != "nothing")), change == "nothing"
+        elif kind == "payout":
+            first = self.model.payouts[key]
+            amount = first.body["amount_minor"] + (change != "nothing")
+            reply = self._partner("POST", "/v1/partners/P-1/payouts",
+                                  {"payout_id": first.body["payout_id"], "amount_minor": amount}, admin=True)
+            same = change == "nothing"
         elif kind == "redemption":
             first = self.model.redemptions[key]
             points = first.body["points"] + (change == "a number")
@@ -403,6 +464,12 @@ class LedgerMachine(RuleBasedStateMachine):
     def agrees_with_the_model(self) -> None:
         now, shown = self.now, {}
         for member_id, member in self.model.members.items():
+            if member.asset == "commission":  # a partner's chain
+                reply = self._partner("GET", f"/v1/partners/{member_id.removeprefix('partner#')}/commission")
+                assert reply.status == 200, reply.body
+                shown[member_id] = reply.body
+                assert shown[member_id] == member.seen(now), member_id
+                continue
             reply = self.api.call("GET", f"/v1/members/{member_id}", **STAFF)
             assert reply.status == 200, reply.body
             assert reply.body["referrer_id"] == member.referrer
@@ -419,13 +486,27 @@ class LedgerMachine(RuleBasedStateMachine):
         for member_id in self.model.members:
             assert heads.get(member_id, (0, GENESIS)) == self.verified.get(member_id, (0, GENESIS)), member_id
 
+    def _entries(self, holder: str) -> list[dict[str, Any]]:
+        """A chain's entries, oldest first: a member's, or a partner's (as the partner reads it, page by page)."""
+        if not holder.startswith("partner#"):
+            return list(reversed(self.api.ledger(holder)))
+        found: list[dict[str, Any]] = []
+        path = f"/v1/partners/{holder.removeprefix('partner#')}/ledger?limit=100"
+        while True:
+            reply = self._partner("GET", path)
+            assert reply.status == 200, reply.body
+            found += reply.body["items"]
+            if reply.body["next_cursor"] is None:
+                return list(reversed(found))
+            path = f"/v1/partners/{holder.removeprefix('partner#')}/ledger?limit=100&cursor={reply.body['next_cursor']}"
+
     def _check_ledger(self, member_id: str, shown: dict[str, int], now: datetime) -> None:
         member = self.model.members[member_id]
-        entries = list(reversed(self.api.ledger(member_id)))
+        entries = self._entries(member_id)
         assert [_comparable(e) for e in entries] == member.entries, member_id
         stored_available = sum(e["amount"] for e in entries if e["bucket"] == "available")
         stored_pending = sum(e["amount"] for e in entries if e["bucket"] == "pending")
-        earned = sum(e["amount"] for e in entries if e["kind"] not in ("redemption", "release"))
+        earned = sum(e["amount"] for e in entries if e["kind"] not in ("redemption", "release", "payout"))
         assert (stored_available, stored_pending, earned) == (
             member.available, sum(member.lots.values()), member.lifetime_earned), member_id
         # What GET /v1/members/{id} shows = the entries, plus the matured lots no write has released yet.
@@ -434,6 +515,9 @@ class LedgerMachine(RuleBasedStateMachine):
         assert balances == {"available": stored_available + matured, "pending": stored_pending - matured,
                          "lifetime_earned": earned}, member_id
         head = chain_head(entries)
+        if member.asset == "commission":  # a partner's chain: checked from its entries (no verify route of its own)
+            self.verified[member_id] = (len(entries), head)
+            return
         report = self.api.verify(member_id)
         assert report == {"member_id": member_id, "entries": len(entries), "chain_valid": True,
                           "balances_match": True, "head_hash": head, "first_invalid_seq": None, "problems": []}

@@ -159,7 +159,7 @@ class Payout(Answer):
 
 class ReportRow(Answer):
     key: str = Field(description="The local day (YYYY-MM-DD), the campaign or the sub-id the row sums (`\"\"`: "
-                                 "links without one)", examples=["2026-11-23"])
+                                 "links without one)", examples=["spring"])
     clicks: int = Field(ge=0)
     unique_clicks: int = Field(ge=0, description="Distinct visitors per link and day, summed")
     sign_ups: int = Field(ge=0, description="Members who signed up through the links")
