@@ -40,6 +40,7 @@ ROOT_MEMBER, REFERRER, MEMBER = "fz-root", "fz-referrer", "fz-member"
 STRANGER = "fz-stranger"  # a valid token, never signed up
 SEEDED_ORDER = "FZ-ORDER-1"  # credited 8 days ago (matured)
 SEEDED_PENDING_ORDER = "FZ-ORDER-2"  # credited now (still on hold)
+PARTNER, SEEDED_PARTNER = "fz-partner", "FZ-P-1"  # a partner's login, and the partner it signs in as
 
 
 # --- the tally ------------------------------------------------------------------------------------
@@ -266,11 +267,15 @@ class Server:
     log_offset: int = 0
     tokens: dict[str, str] = field(default_factory=dict)
     state: dict[str, frozenset[str]] = field(default_factory=dict)
+    link_codes: tuple[str, ...] = ()  # the seeded partner's link and a member's referral code
 
     # One connection per request (requests.request, no session): on a kept-alive connection the local
     # server's answers stall ~40 ms (headers and body go out in two segments; Nagle waits for the ACK).
     def login(self, sub: str, *groups: str) -> str:
-        reply = requests.post(f"{self.url}/local/tokens", json={"sub": sub, "groups": list(groups)}, timeout=10)
+        request: dict[str, Any] = {"sub": sub, "groups": list(groups)}
+        if "partner" in groups:
+            request["partner_id"] = SEEDED_PARTNER
+        reply = requests.post(f"{self.url}/local/tokens", json=request, timeout=10)
         assert reply.status_code == 200, reply.text
         self.tokens[sub] = reply.json()["token"]
         return self.tokens[sub]
@@ -316,10 +321,15 @@ class Server:
         return "\n".join(line for line in text if '"POST / HTTP/1.1"' not in line)[-6000:]
 
 
+LOGINS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (STAFF, ("staff",)), (ADMIN, ("admin",)), (ROOT_MEMBER, ()), (REFERRER, ()), (MEMBER, ()), (STRANGER, ()),
+    (PARTNER, ("partner",)))
+
+
 def _seed(server: Server) -> None:
-    """Members in a referral chain, one matured and one pending purchase, and points to redeem."""
-    for sub, groups in ((STAFF, ("staff",)), (ADMIN, ("admin",)), (ROOT_MEMBER, ()), (REFERRER, ()),
-                        (MEMBER, ()), (STRANGER, ())):
+    """Members in a referral chain, one matured and one pending purchase, points to redeem, and a partner with a
+    link."""
+    for sub, groups in LOGINS:
         server.login(sub, *groups)
     code = None
     for sub in (ROOT_MEMBER, REFERRER, MEMBER):
@@ -339,14 +349,20 @@ def _seed(server: Server) -> None:
     purchase(SEEDED_ORDER)
     moved = requests.post(f"{server.url}/local/clock", json={"advance_seconds": 8 * 86400}, timeout=60)
     assert moved.status_code == 200, moved.text
-    for sub, groups in ((STAFF, ("staff",)), (ADMIN, ("admin",)), (ROOT_MEMBER, ()), (REFERRER, ()),
-                        (MEMBER, ()), (STRANGER, ())):
+    for sub, groups in LOGINS:
         server.login(sub, *groups)  # tokens expire by the server's clock: those minted before the move have expired
     purchase(SEEDED_PENDING_ORDER)
     for member in (MEMBER, REFERRER):
         reply = server.call("POST", "/v1/adjustments", ADMIN, {
             "adjustment_id": f"FZ-GRANT-{member}", "member_id": member, "points": 100_000, "reason": "fuzz seed"})
         assert reply.status_code == 201, reply.text
+    reply = server.call("POST", "/v1/partners", ADMIN, {
+        "partner_id": SEEDED_PARTNER, "name": "Fuzz partner", "email": "fz-partner@example.com",
+        "commission_bps": 500, "attribution_days": 30})
+    assert reply.status_code == 201, reply.text
+    reply = server.call("POST", "/v1/links", PARTNER, {"link_id": "FZ-LINK-1", "campaign": "fuzz"})
+    assert reply.status_code == 201, reply.text
+    server.link_codes = (reply.json()["code"], code or "")
 
 
 @pytest.fixture(scope="session")

@@ -46,9 +46,11 @@ from localdev import template
 from tests.fuzz.conftest import (
     ADMIN,
     MEMBER,
+    PARTNER,
     REFERRER,
     ROOT_MEMBER,
     SEEDED_ORDER,
+    SEEDED_PARTNER,
     SEEDED_PENDING_ORDER,
     STAFF,
     STRANGER,
@@ -98,7 +100,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 # Weighted: most requests come with a token that may do the operation, so they get past the door to
 # validation and the use cases; the rest must be refused there, cleanly and writing nothing.
-IDENTITIES = (STAFF, STAFF, STAFF, ADMIN, ADMIN, ADMIN, MEMBER, MEMBER, REFERRER, ROOT_MEMBER, STRANGER,
+IDENTITIES = (STAFF, STAFF, STAFF, ADMIN, ADMIN, ADMIN, MEMBER, MEMBER, REFERRER, ROOT_MEMBER, STRANGER, PARTNER,
               "no-token", "bad-signature", "not-bearer", "garbage")
 BAD_AUTHORIZATION = {
     # a well-formed HS256 JWT claiming sub=fz-admin in the admin group, signed with another key
@@ -122,7 +124,8 @@ def _choices(case: schemathesis.Case) -> tuple[str, str | None, str | None]:
             orders[digest[2] % len(orders)])
 
 
-def _point_at_known_data(case: schemathesis.Case, member: str | None, order: str | None) -> None:
+def _point_at_known_data(case: schemathesis.Case, member: str | None, order: str | None,
+                         links: tuple[str, ...] = ()) -> None:
     if member is not None:
         if "member_id" in (case.path_parameters or {}):
             case.path_parameters["member_id"] = member
@@ -130,6 +133,11 @@ def _point_at_known_data(case: schemathesis.Case, member: str | None, order: str
             case.body["member_id"] = member
     if order is not None and "order_id" in (case.path_parameters or {}):
         case.path_parameters["order_id"] = order
+    # The partner and link codes that exist: with an order drawn, the seeded partner and one of the codes.
+    if order is not None and "partner_id" in (case.path_parameters or {}):
+        case.path_parameters["partner_id"] = SEEDED_PARTNER
+    if order is not None and links and "code" in (case.path_parameters or {}):
+        case.path_parameters["code"] = links[KNOWN_ORDERS.index(order) % len(links)]
 
 
 def _authorization(server: Server, who: str) -> dict[str, str]:
@@ -198,10 +206,16 @@ def _tables_touched(writes: list[EmulatorCall], *, cross_check: bool) -> set[str
     return named or None
 
 
+def _is_documented_page(case: schemathesis.Case, status: int, content_type: str) -> bool:
+    """A refusal the document says a page answers as HTML (a referral link's landing page: not found)."""
+    declared = case.operation.definition.raw.get("responses", {}).get(str(status), {}).get("content", {})
+    return content_type.split(";")[0].strip() == "text/html" and "text/html" in declared
+
+
 @schema.parametrize()
 def test_generated_requests(case: schemathesis.Case, server: Server) -> None:
     who, member, order = _choices(case)
-    _point_at_known_data(case, member, order)
+    _point_at_known_data(case, member, order, server.link_codes)
     for key in [k for k in (case.headers or {}) if k.lower() == "authorization"]:
         del case.headers[key]
     headers = _authorization(server, who)
@@ -214,7 +228,7 @@ def test_generated_requests(case: schemathesis.Case, server: Server) -> None:
     TALLY.add(case.operation.label, status, who, case.meta.phase.name.value if case.meta else "explicit")
     sent = response.request.body
     context = (f"{response.request.method} {response.request.path_url} as {who} → {status}\n"
-               f"body sent: {sent!r:.500}\nanswer: {response.text[:500]}")
+               f"body sent: {sent!r:.500}\nanswer: {response.content[:500].decode(errors='replace')}")  # a PNG too
 
     writes = [c for c in server.watch.calls() if c.writes]
     errors = server.errors()
@@ -236,7 +250,9 @@ def test_generated_requests(case: schemathesis.Case, server: Server) -> None:
         assert after == before, f"{context}\na rejected request wrote: {TableState.diff(before, after)}"
         other = [c for c in writes if c.service != "dynamodb"]
         assert not other, f"{context}\na rejected request sent write calls to other services: {other}"
-    if rejected:
+    if rejected and _is_documented_page(case, status, _header(response, "content-type")):
+        assert '<html lang="' in response.text, context  # a page a browser opened: "not found" as a page
+    elif rejected:
         try:
             body = response.json()
         except ValueError:

@@ -8,10 +8,12 @@ from hypothesis import strategies as st
 
 from loyalty.http.auth import (
     ADMIN_ONLY,
+    ADMIN_OR_PARTNER,
     ANY_CALLER,
     PUBLIC,
     SELF_OR_STAFF,
     SIGNED_IN,
+    SIGNED_IN_OR_PARTNER,
     STAFF_ONLY,
     caller_from_claims,
     kind_of,
@@ -77,6 +79,9 @@ def test_only_verified_contact_claims_count_and_phones_are_e164() -> None:
     assert (unverified.email, unverified.phone_number) == (None, None)
 
 
+PARTNER = {**ID, "sub": "pat", "cognito:groups": "[partner]"}
+
+
 @pytest.mark.parametrize(("access", "claims", "path", "allowed"), [
     (PUBLIC, None, {}, True),
     (SIGNED_IN, None, {}, Unauthorized),
@@ -99,6 +104,18 @@ def test_only_verified_contact_claims_count_and_phones_are_e164() -> None:
     (SELF_OR_STAFF, {**ID, "sub": "pos", "cognito:groups": "[staff]"}, {"member_id": "bob"}, True),
     (SELF_OR_STAFF, TILL, {"member_id": "bob"}, True),
     (SELF_OR_STAFF, {**ID, "sub": "pat", "cognito:groups": "[partner]"}, {"member_id": "pat"}, Forbidden),
+    # Partners: admin, or the partner its claim names; a partner token without a well-formed claim is refused.
+    (ADMIN_OR_PARTNER, {**PARTNER, "partner_id": "P-1"}, {"partner_id": "P-1"}, True),
+    (ADMIN_OR_PARTNER, {**PARTNER, "partner_id": "P-1"}, {"partner_id": "P-2"}, Forbidden),
+    (ADMIN_OR_PARTNER, PARTNER, {"partner_id": "pat"}, Forbidden),
+    (ADMIN_OR_PARTNER, {**PARTNER, "partner_id": "P 1/../"}, {"partner_id": "P 1/../"}, Forbidden),
+    (ADMIN_OR_PARTNER, {**ID, "sub": "boss", "cognito:groups": "[admin]"}, {"partner_id": "P-1"}, True),
+    (ADMIN_OR_PARTNER, {**ID, "sub": "P-1", "partner_id": "P-1"}, {"partner_id": "P-1"}, Forbidden),  # a member
+    (ADMIN_OR_PARTNER, TILL, {"partner_id": "P-1"}, Forbidden),
+    (SIGNED_IN_OR_PARTNER, {**PARTNER, "partner_id": "P-1"}, {}, True),
+    (SIGNED_IN_OR_PARTNER, PARTNER, {}, Forbidden),
+    (SIGNED_IN_OR_PARTNER, {"sub": "dan"}, {}, True),
+    (SIGNED_IN_OR_PARTNER, TILL, {}, Forbidden),
 ])
 def test_access(access: object, claims: dict[str, str] | None, path: dict[str, str], allowed: object) -> None:
     if allowed is True:

@@ -112,7 +112,7 @@ class PartnerService:
             raise NotFound(f"{owner.id} is not a member yet: sign up first (POST /v1/members).")
 
     def links(self, owner: Owner, locale: str | None = None) -> list[Link]:
-        """The owner's links, oldest link id first."""
+        """The owner's links, by link id."""
         stored = self._retry.run(lambda: self._store.links(owner))
         settings = self._settings()
         return [self._link(s, settings, locale) for s in stored]
@@ -194,7 +194,8 @@ class PartnerService:
         visitor = returning.visitor if returning else visitor_of(day, source_ip, user_agent, secret)
         click = Click(stored, day, visitor, forget_after=int((now + SEEN_FOR).timestamp()))
         try:
-            # Two steps, each retried on its own: a retried mark cannot turn a first visit into a repeat.
+            # Two steps, each retried on its own, so retrying the count never marks twice. A mark whose answer was
+            # lost (and so retried) counts as a repeat: an undercount by one, never a visitor counted twice.
             unique = self._retry.run(lambda: self._store.mark_visitor(click))
             self._retry.run(lambda: self._store.add_click(click, unique=unique))
         except Busy:
