@@ -181,6 +181,24 @@ def _story(client: Client, reader: Any) -> dict[str, Any]:
     rows.append(client.deliver(  # type: ignore[arg-type]
         f"poster: {BATCH} depth-2 purchases' credits (a batch of {BATCH} per referrer)"))
 
+    # A member a partner brought: what binding at sign-up and the commission add (beside depth 0 above).
+    client.call("POST", "/v1/partners", {"partner_id": "p-wang", "name": "Wang", "email": "wang@example.com",
+                                         "commission_bps": 500, "attribution_days": 30}, **admin)
+    _, link, _ = client.call("POST", "/v1/links", {"link_id": "L-1", "partner_id": "p-wang", "campaign": "spring"},
+                             **admin)
+    assert link is not None
+    bound = _member(99)
+    _, _, measured = client.call("POST", "/v1/members", {
+        "email": f"{bound}@example.com", "display_name": "Bound", "locale": "zh-CN", "referral_code": link["code"]},
+        as_=bound, measure="sign-up through a partner's link (bound to the partner)")
+    rows.append(measured)  # type: ignore[arg-type]
+    client.tick()
+    purchase("POS-2026-PW0", bound)  # the partner's account exists from here on, as a busy partner's does
+    measured = purchase("POS-2026-PW1", bound, measure="purchase by a member a partner brought (depth 0 + commission)",
+                        post=False)
+    rows.append(measured)  # type: ignore[arg-type]
+    rows.append(client.deliver("poster: the commission of that purchase (a batch of 1)"))  # type: ignore[arg-type]
+
     _, _, measured = client.call("POST", "/v1/purchases/POS-2026-P02/refunds",
                                  {"refund_id": "R-1", "amount_minor": 40_000},
                                  measure="refund (partial, depth-2 purchase: 3 reversals)", **staff)
