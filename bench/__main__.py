@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "layers" / "common"), str(ROOT)]  # as /opt/python is on Lambda
 
-SECTIONS = ("units", "cost", "coldstart", "hotref", "flash", "console")
+SECTIONS = ("units", "cost", "coldstart", "hotref", "flash", "console", "screening")
 
 
 def _units_table(units: dict) -> list[str]:
@@ -67,8 +67,15 @@ def _console(args: argparse.Namespace) -> tuple[str, Callable[[], list[str]]]:
     return "Console: transferred size and page load against make run", lambda: console.report(console.run())
 
 
+def _screening(args: argparse.Namespace) -> tuple[str, Callable[[], list[str]]]:
+    from bench import screening
+
+    return ("Screening: precision and recall on a generated population with planted fraud",
+            lambda: screening.report(screening.run()))
+
+
 # Sections that print a title, then their report's lines (units and cost share their measurement: in main).
-_SIMPLE = {"coldstart": _coldstart, "hotref": _hotref, "flash": _flash, "console": _console}
+_SIMPLE = {"coldstart": _coldstart, "hotref": _hotref, "flash": _flash, "console": _console, "screening": _screening}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -98,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
         print("\n== Cost per million purchases ==")
         for line in cost.report(units):
             print(line)
-    for name in ("coldstart", "hotref", "flash", "console"):
+    for name in ("coldstart", "hotref", "flash", "console", "screening"):
         if name in sections:
             title, lines = _SIMPLE[name](args)
             print(f"\n== {title} ==", flush=True)
