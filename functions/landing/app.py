@@ -12,6 +12,7 @@ from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from loyalty.http import examples
 from loyalty.http.api import Router, answer, create_app, lambda_entry
 from loyalty.http.auth import PUBLIC
+from loyalty.partners.domain import CLICK_DAYS
 from loyalty.partners.http import Landing
 from loyalty.partners.landing import app_link, locale_for, missing_page, page
 from loyalty.shared.errors import NotFound
@@ -19,7 +20,6 @@ from loyalty.wiring import partners, settings
 
 router = Router(tags=["Referral links"])
 CLICK_COOKIE = "ll_click"
-CLICK_COOKIE_DAYS = 30
 Code = Annotated[str, Path(
     min_length=1, max_length=64,
     description="A link code (15 characters with a check) or a member's referral code (8); any case, dashes ignored",
@@ -66,7 +66,7 @@ def landing_page(code: Code, format: Annotated[Literal["json"] | None, Query(
             raise NotFound("No such link.")
         return _html(404, missing_page(locale))
     cookie = Cookie(CLICK_COOKIE, landing.click_id, path="/", secure=True, http_only=True,
-                    same_site=SameSite.LAX_MODE, max_age=CLICK_COOKIE_DAYS * 86400)
+                    same_site=SameSite.LAX_MODE, max_age=CLICK_DAYS * 86400)
     offer = landing.offer
     response: Response[Any]
     if format == "json":

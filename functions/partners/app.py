@@ -61,7 +61,7 @@ def read_partner(partner_id: PartnerIdInPath) -> Response[Partner]:
 def _owner(caller: Caller, partner_id: str | None) -> Owner:
     """Whose link: the partner an admin names; else the calling partner's, else the calling person's own."""
     if partner_id is not None:
-        if caller.is_admin or caller.partner_id == partner_id:
+        if caller.is_admin or (caller.is_partner and caller.partner_id == partner_id):
             return Owner(PARTNER, partner_id)
         raise Forbidden("Only an admin names the partner of a link; a partner makes its own, a member its own.")
     if caller.is_partner and caller.partner_id is not None:

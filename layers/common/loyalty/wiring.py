@@ -104,8 +104,10 @@ class _Links:
         found = self._service().resolve(code)
         if found is None:
             return None
-        if found.partner is None:
+        if found.owner_type == "member":
             return LinkTarget(found.code, member_id=found.owner_id)
+        if found.partner is None:  # a partner's link whose partner is gone: no link to sign up through
+            return None
         return LinkTarget(found.code, partner_id=found.partner.partner_id, commission_bps=found.partner.commission_bps,
                           attribution_days=found.partner.attribution_days, campaign=found.campaign,
                           sub_id=found.sub_id)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from loyalty.identity.domain import groups_kept, mfa_set_up, normalize_phone
-from loyalty.identity.pretoken import override_groups
+from loyalty.identity.pretoken import override_groups, partner_claims
 
 
 def event(groups: list[str]) -> dict[str, Any]:
@@ -53,6 +53,21 @@ def test_with_mfa_the_groups_stay_and_members_cost_no_lookup() -> None:
 ])
 def test_mfa_is_set_up_when_cognito_lists_a_method(user: dict[str, Any], set_up: bool) -> None:
     assert mfa_set_up(user) is set_up
+
+
+def test_a_partners_login_gets_its_partner_id_and_nobody_else_does() -> None:
+    partner = event(["partner"])
+    partner["request"]["userAttributes"]["custom:partner_id"] = "P-wang"
+    assert partner_claims(partner)["response"]["claimsOverrideDetails"] == {
+        "claimsToAddOrOverride": {"partner_id": "P-wang"}}
+    member = event([])
+    member["request"]["userAttributes"]["custom:partner_id"] = "P-wang"  # set, but not in the group: no claim
+    assert partner_claims(member)["response"] == {"claimsOverrideDetails": None}
+    assert partner_claims(event(["partner"]))["response"] == {"claimsOverrideDetails": None}  # no partner set yet
+    withheld = partner_claims(override_groups(partner | {"request": {**partner["request"], "groupConfiguration": {
+        "groupsToOverride": ["staff", "partner"]}}}, lambda pool, user: WITHOUT_MFA))
+    assert withheld["response"]["claimsOverrideDetails"] == {  # both overrides, side by side
+        "groupOverrideDetails": {"groupsToOverride": ["partner"]}, "claimsToAddOrOverride": {"partner_id": "P-wang"}}
 
 
 def test_groups_kept() -> None:

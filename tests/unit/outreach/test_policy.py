@@ -149,7 +149,8 @@ def test_a_purchase_plans_its_follow_ups() -> None:
     at = "2026-11-30T09:30:00Z"
     purchase = PurchaseRecord(
         order_id="O-1", member_id="dan", amount_minor=12900, currency="CNY", refunded_minor=0,
-        credits=(Credit("dan", 0, 129, Bucket.PENDING, at, 1), Credit("carol", 1, 12, Bucket.PENDING, at, 1)),
+        credits=(Credit("dan", 0, 129, Bucket.PENDING, at, 1), Credit("carol", 1, 12, Bucket.PENDING, at, 1),
+                 Credit("partner#p1", -1, 645, Bucket.PENDING, at, 1, "queued", "commission")),  # a partner: no email
         items=({"sku": "F-1", "category": "filters"}, {"sku": "X", "category": "other"}),
         occurred_at="2026-11-23T09:30:00Z", recorded_at="2026-11-23T09:30:00Z")
     plans = plan_purchase(purchase, SETTINGS, [ReplacementRule(90, category="filters")])

@@ -73,3 +73,11 @@ def test_the_csv_has_a_header_and_a_line_per_row() -> None:
     assert lines[0] == ["campaign", "clicks", "unique_clicks", "sign_ups", "purchases", "revenue_minor",
                         "commission_pending_minor", "commission_available_minor", "commission_reversed_minor"]
     assert lines[2] == ["spring", "45", "36", "3", "2", "21500", "0", "860", "215"]
+
+
+def test_a_label_a_spreadsheet_would_run_as_a_formula_is_written_as_text() -> None:
+    rows = [{"sk": "2026-11-23#L", "campaign": "-1+2", "clicks": 1}, {"sk": "2026-11-23#M", "campaign": "=HYPERLINK()"}]
+    report = PartnerReport("kol", None, "campaign", "Asia/Shanghai",  # type: ignore[arg-type]
+                           grouped(rows, "campaign", datetime(2026, 12, 1, tzinfo=UTC)))
+    lines = list(csv.reader(io.StringIO(to_csv(report))))
+    assert [line[0] for line in lines[1:]] == ["'-1+2", "'=HYPERLINK()"] and lines[1][1] == "1"

@@ -17,6 +17,9 @@ from typing import Any
 STAFF, ADMIN, PARTNER = "staff", "admin", "partner"
 # Groups that only a person with MFA set up may carry in a token.
 MFA_GROUPS = frozenset({STAFF, ADMIN})
+# A partner's login carries the partner it acts for in this custom attribute, which only an admin can set (the app
+# clients may not write it); the pre-token trigger puts it in the ID token as the claim ``partner_id``.
+PARTNER_ATTRIBUTE, PARTNER_CLAIM = "custom:partner_id", "partner_id"
 # The scope of the till's client-credentials token (resource server ``loyalty``, scope ``pos``).
 POS_SCOPE = "loyalty/pos"
 DEFAULT_COUNTRY_CODE = "86"

@@ -109,7 +109,7 @@ class MembershipService:
             clicked = self._links.code_of_click(click_id) if self._links is not None else None
             if clicked is None:
                 raise InvalidClickId("This click id was not issued by the shop's links (a link's landing page gives "
-                                     "one); sign up without it, or with the link's code.")
+                                     "one), or is more than 30 days old; sign up without it, or with the link's code.")
         text = referral_code if referral_code is not None else clicked
         if text is None:
             return ReferralPath(), None

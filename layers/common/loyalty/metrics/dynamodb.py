@@ -5,8 +5,9 @@
 - ``BUYERS#<YYYY-MM>``/``<YYYY-MM-DD>#<member>``: a member's purchases on a day (distinct buyers, repeats);
 - ``BUYER#<member>``/``FIRST`` and ``FIRSTS#<YYYY-MM>``/``<YYYY-MM-DD>#<member>``: a member's first purchase
   day, and the members by their first purchase day (who bought before a period);
-- in the Partners table, ``STATS#partner#<partner_id>``/``<YYYY-MM-DD>#<link code>``: a partner's report row
-  (``partners.report``), counted in the same transaction as the facts it comes from;
+- in the Partners table, ``STATS#partner#<partner_id>``/``<YYYY-MM-DD>#<link code>#sales``: what the streams count
+  of a partner's report row (``partners.report``), in the same transaction as the facts it comes from (the row's
+  clicks are the landing page's item beside it, ``<YYYY-MM-DD>#<link code>``);
 - ``COUNTED#<fact id>``/``COUNTED``: the mark that an event was counted, written in the same transaction as its
   counts, kept two days (``expires_at``, the table's time to live): the streams redeliver for at most one.
 """
@@ -51,8 +52,10 @@ def _buyer_key(fact: Fact) -> dict[str, str]:
 
 
 def partner_row_key(partner_id: str, day: str, code: str) -> dict[str, str]:
-    """A partner report row's key in the Partners table, where the landing page counts the row's clicks."""
-    return {"pk": f"STATS#partner#{partner_id}", "sk": f"{day}#{code}"}
+    """Where a partner's report row of a link's day keeps what the streams count: in the Partners table, beside the
+    item the landing page counts the row's clicks in (``<day>#<code>``), never in it (a click's plain write must
+    not meet the aggregator's transaction on one item); the report reads both and adds them up."""
+    return {"pk": f"STATS#partner#{partner_id}", "sk": f"{day}#{code}#sales"}
 
 
 def _touches(fact: Fact) -> set[tuple[str, str]]:

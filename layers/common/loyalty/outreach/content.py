@@ -153,7 +153,7 @@ class Composer:
         data: dict[str, Any] = {"order_id": order_id, "amount_minor": purchase.amount_minor,
                                 "currency": purchase.currency, "items": items}
         if kind is ReminderKind.POINTS_AVAILABLE:
-            own = [c for c in purchase.credits if c.member_id == member_id]
+            own = [c for c in purchase.credits if c.member_id == member_id and not c.is_commission]
             if not own:
                 raise ValidationProblem(f"Order {order_id} credited no points to {member_id}.",
                                         loc=["body", "occasion"])

@@ -184,6 +184,9 @@ def grouped(code: str) -> str:
 
 # --- clicks ----------------------------------------------------------------------------------------
 
+CLICK_DAYS = 30  # how long a click counts: the click cookie's life, and how old a click id a sign-up accepts
+
+
 @dataclass(frozen=True)
 class ClickId:
     """A click on a link, as the landing page's cookie and the app link carry it: signed, so it cannot be made up."""

@@ -1,13 +1,14 @@
 """A partner's report: clicks, sign-ups, purchases, revenue and commission by day, campaign or sub-id.
 
-Each row of the Partners table's ``STATS#partner#<partner_id>`` / ``<local day>#<link code>`` carries one link's
-day: its clicks and unique clicks (counted by the landing page as they happen) and what the members bound through
-that link did (counted by the metrics aggregator from the streams, exactly once: ``metrics.domain``): sign-ups on
-the day they joined; purchases that earned a commission, their revenue net of refunds, the commission and its
-reversals, on the day the purchase occurred; and the commission by the instant its hold ends (``held@<instant>``),
-which is how a read tells pending (its hold ends after now) from available. Rows are grouped by ``day``,
-``campaign`` or ``sub_id`` (a link without one is the group ``""``) and summed; days are local to the programme's
-time zone, like the dashboard's.
+A link's day is two items of the Partners table's ``STATS#partner#<partner_id>``: ``<local day>#<link code>``, its
+clicks and unique clicks (counted by the landing page as they happen), and ``<local day>#<link code>#sales``, what
+the members bound through that link did (counted by the metrics aggregator from the streams, exactly once:
+``metrics.domain``; kept apart so a click's plain write never meets the aggregator's transaction on one item):
+sign-ups on the day they joined; purchases that earned a commission, their revenue net of refunds, the
+commission and its reversals, on the day the purchase occurred; and the commission by the instant its hold ends
+(``held@<instant>``), which is how a read tells pending (its hold ends after now) from available. Rows are
+grouped by ``day``, ``campaign`` or ``sub_id`` (a link without one is the group ``""``) and summed; days are
+local to the programme's time zone, like the dashboard's.
 """
 
 from __future__ import annotations
@@ -104,8 +105,16 @@ def to_csv(report: PartnerReport) -> str:
     names = [f.name for f in fields(ReportRow)]
     writer.writerow([report.group_by, *names[1:]])
     for row in report.rows:
-        writer.writerow(astuple(row))
+        writer.writerow([_cell(value) for value in astuple(row)])
     return out.getvalue()
+
+
+def _cell(value: object) -> object:
+    """A label a spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@``, a tab or a return first) is
+    written as text (a leading ``'``); numbers stay numbers."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 # The stored rows of a partner between two local days (inclusive): the Partners table's adapter answers it.

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from loyalty.partners.domain import (
+    CLICK_DAYS,
     MEMBER,
     PARTNER,
     ClickId,
@@ -173,9 +174,12 @@ class PartnerService:
                             partner), stored
 
     def check_click_id(self, click_id: str) -> str | None:
-        """The code the signed click id was issued for, or None if it is malformed or forged."""
+        """The code the signed click id was issued for, or None if it is malformed, forged, or older than
+        ``CLICK_DAYS`` (a click that old no longer brings a sign-up, as the cookie that carried it has expired)."""
         click = read_click_id(click_id, self._secret())
-        return click.code if click else None
+        if click is None or (local_day(self._clock.now(), self._time_zone) - click.day).days > CLICK_DAYS:
+            return None
+        return click.code
 
     # --- the landing page ---------------------------------------------------------------------------
 

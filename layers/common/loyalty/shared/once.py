@@ -62,6 +62,9 @@ class Contention(Exception):
 TRANSIENT_CODES = frozenset({
     "ThrottlingException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
     "TransactionInProgressException", "InternalServerError", "ServiceUnavailable", "Throttling",
+    # A plain write to an item a transaction is writing at that moment (a click counted while the aggregator counts
+    # into the same partner's day): the write did not happen; it may be made again.
+    "TransactionConflictException",
 })
 
 
