@@ -89,35 +89,6 @@ const EN = {
   "nav.partners": "Partners", "nav.partner": "My partner page", "role.partner": "Partner",
   "signin.partner_id": "Partner id", "signin.partner_id.hint": "For the partner role: the partner this person is.",
   "partner.denied.title": "Not your partner page", "partner.denied.text": "A partner sees its own page only.",
-  "partners.title": "Partners", "partners.list": "Every partner", "partners.none": "No partners yet.", "partners.add": "Add a partner",
-  "partners.id": "Partner id", "partners.id.hint": "Letters, digits and . _ : @ + -; the partner signs in with it.",
-  "partners.name": "Name", "partners.email": "Email", "partners.rate": "Commission rate (%)",
-  "partners.rate.hint": "Of each purchase's amount, for example 5 or 7.5.", "partners.rate.bad": "A percentage from 0 to 100, at most two decimals.",
-  "partners.rate.short": "Rate", "partners.days": "Attribution (days)", "partners.days.short": "Days",
-  "partners.days.hint": "Purchases this many days after signing up through the partner earn it commission.",
-  "partners.create": "Add partner", "partners.created": "{name} added.", "partners.back": "Back to the partners",
-  "partner.title": "Partner", "partner.terms": "{rate} commission for {days} days after sign-up",
-  "partner.balance": "Commission", "partner.ledger": "Commission ledger", "partner.amount": "Amount",
-  "commission.available": "Available", "commission.pending": "Pending", "commission.queued": "On the way",
-  "commission.paid": "Paid out", "commission.earned": "Earned in all",
-  "payout.title": "Pay out", "payout.amount": "Amount ({currency})", "payout.amount.hint": "At most what is available.",
-  "payout.send": "Record payout", "payout.done": "{amount} paid out; {left} left available.",
-  "links.title": "Referral links", "links.make": "Make a link", "links.campaign": "Campaign", "links.sub_id": "Sub-id",
-  "links.label.hint": "Optional: letters, digits and . _ : -", "links.create": "Make link", "links.none": "No links yet.",
-  "links.campaign.is": "campaign {v}", "links.sub_id.is": "sub-id {v}", "links.qr.alt": "QR code of the link {code}",
-  "links.copy": "Copy URL", "links.copied": "Copied.", "links.copy.failed": "Could not copy: select the URL instead.",
-  "links.svg": "QR as SVG (print)", "links.png": "QR as PNG (chat apps)",
-  "links.disclosure": "Show this next to the link, wherever it is posted:",
-  "links.settings.title": "Link settings", "links.settings.disclosures": "What links must disclose",
-  "links.settings.text": "The text every link shows next to itself, by who owns the link and by language. An empty box keeps the default text.",
-  "links.owner.partner": "Partners' links", "links.owner.member": "Members' links", "links.settings.locale": "Text ({locale})",
-  "report.title": "Report", "report.period": "Report period", "report.group_by": "Group by", "report.by.day": "Day",
-  "report.by.campaign": "Campaign", "report.by.sub_id": "Sub-id", "report.csv": "Download CSV",
-  "report.key.day": "Day", "report.key.campaign": "Campaign", "report.key.sub_id": "Sub-id", "report.unlabelled": "(none)",
-  "report.clicks": "Clicks", "report.unique_clicks": "Unique visitors", "report.sign_ups": "Sign-ups", "report.purchases": "Purchases",
-  "report.revenue": "Revenue", "report.commission": "Commission", "report.reversed": "Reversed by refunds",
-  "report.commission.axis": "Commission ({currency})", "report.empty": "Nothing in this period.",
-  "report.chart.aria": "Clicks, sign-ups and commission by day, {from} to {to}",
 };
 
 const ZH = {
@@ -208,35 +179,6 @@ const ZH = {
   "nav.partners": "合作伙伴", "nav.partner": "我的合作伙伴页", "role.partner": "合作伙伴",
   "signin.partner_id": "合作伙伴 ID", "signin.partner_id.hint": "合作伙伴角色：此人所代表的合作伙伴。",
   "partner.denied.title": "不是您的合作伙伴页", "partner.denied.text": "合作伙伴只能查看自己的页面。",
-  "partners.title": "合作伙伴", "partners.list": "全部合作伙伴", "partners.none": "还没有合作伙伴。", "partners.add": "添加合作伙伴",
-  "partners.id": "合作伙伴 ID", "partners.id.hint": "字母、数字及 . _ : @ + -；合作伙伴用它登录。",
-  "partners.name": "名称", "partners.email": "邮箱", "partners.rate": "佣金比例（%）",
-  "partners.rate.hint": "按每笔消费金额计，例如 5 或 7.5。", "partners.rate.bad": "请输入 0 到 100 之间的百分比，最多两位小数。",
-  "partners.rate.short": "比例", "partners.days": "归因期（天）", "partners.days.short": "天数",
-  "partners.days.hint": "通过该合作伙伴注册后这么多天内的消费为其带来佣金。",
-  "partners.create": "添加", "partners.created": "已添加 {name}。", "partners.back": "返回合作伙伴列表",
-  "partner.title": "合作伙伴", "partner.terms": "注册后 {days} 天内佣金 {rate}",
-  "partner.balance": "佣金", "partner.ledger": "佣金账本", "partner.amount": "金额",
-  "commission.available": "可结算", "commission.pending": "冻结中", "commission.queued": "入账中",
-  "commission.paid": "已结算", "commission.earned": "累计佣金",
-  "payout.title": "结算佣金", "payout.amount": "金额（{currency}）", "payout.amount.hint": "不超过可结算金额。",
-  "payout.send": "记录结算", "payout.done": "已结算 {amount}；剩余可结算 {left}。",
-  "links.title": "推广链接", "links.make": "生成链接", "links.campaign": "活动", "links.sub_id": "子标识",
-  "links.label.hint": "可选：字母、数字及 . _ : -", "links.create": "生成", "links.none": "还没有链接。",
-  "links.campaign.is": "活动 {v}", "links.sub_id.is": "子标识 {v}", "links.qr.alt": "链接 {code} 的二维码",
-  "links.copy": "复制链接", "links.copied": "已复制。", "links.copy.failed": "无法复制，请手动选中链接。",
-  "links.svg": "二维码 SVG（印刷）", "links.png": "二维码 PNG（聊天软件）",
-  "links.disclosure": "无论在哪里发布，请在链接旁注明：",
-  "links.settings.title": "链接设置", "links.settings.disclosures": "链接须披露的内容",
-  "links.settings.text": "每个链接旁显示的说明，按链接所有者和语言设置。留空则使用默认文字。",
-  "links.owner.partner": "合作伙伴的链接", "links.owner.member": "会员的链接", "links.settings.locale": "文字（{locale}）",
-  "report.title": "推广报表", "report.period": "报表时间段", "report.group_by": "分组方式", "report.by.day": "按天",
-  "report.by.campaign": "按活动", "report.by.sub_id": "按子标识", "report.csv": "下载 CSV",
-  "report.key.day": "日期", "report.key.campaign": "活动", "report.key.sub_id": "子标识", "report.unlabelled": "（无）",
-  "report.clicks": "点击", "report.unique_clicks": "独立访客", "report.sign_ups": "注册", "report.purchases": "消费笔数",
-  "report.revenue": "销售额", "report.commission": "佣金", "report.reversed": "退款扣回",
-  "report.commission.axis": "佣金（{currency}）", "report.empty": "该时间段没有数据。",
-  "report.chart.aria": "{from} 至 {to} 每天的点击、注册和佣金",
 };
 
 export const DICTIONARIES = { en: EN, "zh-CN": ZH };
@@ -255,6 +197,11 @@ export function setLang(code) {
   if (!DICTIONARIES[code]) return;
   current = code;
   localStorage.setItem(STORE, code);
+}
+
+// Words of a page loaded later (its own chunk), added when it loads: {en: {...}, "zh-CN": {...}}.
+export function addWords(more) {
+  for (const [code, words] of Object.entries(more)) Object.assign(DICTIONARIES[code], words);
 }
 
 export function t(key, vars = {}) {

@@ -80,4 +80,10 @@ test("every string is in both languages", async () => {
   const zh = Object.keys(DICTIONARIES["zh-CN"]).sort();
   assert.deepEqual(en.filter((k) => !zh.includes(k)), []);
   assert.deepEqual(zh.filter((k) => !en.includes(k)), []);
+  const { WORDS } = await import("../src/pages/partners.words.js"); // the partners' pages' own words
+  const pen = Object.keys(WORDS.en);
+  const pzh = Object.keys(WORDS["zh-CN"]);
+  assert.deepEqual(pen.filter((k) => !pzh.includes(k)), []);
+  assert.deepEqual(pzh.filter((k) => !pen.includes(k)), []);
+  assert.deepEqual(pen.filter((k) => en.includes(k)), []); // none overrides a word of the first load
 });
