@@ -2,10 +2,13 @@
 // itself: its home page) with its commission, links, report, ledger and (admin) payouts; what links disclose.
 import { api, apiFile } from "../api.js";
 import { roles } from "../auth.js";
-import { t, lang } from "../i18n.js";
+import { t, lang, addWords } from "../i18n.js";
 import { h, mount, field, formError, values, clearErrors, showProblem, setError, submits, submitsOnce, money, number,
   percentBps, major, toMinor, newId, pending, hold, when } from "../ui.js";
 import { toBps, paidOut, reportSeries, rowCommission, fileName } from "../commission.js";
+import { WORDS } from "./partners.words.js";
+
+addWords(WORDS);
 
 const PAGE = 20;
 const METRICS = ["clicks", "unique_clicks", "sign_ups", "purchases"];
@@ -229,22 +232,13 @@ function linkCard(link) {
 
 // --- the report -------------------------------------------------------------------------------------------------
 
-function isoDate(d, zone) {
-  return new Intl.DateTimeFormat("en-CA", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit" }).format(d);
-}
-
 function reportSection(slot, path, partnerId, currency) {
-  let zone = "Asia/Shanghai";
-  const daysBefore = (n) => {
-    const d = new Date();
-    d.setUTCDate(d.getUTCDate() - n);
-    return isoDate(d, zone);
-  };
   const figures = h("div", { "aria-live": "polite" });
   const form = h("form", { "data-form": "report", novalidate: true, "aria-label": t("report.period") },
     h("div", { class: "row" },
-      field({ name: "from", label: t("dash.from"), type: "date", value: daysBefore(29) }),
-      field({ name: "to", label: t("dash.to"), type: "date", value: isoDate(new Date(), zone) }),
+      // Empty at first: the service's default period (the 30 days to its today), then the days it answered.
+      field({ name: "from", label: t("dash.from"), type: "date" }),
+      field({ name: "to", label: t("dash.to"), type: "date" }),
       field({ name: "group_by", label: t("report.group_by"), value: "day",
         options: [["day", t("report.by.day")], ["campaign", t("report.by.campaign")], ["sub_id", t("report.by.sub_id")]],
         attrs: { onchange: () => form.requestSubmit() } }),
@@ -291,7 +285,6 @@ function reportSection(slot, path, partnerId, currency) {
     } catch (e) {
       return showProblem(form, e);
     }
-    zone = r.time_zone || zone;
     form.querySelector("[name=from]").value = r.first_day;
     form.querySelector("[name=to]").value = r.last_day;
     if (drawn) drawn.destroy();
