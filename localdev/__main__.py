@@ -28,8 +28,9 @@ def main(argv: list[str] | None = None) -> None:
     from localdev import emulator
 
     emu = emulator.start(port=args.emulator_port, dynamodb_endpoint=args.dynamodb_endpoint)
-    # Links in emails (unsubscribe) point at this server.
+    # Links in emails (unsubscribe) and referral links (their landing pages and QR codes) point at this server.
     os.environ["PUBLIC_BASE_URL"] = f"http://{args.host}:{args.port}"
+    os.environ["REFERRAL_LINK_BASE"] = os.environ["PUBLIC_BASE_URL"]
 
     from localdev.server import LocalGateway, serve
     from loyalty import wiring

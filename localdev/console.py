@@ -21,10 +21,11 @@ LOCAL_CONFIG = {"api": "", "auth": "local"}
 
 @cache
 def headers() -> dict[str, str]:
-    """The headers the template's CloudFront policy (ConsoleHeaders) sets, its policy's AWS addresses left out."""
+    """The headers the template's CloudFront policy (ConsoleHeaders) sets, its policy's AWS addresses and the
+    referral links' base left out (locally links are this server's own: 'self')."""
     config = template.load()["Resources"]["ConsoleHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]
     policy = config["SecurityHeadersConfig"]["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
-    policy = re.sub(r"\s+", " ", re.sub(r"\s*https://\S*\$\{[^}]+\}\S*", "", policy)).strip()
+    policy = re.sub(r"\s+", " ", re.sub(r"\s*\S*\$\{[^}]+\}\S*", "", policy)).strip()
     return {"content-security-policy": policy, "x-content-type-options": "nosniff", "x-frame-options": "DENY",
             "referrer-policy": "strict-origin-when-cross-origin", "cache-control": "no-cache"}
 

@@ -30,3 +30,21 @@ export async function api(method, path, { body, headers = {} } = {}) {
   if (!reply.ok) throw new ApiError(reply.status, typeof data === "object" && data ? data : { title: `HTTP ${reply.status}`, detail: String(data || "") });
   return data;
 }
+
+// A file the API answers (a CSV export): fetched with the bearer token (a plain link cannot carry it), as a Blob
+// and the name its Content-Disposition gives.
+export async function apiFile(path) {
+  const token = session()?.token;
+  let reply;
+  try {
+    reply = await fetch(`${config().api}${path}`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+  } catch (error) {
+    throw new ApiError(0, { title: "Network error", detail: String(error.message || error) });
+  }
+  if (reply.status === 401) {
+    signOut();
+    location.hash = "#/signin";
+  }
+  if (!reply.ok) throw new ApiError(reply.status, await reply.json().catch(() => ({ title: `HTTP ${reply.status}` })));
+  return { blob: await reply.blob(), disposition: reply.headers.get("content-disposition") || "" };
+}

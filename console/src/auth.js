@@ -22,24 +22,28 @@ export function session() {
 
 function keep(token) {
   const claims = claimsOf(token);
-  const saved = { token, sub: claims.sub, email: claims.email || null, groups: claims["cognito:groups"] || [], exp: claims.exp };
+  const saved = { token, sub: claims.sub, email: claims.email || null, groups: claims["cognito:groups"] || [],
+    partnerId: claims.partner_id || null, exp: claims.exp };
   sessionStorage.setItem(KEY, JSON.stringify(saved));
   return saved;
 }
 
+// What the signed-in person may see: staff pages, admin pages, or (a partner) its own partner page only.
 export function roles() {
-  const groups = session()?.groups || [];
+  const me = session();
+  const groups = me?.groups || [];
   const admin = groups.includes("admin");
-  return { admin, staff: admin || groups.includes("staff") };
+  const partner = !admin && groups.includes("partner") && Boolean(me?.partnerId);
+  return { admin, staff: admin || groups.includes("staff"), partner, partnerId: partner ? me.partnerId : null };
 }
 
 export function signOut() {
   sessionStorage.removeItem(KEY);
 }
 
-export async function signInLocally(sub, groups) {
+export async function signInLocally(sub, groups, extra = {}) {
   const reply = await fetch(`${config().api}/local/tokens`, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ sub, groups }),
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ sub, groups, ...extra }),
   });
   if (!reply.ok) throw new Error((await reply.json().catch(() => ({}))).detail || `HTTP ${reply.status}`);
   return keep((await reply.json()).token);

@@ -45,7 +45,7 @@ const EN = {
   "kind.expiry": "Expiry", "kind.top_up": "Top-up", "kind.payment": "Payment", "kind.withdrawal": "Withdrawal",
   "kind.bundle_sale": "Bundle sold", "kind.bundle_use": "Bundle use", "kind.commission": "Commission", "kind.payout": "Payout", "kind.import": "Import",
   "source.purchase": "order", "source.refund": "refund", "source.redemption": "redemption", "source.adjustment": "adjustment",
-  "source.release": "release", "source.batch": "batch",
+  "source.release": "release", "source.batch": "batch", "source.payout": "payout",
   "bucket.available": "available", "bucket.pending": "pending", "bucket.principal": "principal", "bucket.bonus": "bonus",
   "msg.kind": "Email", "msg.occasion": "Occasion", "msg.status": "Status", "msg.when": "When",
   "reminder.thank_you": "Thank you", "reminder.greeting": "Greeting", "reminder.checkin": "Check-in", "reminder.replacement": "Time to replace",
@@ -86,6 +86,9 @@ const EN = {
   "verify.all.text": "Every hour the anchor reads every chain's head, refuses to publish if a chain no longer holds a head it published, and publishes their Merkle root where nobody can change it (docs/anchoring.md). make verify checks every chain, balance and total against it.",
   "verify.anchor.latest": "Latest digest {when}: {n} chains, each still holding every head published before. The anchor runs hourly and publishes only when a chain moved; its alarm says if it failed or refused.",
   "verify.anchor.none": "No digest published yet: the first comes within the hour after the first entry.", "verify.anchor.root": "Merkle root",
+  "nav.partners": "Partners", "nav.partner": "My partner page", "role.partner": "Partner",
+  "signin.partner_id": "Partner id", "signin.partner_id.hint": "For the partner role: the partner this person is.",
+  "partner.denied.title": "Not your partner page", "partner.denied.text": "A partner sees its own page only.",
 };
 
 const ZH = {
@@ -132,7 +135,7 @@ const ZH = {
   "kind.expiry": "过期", "kind.top_up": "充值", "kind.payment": "支付", "kind.withdrawal": "退卡",
   "kind.bundle_sale": "售出套餐卡", "kind.bundle_use": "使用套餐", "kind.commission": "佣金", "kind.payout": "结算", "kind.import": "导入",
   "source.purchase": "订单", "source.refund": "退款", "source.redemption": "兑换", "source.adjustment": "调整",
-  "source.release": "解冻", "source.batch": "批量入账",
+  "source.release": "解冻", "source.batch": "批量入账", "source.payout": "结算",
   "bucket.available": "可用", "bucket.pending": "冻结中", "bucket.principal": "本金", "bucket.bonus": "赠送",
   "msg.kind": "邮件", "msg.occasion": "场合", "msg.status": "状态", "msg.when": "时间",
   "reminder.thank_you": "感谢", "reminder.greeting": "问候", "reminder.checkin": "回访", "reminder.replacement": "该更换了",
@@ -173,6 +176,9 @@ const ZH = {
   "verify.all.text": "锚定任务每小时读取每条链的链头；若某条链不再包含已发布的链头则拒绝发布，否则将其默克尔根发布到无法更改的位置（docs/anchoring.md）。make verify 据此校验每条链、每个余额和每项合计。",
   "verify.anchor.latest": "最近一次发布于 {when}：{n} 条链，此前发布的链头全部完好。锚定任务每小时运行，仅在有链变化时发布；若失败或拒绝发布会触发告警。",
   "verify.anchor.none": "尚未发布：第一次发布在首条记录后的一小时内。", "verify.anchor.root": "默克尔根",
+  "nav.partners": "合作伙伴", "nav.partner": "我的合作伙伴页", "role.partner": "合作伙伴",
+  "signin.partner_id": "合作伙伴 ID", "signin.partner_id.hint": "合作伙伴角色：此人所代表的合作伙伴。",
+  "partner.denied.title": "不是您的合作伙伴页", "partner.denied.text": "合作伙伴只能查看自己的页面。",
 };
 
 export const DICTIONARIES = { en: EN, "zh-CN": ZH };
@@ -191,6 +197,11 @@ export function setLang(code) {
   if (!DICTIONARIES[code]) return;
   current = code;
   localStorage.setItem(STORE, code);
+}
+
+// Words of a page loaded later (its own chunk), added when it loads: {en: {...}, "zh-CN": {...}}.
+export function addWords(more) {
+  for (const [code, words] of Object.entries(more)) Object.assign(DICTIONARIES[code], words);
 }
 
 export function t(key, vars = {}) {

@@ -11,13 +11,28 @@ import { programPage } from "./pages/program.js";
 import { remindersPage } from "./pages/reminders.js";
 import { verifyPage } from "./pages/verify.js";
 
+// Pages loaded on first visit, each in a chunk of its own (esbuild's splitting): the partners' pages with their
+// chart and QR parts are not in the first load of the till.
+const partners = () => import("./pages/partners.js");
+
 const PAGES = [
   { path: "counter", key: "nav.counter", role: "staff", render: counterPage },
   { path: "dashboard", key: "nav.dashboard", role: "staff", render: dashboardPage },
   { path: "program", key: "nav.program", role: "admin", render: programPage },
   { path: "reminders", key: "nav.reminders", role: "admin", render: remindersPage },
   { path: "verify", key: "nav.verify", role: "admin", render: verifyPage },
+  { path: "partners", key: "nav.partners", role: "admin", render: async (main) => (await partners()).partnersPage(main) },
+  { path: "link-settings", key: "nav.partners", role: "admin", nav: "partners",
+    render: async (main) => (await partners()).linkSettingsPage(main) },
 ];
+
+function decoded(part) {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
 
 function header(current) {
   const me = session();
@@ -29,7 +44,8 @@ function header(current) {
   mount(top,
     h("span", { class: "brand" }, t("brand")),
     me ? h("nav", { "aria-label": t("nav.label") }, h("ul", {},
-      PAGES.filter((p) => may[p.role]).map((p) => h("li", {},
+      may.partner ? h("li", {}, h("a", { href: `#/partner/${encodeURIComponent(may.partnerId)}`, "aria-current": current === "partner" ? "page" : null }, t("nav.partner"))) : null,
+      PAGES.filter((p) => may[p.role] && !p.nav).map((p) => h("li", {},
         h("a", { href: `#/${p.path}`, "aria-current": current === p.path ? "page" : null }, t(p.key)))))) : null,
     language,
     me ? h("span", { class: "who" }, `${me.email || me.sub} · ${me.groups.join(", ") || t("role.member")}`) : null,
@@ -51,23 +67,32 @@ export async function route() {
     return signInPage(main, () => { location.hash = "#/counter"; });
   }
   const may = roles();
+  if (may.partner && !may.staff) { // a partner sees its own page, and no other partner's
+    const own = may.partnerId;
+    if (path === "partner" && rest[0] && decoded(rest[0]) !== own) {
+      header("");
+      return mount(main, h("h1", {}, t("partner.denied.title")), h("p", { "data-denied": "" }, t("partner.denied.text")),
+        h("p", {}, h("a", { href: `#/partner/${encodeURIComponent(own)}` }, t("nav.partner"))));
+    }
+    if (path !== "partner" || !rest[0]) history.replaceState(null, "", `#/partner/${encodeURIComponent(own)}`);
+    header("partner");
+    return (await partners()).partnerPage(main, own);
+  }
+  if (path === "partner" && rest[0] && may.admin) {
+    header("partners");
+    return (await partners()).partnerPage(main, decoded(rest[0]));
+  }
   if (!may.staff) {
     header("");
     return mount(main, h("h1", {}, t("denied.title")), h("p", {}, t("denied.text")));
   }
   if (path === "member" && rest[0]) {
     header("counter");
-    let id;
-    try {
-      id = decodeURIComponent(rest[0]);
-    } catch {
-      id = rest[0];
-    }
-    return memberPage(main, id);
+    return memberPage(main, decoded(rest[0]));
   }
   const page = PAGES.find((p) => p.path === path && may[p.role]) || PAGES[0];
   if (page.path !== path) history.replaceState(null, "", `#/${page.path}`);
-  header(page.path);
+  header(page.nav || page.path);
   return page.render(main);
 }
 

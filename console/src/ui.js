@@ -105,6 +105,16 @@ export function submits(form, handler, { fieldOf = {}, failed = () => {} } = {})
   };
 }
 
+// A write sent exactly once: `slot` names its client id (pending, below), forgotten once an answer says what
+// happened (done, or refused: a refusal writes nothing) and kept when none came (status 0, 5xx), so sending again
+// replays the first write.
+export function submitsOnce(form, slot, handler, fieldOf = {}) {
+  return submits(form, async (sent) => {
+    await handler(sent);
+    settle(slot);
+  }, { fieldOf, failed: (e) => { if (e.status >= 400 && e.status < 500) settle(slot); } });
+}
+
 export function formError() {
   return h("p", { class: "error form-error", role: "alert" });
 }

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { toMinor, major, digitsOf } from "../src/ui.js";
 import { canonical, checkChain } from "../src/chain.js";
+import { toBps, paidOut, reportSeries, rowCommission, fileName } from "../src/commission.js";
 
 test("amounts typed at the till become integer minor units in the currency's own digits", () => {
   assert.equal(toMinor("129", "CNY"), 12900);
@@ -38,4 +39,51 @@ test("the chain check accepts a genuine chain and names the first bad entry of a
   const edited = { ...second, amount: -1 };
   assert.equal((await checkChain([first, edited])).firstBad, 2);
   assert.equal((await checkChain([second])).firstBad, 1);
+});
+
+test("a commission rate typed as a percentage becomes basis points, exactly", () => {
+  assert.equal(toBps("5"), 500);
+  assert.equal(toBps("12.5"), 1250);
+  assert.equal(toBps(" 7,25 % "), 725);
+  assert.equal(toBps("0"), 0);
+  assert.equal(toBps("100"), 10000);
+  assert.equal(toBps("0.01"), 1);
+  for (const bad of ["", "abc", "100.01", "101", "1.234", "-5", "1e2", "5..0"]) assert.equal(toBps(bad), null, bad);
+});
+
+test("paid out is what was earned less what is held or payable", () => {
+  assert.equal(paidOut({ available: 0, pending: 645, lifetime_earned: 645, queued: 0 }), 0);
+  assert.equal(paidOut({ available: 1000, pending: 0, lifetime_earned: 2500, queued: 0 }), 1500);
+  assert.equal(paidOut({ available: 0, pending: 0, lifetime_earned: 430, queued: 120 }), 430);
+  assert.equal(paidOut({ available: 50, pending: 0, lifetime_earned: 0 }), 0); // never below zero
+});
+
+test("the report's rows by day become the chart's series, commission net of refunds", () => {
+  const rows = [
+    { key: "2026-11-29", clicks: 3, sign_ups: 1, commission_pending_minor: 0, commission_available_minor: 0 },
+    { key: "2026-11-30", clicks: 5, sign_ups: 2, commission_pending_minor: 645, commission_available_minor: 100 },
+  ];
+  assert.deepEqual(reportSeries(rows), { labels: ["2026-11-29", "2026-11-30"], clicks: [3, 5], signUps: [1, 2], commission: [0, 745] });
+  assert.equal(rowCommission({ commission_pending_minor: 10, commission_available_minor: 5, commission_reversed_minor: 99 }), 15);
+});
+
+test("the CSV's name comes from Content-Disposition, never with a path in it", () => {
+  assert.equal(fileName('attachment; filename="P-1-2026-11-01-2026-11-30-day.csv"', "x.csv"), "P-1-2026-11-01-2026-11-30-day.csv");
+  assert.equal(fileName("attachment; filename=a.csv", "x.csv"), "a.csv");
+  assert.equal(fileName('attachment; filename="../../etc/p.csv"', "x.csv"), ".._.._etc_p.csv");
+  assert.equal(fileName("", "x.csv"), "x.csv");
+});
+
+test("every string is in both languages", async () => {
+  const { DICTIONARIES } = await import("../src/i18n.js");
+  const en = Object.keys(DICTIONARIES.en).sort();
+  const zh = Object.keys(DICTIONARIES["zh-CN"]).sort();
+  assert.deepEqual(en.filter((k) => !zh.includes(k)), []);
+  assert.deepEqual(zh.filter((k) => !en.includes(k)), []);
+  const { WORDS } = await import("../src/pages/partners.words.js"); // the partners' pages' own words
+  const pen = Object.keys(WORDS.en);
+  const pzh = Object.keys(WORDS["zh-CN"]);
+  assert.deepEqual(pen.filter((k) => !pzh.includes(k)), []);
+  assert.deepEqual(pzh.filter((k) => !pen.includes(k)), []);
+  assert.deepEqual(pen.filter((k) => en.includes(k)), []); // none overrides a word of the first load
 });

@@ -3,7 +3,7 @@
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { h, mount, field, formError, values, clearErrors, showProblem, setError, toMinor, money, number, newId,
-  pending, hold, settle, submits } from "../ui.js";
+  pending, hold, settle, submitsOnce as submitter } from "../ui.js";
 import { scanner } from "../scan.js";
 
 const KINDS = ["phone", "email", "referral_code", "member_code"];
@@ -92,15 +92,6 @@ export async function counterPage(main) {
       h("h2", { id: "desk-title" }, t("counter.for", { name: member.display_name })),
       balance, tabs, holder));
   }
-}
-
-// A form's submission. `slot` names the write's pending id (see ui.js, pending): it is forgotten once an answer
-// says what happened (done, or refused: a refusal writes nothing), and kept when none came (status 0, 5xx).
-function submitter(form, slot, handler, fieldOf) {
-  return submits(form, async (sent) => {
-    await handler(sent);
-    settle(slot);
-  }, { fieldOf, failed: (e) => { if (e.status >= 400 && e.status < 500) settle(slot); } });
 }
 
 function purchaseForm(member, program, refresh, remember) {

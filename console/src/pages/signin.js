@@ -21,20 +21,24 @@ export function signInPage(main, done) {
   const error = formError();
   const form = h("form", { class: "card", "aria-labelledby": "other-title", onsubmit: async (event) => {
     event.preventDefault();
-    const { sub, role } = values(form);
-    await go(sub.trim(), role === "admin" ? ["admin"] : ["staff"], form.querySelector("button"), error);
+    const { sub, role, partner_id: partnerId } = values(form);
+    // A partner's token carries the partner it is (the claim partner_id), as Cognito's would.
+    const extra = role === "partner" ? { partner_id: partnerId.trim() } : {};
+    await go(sub.trim(), [role === "admin" || role === "partner" ? role : "staff"], form.querySelector("button"), error, extra);
   } },
   h("h2", { id: "other-title" }, t("signin.other")),
   h("div", { class: "row" },
     field({ name: "sub", label: t("signin.user"), value: "cashier-2", required: true }),
-    field({ name: "role", label: t("signin.role"), value: "staff", options: [["staff", t("role.staff")], ["admin", t("role.admin")]] })),
+    field({ name: "role", label: t("signin.role"), value: "staff",
+      options: [["staff", t("role.staff")], ["admin", t("role.admin")], ["partner", t("role.partner")]] }),
+    field({ name: "partner_id", label: t("signin.partner_id"), hint: t("signin.partner_id.hint") })),
   error,
   h("button", { type: "submit" }, t("signin.button")));
 
-  async function go(sub, groups, button, slot) {
+  async function go(sub, groups, button, slot, extra = {}) {
     busy(button, true);
     try {
-      await signInLocally(sub, groups);
+      await signInLocally(sub, groups, extra);
       done();
     } catch (e) {
       slot.textContent = String(e.message || e);
