@@ -76,7 +76,8 @@ def test_the_csv_has_a_header_and_a_line_per_row() -> None:
 
 
 def test_a_label_a_spreadsheet_would_run_as_a_formula_is_written_as_text() -> None:
-    rows = [{"sk": "2026-11-23#L", "campaign": "-1+2", "clicks": 1}, {"sk": "2026-11-23#M", "campaign": "=HYPERLINK()"}]
+    rows: list[dict[str, object]] = [{"sk": "2026-11-23#L", "campaign": "-1+2", "clicks": 1},
+                                     {"sk": "2026-11-23#M", "campaign": "=HYPERLINK()"}]
     report = PartnerReport("kol", None, "campaign", "Asia/Shanghai",  # type: ignore[arg-type]
                            grouped(rows, "campaign", datetime(2026, 12, 1, tzinfo=UTC)))
     lines = list(csv.reader(io.StringIO(to_csv(report))))
