@@ -164,7 +164,10 @@ class Model:
                 level: int | None = None, rule_version: int | None = None, available_at: datetime | None = None,
                 suffix: str = "", parts: list[list[Any]] | None = None) -> dict[str, Any]:
         entry = {
-            "entry_id": f"{source[0]}/{source[1]}/{member.member_id}{suffix}", "member_id": member.member_id,
+            # An asset other than points names itself in the id (docs/ledger.md), before the bucket's suffix.
+            "entry_id": f"{source[0]}/{source[1]}/{member.member_id}"
+                        f"{'' if member.asset == 'points' else '/' + member.asset}{suffix}",
+            "member_id": member.member_id,
             "seq": len(member.entries) + 1, "asset": member.asset, "amount": amount, "bucket": bucket, "kind": kind,
             "level": level, "source": {"type": source[0], "id": source[1]}, "rule_version": rule_version,
             "created_at": rfc3339(now), "available_at": rfc3339(available_at) if available_at else None,

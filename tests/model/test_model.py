@@ -529,7 +529,8 @@ def _comparable(entry: dict[str, Any]) -> dict[str, Any]:
     found = {k: entry[k] for k in ENTRY_FIELDS}
     if entry["source"]["type"] == "batch":
         found["source"] = {"type": "batch", "id": "*"}
-        found["entry_id"] = f"batch/*/{entry['member_id']}"
+        asset = "" if entry["asset"] == "points" else f"/{entry['asset']}"
+        found["entry_id"] = f"batch/*/{entry['member_id']}{asset}"
         found["parts"] = entry["parts"]
     return found
 
