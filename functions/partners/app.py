@@ -12,7 +12,7 @@ from loyalty.http import examples
 from loyalty.http.api import Router, answer, create_app, lambda_entry, written
 from loyalty.http.auth import ADMIN_ONLY, ADMIN_OR_PARTNER, SIGNED_IN_OR_PARTNER, Caller
 from loyalty.http.types import PeriodFrom, PeriodTo
-from loyalty.ledger.http import Cursor, LedgerPage, Limit, ledger_page
+from loyalty.ledger.http import Cursor, LedgerPage, LedgerVerification, Limit, ledger_page
 from loyalty.partners.domain import MEMBER, PARTNER, LinkSettings, Owner
 from loyalty.partners.http import (
     CommissionBalance,
@@ -132,6 +132,16 @@ def read_commission(partner_id: PartnerIdInPath) -> Response[CommissionBalance]:
                               "second or two, in batches (an entry whose `parts` list each order).")
 def read_partner_ledger(partner_id: PartnerIdInPath, limit: Limit = 50, cursor: Cursor = None) -> Response[LedgerPage]:
     return answer(LedgerPage, ledger_page(services().ledger, commission().holder(partner_id), limit, cursor))
+
+
+@router.operation("GET", "/v1/partners/<partner_id>/ledger/verify", operation_id="verifyPartnerLedger",
+                  summary="Verify a partner's hash chain and balances (admin, or the partner itself)",
+                  access=ADMIN_OR_PARTNER, model=LedgerVerification, refusals=(404, 422),
+                  description="As for a member's chain: every entry's hash recomputed, each linked to the one before, "
+                              "and the sums of the entries against the stored balances (`member_id` is the chain's "
+                              "holder, `partner#<partner_id>`).")
+def verify_partner_ledger(partner_id: PartnerIdInPath) -> Response[LedgerVerification]:
+    return answer(LedgerVerification, services().ledger.verify(commission().holder(partner_id)))
 
 
 @router.operation("POST", "/v1/partners/<partner_id>/payouts", operation_id="payOutCommission",

@@ -242,7 +242,7 @@ def partners_and_links(api: Api, admin: CallAs) -> None:
                                        "currency": "CNY"}, as_="pos", groups=("staff",))  # occurring now: bound
     api.refund("P-O-1", "P-R-1", 2000)
     api.tick()
-    for path in ("commission", "ledger", "report", "report?format=csv&group_by=campaign"):
+    for path in ("commission", "ledger", "ledger/verify", "report", "report?format=csv&group_by=campaign"):
         api.call("GET", f"/v1/partners/P-1/{path}", **admin)
     api.move_clock(8 * 86_400)  # past the hold: the commission is available
     for amount in (10**9, 1):

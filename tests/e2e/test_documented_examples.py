@@ -42,7 +42,7 @@ ORDER = (
     "unsubscribePage", "unsubscribe",
     "createPartner", "listPartners", "readPartner", "readLinkSettings", "changeLinkSettings", "createLink",
     "listLinks", "landingPage", "linkQrSvg", "linkQrPng",
-    "readCommission", "readPartnerLedger", "readPartnerReport", "payOutCommission",
+    "readCommission", "readPartnerLedger", "verifyPartnerLedger", "readPartnerReport", "payOutCommission",
 )
 # Who sends the example of an operation, by its x-access: (sub, groups); None for the member the examples name.
 CALLERS: dict[str, tuple[str | None, list[str]] | None] = {

@@ -131,6 +131,7 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("GET", "/v1/partners/{partner_id}"): Expect(ADMIN_OR_PARTNER, "/v1/partners/P-1"),
     ("GET", "/v1/partners/{partner_id}/commission"): Expect(ADMIN_OR_PARTNER, "/v1/partners/P-1/commission"),
     ("GET", "/v1/partners/{partner_id}/ledger"): Expect(ADMIN_OR_PARTNER, "/v1/partners/P-1/ledger"),
+    ("GET", "/v1/partners/{partner_id}/ledger/verify"): Expect(ADMIN_OR_PARTNER, "/v1/partners/P-1/ledger/verify"),
     ("GET", "/v1/partners/{partner_id}/report"): Expect(ADMIN_OR_PARTNER, "/v1/partners/P-1/report"),
     ("POST", "/v1/partners/{partner_id}/payouts"): Expect(ADMIN_ONLY, "/v1/partners/P-1/payouts",
                                                           {"payout_id": "PO-1", "amount_minor": 1}),

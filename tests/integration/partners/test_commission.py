@@ -76,6 +76,9 @@ def test_a_partners_click_brings_a_member_whose_purchases_earn_commission_until_
                                     ("release", -430, "pending"), ("release", 430, "available"),
                                     ("payout", -430, "available")]
     assert commission(api) == {"available": 0, "pending": 0, "lifetime_earned": 430, "queued": 0}
+    verified = api.call("GET", "/v1/partners/P-wang/ledger/verify", headers=as_partner(api, "P-wang")).body
+    assert verified["member_id"] == "partner#P-wang" and verified["entries"] == 5
+    assert verified["chain_valid"] and verified["balances_match"] and verified["problems"] == []
     figures = api.call("GET", "/v1/metrics?from=2026-11-23&to=2026-11-30", as_="pos", groups=("staff",)).body
     assert figures["commission"] == {"outstanding_minor": 0}
 
@@ -121,7 +124,8 @@ def test_a_partner_sees_only_its_own_commission_ledger_and_report(api: Api) -> N
     partner_link(api)
     partner(api, partner_id="P-li", email="li@example.com")
     li = as_partner(api, "P-li", sub="li-login")
-    for path in ("/v1/partners/P-wang/commission", "/v1/partners/P-wang/ledger", "/v1/partners/P-wang/report"):
+    for path in ("/v1/partners/P-wang/commission", "/v1/partners/P-wang/ledger", "/v1/partners/P-wang/ledger/verify",
+                 "/v1/partners/P-wang/report"):
         refused(api.call("GET", path, headers=li), 403, "forbidden")
         refused(api.call("GET", path, as_="dan"), 403, "forbidden")
         assert api.call("GET", path, headers=as_partner(api, "P-wang")).status == 200
