@@ -106,6 +106,20 @@ def browser(playwright: Any) -> Iterator[Any]:
     launched.close()
 
 
+SERIOUS = """async () => (await axe.run(document, {resultTypes: ['violations']}))
+    .violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+    .map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')}`)"""
+
+
+def accessible_and_fits(page: Any, label: str) -> None:
+    """axe-core finds no serious or critical violation on the page, and it does not scroll sideways."""
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(SERIOUS)
+    assert found == [], f"{label}: {found}"
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"{label} scrolls sideways by {overflow} px"
+
+
 def shoot(page: Any, name: str) -> None:
     folder = os.environ.get("CONSOLE_SCREENSHOTS")
     if folder:
@@ -256,13 +270,7 @@ def test_every_page_is_accessible_and_fits_without_horizontal_scrolling(
             page.goto(f"{base_url}/console/#/{name}")
             page.wait_for_selector("main h1")
             page.wait_for_load_state("networkidle")
-            page.add_script_tag(path=str(AXE))
-            found = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
-                .violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
-                .map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')}`)""")
-            assert found == [], f"{name} ({lang}, {viewport['width']} px): {found}"
-            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            assert overflow <= 0, f"{name} ({lang}, {viewport['width']} px) scrolls sideways by {overflow} px"
+            accessible_and_fits(page, f"{name} ({lang}, {viewport['width']} px)")
             if lang == "zh-CN" and viewport == TABLET:
                 shoot(page, f"{name.replace('/', '-')}-zh")
         assert page.errors == []

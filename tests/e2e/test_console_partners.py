@@ -15,7 +15,16 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_console import AXE, PHONE, TABLET, Api, chromium, open_console, playwright_api, shoot
+from tests.e2e.test_console import (
+    PHONE,
+    TABLET,
+    Api,
+    accessible_and_fits,
+    chromium,
+    open_console,
+    playwright_api,
+    shoot,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -242,13 +251,7 @@ def test_the_partners_pages_are_accessible_and_fit_without_horizontal_scrolling(
             if name.startswith("partner/"):
                 page.wait_for_selector("[data-link] img.qr")
                 page.wait_for_selector("[data-chart=report] canvas")
-            page.add_script_tag(path=str(AXE))
-            found = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
-                .violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
-                .map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')}`)""")
-            assert found == [], f"{name} ({lang}, {viewport['width']} px): {found}"
-            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-            assert overflow <= 0, f"{name} ({lang}, {viewport['width']} px) scrolls sideways by {overflow} px"
+            accessible_and_fits(page, f"{name} ({lang}, {viewport['width']} px)")
             if viewport == TABLET and (lang == "zh-CN" or name == "partners"):
                 shoot(page, f"{name.split('/')[0]}{'-zh' if lang == 'zh-CN' else ''}")
         assert page.errors == []

@@ -12,14 +12,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
-from tests.e2e.test_console import AXE, PHONE, chromium
+from tests.e2e.test_console import PHONE, accessible_and_fits, chromium
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="make install installs Playwright")
-SERIOUS = """async () => (await axe.run(document, {resultTypes: ['violations']}))
-    .violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
-    .map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')}`)"""
 
 
 @pytest.fixture(scope="module")
@@ -63,14 +60,11 @@ def test_the_landing_page_is_accessible_in_both_languages(browser: Any, base_url
     target = urlsplit(page.get_attribute("a.open", "href") or "")
     query = parse_qs(target.query)
     assert query["code"] == [link["code"]] and query["click_id"][0].startswith(link["code"] + ".")
-    page.add_script_tag(path=str(AXE))
-    assert page.evaluate(SERIOUS) == [], lang
-    assert page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth") <= 0
+    accessible_and_fits(page, f"the landing page ({lang})")
 
     typo = link["code"][:-1] + ("3" if link["code"].endswith("2") else "2")
     missing = page.goto(f"{base_url}/r/{typo}")
     assert missing is not None and missing.status == 404
     assert page.evaluate("document.documentElement.lang") == lang
-    page.add_script_tag(path=str(AXE))
-    assert page.evaluate(SERIOUS) == [], f"the 404 page ({lang})"
+    accessible_and_fits(page, f"the 404 page ({lang})")
     context.close()
