@@ -32,7 +32,8 @@ def sign_up(body: NewMember) -> Response[Member]:
         display_name=body.display_name,
         locale=body.locale or s.settings.default_locale, marketing_opt_in=body.marketing_opt_in,
         birthday=body.birthday.isoformat() if body.birthday else None, referral_code=body.referral_code,
-        time_zone=body.time_zone, requested_phone=body.phone, click_id=body.click_id,
+        time_zone=body.time_zone, requested_phone=body.phone, click_id=body.click_id, device_id=body.device_id,
+        payment_fingerprint=body.payment_fingerprint,
     )
     return answer(Member, view, 201)
 

@@ -29,7 +29,7 @@ def record_purchase(body: NewPurchase) -> Response[Purchase]:
         order_id=body.order_id, member_id=body.member_id, amount_minor=body.amount_minor, currency=body.currency,
         occurred_at=body.occurred_at,
         items=[i.model_dump(mode="json", exclude_none=True) for i in body.items] if body.items is not None else None,
-        requested_by=router.caller().sub,
+        requested_by=router.caller().sub, device_id=body.device_id, payment_fingerprint=body.payment_fingerprint,
     )
     return written(Purchase, outcome, "PurchasesRecorded")
 

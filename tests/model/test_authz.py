@@ -79,6 +79,7 @@ PARTNER = {"partner_id": "P-1", "name": "Wang", "email": "wang@example.com", "co
            "attribution_days": 30}
 # A link code of the right shape whose check and tag were made under another key: refused before any look-up.
 FORGED_LINK_CODE = "K7Q2M9XDHT4F7HR"
+NO_REVIEW = "rv_" + "0" * 24  # a well-formed review id no review has (404 to those admitted)
 PROGRAM = {"points_per_currency_unit": 1, "referral_rates_bps": [1000, 500], "hold_days": 7, "currency": "CNY"}
 
 ROUTES: dict[tuple[str, str], Expect] = {
@@ -140,6 +141,11 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("GET", "/v1/links/settings"): Expect(ADMIN_ONLY, "/v1/links/settings"),
     ("PUT", "/v1/links/settings"): Expect(ADMIN_ONLY, "/v1/links/settings", {"disclosures": {"partner": {
         "en": "I earn a commission if you buy through this link."}}}),
+    # Reviews of held credits (docs/screening.md): staff (the till too), never a member or a partner.
+    ("GET", "/v1/reviews"): Expect(STAFF_ONLY, "/v1/reviews?status=open"),
+    ("GET", "/v1/reviews/{review_id}"): Expect(STAFF_ONLY, f"/v1/reviews/{NO_REVIEW}"),
+    ("POST", "/v1/reviews/{review_id}/decision"): Expect(STAFF_ONLY, f"/v1/reviews/{NO_REVIEW}/decision",
+                                                         {"decision": "approve", "note": "checked"}),
     # A referral link's landing page and QR codes need no login: anyone may open a link.
     ("GET", "/r/{code}"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}"),
     ("GET", "/r/{code}/qr.svg"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}/qr.svg"),

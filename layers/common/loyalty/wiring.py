@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from loyalty.program.usecases import ProgramService
     from loyalty.purchases.usecases import PurchaseService
     from loyalty.redemptions.usecases import RedemptionService
+    from loyalty.screening.usecases import ReviewService, Screener
     from loyalty.shared.once import RetryPolicy
     from loyalty.shared.settings import Tables
 
@@ -110,7 +111,7 @@ class _Links:
             return None
         return LinkTarget(found.code, partner_id=found.partner.partner_id, commission_bps=found.partner.commission_bps,
                           attribution_days=found.partner.attribution_days, campaign=found.campaign,
-                          sub_id=found.sub_id)
+                          sub_id=found.sub_id, partner_email=found.partner.email)
 
     def code_of_click(self, click_id: str) -> str | None:
         return self._service().check_click_id(click_id)
@@ -118,11 +119,12 @@ class _Links:
 
 def build(settings: Settings, clock: Clock, dynamodb: Any, *,
           retry: Callable[[], RetryPolicy] | None = None, secret: Callable[[], bytes] | None = None,
-          links: Callable[[], PartnerService] | None = None) -> Services:
+          links: Callable[[], PartnerService] | None = None,
+          screening_key: Callable[[], bytes] | None = None) -> Services:
     """The use cases over one DynamoDB client (``retry`` makes each use case's retry policy; by default
     ``RetryPolicy()``; ``secret`` gives the member codes' key, by default the secret ``MEMBER_CODE_SECRET_ID``
     names, read on first use; ``links`` gives the partners feature that resolves link codes at sign-up, by
-    default ``partners()``)."""
+    default ``partners()``; ``screening_key`` keys screening's signals, by default derived from the links' key)."""
     from loyalty.adjustments.usecases import AdjustmentService
     from loyalty.counter.usecases import CounterService
     from loyalty.ledger.dynamodb import DynamoLedgerStore
@@ -140,9 +142,11 @@ def build(settings: Settings, clock: Clock, dynamodb: Any, *,
     retry = retry or RetryPolicy
     db, tables = Dynamo(dynamodb), settings.tables
     members, ledger = DynamoMemberStore(db, tables), DynamoLedgerStore(db, tables, settings.queue_read_threads)
+    screen = build_screener(settings, clock, dynamodb, screening_key or _screening_key) \
+        if settings.screening_table else None
     membership = MembershipService(members, clock, settings.referral_link_base, retry(),
                                    queued=lambda account: ledger.queued(account.holder, settings.credit_spread),
-                                   links=_Links(links or partners))
+                                   links=_Links(links or partners), screen=screen)
     counter = CounterService(members, membership, clock, secret or _member_code_key,
                              settings.program_time_zone, retry())
     return Services(
@@ -151,7 +155,7 @@ def build(settings: Settings, clock: Clock, dynamodb: Any, *,
         members=membership,
         program=ProgramService(DynamoProgramStore(db, tables.program), retry()),
         purchases=PurchaseService(DynamoPurchaseStore(db, tables, settings.program_cache_seconds), ledger, clock,
-                                  retry(), settings.credit_spread),
+                                  retry(), settings.credit_spread, screen=screen),
         redemptions=RedemptionService(members, ledger, clock, retry(), present=counter.check_present),
         adjustments=AdjustmentService(members, ledger, clock, retry()),
         ledger=LedgerService(ledger, retry()),
@@ -258,6 +262,37 @@ def partner_reports() -> ReportService:
     return ReportService(store.report_rows, _clock, ZoneInfo(settings().program_time_zone))
 
 
+def _screening_key() -> bytes:
+    """Screening's key: derived from the links' (one secret for the partners feature; a signal's keyed hash cannot
+    be turned back into a link's key, nor a link's key found from it)."""
+    import hashlib
+    import hmac
+
+    return hmac.new(_link_key(), b"loyalty screening signals", hashlib.sha256).digest()
+
+
+def build_screener(settings: Settings, clock: Clock, dynamodb: Any, key: Callable[[], bytes]) -> Screener:
+    from loyalty.screening.dynamodb import DynamoScreeningStore
+    from loyalty.screening.usecases import Screener
+    from loyalty.shared.dynamo import Dynamo
+
+    return Screener(DynamoScreeningStore(Dynamo(dynamodb), settings.screening_table), key, clock)
+
+
+@cache
+def reviews() -> ReviewService:
+    """Reviews of held credits (``loyalty.screening``) over the Screening table and the ledger."""
+    from loyalty.ledger.dynamodb import DynamoLedgerStore
+    from loyalty.screening.dynamodb import DynamoScreeningStore
+    from loyalty.screening.usecases import ReviewService
+    from loyalty.shared.dynamo import Dynamo
+
+    db = Dynamo(_dynamodb())
+    return ReviewService(DynamoScreeningStore(db, settings().screening_table),
+                         DynamoLedgerStore(db, settings().tables, settings().queue_read_threads), _clock,
+                         review_days=settings().review_days)
+
+
 @cache
 def _dynamodb() -> Any:
     return client("dynamodb")
@@ -357,5 +392,5 @@ def configure(*, clock: Clock | None = None) -> None:
     if clock is not None:
         _clock = clock
     for built in (services, outreach, anchoring, poster, metrics, _dynamodb, cognito_users, _member_code_secret,
-                  partners, settings, _link_secret, commission, partner_reports):
+                  partners, settings, _link_secret, commission, partner_reports, reviews):
         built.cache_clear()

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from loyalty.ledger.assets import Bucket, asset
-from loyalty.ledger.entries import GENESIS_HASH
+from loyalty.ledger.entries import GENESIS_HASH, is_review_lot
 from loyalty.shared.clock import parse_rfc3339
 
 
@@ -31,7 +31,8 @@ class Balance:
         return self.buckets.get(bucket, 0)
 
     def matured(self, now: datetime) -> int:
-        return sum(amount for at, amount in self.lots.items() if parse_rfc3339(at) <= now)
+        """What the lots whose hold has ended by ``now`` hold (a review's lot waits for its decision)."""
+        return sum(amount for at, amount in self.lots.items() if not is_review_lot(at) and parse_rfc3339(at) <= now)
 
 
 @dataclass(frozen=True)
@@ -51,13 +52,16 @@ class BalanceView:
 @dataclass(frozen=True)
 class Account:
     """The projection of one holder's ledger: the chain head, a balance per asset, and the poster's marks: per
-    lane of the holder's queue, the stream position of the last deferred posting applied (``ledger.deferred``)."""
+    lane of the holder's queue, the stream position of the last deferred posting applied (``ledger.deferred``); and
+    the decisions of its reviews (``settled``: review id → ``approved`` or ``rejected``, docs/screening.md), which
+    tell the poster where a credit or reversal that names a decided review goes."""
 
     holder: str
     seq: int = 0
     head_hash: str = GENESIS_HASH
     balances: Mapping[str, Balance] = field(default_factory=dict)
     marks: Mapping[int, int] = field(default_factory=dict)
+    settled: Mapping[str, str] = field(default_factory=dict)
 
     def balance(self, name: str) -> Balance:
         return self.balances.get(name) or Balance()

@@ -22,6 +22,11 @@ rather than once per purchase (docs/hot-referrer.md).
   list every event's source id and amount (the hash covers them; verification checks they add up).
 - **Reversals** decide their bucket when they are applied: out of the credit's lot while its hold lasts,
   out of available once it has ended (``post`` has released it by then).
+- **Reviews.** A credit held for review waits in the review's own lot until the review is decided
+  (docs/screening.md); so do its reversals. A decision is written on the holder's chain at once and remembered in
+  the account (``settled``), so what the queue still delivers for a decided review goes where the decision sent
+  the rest: approved, to the hold's usual lot (or available); rejected, a credit is posted and reversed by the
+  review in the same write, and a reversal is dropped (the rejection reversed everything that was left).
 """
 
 from __future__ import annotations
@@ -87,15 +92,32 @@ def unapplied(marks: Mapping[int, int], delivered: Iterable[Delivered]) -> tuple
     return fresh, after
 
 
-def _as_applied(posting: Posting, now: datetime) -> Posting:
-    """A reversal of a held credit whose hold has ended by now comes out of available (post released the lot)."""
+APPROVED, REJECTED = "approved", "rejected"
+
+
+def _as_applied(posting: Posting, now: datetime, settled: Mapping[str, str]) -> list[Posting]:
+    """What a posting becomes when it is applied at ``now``: a reversal of a held credit whose hold has ended comes
+    out of available (post released the lot); one that names a decided review goes where the decision sent the
+    rest (above)."""
+    if posting.review is not None:
+        outcome = settled.get(posting.review)
+        if outcome is None:
+            return [posting]  # still under review: in (or out of) the review's lot
+        if outcome == REJECTED:
+            if posting.amount < 0:
+                return []
+            return [posting, replace(posting, amount=-posting.amount, source=Source("review", posting.review))]
+        posting = replace(posting, review=None)
+        if posting.bucket is Bucket.PENDING and posting.available_at is None:  # no hold: available at once
+            return [replace(posting, bucket=Bucket.AVAILABLE)]
     if posting.amount < 0 and posting.bucket is Bucket.PENDING and posting.available_at is not None \
             and parse_rfc3339(posting.available_at) <= now:
-        return replace(posting, bucket=Bucket.AVAILABLE, available_at=None)
-    return posting
+        return [replace(posting, bucket=Bucket.AVAILABLE, available_at=None)]
+    return [posting]
 
 
-def batched(postings: Sequence[Posting], batch_id: str, now: datetime) -> list[Posting]:
+def batched(postings: Sequence[Posting], batch_id: str, now: datetime,
+            settled: Mapping[str, str] | None = None) -> list[Posting]:
     """One holder's postings of a batch, grouped into the lines to post: what adds first, then what takes away,
     each in the order its groups first appear.
 
@@ -106,9 +128,9 @@ def batched(postings: Sequence[Posting], batch_id: str, now: datetime) -> list[P
     one group can hold reversals of several credits of the same lot, credited in between).
     """
     groups: dict[tuple[object, ...], list[Posting]] = {}
-    for posting in (_as_applied(p, now) for p in postings):
+    for posting in (q for p in postings for q in _as_applied(p, now, settled or {})):
         key = (posting.amount < 0, posting.holder, posting.asset, posting.kind, posting.bucket, posting.available_at,
-               posting.level, posting.rule_version)
+               posting.level, posting.rule_version, posting.review, posting.source.type == "review")
         groups.setdefault(key, []).append(posting)
     lines = []
     ordered = [g for k, g in groups.items() if not k[0]] + [g for k, g in groups.items() if k[0]]

@@ -20,7 +20,7 @@ from loyalty.ledger.assets import Bucket, EntryKind
 from loyalty.ledger.deferred import Deferred, Delivered, queue_key
 from loyalty.ledger.entries import Entry, Source
 from loyalty.ledger.posting import Posting
-from loyalty.ledger.store import LedgerWrite
+from loyalty.ledger.store import LedgerWrite, Record
 from loyalty.shared.dynamo import (
     Cancelled,
     Dynamo,
@@ -47,6 +47,8 @@ def entry_item(entry: Entry) -> dict[str, Any]:
     }
     if entry.parts is not None:  # compact: a busy referrer's batch lists hundreds
         item["parts"] = [[source_id, amount] for source_id, amount in entry.parts]
+    if entry.review is not None:
+        item["review"] = entry.review
     return item
 
 
@@ -59,6 +61,7 @@ def entry_from_item(item: dict[str, Any]) -> Entry:
         created_at=item["created_at"], available_at=item.get("available_at"),
         prev_hash=item["prev_hash"], hash=item["hash"],
         parts=tuple((str(s), int(a)) for s, a in parts) if parts is not None else None,
+        review=str(item["review"]) if item.get("review") is not None else None,
     )
 
 
@@ -102,6 +105,8 @@ def account_item(account: Account) -> dict[str, Any]:
     if account.marks:
         # strings: a stream sequence number may have 40 digits, a DynamoDB number keeps 38
         item["marks"] = {str(lane): str(position) for lane, position in sorted(account.marks.items())}
+    if account.settled:
+        item["settled"] = dict(account.settled)
     return item
 
 
@@ -112,6 +117,7 @@ def account_from_item(item: dict[str, Any]) -> Account:
                                 b.get("from_referrals", 0))
                   for name, b in item.get("balances", {}).items()},
         marks={int(lane): int(position) for lane, position in item.get("marks", {}).items()},
+        settled={str(review): str(outcome) for review, outcome in item.get("settled", {}).items()},
     )
 
 
@@ -122,7 +128,8 @@ def deferred_item(deferred: Deferred) -> dict[str, Any]:
         "pk": deferred.key, "sk": deferred.sort_key, "asset": p.asset, "amount": p.amount, "bucket": str(p.bucket),
         "kind": str(p.kind), "source_type": p.source.type, "source_id": p.source.id,
     }
-    for name, value in (("level", p.level), ("rule_version", p.rule_version), ("available_at", p.available_at)):
+    for name, value in (("level", p.level), ("rule_version", p.rule_version), ("available_at", p.available_at),
+                        ("review", p.review)):
         if value is not None:
             item[name] = value
     return item
@@ -137,7 +144,8 @@ def deferred_from_item(item: dict[str, Any]) -> Deferred:
         kind=EntryKind(item["kind"]), source=Source(str(item["source_type"]), str(item["source_id"])),
         level=int(item["level"]) if item.get("level") is not None else None,
         rule_version=int(item["rule_version"]) if item.get("rule_version") is not None else None,
-        available_at=str(item["available_at"]) if item.get("available_at") is not None else None)
+        available_at=str(item["available_at"]) if item.get("available_at") is not None else None,
+        review=str(item["review"]) if item.get("review") is not None else None)
     found = Deferred(lane=int(lane), recorded_at=str(item["sk"]).split("#", 1)[0], posting=posting)
     if found.sort_key != item["sk"] or not isinstance(item["amount"], int):
         raise ValueError(f"{item['pk']}/{item['sk']} is not a queued posting")
@@ -149,6 +157,25 @@ def delivered_from_record(record: dict[str, Any]) -> Delivered:
     (or ``KeyError``) when it is not one."""
     data = record["dynamodb"]
     return Delivered(deferred_from_item(from_item(data["NewImage"])), int(data["SequenceNumber"]))
+
+
+def record_item(record: Record) -> dict[str, Any]:
+    """A feature's record as a transaction's item: conditioned on its key (``pk``) being new, or on what it holds."""
+    part: dict[str, Any] = {"TableName": record.table}
+    if record.expect is None:
+        part["ConditionExpression"] = "attribute_not_exists(pk)"
+    else:
+        names, values = {"#pk": "pk"}, {}
+        condition = "attribute_exists(#pk)"
+        for n, (name, value) in enumerate(sorted(record.expect.items())):
+            names[f"#e{n}"], values[f":e{n}"] = name, value
+            condition += f" AND #e{n} = :e{n}"
+        part.update(ConditionExpression=condition, ExpressionAttributeNames=names)
+        if values:
+            part["ExpressionAttributeValues"] = to_item(values)
+    if record.delete:
+        return {"Delete": {**part, "Key": to_item(dict(record.item))}}
+    return {"Put": {**part, "Item": to_item(dict(record.item))}}
 
 
 def accounts_from(found: list[dict[str, Any]], holders: Sequence[str]) -> dict[str, Account]:
@@ -253,10 +280,18 @@ class DynamoLedgerStore:
             put: dict[str, Any] = {"TableName": self._t.accounts, "Item": to_item(account_item(part.after))}
             names: dict[str, str] = {}
             values: dict[str, Any] = {}
-            if part.before.seq == 0:
-                condition = "attribute_not_exists(member_id)"
+            if part.before.seq == 0:  # new, or kept only to remember reviews' decisions (no entries yet)
+                condition, values[":seq"] = "(attribute_not_exists(member_id) OR seq = :seq)", 0
             else:
                 condition, values[":seq"] = "seq = :seq", part.before.seq
+            # A review's decision may write no entry (nothing left in its lot): the decisions it remembers must be
+            # the ones read, or two writes at one seq would lose one (``settled`` only grows).
+            if part.before.settled:
+                names["#s"] = "settled"
+                values[":settled"] = len(part.before.settled)
+                condition += " AND size(#s) = :settled"
+            else:
+                condition += " AND attribute_not_exists(settled)"
             # Conditions on stored buckets (no overdraft) are part of the write itself, not a check before it.
             for n, ((asset, bucket), least) in enumerate(sorted(part.at_least.items())):
                 names.update({"#b": "balances", "#k": "buckets", f"#a{n}": asset, f"#u{n}": str(bucket)})
@@ -276,6 +311,7 @@ class DynamoLedgerStore:
             "TableName": self._t.queue, "Item": to_item(deferred_item(deferred)),
             "ConditionExpression": "attribute_not_exists(pk)",
         }} for deferred in write.deferred)
+        items.extend(record_item(record) for record in write.records)
         try:
             self._db.transact(items)
         except Cancelled as cancelled:

@@ -16,6 +16,17 @@ from loyalty.ledger.assets import Bucket, EntryKind
 from loyalty.shared.canonical import canonical_json
 
 GENESIS_HASH = "0" * 64
+REVIEW_LOT = "review/"  # the lot of a credit held for review: ``review/<review_id>``, never freed by time
+
+
+def lot_of(available_at: str | None, review: str | None) -> str | None:
+    """The lot an entry (or a posting) of a held bucket moves: the instant its hold ends, or, for a credit held for
+    review (docs/screening.md), the review's own lot, which only the review's decision empties."""
+    return f"{REVIEW_LOT}{review}" if review is not None else available_at
+
+
+def is_review_lot(lot: str) -> bool:
+    return lot.startswith(REVIEW_LOT)
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,13 @@ class Entry:
     # An entry that carries several business events' lines at once (the poster's batches, docs/ledger.md):
     # each event's source id and amount, in the order they were posted. None for every other entry.
     parts: tuple[tuple[str, int], ...] | None = None
+    # A credit held for review, a reversal of it, and the decision's line that empties its lot: the review's id
+    # (docs/screening.md). None for every other entry.
+    review: str | None = None
+
+    @property
+    def lot(self) -> str | None:
+        return lot_of(self.available_at, self.review)
 
     def content(self) -> dict[str, Any]:
         """Every field but ``hash``, as JSON values: what the hash covers (``parts`` only where there are)."""
@@ -68,6 +86,8 @@ class Entry:
         }
         if self.parts is not None:
             content["parts"] = [[source_id, amount] for source_id, amount in self.parts]
+        if self.review is not None:
+            content["review"] = self.review
         return content
 
     def body(self) -> dict[str, Any]:

@@ -52,6 +52,11 @@ class Entry(Answer):
         description="Only on an entry the poster wrote for several events at once (source type `batch`): each "
                     "event's source (`purchase/<order_id>`, `refund/<order_id>/<refund_id>`) and amount, which add "
                     "up to `amount`. The hash covers it; absent from every other entry.")
+    review: str | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="Only on a credit held for review, a reversal of it, and the line of the review's decision that "
+                    "empties its lot (docs/screening.md): the review's id. The hash covers it; absent from every "
+                    "other entry.")
 
     @classmethod
     def of(cls, entry: entries.Entry) -> Entry:

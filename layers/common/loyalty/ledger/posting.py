@@ -16,7 +16,7 @@ from datetime import datetime
 
 from loyalty.ledger.accounts import Account, Balance
 from loyalty.ledger.assets import POINTS, Asset, Bucket, EntryKind, asset
-from loyalty.ledger.entries import Entry, Source
+from loyalty.ledger.entries import Entry, Source, is_review_lot, lot_of
 from loyalty.shared.clock import parse_rfc3339, to_rfc3339
 
 
@@ -42,6 +42,16 @@ class Posting:
     rule_version: int | None = None
     available_at: str | None = None
     parts: tuple[tuple[str, int], ...] | None = None  # the events a batched line carries (ledger.deferred)
+    review: str | None = None  # held for review: its lot is the review's (docs/screening.md)
+
+    @property
+    def lot(self) -> str | None:
+        return lot_of(self.available_at, self.review)
+
+    @property
+    def is_time_release(self) -> bool:
+        """A line of the release pair a matured lot makes (not a review's decision, which moves its own lot)."""
+        return self.kind is EntryKind.RELEASE and self.source.type == "release"
 
 
 @dataclass(frozen=True)
@@ -76,7 +86,11 @@ def entry_id(line: Posting, several_buckets: bool) -> str:
     found = f"{line.source.type}/{line.source.id}/{line.holder}"
     if line.asset != POINTS.name:
         found += f"/{line.asset}"
-    return f"{found}/{line.bucket}" if several_buckets else found
+    if not several_buckets:
+        return found
+    # A review's approval moves the review's lot to the hold's (both pending): the line out of the review's lot is
+    # told apart by that.
+    return f"{found}/review" if line.review is not None else f"{found}/{line.bucket}"
 
 
 def _releases(account: Account, now: datetime) -> tuple[list[Posting], dict[str, int], dict[str, list[str]]]:
@@ -88,7 +102,8 @@ def _releases(account: Account, now: datetime) -> tuple[list[Posting], dict[str,
         declared, balance = asset(name), account.balances[name]
         if declared.hold is None:
             continue
-        matured = sorted((at for at in balance.lots if parse_rfc3339(at) <= now), key=parse_rfc3339)
+        matured = sorted((at for at in balance.lots if not is_review_lot(at) and parse_rfc3339(at) <= now),
+                         key=parse_rfc3339)
         amount = sum(balance.lots[at] for at in matured)
         if not amount:
             continue
@@ -134,29 +149,31 @@ def post(account: Account, postings: Sequence[Posting], now: datetime) -> PostRe
             holder=account.holder, entry_id=entry_id(line, groups[(line.source, line.asset)] > 1), seq=seq,
             asset=line.asset, amount=line.amount, bucket=line.bucket, kind=line.kind, level=line.level,
             source=line.source, rule_version=line.rule_version, created_at=created_at,
-            available_at=line.available_at, prev_hash=head, parts=line.parts,
+            available_at=line.available_at, prev_hash=head, parts=line.parts, review=line.review,
         ).sealed()
         head = entry.hash
         entries.append(entry)
     if len({e.entry_id for e in entries}) != len(entries):
         raise LedgerInvariantError("one event wrote the same line twice")
     balances = {name: r.frozen() for name, r in sorted(running.items())}
-    return PostResult(Account(account.holder, seq, head, balances, account.marks), entries, released)
+    return PostResult(Account(account.holder, seq, head, balances, account.marks, account.settled), entries,
+                      released)
 
 
 def _apply(line: Posting, declared: Asset, balance: _Running) -> None:
     """One line's effect on its balance, checked against what the asset allows."""
     if declared.hold is not None and line.bucket == declared.hold.bucket:
-        if line.available_at is None:
+        lot = line.lot
+        if lot is None:
             raise LedgerInvariantError("a posting to a held bucket names its lot")
-        if line.kind is not EntryKind.RELEASE:
-            remaining = balance.lots.get(line.available_at, 0) + line.amount
+        if not line.is_time_release:
+            remaining = balance.lots.get(lot, 0) + line.amount
             if remaining < 0:
                 raise LedgerInvariantError("a lot cannot go below zero")
             if remaining:
-                balance.lots[line.available_at] = remaining
+                balance.lots[lot] = remaining
             else:
-                balance.lots.pop(line.available_at, None)
+                balance.lots.pop(lot, None)
     balance.buckets[line.bucket] += line.amount
     if line.amount < 0 and balance.buckets[line.bucket] < 0 and line.bucket not in declared.may_go_below_zero:
         raise LedgerInvariantError(f"{line.asset} {line.bucket} cannot go below zero")

@@ -4,7 +4,8 @@ A business event is committed as one ``LedgerWrite``: the record that the event 
 guarded counter on an earlier record, for each holder touched the account before and after with the
 entries to append, and the postings it defers to other holders' queues (``ledger.deferred``). The adapter
 writes all of it in one transaction or none of it. The poster's batches are ``LedgerWrite``s without an
-operation record: the marks in the account they move make them exactly-once.
+operation record: the marks in the account they move make them exactly-once. A feature whose own records must
+stand or fall with the event (a review of a held credit, its decision) adds them as ``Record``s.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from loyalty.ledger.accounts import Account
 from loyalty.ledger.assets import Bucket
@@ -53,11 +54,24 @@ class AccountWrite:
 
 
 @dataclass(frozen=True)
+class Record:
+    """Another item an event writes in its transaction (a feature's own table, its own item shape): put once
+    (``expect`` None: no item with its key yet), or put or deleted where the stored item exists and has the values
+    ``expect`` names (``{}``: it exists)."""
+
+    table: str
+    item: Mapping[str, Any]  # the whole item to put; for a delete, its key
+    expect: Mapping[str, Any] | None = None
+    delete: bool = False
+
+
+@dataclass(frozen=True)
 class LedgerWrite:
     operation: Operation | None
     accounts: Sequence[AccountWrite]
     counter: CounterGuard | None = None
     deferred: Sequence[Deferred] = ()
+    records: Sequence[Record] = ()
 
 
 class LedgerStore(Protocol):

@@ -97,10 +97,12 @@ class DeferredPoster:
         good: list[Delivered] = fresh
         bad: list[Delivered] = []
         try:
-            write = AccountWrite.posting(account, batched([d.deferred.posting for d in fresh], batch_id, now), now)
+            write = AccountWrite.posting(account, batched([d.deferred.posting for d in fresh], batch_id, now,
+                                                                account.settled), now)
         except LedgerInvariantError:
             good, bad = _sort_out(account, fresh, now)
-            write = AccountWrite.posting(account, batched([d.deferred.posting for d in good], batch_id, now), now)
+            write = AccountWrite.posting(account, batched([d.deferred.posting for d in good], batch_id, now,
+                                                                    account.settled), now)
         self._store.commit(LedgerWrite(None, [replace(write, after=replace(write.after, marks=marks))]))
         return bad
 
@@ -111,7 +113,7 @@ def _sort_out(account: Account, fresh: list[Delivered], now: datetime) -> tuple[
     bad: list[Delivered] = []
     for item in fresh:
         try:
-            account = post(account, batched([item.deferred.posting], "", now), now).account
+            account = post(account, batched([item.deferred.posting], "", now, account.settled), now).account
         except LedgerInvariantError:
             bad.append(item)
             continue

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from loyalty.ledger.accounts import Account
 from loyalty.ledger.assets import EntryKind, asset
-from loyalty.ledger.entries import GENESIS_HASH, Entry
+from loyalty.ledger.entries import GENESIS_HASH, Entry, is_review_lot
 from loyalty.shared.clock import parse_rfc3339
 
 
@@ -131,16 +131,18 @@ class _Sums:
 
 
 def _hold(lots: dict[str, int], entry: Entry) -> str | None:
-    """Replay one entry of a held bucket on the lots: a credit or a reversal moves its own lot; a release
-    empties every lot up to the one it names (the latest it ends) and must release exactly what they hold."""
-    if entry.available_at is None:
+    """Replay one entry of a held bucket on the lots: a credit, a reversal or a review's decision moves its own lot
+    (a review's lot is ``review/<review_id>``); a release empties every lot up to the one it names (the latest it
+    ends; a review's lot never ends by time) and must release exactly what they hold."""
+    lot = entry.lot
+    if lot is None:
         return f"seq {entry.seq}: an entry of a held bucket names no lot"
-    if entry.kind is not EntryKind.RELEASE:
-        lots[entry.available_at] = lots.get(entry.available_at, 0) + entry.amount
+    if entry.kind is not EntryKind.RELEASE or entry.source.type != "release":
+        lots[lot] = lots.get(lot, 0) + entry.amount
         return None
     try:
-        last = parse_rfc3339(entry.available_at)
-        ended = [at for at in lots if parse_rfc3339(at) <= last]
+        last = parse_rfc3339(lot)
+        ended = [at for at in lots if not is_review_lot(at) and parse_rfc3339(at) <= last]
     except ValueError:
         return f"seq {entry.seq}: a release names no instant"
     released = sum(lots.pop(at) for at in ended)

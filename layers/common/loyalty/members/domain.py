@@ -11,7 +11,7 @@ import base64
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -117,6 +117,7 @@ class LinkTarget:
     attribution_days: int = 0
     campaign: str | None = None
     sub_id: str | None = None
+    partner_email: str | None = None  # screening: a partner signing up through its own link
 
 
 class InvalidClickId(LoyaltyError):
@@ -178,6 +179,9 @@ class Member:
     unsubscribe_id: str | None = None  # what unsubscribe links name instead of the member id (drawn at sign-up)
     opted_in_at: str | None = None  # when marketing was last allowed: links sent before an opt-in no longer work
     partner: PartnerBinding | None = None  # the partner whose link the member signed up through
+    # What screening found at sign-up (docs/screening.md): per level of the tree ("1", "2", …) and "partner", each
+    # signal the credits there showed and its weight; only where something was found.
+    screening: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
     @property
     def referrer_id(self) -> str | None:

@@ -52,6 +52,8 @@ def member_item(member: Member) -> dict[str, Any]:
     item["notices"] = member.notices
     if member.partner is not None:
         item["partner"] = member.partner.to_dict()
+    if member.screening:
+        item["screening"] = {k: dict(v) for k, v in member.screening.items()}
     item["email_key"] = email_key(member.email)
     if member.birthday is not None:
         item["birthday_md"] = member.birthday[5:]
@@ -74,6 +76,7 @@ def member_from_item(item: dict[str, Any]) -> Member:
         birthday_changed_at=item.get("birthday_changed_at"), phone_number=item.get("phone_number"),
         unsubscribe_id=item.get("unsubscribe_id"), opted_in_at=item.get("opted_in_at"),
         partner=PartnerBinding.from_dict(item["partner"]) if item.get("partner") else None,
+        screening={str(k): {str(n): int(w) for n, w in v.items()} for k, v in (item.get("screening") or {}).items()},
     )
 
 

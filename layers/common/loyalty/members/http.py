@@ -11,6 +11,7 @@ from loyalty.http.types import Answer, Email, Locale, Name, Request, Timestamp, 
 from loyalty.identity.domain import normalize_phone
 from loyalty.ledger.http import Balances
 from loyalty.members.domain import MemberView, ReferralSummary
+from loyalty.screening.http import DeviceId, PaymentFingerprint
 
 DisplayName = Annotated[Name, StringConstraints(max_length=80), Field(examples=["Li Wei"])]
 Birthday = Annotated[date, Field(description="YYYY-MM-DD", examples=["1990-05-01"])]
@@ -45,6 +46,8 @@ class NewMember(Request):
                         Field(description="The signed click id a link's landing page gave (the app carries it): "
                                           "names the link when `referral_code` is left out; a forged one → "
                                           "`422 invalid-click-id`")] | None = None
+    device_id: DeviceId | None = None
+    payment_fingerprint: PaymentFingerprint | None = None
     phone: Phone | None = Field(default=None, description="Default: the token's verified `phone_number`, if any",
                                 examples=["+8613800138000"])
     time_zone: TimeZone | None = Field(default=None, description="Default: Asia/Shanghai for Chinese locales, "

@@ -25,6 +25,18 @@ class NoSuchMember(Exception):
     """The member to change does not exist."""
 
 
+class SignUpScreen(Protocol):
+    """Screening as sign-up needs it (``screening.usecases.Screener``): the verdicts of the credits the new member's
+    purchases will make, as plain signal → weight maps, and remembering the member's signals once it is one."""
+
+    def sign_up_verdicts(self, *, member_id: str, ancestors: Sequence[str], partner: str | None, code: str | None,
+                         email: str | None, phone: str | None, device_id: str | None, card: str | None,
+                         partner_email: str | None = None) -> dict[str, dict[str, int]]: ...
+
+    def remember(self, *, member_id: str, tag: str, email: str | None = None, phone: str | None = None,
+                 device_id: str | None = None, card: str | None = None) -> None: ...
+
+
 class LinkResolver(Protocol):
     """What sign-up needs to know of links (the partners feature answers it)."""
 

@@ -12,6 +12,7 @@ from loyalty.ledger.assets import POINTS
 from loyalty.members.domain import (
     MAX_LEVELS,
     InvalidClickId,
+    LinkTarget,
     Member,
     MemberExists,
     MemberView,
@@ -32,6 +33,7 @@ from loyalty.members.store import (
     MemberStore,
     MemberTaken,
     NoSuchMember,
+    SignUpScreen,
     UnsubscribeIdTaken,
 )
 from loyalty.shared.clock import Clock, to_rfc3339
@@ -44,8 +46,9 @@ DIRECT_REFERRALS_SHOWN = 100
 class MembershipService:
     def __init__(self, store: MemberStore, clock: Clock, link_base: str, retry: RetryPolicy | None = None,
                  queued: Callable[[Account], Mapping[str, int]] | None = None,
-                 links: LinkResolver | None = None) -> None:
+                 links: LinkResolver | None = None, screen: SignUpScreen | None = None) -> None:
         self._store = store
+        self._screen = screen  # None: sign-ups are not screened (docs/screening.md)
         self._links = links  # link codes (partners' and members' links); None: members' referral codes only
         self._clock = clock
         self._link_base = link_base
@@ -55,7 +58,8 @@ class MembershipService:
     def sign_up(self, *, member_id: str, email: str | None, display_name: str, locale: str, marketing_opt_in: bool,
                 birthday: str | None, referral_code: str | None, time_zone: str | None = None,
                 requested_email: str | None = None, phone_number: str | None = None,
-                requested_phone: str | None = None, click_id: str | None = None) -> MemberView:
+                requested_phone: str | None = None, click_id: str | None = None, device_id: str | None = None,
+                payment_fingerprint: str | None = None) -> MemberView:
         """Make the caller a member; the referrer (if any) is fixed here, once, and never changes.
 
         ``email`` and ``phone_number`` are the ones the identity provider verified (None: none verified);
@@ -68,6 +72,9 @@ class MembershipService:
         a partner's: the member is bound to the partner, once, with its terms of now). ``click_id``, the signed id
         the link's landing page gave, names the link when no code is given (the app carries it from the landing
         page); a forged one is refused (``422 invalid-click-id``).
+
+        ``device_id`` and ``payment_fingerprint`` (optional) are screening signals: with the email and phone, they
+        screen the credits the member's purchases will make (docs/screening.md); only keyed hashes are kept.
         """
         email = member_email(email, requested_email)
         check_profile(birthday, time_zone, self._clock.now())
@@ -81,14 +88,20 @@ class MembershipService:
                 raise MemberExists(f"{member_id} is already a member.")
             now = self._clock.now()
             joined_at = to_rfc3339(now)
-            path, partner = self._referral(referral_code, click_id, now)
+            path, partner, target = self._referral(referral_code, click_id, now)
+            phone = requested_phone or phone_number
+            screening = self._screen.sign_up_verdicts(
+                member_id=member_id, ancestors=path.ancestors, partner=partner.holder if partner else None,
+                code=target.code if target else None, email=email, phone=phone, device_id=device_id,
+                card=payment_fingerprint, partner_email=target.partner_email if target else None,
+            ) if self._screen is not None else {}
             member = Member(
                 member_id=member_id, email=email, display_name=display_name, referral_code=new_referral_code(),
                 path=path, joined_at=joined_at, locale=locale, marketing_opt_in=marketing_opt_in,
                 birthday=birthday, time_zone=time_zone, birthday_changed_at=joined_at if birthday else None,
-                phone_number=requested_phone or phone_number,
+                phone_number=phone,
                 unsubscribe_id=new_unsubscribe_id(), opted_in_at=joined_at if marketing_opt_in else None,
-                partner=partner,
+                partner=partner, screening=screening,
             )
             drawn.append(member.referral_code)
             try:
@@ -97,13 +110,17 @@ class MembershipService:
                 # Taken by whom? Read again: our own earlier try, another sign-up, or (a code, an unsubscribe id)
                 # draw again.
                 raise Contention(member_id) from None
+            if self._screen is not None:  # after the write: later sign-ups and purchases sharing them see it
+                self._screen.remember(member_id=member_id, tag=path.referrer_id or (partner.holder if partner else ""),
+                                      email=email, phone=phone, device_id=device_id, card=payment_fingerprint)
             return self._view(member, Account(member_id), {})  # a new member: nothing queued yet
 
         return self._retry.run(attempt)
 
     def _referral(self, referral_code: str | None, click_id: str | None,
-                  now: datetime) -> tuple[ReferralPath, PartnerBinding | None]:
-        """Where a new member goes: below the referrer a code names, or bound to the partner a link names."""
+                  now: datetime) -> tuple[ReferralPath, PartnerBinding | None, LinkTarget | None]:
+        """Where a new member goes: below the referrer a code names, or bound to the partner a link names; and what
+        the code named (screening counts sign-ups per code)."""
         clicked = None
         if click_id is not None:
             clicked = self._links.code_of_click(click_id) if self._links is not None else None
@@ -112,22 +129,23 @@ class MembershipService:
                                      "one), or is more than 30 days old; sign up without it, or with the link's code.")
         text = referral_code if referral_code is not None else clicked
         if text is None:
-            return ReferralPath(), None
+            return ReferralPath(), None, None
         code = normalize_referral_code(text)
         if code is not None:  # a member's own referral code (the 8 characters every member has)
-            return self._below(self._store.member_id_for_code(code), text), None
+            path = self._below(self._store.member_id_for_code(code), text)
+            return path, None, LinkTarget(code, member_id=path.referrer_id)
         target = self._links.target(text) if self._links is not None else None
         if target is None:
             raise UnknownReferralCode(f"No member or link has the code {text!r}.")
         if target.member_id is not None:
-            return self._below(target.member_id, text), None
+            return self._below(target.member_id, text), None, target
         if target.partner_id is None:
             raise UnknownReferralCode(f"No member or link has the code {text!r}.")
         ends = now + timedelta(days=target.attribution_days)
         return ReferralPath(), PartnerBinding(
             partner_id=target.partner_id, bound_at=to_rfc3339(now), commission_bps=target.commission_bps,
             attribution_ends_at=to_rfc3339(ends), code=target.code, campaign=target.campaign, sub_id=target.sub_id,
-            click_id=click_id if clicked == target.code else None)
+            click_id=click_id if clicked == target.code else None), target
 
     def _below(self, referrer_id: str | None, text: str) -> ReferralPath:
         referrer = self._store.members([referrer_id]).get(referrer_id) if referrer_id else None

@@ -8,7 +8,8 @@ full refund reverses every credit exactly.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,8 @@ from loyalty.ledger.entries import Source
 from loyalty.ledger.posting import Posting
 from loyalty.members.domain import PartnerBinding, ReferralPath, partner_of_holder
 from loyalty.program.domain import ProgramRules
+from loyalty.screening.domain import PARTNER_KEY, Verdict
+from loyalty.screening.review import Review, review_id_of
 from loyalty.shared.clock import parse_rfc3339, start_of_hour, to_rfc3339
 from loyalty.shared.errors import LoyaltyError
 
@@ -45,15 +48,23 @@ class Credit:
     rule_version: int
     status: str = POSTED
     asset: str = POINTS.name
+    review: str | None = None  # held for review (docs/screening.md): the review's id
 
     @property
     def is_commission(self) -> bool:
         return self.asset == COMMISSION.name
 
+    @property
+    def screening_key(self) -> str:
+        """Which of the buyer's screening verdicts is this credit's: its level's, or the partner's."""
+        return PARTNER_KEY if self.is_commission else str(self.level)
+
     def to_dict(self) -> dict[str, Any]:
         found = {**asdict(self), "bucket": str(self.bucket)}
         if self.asset == POINTS.name:  # points, as every record kept them before commissions: not written
             del found["asset"]
+        if self.review is None:
+            del found["review"]
         return found
 
     @classmethod
@@ -61,7 +72,7 @@ class Credit:
         return cls(member_id=data["member_id"], level=int(data["level"]), points=int(data["points"]),
                    bucket=Bucket(data["bucket"]), available_at=data.get("available_at"),
                    rule_version=int(data["rule_version"]), status=data.get("status", POSTED),
-                   asset=data.get("asset", POINTS.name))
+                   asset=data.get("asset", POINTS.name), review=data.get("review"))
 
 
 COMMISSION_LEVEL = -1  # a commission's ``level`` in a purchase record: not a level of the referral tree
@@ -76,11 +87,12 @@ class CommissionCredit:
     bucket: Bucket
     available_at: str | None
     status: str
+    review: str | None = None
 
     @classmethod
     def of(cls, credit: Credit) -> CommissionCredit:
         return cls(partner_of_holder(credit.member_id) or credit.member_id, credit.points, credit.bucket,
-                   credit.available_at, credit.status)
+                   credit.available_at, credit.status, credit.review)
 
 
 @dataclass(frozen=True)
@@ -222,6 +234,28 @@ def credit_purchase(rules: ProgramRules, buyer_id: str, path: ReferralPath, amou
     return credits
 
 
+def hold_for_review(credits: list[Credit], verdicts: Mapping[str, Verdict], buyer_id: str, order_id: str,
+                    recorded_at: str) -> tuple[list[Credit], list[Review]]:
+    """The credits with those whose verdict is held sent to a review's lot (pending, whatever the hold), and the
+    reviews they open. The buyer's own points are never held (screening judges what others earn from them)."""
+    held: list[Credit] = []
+    reviews: list[Review] = []
+    for credit in credits:
+        verdict = verdicts.get(credit.screening_key)
+        if credit.status != QUEUED or verdict is None or not verdict.held:
+            held.append(credit)
+            continue
+        review_id = review_id_of(order_id, credit.member_id)
+        credit = replace(credit, bucket=Bucket.PENDING, review=review_id)
+        held.append(credit)
+        reviews.append(Review(
+            review_id=review_id, holder=credit.member_id, buyer_id=buyer_id, order_id=order_id, asset=credit.asset,
+            amount=credit.points, level=None if credit.is_commission else credit.level,
+            kind=str(credit_posting(credit, order_id).kind), available_at=credit.available_at,
+            rule_version=credit.rule_version, verdict=verdict, created_at=recorded_at))
+    return held, reviews
+
+
 def credit_posting(credit: Credit, order_id: str) -> Posting:
     if credit.is_commission:
         kind = EntryKind.COMMISSION
@@ -237,6 +271,7 @@ def credit_posting(credit: Credit, order_id: str) -> Posting:
         level=None if credit.is_commission else credit.level,
         rule_version=credit.rule_version,
         available_at=credit.available_at,
+        review=credit.review,
     )
 
 
@@ -251,7 +286,8 @@ def reverse_refund(credits: tuple[Credit, ...] | list[Credit], amount_minor: int
 
     A credit still on hold (its hold ends after ``now``) is reversed out of its pending lot; one whose hold
     has ended, at that very second or before, out of available (which may go below zero if the points
-    were spent).
+    were spent). One held for review is reversed out of the review's lot; the poster sends it where the review's
+    decision sent the rest, if it was decided first (``ledger.deferred``).
     """
     refunded_after = refunded_before + refund_minor
     postings = []
@@ -260,8 +296,8 @@ def reverse_refund(credits: tuple[Credit, ...] | list[Credit], amount_minor: int
                   - reversed_so_far(credit.points, amount_minor, refunded_before))
         if points == 0:
             continue
-        still_held = credit.bucket is Bucket.PENDING and credit.available_at is not None \
-            and parse_rfc3339(credit.available_at) > now
+        still_held = credit.review is not None or (credit.bucket is Bucket.PENDING and credit.available_at is not None
+                                                   and parse_rfc3339(credit.available_at) > now)
         postings.append(Posting(
             holder=credit.member_id,
             asset=credit.asset,
@@ -272,5 +308,6 @@ def reverse_refund(credits: tuple[Credit, ...] | list[Credit], amount_minor: int
             level=None if credit.is_commission else credit.level,
             rule_version=credit.rule_version,
             available_at=credit.available_at if still_held else None,
+            review=credit.review,
         ))
     return postings

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, ConfigDict, Field, StrictInt, StringConstrai
 from loyalty.http import examples
 from loyalty.http.types import MAX_MINOR, Answer, ClientId, Currency, MemberId, Name, Request, Timestamp
 from loyalty.ledger.assets import Bucket
+from loyalty.screening.http import REVIEW_FIELD, DeviceId, PaymentFingerprint
 
 AmountMinor = Annotated[StrictInt, Field(gt=0, le=MAX_MINOR, description="Integer minor units (fen for CNY)",
                                          examples=[12900])]
@@ -39,6 +40,8 @@ class NewPurchase(Request):
     items: Annotated[list[PurchaseItem], Field(max_length=200,
                                                description="What was bought (reminders use it); "
                                                            "points come from amount_minor")] | None = None
+    device_id: DeviceId | None = None
+    payment_fingerprint: PaymentFingerprint | None = None
 
 
 class PostingStatus(StrEnum):
@@ -60,6 +63,7 @@ class Credit(Answer):
     bucket: Bucket
     available_at: Timestamp | None
     status: CreditStatus
+    review_id: str | None = REVIEW_FIELD
 
 
 class Commission(Answer):
@@ -71,6 +75,7 @@ class Commission(Answer):
     bucket: Bucket
     available_at: Timestamp | None
     status: CreditStatus
+    review_id: str | None = REVIEW_FIELD
 
 
 class Purchase(Answer):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from loyalty.ledger.accounts import Account
+from loyalty.ledger.store import Record
 from loyalty.members.domain import Member
 from loyalty.program.domain import ProgramRules
+from loyalty.screening.domain import Verdict
+from loyalty.screening.review import Review
 
 
 @dataclass(frozen=True)
@@ -21,3 +25,16 @@ class Checkout:
 
 class PurchaseStore(Protocol):
     def checkout(self, member_id: str) -> Checkout: ...
+
+
+class PurchaseScreen(Protocol):
+    """Screening as a purchase needs it (``screening.usecases.Screener``): what the device and card it sends show,
+    the records that open a review of a held credit, and remembering the buyer's device and card."""
+
+    def purchase(self, *, member_id: str, ancestors: Sequence[str], partner: str | None, device_id: str | None,
+                 card: str | None) -> dict[str, Verdict]: ...
+
+    def opened(self, review: Review) -> list[Record]: ...
+
+    def remember(self, *, member_id: str, tag: str, email: str | None = None, phone: str | None = None,
+                 device_id: str | None = None, card: str | None = None) -> None: ...

@@ -26,10 +26,12 @@ from loyalty.purchases.domain import (
     Reversal,
     credit_posting,
     credit_purchase,
+    hold_for_review,
     purchase_key,
     reverse_refund,
 )
-from loyalty.purchases.store import PurchaseStore
+from loyalty.purchases.store import PurchaseScreen, PurchaseStore
+from loyalty.screening.domain import Verdict
 from loyalty.shared.clock import Clock, to_rfc3339
 from loyalty.shared.errors import NotFound, ValidationProblem
 from loyalty.shared.once import Contention, Operation, Outcome, ResultCodec, RetryPolicy, fingerprint, run_once
@@ -55,8 +57,10 @@ REFUNDS = ResultCodec(RefundRecorded)
 
 class PurchaseService:
     def __init__(self, store: PurchaseStore, ledger: LedgerStore, clock: Clock,
-                 retry: RetryPolicy | None = None, spread: int = DEFAULT_SPREAD) -> None:
+                 retry: RetryPolicy | None = None, spread: int = DEFAULT_SPREAD,
+                 screen: PurchaseScreen | None = None) -> None:
         self._store = store
+        self._screen = screen  # None: no screening (the buyer's stored verdicts still hold credits)
         self._ledger = ledger
         self._clock = clock
         self._retry = retry or RetryPolicy()
@@ -64,14 +68,21 @@ class PurchaseService:
 
     def record(self, *, order_id: str, member_id: str, amount_minor: int, currency: str,
                occurred_at: datetime | None, items: list[dict[str, Any]] | None,
-               requested_by: str) -> Outcome[PurchaseRecorded]:
+               requested_by: str, device_id: str | None = None,
+               payment_fingerprint: str | None = None) -> Outcome[PurchaseRecorded]:
         """Credit a purchase to the buyer and every ancestor the programme reaches, exactly once.
 
-        Without ``occurred_at`` the purchase occurred when it is recorded.
+        Without ``occurred_at`` the purchase occurred when it is recorded. A credit whose screening (the buyer's
+        verdicts from sign-up, and what ``device_id`` and ``payment_fingerprint`` show) scores at or above the
+        threshold is held for review (docs/screening.md).
         """
         key = purchase_key(order_id)
         request = {"member_id": member_id, "amount_minor": amount_minor, "currency": currency,
                    "occurred_at": to_rfc3339(occurred_at) if occurred_at else None, "items": items}
+        request.update({k: v for k, v in (("device_id", device_id), ("payment_fingerprint", payment_fingerprint))
+                        if v is not None})
+        screened: dict[str, dict[str, Verdict]] = {}  # what the purchase's own signals show, read once
+        tag: list[str] = []  # whose referee the buyer is: its referrer, its partner, or ""
 
         def attempt() -> PurchaseRecorded:
             now = self._clock.now()
@@ -84,9 +95,20 @@ class PurchaseService:
             if currency != rules.currency:
                 raise ValidationProblem(f"The program runs in {rules.currency}; this purchase is in {currency}.",
                                         loc=["body", "currency"])
-            credits = credit_purchase(rules, member_id, checkout.buyer.path, amount_minor, now,
-                                      checkout.buyer.partner, occurred_at)
+            buyer = checkout.buyer
+            credits = credit_purchase(rules, member_id, buyer.path, amount_minor, now, buyer.partner, occurred_at)
             occurred, recorded = to_rfc3339(occurred_at or now), to_rfc3339(now)
+            partner = buyer.partner.holder if buyer.partner else None
+            tag[:] = [buyer.referrer_id or partner or ""]
+            if self._screen is not None and (device_id or payment_fingerprint) and "signals" not in screened:
+                screened["signals"] = self._screen.purchase(
+                    member_id=member_id, ancestors=buyer.path.ancestors, partner=partner, device_id=device_id,
+                    card=payment_fingerprint)
+            verdicts = {k: Verdict.from_dict(v) for k, v in buyer.screening.items()}
+            for k, v in screened.get("signals", {}).items():
+                verdicts[k] = verdicts[k].with_(v) if k in verdicts else v
+            credits, reviews = hold_for_review(credits, verdicts, member_id, order_id, recorded)
+            opened = [r for review in reviews for r in self._screen.opened(review)] if self._screen else []
             lane = lane_of(order_id, self._spread)
             result = PurchaseRecorded(order_id, member_id, amount_minor, currency, occurred, rules.version,
                                       tuple(credits))
@@ -96,10 +118,14 @@ class PurchaseService:
             queued = [Deferred(lane, recorded, credit_posting(c, order_id)) for c in credits if c.status == QUEUED]
             self._ledger.commit(LedgerWrite(
                 Operation(key, fingerprint(request), 201, PURCHASES.dump(result), recorded, record.state()),
-                [AccountWrite.posting(checkout.account, own, now)] if own else [], deferred=queued))
+                [AccountWrite.posting(checkout.account, own, now)] if own else [], deferred=queued, records=opened))
             return result
 
-        return run_once(self._ledger, self._retry, key, fingerprint(request), attempt, PURCHASES)
+        outcome = run_once(self._ledger, self._retry, key, fingerprint(request), attempt, PURCHASES)
+        if self._screen is not None and (device_id or payment_fingerprint) and tag and not outcome.replayed:
+            # After the write: a later purchase or sign-up sharing them sees this buyer (docs/screening.md)
+            self._screen.remember(member_id=member_id, tag=tag[0], device_id=device_id, card=payment_fingerprint)
+        return outcome
 
     def refund(self, *, order_id: str, refund_id: str, amount_minor: int,
                requested_by: str) -> Outcome[RefundRecorded]:

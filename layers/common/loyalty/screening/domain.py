@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 WEIGHTS = {"same_email": 100, "same_phone": 100, "same_card": 80, "same_device": 60, "ring": 60}
@@ -102,12 +103,39 @@ class Case:
 
 @dataclass(frozen=True)
 class Verdict:
-    score: int
-    reasons: tuple[str, ...]
+    """The signals a credit showed and what each weighed, in ``WEIGHTS``' order, then cluster, then burst."""
+
+    found: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def score(self) -> int:
+        return sum(weight for _, weight in self.found)
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.found)
 
     @property
     def held(self) -> bool:
         return self.score >= THRESHOLD
+
+    def with_(self, other: Verdict) -> Verdict:
+        """Both verdicts' signals, each at the larger of its weights (a signal counts once)."""
+        weights = dict(self.found)
+        for name, weight in other.found:
+            weights[name] = max(weight, weights.get(name, 0))
+        return Verdict(tuple(sorted(weights.items(), key=lambda kv: _ORDER.index(kv[0]))))
+
+    def to_dict(self) -> dict[str, int]:
+        return dict(self.found)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> Verdict:
+        return cls(tuple(sorted(((str(k), int(str(v))) for k, v in data.items()), key=lambda kv: _ORDER.index(kv[0])
+                                if kv[0] in _ORDER else len(_ORDER))))
+
+
+_ORDER = (*WEIGHTS, "cluster", "burst")
 
 
 def screen(case: Case) -> Verdict:
@@ -131,4 +159,52 @@ def screen(case: Case) -> Verdict:
         if case.sign_ups_that_hour >= least:
             found["burst"] = weight
             break
-    return Verdict(sum(found.values()), tuple(found))
+    return Verdict(tuple(found.items()))
+
+
+# --- screening from the signal index ---------------------------------------------------------------------------
+#
+# In the service a member's signals are not compared pairwise: each keyed signal has an index item listing the
+# members who used it, each with the holder whose referee they are (their referrer, or ``partner#<id>``). So a
+# credit's case is read from the index items of the buyer's signals: the beneficiary among a signal's users is a
+# "same" signal, an ancestor above it a ring, another referee of the beneficiary a cluster.
+
+KINDS = ("email", "phone", "device", "card")
+SAME = {"email": "same_email", "phone": "same_phone", "device": "same_device", "card": "same_card"}
+
+
+@dataclass(frozen=True)
+class Shared:
+    """Who else used the buyer's signals: per kind, member (or holder) → the holder whose referee they are ("" for
+    none)."""
+
+    users: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def of(self, kind: str) -> Mapping[str, str]:
+        return self.users.get(kind, {})
+
+
+def screen_shared(beneficiary: str, above: tuple[str, ...], shared: Shared, *, first_level: bool,
+                  sign_ups_that_hour: int = 1) -> Verdict:
+    """One credit's verdict from the signal index: ``beneficiary`` is the holder credited, ``above`` its ancestors
+    (nearest first); clusters and bursts count for the buyer's first-level beneficiary only (the referrer whose code
+    was used, or the partner)."""
+    found: dict[str, int] = {}
+    for kind in KINDS:
+        if beneficiary in shared.of(kind):
+            found[SAME[kind]] = WEIGHTS[SAME[kind]]
+    if any(a in shared.of("device") or a in shared.of("card") for a in above):
+        found["ring"] = WEIGHTS["ring"]
+    if first_level:
+        siblings = {m for kind in ("device", "card") for m, tag in shared.of(kind).items() if tag == beneficiary}
+        if siblings:
+            found["cluster"] = min(CLUSTER_MOST, CLUSTER_EACH * len(siblings))
+        for least, weight in BURST_STEPS:
+            if sign_ups_that_hour >= least:
+                found["burst"] = weight
+                break
+    return Verdict(tuple(sorted(found.items(), key=lambda kv: _ORDER.index(kv[0]))))
+
+
+PARTNER_KEY = "partner"  # a member's verdicts are kept by level ("1", "2", …) and for its partner under this key
+

@@ -46,6 +46,10 @@ class Settings:
     link_secret_id: str = ""
     shop_name: str = "Loyalty"
     app_link: str = "https://loyalty.example.com/app"
+    # Screening referral and partner credits (loyalty.screening): its table (signals, reviews; "": not screened),
+    # and how many days a review may stay open before the schedule approves it. Its key is derived from the links'.
+    screening_table: str = ""
+    review_days: int = 14
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -71,6 +75,8 @@ class Settings:
             link_secret_id=env.get("LINK_SECRET_ID", ""),
             shop_name=env.get("SHOP_NAME") or "Loyalty",
             app_link=env.get("APP_LINK") or "https://loyalty.example.com/app",
+            screening_table=env.get("SCREENING_TABLE", ""),
+            review_days=_whole(env.get("REVIEW_DAYS", ""), "REVIEW_DAYS", 14),
         )
 
 
