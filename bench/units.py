@@ -143,6 +143,9 @@ def _story(client: Client, reader: Any) -> dict[str, Any]:
     staff: CallAs = {"as_": "pos", "groups": ("staff",)}
     admin: CallAs = {"as_": "owner", "groups": ("admin",)}
 
+    # The first sign-up of a container reads the screening key (the links' secret) once: not a sign-up's cost.
+    client.call("POST", "/v1/members", {"email": "warm@example.com", "display_name": "Warm", "locale": "zh-CN"},
+                as_="warm-up")
     # sign-ups down a chain of 11
     code = None
     for i in range(11):
@@ -160,11 +163,12 @@ def _story(client: Client, reader: Any) -> dict[str, Any]:
     client.call("PUT", "/v1/program", {"points_per_currency_unit": 1, "referral_rates_bps": TEN_LEVELS,
                                        "hold_days": 7, "currency": "CNY"}, **admin)
 
-    def purchase(order_id: str, buyer: str, measure: str | None = None, post: bool = True) -> Measured | None:
+    def purchase(order_id: str, buyer: str, measure: str | None = None, post: bool = True,
+                 extra: dict[str, str] | None = None) -> Measured | None:
         now = client.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
         _, _, measured = client.call("POST", "/v1/purchases", {
             "order_id": order_id, "member_id": buyer, "amount_minor": AMOUNT_MINOR, "currency": "CNY",
-            "occurred_at": now}, measure=measure, deliver=post, **staff)
+            "occurred_at": now, **(extra or {})}, measure=measure, deliver=post, **staff)
         client.tick()
         return measured
 
@@ -198,6 +202,19 @@ def _story(client: Client, reader: Any) -> dict[str, Any]:
                         post=False)
     rows.append(measured)  # type: ignore[arg-type]
     rows.append(client.deliver("poster: the commission of that purchase (a batch of 1)"))  # type: ignore[arg-type]
+
+    # Screening (docs/screening.md): what a device and a card add; a sign-up on the referrer's phone holds the
+    # referrer's credits, and a decision closes the review.
+    twin = _member(98)
+    _, _, measured = client.call("POST", "/v1/members", {
+        "email": f"{twin}@example.com", "display_name": "Twin", "locale": "zh-CN", "referral_code": code,
+        "device_id": "phone-of-m98"}, as_=twin, measure="sign-up with a device (screened; here a referee on a phone "
+                                                         "of its own)")
+    rows.append(measured)  # type: ignore[arg-type]
+    client.tick()
+    measured = purchase("POS-2026-S01", twin, measure="purchase sending a device and a card (screened)", post=False,
+                        extra={"device_id": "phone-of-m98", "payment_fingerprint": "fp-m98"})
+    rows.append(measured)  # type: ignore[arg-type]
 
     _, _, measured = client.call("POST", "/v1/purchases/POS-2026-P02/refunds",
                                  {"refund_id": "R-1", "amount_minor": 40_000},

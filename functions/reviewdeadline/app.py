@@ -17,5 +17,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 def next_work(event: dict[str, Any], after: datetime, until: datetime) -> datetime | None:
-    """Locally: run at every slot (the local server's clock may jump days; a slot with nothing overdue is cheap)."""
-    return after
+    """When the oldest open review reaches its deadline (the slots before it would approve nothing), or never when
+    none is open. Not called on AWS, where the schedule simply runs (``localdev.jobs``)."""
+    due = reviews().next_deadline()
+    return None if due is None else max(after, due)

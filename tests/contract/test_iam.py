@@ -210,6 +210,7 @@ def exercise(api: Api, clock: FixedClock) -> None:
     api.call("GET", "/no/such/route")
     pretoken_signs_in_an_admin_without_mfa(api)
     partners_and_links(api, admin)
+    screening_and_reviews(api)
 
 
 def partners_and_links(api: Api, admin: CallAs) -> None:
@@ -247,6 +248,25 @@ def partners_and_links(api: Api, admin: CallAs) -> None:
     api.move_clock(8 * 86_400)  # past the hold: the commission is available
     for amount in (10**9, 1):
         api.call("POST", "/v1/partners/P-1/payouts", {"payout_id": f"PO-{amount}", "amount_minor": amount}, **admin)
+
+
+def screening_and_reviews(api: Api) -> None:
+    """Sign-ups and purchases with a device and a card (one on the referrer's phone: its credits held), the reviews
+    listed, read, decided (and decided again: refused), and the deadline approving the one left open."""
+    staff: CallAs = {"as_": "pos", "groups": ("staff",)}
+    rex = api.sign_up("rex", device_id="rex-phone")
+    for sub in ("twin", "twin-2"):
+        api.sign_up(sub, rex["referral_code"], device_id="rex-phone")
+    held = []
+    for n, sub in enumerate(("twin", "twin-2")):
+        bought = api.purchase(f"S-O-{n}", sub, 10000, device_id="rex-phone", payment_fingerprint="rex-card").body
+        held += [c["review_id"] for c in bought["credits"] if "review_id" in c]
+    api.tick()
+    api.call("GET", "/v1/reviews", **staff)
+    api.call("GET", f"/v1/reviews/{held[0]}", **staff)
+    for _ in range(2):
+        api.call("POST", f"/v1/reviews/{held[0]}/decision", {"decision": "reject", "note": "same phone"}, **staff)
+    api.move_clock(15 * 86_400)  # the other is approved at its deadline
 
 
 def console_assets_are_published_and_removed(api: Api, bucket: str) -> None:

@@ -43,6 +43,7 @@ ORDER = (
     "createPartner", "listPartners", "readPartner", "readLinkSettings", "changeLinkSettings", "createLink",
     "listLinks", "landingPage", "linkQrSvg", "linkQrPng",
     "readCommission", "readPartnerLedger", "verifyPartnerLedger", "readPartnerReport", "payOutCommission",
+    "listReviews", "readReview", "decideReview",
 )
 # Who sends the example of an operation, by its x-access: (sub, groups); None for the member the examples name.
 CALLERS: dict[str, tuple[str | None, list[str]] | None] = {
@@ -60,6 +61,8 @@ CALLERS: dict[str, tuple[str | None, list[str]] | None] = {
 SIGNED_BY_THE_SERVER = {"unsubscribePage", "unsubscribe"}
 # A link code carries a tag under the server's own key: the documented one answers 404, the created link's works.
 LINK_PAGES = {"landingPage", "linkQrSvg", "linkQrPng"}
+# A review's id comes from a held credit: the documented one answers 404, a held credit's works.
+REVIEWS = {"readReview", "decideReview"}
 UNSUBSCRIBE_LINK = re.compile(r"/u/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)>?$")
 
 
@@ -138,6 +141,26 @@ class Story:
         requests.post(f"{self.base}/local/clock", json={"advance_seconds": 8 * 86_400}, timeout=60)
         self.tokens.clear()  # they expired on the way
 
+    def hold_a_credit(self) -> str:
+        """A friend signs up with the example member's code on the example member's phone (the sign-up example's
+        device) and buys: the example member's referral credit is held for review. Its review's id."""
+        signed_up = _example(self.operations["signUp"][2]["requestBody"]["content"]["application/json"])
+        me = {"Authorization": f"Bearer {self.token(self.member, [])}"}
+        code = requests.get(f"{self.base}/v1/members/me", headers=me, timeout=30).json()["referral_code"]
+        friend = {"Authorization": f"Bearer {self.token('same-phone-friend', [])}"}
+        joined = requests.post(f"{self.base}/v1/members", json={
+            "email": "same-phone-friend@example.com", "display_name": "Friend", "referral_code": code,
+            "device_id": signed_up["device_id"]}, headers=friend, timeout=30)
+        assert joined.status_code == 201, joined.text
+        till = {"Authorization": f"Bearer {self.token('pos-terminal-01', ['staff'])}"}
+        bought = requests.post(f"{self.base}/v1/purchases", json={
+            "order_id": "held-story-1", "member_id": "same-phone-friend", "amount_minor": 20_000, "currency": "CNY"},
+            headers=till, timeout=30)
+        assert bought.status_code == 201, bought.text
+        held = [c for c in bought.json()["credits"] if c["member_id"] == self.member]
+        assert held and "review_id" in held[0], bought.text
+        return str(held[0]["review_id"])
+
     def success(self, operation_id: str) -> int:
         """The documented success: 201 or 202 where declared (200 is then the replay), else 200."""
         declared = self.operations[operation_id][2]["responses"]
@@ -161,9 +184,13 @@ def test_every_documented_example_gets_its_documented_status(base_url: str) -> N
     story = Story(base_url)
     assert sorted(ORDER) == sorted(story.operations), "every operation of the document has its place in the story"
     assert len(ORDER) == len(set(ORDER))
-    unsubscribe_token = link_code = None
+    unsubscribe_token = link_code = review_id = None
     for operation_id in ORDER:
-        if operation_id in LINK_PAGES:
+        if operation_id in REVIEWS:
+            story.check(operation_id, story.send(operation_id), 404)
+            review_id = review_id or story.hold_a_credit()
+            reply = story.send(operation_id, {"review_id": review_id})
+        elif operation_id in LINK_PAGES:
             story.check(operation_id, story.send(operation_id), 404)
             assert link_code is not None, "the link is made first"
             reply = story.send(operation_id, {"code": link_code})

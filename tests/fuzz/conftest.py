@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[2]
 STAFF, ADMIN = "fz-staff", "fz-admin"
 ROOT_MEMBER, REFERRER, MEMBER = "fz-root", "fz-referrer", "fz-member"
 STRANGER = "fz-stranger"  # a valid token, never signed up
+TWIN = "fz-twin"  # the member's second account (same phone): the seeded held credit
 SEEDED_ORDER = "FZ-ORDER-1"  # credited 8 days ago (matured)
 SEEDED_PENDING_ORDER = "FZ-ORDER-2"  # credited now (still on hold)
 PARTNER, SEEDED_PARTNER = "fz-partner", "FZ-P-1"  # a partner's login, and the partner it signs in as
@@ -268,6 +269,7 @@ class Server:
     tokens: dict[str, str] = field(default_factory=dict)
     state: dict[str, frozenset[str]] = field(default_factory=dict)
     link_codes: tuple[str, ...] = ()  # the seeded partner's link and a member's referral code
+    review_id: str = ""  # a credit held for review (its referee signed up on the referrer's phone)
 
     # One connection per request (requests.request, no session): on a kept-alive connection the local
     # server's answers stall ~40 ms (headers and body go out in two segments; Nagle waits for the ACK).
@@ -333,12 +335,13 @@ def _seed(server: Server) -> None:
         server.login(sub, *groups)
     code = None
     for sub in (ROOT_MEMBER, REFERRER, MEMBER):
-        body = {"email": f"{sub}@example.com", "display_name": sub}
+        body = {"email": f"{sub}@example.com", "display_name": sub, "device_id": f"phone-of-{sub}"}
         if code:
             body["referral_code"] = code
         reply = server.call("POST", "/v1/members", sub, body)
         assert reply.status_code == 201, reply.text
         code = reply.json()["referral_code"]
+    member_code = code
 
     def purchase(order_id: str) -> None:
         now = requests.get(f"{server.url}/local/clock", timeout=10).json()["now"]
@@ -363,6 +366,17 @@ def _seed(server: Server) -> None:
     reply = server.call("POST", "/v1/links", PARTNER, {"link_id": "FZ-LINK-1", "campaign": "fuzz"})
     assert reply.status_code == 201, reply.text
     server.link_codes = (reply.json()["code"], code or "")
+    # The member's twin: signed up with the member's code on the member's phone; its purchase holds the member's
+    # referral credit for review.
+    server.login(TWIN)
+    reply = server.call("POST", "/v1/members", TWIN, {"email": f"{TWIN}@example.com", "display_name": "Twin",
+                                                       "referral_code": member_code, "device_id": f"phone-of-{MEMBER}"})
+    assert reply.status_code == 201, reply.text
+    now = requests.get(f"{server.url}/local/clock", timeout=10).json()["now"]
+    reply = server.call("POST", "/v1/purchases", STAFF, {
+        "order_id": "FZ-HELD-1", "member_id": TWIN, "amount_minor": 12900, "currency": "CNY", "occurred_at": now})
+    assert reply.status_code == 201, reply.text
+    server.review_id = next(c["review_id"] for c in reply.json()["credits"] if c["member_id"] == MEMBER)
 
 
 @pytest.fixture(scope="session")

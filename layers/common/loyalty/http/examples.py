@@ -34,6 +34,8 @@ LEDGER_PAGE_SIZE = 20
 # A partner (an influencer the shop pays a commission), the link it shares in a post, and a link code as the
 # service issues them but under a key no server holds (so it answers 404; a real one is in createLink's answer).
 PARTNER_ID = "p-wang-tyres-vlog"
+DEVICE_ID = "ios-7F3A9C21"  # the example member's phone (screening keeps only its keyed hash)
+REVIEW_ID = "rv_5d41402abc4b2a76b9719d91"  # a review's id is drawn from its purchase and holder: this one is no one's
 LINK_ID = "spring-post-42"
 PAYOUT_ID = "payout-2026-11"
 LINK_CODE = "K7Q2M9XDHT4F7HR"

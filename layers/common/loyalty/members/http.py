@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
+from loyalty.http import examples
 from loyalty.http.types import Answer, Email, Locale, Name, Request, Timestamp, TimeZone
 from loyalty.identity.domain import normalize_phone
 from loyalty.ledger.http import Balances
@@ -32,7 +33,7 @@ Phone = Annotated[str, StringConstraints(min_length=3, max_length=32), AfterVali
 class NewMember(Request):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"email": "li.wei@example.com", "display_name": "Li Wei", "birthday": "1990-05-01", "locale": "zh-CN",
-         "marketing_opt_in": True}]})
+         "marketing_opt_in": True, "device_id": examples.DEVICE_ID}]})
 
     email: Email
     display_name: DisplayName

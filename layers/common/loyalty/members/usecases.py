@@ -112,7 +112,8 @@ class MembershipService:
                 raise Contention(member_id) from None
             if self._screen is not None:  # after the write: later sign-ups and purchases sharing them see it
                 self._screen.remember(member_id=member_id, tag=path.referrer_id or (partner.holder if partner else ""),
-                                      email=email, phone=phone, device_id=device_id, card=payment_fingerprint)
+                                      email=email, phone=phone, device_id=device_id, card=payment_fingerprint,
+                                      code=target.code if target else None)
             return self._view(member, Account(member_id), {})  # a new member: nothing queued yet
 
         return self._retry.run(attempt)

@@ -59,7 +59,9 @@ def plan_purchase(purchase: PurchaseRecord, settings: OutreachSettings,
                      data={"order_id": order_id, "days": settings.winback_after_days}),
     ]
     for credit in purchase.credits:
-        if credit.bucket is Bucket.PENDING and credit.available_at and not credit.is_commission:  # members' points
+        # Members' points, unless held for review: no "available" promise the review may break.
+        if credit.bucket is Bucket.PENDING and credit.available_at and not credit.is_commission \
+                and credit.review is None:
             plans.append(Reminder.new(
                 credit.member_id, ReminderKind.POINTS_AVAILABLE, order_id, parse_rfc3339(credit.available_at),
                 data={"order_id": order_id, "points": credit.points, "level": credit.level}))

@@ -29,7 +29,7 @@ class NewPurchase(Request):
         {"order_id": examples.ORDER_ID, "member_id": examples.MEMBER_ID, "amount_minor": 12900, "currency": "CNY",
          "occurred_at": "2026-11-23T09:30:00Z",
          "items": [{"sku": "WASH-6", "name": "6 car washes", "category": "car-care", "quantity": 1,
-                    "amount_minor": 12900}]}]})
+                    "amount_minor": 12900}], "payment_fingerprint": "fp_1NxQ2Y"}]})
 
     order_id: ClientId
     member_id: MemberId

@@ -84,6 +84,10 @@ class DynamoScreeningStore:
         self._db.call("put_item", TableName=self._table,
                       Item=to_item({"pk": f"SIG#{kind}#{key}", "sk": member_id, "tag": tag}))
 
+    def sign_ups(self, code: str, hour: str) -> int:
+        item = self._db.get(self._table, {"pk": f"BURST#{code}", "sk": hour})
+        return int(item["n"]) if item else 0
+
     def count_sign_up(self, code: str, hour: str) -> int:
         expires = int((parse_rfc3339(hour) + BURST_KEPT).timestamp())
         answer = self._db.call(

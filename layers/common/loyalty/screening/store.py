@@ -21,6 +21,10 @@ class ScreeningStore(Protocol):
         """Add a member (and the holder whose referee it is, ``tag``) to a keyed signal's users."""
         ...
 
+    def sign_ups(self, code: str, hour: str) -> int:
+        """How many sign-ups ``code`` had in ``hour`` so far."""
+        ...
+
     def count_sign_up(self, code: str, hour: str) -> int:
         """Count a sign-up under ``code`` in ``hour`` (an RFC 3339 hour); how many the hour has now."""
         ...

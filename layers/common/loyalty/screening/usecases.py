@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from loyalty.ledger.accounts import Account
@@ -31,7 +31,7 @@ from loyalty.screening.review import (
     decision_postings,
 )
 from loyalty.screening.store import ScreeningStore
-from loyalty.shared.clock import Clock, start_of_hour, to_rfc3339
+from loyalty.shared.clock import Clock, parse_rfc3339, start_of_hour, to_rfc3339
 from loyalty.shared.errors import NotFound
 from loyalty.shared.once import Contention, OperationRecorded, RetryPolicy
 
@@ -74,8 +74,9 @@ class Screener:
         """The verdicts of the credits a new member's purchases will make, for every credit with a signal."""
         if not ancestors and partner is None:
             return {}
-        hour = to_rfc3339(start_of_hour(self._clock.now()))
-        count = self._store.count_sign_up(code, hour) if code else 1
+        # This sign-up counts in its hour: read here, counted by ``remember`` once the member is written (a refused
+        # sign-up counts nothing).
+        count = self._store.sign_ups(code, self._hour()) + 1 if code else 1
         return self._verdicts(member_id, ancestors, partner, self._keys(
             email=email, phone=phone, device_id=device_id, card=card), count, partner_email)
 
@@ -83,9 +84,15 @@ class Screener:
         """``sign_up``'s verdicts as the member item keeps them (``members.store.SignUpScreen``)."""
         return {k: v.to_dict() for k, v in self.sign_up(**kwargs).items()}
 
+    def _hour(self) -> str:
+        return to_rfc3339(start_of_hour(self._clock.now()))
+
     def remember(self, *, member_id: str, tag: str, email: str | None = None, phone: str | None = None,
-                 device_id: str | None = None, card: str | None = None) -> None:
-        """Add the member to its signals' index items (after its sign-up or purchase is written)."""
+                 device_id: str | None = None, card: str | None = None, code: str | None = None) -> None:
+        """Add the member to its signals' index items, and count its sign-up under ``code`` (after its sign-up or
+        purchase is written)."""
+        if code:
+            self._store.count_sign_up(code, self._hour())
         for kind, values in self._keys(email=email, phone=phone, device_id=device_id, card=card).items():
             for value in values:
                 self._store.note(kind, value, member_id, tag)
@@ -147,6 +154,11 @@ class ReviewService:
             return decided
 
         return self._retry.run(attempt)
+
+    def next_deadline(self) -> datetime | None:
+        """When the oldest open review reaches its deadline; None when none is open."""
+        oldest, _ = self._store.reviews(OPEN, limit=1, after=None)
+        return parse_rfc3339(oldest[0].created_at) + timedelta(days=self.review_days) if oldest else None
 
     def approve_overdue(self, limit: int = 100) -> list[Review]:
         """Approve the reviews left open ``review_days`` (the schedule's job); what it approved."""
