@@ -86,7 +86,7 @@ const EN = {
   "verify.all.text": "Every hour the anchor reads every chain's head, refuses to publish if a chain no longer holds a head it published, and publishes their Merkle root where nobody can change it (docs/anchoring.md). make verify checks every chain, balance and total against it.",
   "verify.anchor.latest": "Latest digest {when}: {n} chains, each still holding every head published before. The anchor runs hourly and publishes only when a chain moved; its alarm says if it failed or refused.",
   "verify.anchor.none": "No digest published yet: the first comes within the hour after the first entry.", "verify.anchor.root": "Merkle root",
-  "nav.partners": "Partners", "nav.partner": "My partner page", "role.partner": "Partner",
+  "nav.partners": "Partners", "nav.partner": "My partner page", "nav.reviews": "Reviews", "role.partner": "Partner",
   "signin.partner_id": "Partner id", "signin.partner_id.hint": "For the partner role: the partner this person is.",
   "partner.denied.title": "Not your partner page", "partner.denied.text": "A partner sees its own page only.",
 };
@@ -176,7 +176,7 @@ const ZH = {
   "verify.all.text": "锚定任务每小时读取每条链的链头；若某条链不再包含已发布的链头则拒绝发布，否则将其默克尔根发布到无法更改的位置（docs/anchoring.md）。make verify 据此校验每条链、每个余额和每项合计。",
   "verify.anchor.latest": "最近一次发布于 {when}：{n} 条链，此前发布的链头全部完好。锚定任务每小时运行，仅在有链变化时发布；若失败或拒绝发布会触发告警。",
   "verify.anchor.none": "尚未发布：第一次发布在首条记录后的一小时内。", "verify.anchor.root": "默克尔根",
-  "nav.partners": "合作伙伴", "nav.partner": "我的合作伙伴页", "role.partner": "合作伙伴",
+  "nav.partners": "合作伙伴", "nav.partner": "我的合作伙伴页", "nav.reviews": "奖励审核", "role.partner": "合作伙伴",
   "signin.partner_id": "合作伙伴 ID", "signin.partner_id.hint": "合作伙伴角色：此人所代表的合作伙伴。",
   "partner.denied.title": "不是您的合作伙伴页", "partner.denied.text": "合作伙伴只能查看自己的页面。",
 };

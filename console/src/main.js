@@ -14,10 +14,12 @@ import { verifyPage } from "./pages/verify.js";
 // Pages loaded on first visit, each in a chunk of its own (esbuild's splitting): the partners' pages with their
 // chart and QR parts are not in the first load of the till.
 const partners = () => import("./pages/partners.js");
+const reviews = () => import("./pages/reviews.js");
 
 const PAGES = [
   { path: "counter", key: "nav.counter", role: "staff", render: counterPage },
   { path: "dashboard", key: "nav.dashboard", role: "staff", render: dashboardPage },
+  { path: "reviews", key: "nav.reviews", role: "staff", render: async (main) => (await reviews()).reviewsPage(main) },
   { path: "program", key: "nav.program", role: "admin", render: programPage },
   { path: "reminders", key: "nav.reminders", role: "admin", render: remindersPage },
   { path: "verify", key: "nav.verify", role: "admin", render: verifyPage },

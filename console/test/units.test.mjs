@@ -80,10 +80,16 @@ test("every string is in both languages", async () => {
   const zh = Object.keys(DICTIONARIES["zh-CN"]).sort();
   assert.deepEqual(en.filter((k) => !zh.includes(k)), []);
   assert.deepEqual(zh.filter((k) => !en.includes(k)), []);
-  const { WORDS } = await import("../src/pages/partners.words.js"); // the partners' pages' own words
-  const pen = Object.keys(WORDS.en);
-  const pzh = Object.keys(WORDS["zh-CN"]);
-  assert.deepEqual(pen.filter((k) => !pzh.includes(k)), []);
-  assert.deepEqual(pzh.filter((k) => !pen.includes(k)), []);
-  assert.deepEqual(pen.filter((k) => en.includes(k)), []); // none overrides a word of the first load
+  // The words of the pages loaded later (partners, reviews): both languages, none overriding a word of the first
+  // load, and no page's word another's.
+  const later = [];
+  for (const file of ["partners.words.js", "reviews.words.js"]) {
+    const { WORDS } = await import(`../src/pages/${file}`);
+    const pen = Object.keys(WORDS.en);
+    const pzh = Object.keys(WORDS["zh-CN"]);
+    assert.deepEqual(pen.filter((k) => !pzh.includes(k)), [], file);
+    assert.deepEqual(pzh.filter((k) => !pen.includes(k)), [], file);
+    assert.deepEqual(pen.filter((k) => en.includes(k) || later.includes(k)), [], file);
+    later.push(...pen);
+  }
 });

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from loyalty.screening.domain import WEIGHTS
 from loyalty.shared.canonical import canonical_json
 
 CONSOLE = Path(__file__).resolve().parents[2] / "console"
@@ -34,3 +35,14 @@ def test_the_browsers_canonical_json_is_the_services_byte_for_byte() -> None:
                           timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == canonical_json(SAMPLE)
+
+
+def test_every_signal_screening_names_has_words_on_the_review_page() -> None:
+    script = ("import { WORDS } from './src/pages/reviews.words.js'; process.stdout.write(JSON.stringify("
+              "Object.fromEntries(Object.entries(WORDS).map(([l, w]) => [l, Object.keys(w).filter((k) => "
+              "k.startsWith('signal.')).map((k) => k.slice(7)).sort()]))));")
+    done = subprocess.run([str(NODE), "--input-type=module", "-e", script], cwd=CONSOLE, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    signals = sorted([*WEIGHTS, "cluster", "burst"])  # docs/screening.md's table: the weighted ones, then the counts
+    assert json.loads(done.stdout) == {"en": signals, "zh-CN": signals}
