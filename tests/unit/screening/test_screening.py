@@ -53,3 +53,46 @@ def test_on_the_generated_population_the_honest_stay_free_and_the_traced_fraud_i
     assert held["self-referral"] == (60, 60) and held["card ring"] == (48, 48)
     assert held["careful self-referral"][0] == 0  # nothing shared, nothing seen: why recall is published
     assert figures["precision"] >= 0.9 and figures["recall"] >= 0.75, figures
+
+
+def test_the_index_the_service_reads_gives_every_credit_of_the_population_the_published_verdict() -> None:
+    """The service does not compare members pairwise: it reads who used each of the buyer's signals (the Screening
+    table's index, each user tagged with whose referee it is) and scores from that (``screen_shared``). Replayed
+    over the generated population in the order people joined, it gives every credit the verdict ``screen`` gives,
+    so the published precision and recall are the service's."""
+    from loyalty.screening.domain import Shared, screen_shared
+
+    world = screening.population()
+    people = sorted(world.people, key=lambda p: p.joined)
+    index: dict[tuple[str, str], dict[str, str]] = {}
+    children: dict[str, list[screening.Person]] = {}
+    compared = 0
+    for p in people:
+        mine = p.signals()
+        keys = [("email", mine.email), ("phone", mine.phone), *(("device", d) for d in mine.devices),
+                *(("card", c) for c in mine.cards)]
+        r = p.referrer
+        if r is not None:
+            users: dict[str, dict[str, str]] = {}
+            for kind, value in keys:
+                users.setdefault(kind, {}).update(index.get((kind, str(value)), {}))
+            ancestors = []
+            up = r.referrer
+            while up is not None and len(ancestors) < 9:
+                ancestors.append(up.name)
+                up = up.referrer
+            hour = 1 + sum(1 for s in children.get(r.name, []) if p.joined - screening.HOUR < s.joined <= p.joined)
+            found = screen_shared(r.name, tuple(ancestors), Shared(users), first_level=True, sign_ups_that_hour=hour)
+            siblings = [s.signals() for s in children.get(r.name, [])]
+            ancestor_signals: list[Signals] = []
+            up = r.referrer
+            while up is not None and len(ancestor_signals) < 9:
+                ancestor_signals.append(up.signals())
+                up = up.referrer
+            expected = screen(Case(r.signals(), mine, tuple(ancestor_signals), tuple(siblings), hour))
+            assert (found.score, found.reasons) == (expected.score, expected.reasons), p.name
+            compared += 1
+            children.setdefault(r.name, []).append(p)
+        for kind, value in keys:
+            index.setdefault((kind, str(value)), {})[p.name] = r.name if r is not None else ""
+    assert compared > 2000
