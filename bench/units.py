@@ -144,7 +144,7 @@ def _story(client: Client, reader: Any) -> dict[str, Any]:
     admin: CallAs = {"as_": "owner", "groups": ("admin",)}
 
     # The first sign-up of a container reads the screening key (the links' secret) once: not a sign-up's cost.
-    client.call("POST", "/v1/members", {"email": "warm@example.com", "display_name": "Warm", "locale": "zh-CN"},
+    client.call("POST", "/v1/members", {"email": "warm-up@example.com", "display_name": "Warm", "locale": "zh-CN"},
                 as_="warm-up")
     # sign-ups down a chain of 11
     code = None
