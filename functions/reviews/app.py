@@ -7,6 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from loyalty.http import examples
 from loyalty.http.api import Router, answer, create_app, lambda_entry
 from loyalty.http.auth import STAFF_ONLY
 from loyalty.screening.http import NewDecision, ReviewAnswer, ReviewIdInPath, ReviewList, ReviewStatus
@@ -15,9 +16,16 @@ from loyalty.wiring import reviews
 
 router = Router(tags=["Reviews"])
 
-PageSize = Annotated[int, Query(ge=1, le=100, description="Reviews per page")]
+StatusQuery = Annotated[ReviewStatus, Query(description="open (the queue) or decided",
+                                             openapi_examples=examples.shown("open", "The queue to work"))]
+PageSize = Annotated[int, Query(ge=1, le=100, description="Reviews per page",
+                                openapi_examples=examples.shown(20, "A page of 20"))]
 ReviewCursor = Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9_-]+$",
-                                           description="next_cursor of the previous page")]
+                                           description="next_cursor of the previous page",
+                                           openapi_examples=examples.shown(
+                                               "MjAyNi0xMS0yM1QwOTozMDowMFojcnZfNWQ0MTQwMmFiYzRiMmE3NmI5NzE5ZDkx",
+                                               "After the review opened at 2026-11-23T09:30:00Z (an example: use the "
+                                               "next_cursor a page gave)"))]
 
 
 @router.operation("GET", "/v1/reviews", operation_id="listReviews", summary="Credits held for review (staff)",
@@ -25,7 +33,7 @@ ReviewCursor = Annotated[str | None, Query(max_length=200, pattern=r"^[A-Za-z0-9
                   description="`status=open` (the default): oldest first, the queue to work; `status=decided`: the "
                               "latest decisions first. Each names the held credit, the signals screening found with "
                               "their weights, and the score.")
-def list_reviews(status: Annotated[ReviewStatus, Query(description="open or decided")] = "open",
+def list_reviews(status: StatusQuery = "open",
                  limit: PageSize = 50, cursor: ReviewCursor = None) -> Response[ReviewList]:
     try:
         found, after = reviews().reviews(status, limit=limit, cursor=cursor)

@@ -76,7 +76,7 @@ def test_the_index_the_service_reads_gives_every_credit_of_the_population_the_pu
             users: dict[str, dict[str, str]] = {}
             for kind, value in keys:
                 users.setdefault(kind, {}).update(index.get((kind, str(value)), {}))
-            ancestors = []
+            ancestors: list[str] = []
             up = r.referrer
             while up is not None and len(ancestors) < 9:
                 ancestors.append(up.name)

@@ -107,3 +107,12 @@ PeriodFrom = Annotated[str | None, Query(alias="from", max_length=10, json_schem
 PeriodTo = Annotated[str | None, Query(alias="to", max_length=10, json_schema_extra=DATE, description=(
     "The period's last local date, YYYY-MM-DD (default: today); at most 366 days after from"),
     openapi_examples=examples.shown(examples.METRICS_TO, "November 2026"))]
+
+
+# Screening's signals, which sign-up and purchases accept (docs/screening.md).
+_SIGNAL = StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
+DeviceId = Annotated[str, _SIGNAL, Field(
+    description="The app's id of the device (screening: only a keyed hash is kept)", examples=[examples.DEVICE_ID])]
+PaymentFingerprint = Annotated[str, _SIGNAL, Field(
+    description="The payment provider's fingerprint of the card or account paid with (screening: only a keyed "
+                "hash is kept)", examples=["fp_1NxQ2Y"])]

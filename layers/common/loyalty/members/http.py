@@ -8,11 +8,10 @@ from typing import Annotated
 from pydantic import AfterValidator, ConfigDict, Field, StrictBool, StringConstraints, field_validator
 
 from loyalty.http import examples
-from loyalty.http.types import Answer, Email, Locale, Name, Request, Timestamp, TimeZone
+from loyalty.http.types import Answer, DeviceId, Email, Locale, Name, PaymentFingerprint, Request, Timestamp, TimeZone
 from loyalty.identity.domain import normalize_phone
 from loyalty.ledger.http import Balances
 from loyalty.members.domain import MemberView, ReferralSummary
-from loyalty.screening.http import DeviceId, PaymentFingerprint
 
 DisplayName = Annotated[Name, StringConstraints(max_length=80), Field(examples=["Li Wei"])]
 Birthday = Annotated[date, Field(description="YYYY-MM-DD", examples=["1990-05-01"])]

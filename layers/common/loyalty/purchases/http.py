@@ -5,15 +5,30 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import AwareDatetime, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import AliasChoices, AwareDatetime, ConfigDict, Field, StrictInt, StringConstraints
 
 from loyalty.http import examples
-from loyalty.http.types import MAX_MINOR, Answer, ClientId, Currency, MemberId, Name, Request, Timestamp
+from loyalty.http.types import (
+    MAX_MINOR,
+    Answer,
+    ClientId,
+    Currency,
+    DeviceId,
+    MemberId,
+    Name,
+    PaymentFingerprint,
+    Request,
+    Timestamp,
+)
 from loyalty.ledger.assets import Bucket
-from loyalty.screening.http import REVIEW_FIELD, DeviceId, PaymentFingerprint
 
 AmountMinor = Annotated[StrictInt, Field(gt=0, le=MAX_MINOR, description="Integer minor units (fen for CNY)",
                                          examples=[12900])]
+
+REVIEW_FIELD = Field(default=None, exclude_if=lambda value: value is None,
+                     validation_alias=AliasChoices("review_id", "review"),  # the use case's credit calls it review
+                     description="Only on a credit held for review (docs/screening.md): the review's id. The credit "
+                                 "waits, pending, until staff decide it")
 
 
 class PurchaseItem(Request):

@@ -5,26 +5,16 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, Self
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import AliasChoices, ConfigDict, Field, StringConstraints
+from pydantic import ConfigDict, Field, StringConstraints
 
 from loyalty.http import examples
 from loyalty.http.types import Answer, Request, Timestamp
 
-_SIGNAL = StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
-DeviceId = Annotated[str, _SIGNAL, Field(
-    description="The app's id of the device (screening: only a keyed hash is kept)", examples=[examples.DEVICE_ID])]
-PaymentFingerprint = Annotated[str, _SIGNAL, Field(
-    description="The payment provider's fingerprint of the card or account paid with (screening: only a keyed "
-                "hash is kept)", examples=["fp_1NxQ2Y"])]
 ReviewIdInPath = Annotated[str, StringConstraints(pattern=r"^rv_[0-9a-f]{24}$"), Path(
     description="A review's id (`rv_` and 24 hex digits), as a held credit or the review list names it",
     openapi_examples=examples.shown(examples.REVIEW_ID, "A review's id (this one is no one's: it answers 404; the "
                                                         "ids come from held credits)"))]
 ReviewStatus = Literal["open", "decided"]
-REVIEW_FIELD = Field(default=None, exclude_if=lambda value: value is None,
-                     validation_alias=AliasChoices("review_id", "review"),  # the use case's credit calls it review
-                     description="Only on a credit held for review (docs/screening.md): the review's id. The credit "
-                                 "waits, pending, until staff decide it")
 
 
 class HeldCredit(Answer):
