@@ -215,6 +215,9 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(target=members, how=st.sampled_from(["code", "click"]), device=devices)
     def sign_up_through_the_partner(self, how: str, device: str | None) -> str:
         """Through the partner's link: its code typed, or the click id its landing page gave (the app's way)."""
+        return self._sign_up_through_the_partner(how, device)
+
+    def _sign_up_through_the_partner(self, how: str, device: str | None) -> str:
         member_id = f"m{len(self.model.members)}"
         body: dict[str, Any] = {"email": f"{member_id}@example.com", "display_name": member_id.upper()}
         if device is not None:
@@ -248,15 +251,17 @@ class LedgerMachine(RuleBasedStateMachine):
         return self._sign_up(referrer, device)
 
     def referees_on_a_device(self) -> list[str]:
-        return sorted(m for m, member in self.model.members.items() if member.referrer and member.device)
+        return sorted(m for m, member in self.model.members.items() if member.tag and member.device)
 
     @precondition(lambda self: len(self.model.members) < MAX_MEMBERS and self.referees_on_a_device())
     @rule(target=members, pick=st.integers(0, MAX_MEMBERS))
     def sign_up_beside_a_referee(self, pick: int) -> str:
-        """A farm: another referee of the same referrer, on a referee's device (a cluster: 20 per referee already
-        on it; three hold the referrer's credit on their own)."""
+        """A farm: another referee of the same referrer (or partner), on a referee's device (a cluster: 20 per
+        referee already on it; three hold the referrer's credit, or the partner's commission, on their own)."""
         found = self.referees_on_a_device()
         beside = self.model.members[found[pick % len(found)]]
+        if beside.referrer is None:  # the partner's
+            return self._sign_up_through_the_partner("code", beside.device)
         return self._sign_up(beside.referrer, beside.device)
 
     @precondition(lambda self: len(self.model.members) < MAX_MEMBERS - 1)
