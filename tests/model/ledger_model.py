@@ -17,16 +17,36 @@ source ``batch`` listing each event's ``parts`` (the batch's id is the stream's:
 A partner's chain is a holder like a member's (``partner#<id>``, asset ``commission``): a member bound to the
 partner at sign-up earns it ``floor(amount × bps / 10000)`` on each purchase that occurs within the attribution
 window, queued and held like a referrer's points and reversed pro rata the same way; payouts take from available.
+
+Screening (docs/screening.md), from its rules, not its code: a sign-up's device is its only signal here (every
+email is different, no phone, no card). At sign-up the model scores the credits the member's purchases will make,
+against the members signed up before it: per level, the beneficiary on the same device (``same_device`` 60) or an
+ancestor above it, within the ten a path keeps (``ring`` 60); for the first level, and for the partner, the
+beneficiary's other referees on the device (``cluster`` 20 each, at most 60) and the sign-ups under the code in
+that hour (``burst`` 30 from 10, 60 from 30). A credit scoring 60 or more is held: queued into its review's lot
+(pending, never freed by time) until the review is decided: approved, the lot moves to the hold's usual lot (or
+available, if the hold has ended); rejected, it is reversed. What the queue still delivers for a decided review
+follows the decision: an approved credit or reversal is posted as if never held; a rejected credit is posted and
+reversed by the review in the same write; a rejected one's reversal is dropped. A review left open 14 days is
+approved at the next hourly slot after.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
 RATE_DENOMINATOR = 10_000  # rates are in basis points
 MINOR_PER_UNIT = 100  # CNY has two decimals
+MAX_LEVELS = 10  # the ancestors a member's path keeps
+SAME_DEVICE = RING = 60
+CLUSTER_EACH, CLUSTER_MOST = 20, 60
+BURSTS = ((30, 60), (10, 30))  # (sign-ups under a code in an hour, weight), the largest first
+HELD_FROM = 60
+REVIEW_DAYS = 14
+APPROVED, REJECTED = "approved", "rejected"
 
 
 def rfc3339(moment: datetime) -> str:
@@ -75,6 +95,16 @@ class Member:
     lifetime_earned: int = 0
     entries: list[dict[str, Any]] = field(default_factory=list)  # expected, oldest first, without hashes
     queue: list[Queued] = field(default_factory=list)  # what the poster has not posted yet, in commit order
+    device: str | None = None  # the device it signed up on
+    tag: str = ""  # the holder whose referee it is: its referrer, the partner's chain, or none
+    verdicts: dict[str, dict[str, int]] = field(default_factory=dict)  # "1", "2", …, "partner": the signals found
+    review_lots: dict[str, int] = field(default_factory=dict)  # review id → what its lot holds
+    settled: dict[str, str] = field(default_factory=dict)  # review id → approved or rejected
+
+    @property
+    def from_referrals(self) -> int:
+        """What referrals earned it: its entries of a level of the tree (credits, their reversals, rejections)."""
+        return sum(e["amount"] for e in self.entries if e["level"] is not None and e["level"] >= 1)
 
     def matured(self, now: datetime) -> int:
         return sum(points for at, points in self.lots.items() if at <= now)
@@ -82,7 +112,8 @@ class Member:
     def seen(self, now: datetime, *, queued: bool = True) -> dict[str, int]:
         """The balances GET /v1/members/{id} shows at ``now`` (a redemption's answer shows them without ``queued``)."""
         matured = self.matured(now)
-        shown = {"available": self.available + matured, "pending": sum(self.lots.values()) - matured,
+        shown = {"available": self.available + matured,
+                 "pending": sum(self.lots.values()) + sum(self.review_lots.values()) - matured,
                  "lifetime_earned": self.lifetime_earned}
         return {**shown, "queued": sum(q.amount for q in self.queue)} if queued else shown
 
@@ -96,7 +127,8 @@ class Queued:
     source: tuple[str, str]
     level: int | None
     rule_version: int
-    available_at: datetime | None  # the lot it goes to or comes out of
+    available_at: datetime | None  # the lot it goes to or comes out of (a held credit: its hold's usual end)
+    review: str | None = None  # held for review: the lot is the review's
 
 
 @dataclass(frozen=True)
@@ -106,6 +138,7 @@ class Credit:
     points: int
     available_at: datetime | None  # None: credited straight to available (a hold of 0 days)
     rule_version: int
+    review: str | None = None  # held for review
 
     @property
     def commission(self) -> bool:
@@ -124,6 +157,31 @@ class Purchase:
 class Recorded:
     body: dict[str, Any]
     answer: dict[str, Any]
+
+
+@dataclass
+class Review:
+    review_id: str
+    holder: str
+    buyer: str
+    order_id: str
+    amount: int
+    level: int | None  # None: a partner's commission
+    kind: str
+    available_at: datetime | None
+    rule_version: int
+    signals: dict[str, int]
+    created_at: datetime
+    status: str = "open"
+
+    @property
+    def deadline(self) -> datetime:
+        """The hourly slot that approves it if nobody has: the first strictly after 14 days (docs/screening.md)."""
+        return (self.created_at + timedelta(days=REVIEW_DAYS)).replace(minute=0, second=0) + timedelta(hours=1)
+
+
+def review_id_of(order_id: str, holder: str) -> str:
+    return "rv_" + hashlib.sha256(f"{order_id}\x00{holder}".encode()).hexdigest()[:24]
 
 
 class _EntryFields(TypedDict):
@@ -150,6 +208,8 @@ class Model:
         self.adjustments: dict[str, Recorded] = {}
         self.payouts: dict[tuple[str, str], Recorded] = {}
         self.poster_held = False
+        self.reviews: dict[str, Review] = {}
+        self.sign_ups: dict[tuple[str, datetime], int] = {}  # (referrer or partner, hour) → sign-ups under its code
 
     def people(self) -> list[str]:
         """The members (not partners' chains)."""
@@ -162,7 +222,7 @@ class Model:
 
     def _append(self, member: Member, now: datetime, *, amount: int, bucket: str, kind: str, source: tuple[str, str],
                 level: int | None = None, rule_version: int | None = None, available_at: datetime | None = None,
-                suffix: str = "", parts: list[list[Any]] | None = None) -> dict[str, Any]:
+                suffix: str = "", parts: list[list[Any]] | None = None, review: str | None = None) -> dict[str, Any]:
         entry = {
             # An asset other than points names itself in the id (docs/ledger.md), before the bucket's suffix.
             "entry_id": f"{source[0]}/{source[1]}/{member.member_id}"
@@ -174,6 +234,8 @@ class Model:
         }
         if parts is not None:
             entry["parts"] = parts
+        if review is not None:
+            entry["review"] = review
         member.entries.append(entry)
         if bucket == "available":
             member.available += amount
@@ -202,8 +264,37 @@ class Model:
 
     # --- members and the program ----------------------------------------------------------------
 
-    def sign_up(self, member_id: str, referrer: str | None, code: str, binding: Binding | None = None) -> None:
-        self.members[member_id] = Member(member_id, referrer, code, binding=binding)
+    def sign_up(self, member_id: str, referrer: str | None, code: str, now: datetime, binding: Binding | None = None,
+                device: str | None = None) -> None:
+        tag = referrer or (binding.partner if binding is not None else "")
+        member = Member(member_id, referrer, code, binding=binding, device=device, tag=tag)
+        hour = (tag, now.replace(minute=0, second=0, microsecond=0))  # sign-ups are counted per code and hour
+        self.sign_ups[hour] = self.sign_ups.get(hour, 0) + 1
+        sharing = {m.member_id: m.tag for m in self.members.values() if device is not None and m.device == device}
+        self.members[member_id] = member
+        above = self.ancestors(member_id)[:MAX_LEVELS]
+        beneficiaries = [(str(level), b, above[level:]) for level, b in enumerate(above, start=1)]
+        if binding is not None:
+            beneficiaries.append(("partner", binding.partner, []))
+        for key, beneficiary, higher in beneficiaries:
+            found = {}
+            if beneficiary in sharing:
+                found["same_device"] = SAME_DEVICE
+            if any(a in sharing for a in higher):
+                found["ring"] = RING
+            if key in ("1", "partner"):
+                siblings = sum(1 for tagged in sharing.values() if tagged == beneficiary)
+                if siblings:
+                    found["cluster"] = min(CLUSTER_MOST, CLUSTER_EACH * siblings)
+                burst = next((weight for least, weight in BURSTS if self.sign_ups.get(hour, 0) >= least), 0)
+                if burst:
+                    found["burst"] = burst
+            member.verdicts[key] = found
+
+    def held(self, buyer: str, credit: Credit) -> dict[str, int] | None:
+        """The signals of a credit screening holds (None: not held)."""
+        found = self.members[buyer].verdicts.get("partner" if credit.commission else str(credit.level), {})
+        return found if sum(found.values()) >= HELD_FROM else None
 
     def add_partner(self, partner_id: str) -> str:
         holder = f"partner#{partner_id}"
@@ -242,13 +333,25 @@ class Model:
 
     def purchase(self, body: dict[str, Any], now: datetime) -> dict[str, Any]:
         occurred = datetime.strptime(body["occurred_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=now.tzinfo)
-        credits = self.credits(body["member_id"], body["amount_minor"], now, occurred)
+        credits = []
+        for c in self.credits(body["member_id"], body["amount_minor"], now, occurred):
+            signals = self.held(body["member_id"], c) if c.level != 0 else None  # the buyer's own: never held
+            if signals is not None:
+                review_id = review_id_of(body["order_id"], c.member_id)
+                self.reviews[review_id] = Review(
+                    review_id, c.member_id, body["member_id"], body["order_id"], c.points,
+                    None if c.commission else c.level, "commission" if c.commission else "referral", c.available_at,
+                    c.rule_version, signals, now)
+                c = replace(c, review=review_id)
+            credits.append(c)
         shown: list[dict[str, Any]] = [{"member_id": c.member_id, "level": c.level, "points": c.points,
-                  "bucket": "pending" if c.available_at else "available",
+                  "bucket": "pending" if c.available_at or c.review else "available",
                   "available_at": rfc3339(c.available_at) if c.available_at else None,
-                  "status": "posted" if c.level == 0 else "queued"} for c in credits]
+                  "status": "posted" if c.level == 0 else "queued",
+                  **({"review_id": c.review} if c.review else {})} for c in credits]
         commission = [{"partner_id": s["member_id"].removeprefix("partner#"), "amount_minor": s["points"],
-                       **{k: s[k] for k in ("bucket", "available_at", "status")}} for s in shown if s["level"] < 0]
+                       **{k: s[k] for k in ("bucket", "available_at", "status", "review_id") if k in s}}
+                      for s in shown if s["level"] < 0]
         answer = {
             "order_id": body["order_id"], "member_id": body["member_id"], "amount_minor": body["amount_minor"],
             "currency": body["currency"], "occurred_at": body["occurred_at"], "rule_version": self.program.version,
@@ -257,7 +360,7 @@ class Model:
         for c in credits:
             kind = "commission" if c.commission else "purchase" if c.level == 0 else "referral"
             line = Queued(c.points, kind, ("purchase", body["order_id"]), None if c.commission else c.level,
-                          c.rule_version, c.available_at)
+                          c.rule_version, c.available_at, c.review)
             self._post_or_queue(self.members[c.member_id], line, now, own=c.level == 0)
         self.purchases[body["order_id"]] = Purchase(body, answer, credits)
         return answer
@@ -279,7 +382,7 @@ class Model:
                 reversals.append({"member_id": c.member_id, "level": c.level, "points": points,
                                   "status": "posted" if c.member_id == purchase.body["member_id"] else "queued"})
             line = Queued(-points, "refund", ("refund", f"{order_id}/{refund_id}"),
-                          None if c.commission else c.level, c.rule_version, c.available_at)
+                          None if c.commission else c.level, c.rule_version, c.available_at, c.review)
             self._post_or_queue(self.members[c.member_id], line, now, own=c.member_id == purchase.body["member_id"])
         purchase.refunded = after
         answer = {"refund_id": refund_id, "order_id": order_id, "amount_minor": amount_minor, "reversals": reversals,
@@ -290,9 +393,12 @@ class Model:
     # --- posting: now (the buyer's own, or when the poster is not held) or as a batch later ---------
 
     def _post_or_queue(self, member: Member, line: Queued, now: datetime, *, own: bool) -> None:
-        if own or not self.poster_held:
+        if own:
             self._release(member, now)
             self._post_group(member, [line], now)
+        elif not self.poster_held:
+            member.queue.append(line)
+            self._post_queue(member, now)
         else:
             member.queue.append(line)
 
@@ -302,23 +408,39 @@ class Model:
         then those that take away, each in the order they first appear."""
         self.poster_held = False
         for member in self.members.values():
-            if not member.queue:
-                continue
-            self._release(member, now)
-            groups: dict[tuple[Any, ...], list[Queued]] = {}
-            for line in member.queue:
-                groups.setdefault((line.amount < 0, line.kind, self._lot(line, now), line.level, line.rule_version),
-                                  []).append(line)
-            for adds_first in (False, True):  # what adds, then what takes away
-                for key, group in groups.items():
-                    if key[0] == adds_first:
-                        self._post_group(member, group, now)
-            member.queue = []
+            if member.queue:
+                self._post_queue(member, now)
+
+    def _post_queue(self, member: Member, now: datetime) -> None:
+        """One batch: the member's whole queue, each line as the decisions of its review send it (a batch whose
+        lines all vanish still releases the matured lots, as every write does)."""
+        self._release(member, now)
+        groups: dict[tuple[Any, ...], list[Queued]] = {}
+        for line in (q for queued in member.queue for q in self._as_posted(member, queued)):
+            groups.setdefault((line.amount < 0, line.kind, self._lot(line, now), line.level, line.rule_version,
+                               line.review, line.source[0] == "review"), []).append(line)
+        for adds_first in (False, True):  # what adds, then what takes away
+            for key, group in groups.items():
+                if key[0] == adds_first:
+                    self._post_group(member, group, now)
+        member.queue = []
 
     @staticmethod
-    def _lot(line: Queued, now: datetime) -> datetime | None:
-        """The lot a line is posted to or out of when it is posted: a reversal of a lot already free comes out
-        of available."""
+    def _as_posted(member: Member, line: Queued) -> list[Queued]:
+        """A line of a decided review: approved, posted as if never held; rejected, a credit is posted and reversed
+        by the review, a reversal is dropped."""
+        if line.review is None or line.review not in member.settled:
+            return [line]
+        if member.settled[line.review] == APPROVED:
+            return [replace(line, review=None)]
+        return [] if line.amount < 0 else [line, replace(line, amount=-line.amount, source=("review", line.review))]
+
+    @staticmethod
+    def _lot(line: Queued, now: datetime) -> datetime | str | None:
+        """The lot a line is posted to or out of when it is posted: a held credit's is its review's; a reversal
+        of a lot already free comes out of available."""
+        if line.review is not None:
+            return line.review
         if line.amount < 0 and line.available_at is not None and line.available_at <= now:
             return None
         return line.available_at
@@ -327,13 +449,60 @@ class Model:
         first, lot = group[0], self._lot(group[0], now)
         amount = sum(line.amount for line in group)
         for line in group:
-            if lot is not None:
+            if isinstance(lot, str):
+                member.review_lots[lot] = member.review_lots.get(lot, 0) + line.amount
+                assert member.review_lots[lot] >= 0, "the model took a review's lot below zero"
+                if not member.review_lots[lot]:
+                    del member.review_lots[lot]
+            elif lot is not None:
                 self._to_lot(member, lot, line.amount)
         several = len(group) > 1
         self._append(member, now, amount=amount, bucket="pending" if lot else "available", kind=first.kind,
                      source=("batch", "*") if several else first.source, level=first.level,
-                     rule_version=first.rule_version, available_at=lot,
-                     parts=[[f"{q.source[0]}/{q.source[1]}", q.amount] for q in group] if several else None)
+                     rule_version=first.rule_version,
+                     available_at=first.available_at if isinstance(lot, str) else lot,
+                     parts=[[f"{q.source[0]}/{q.source[1]}", q.amount] for q in group] if several else None,
+                     review=first.review)
+
+    # --- reviews ----------------------------------------------------------------------------------
+
+    def open_reviews(self) -> list[Review]:
+        """Oldest first (and by id), as GET /v1/reviews?status=open lists them."""
+        return sorted((r for r in self.reviews.values() if r.status == "open"),
+                      key=lambda r: (r.created_at, r.review_id))
+
+    def decide(self, review_id: str, decision: str, now: datetime) -> None:
+        """One write on the holder's chain (matured lots released first, as every write): what the review's lot
+        holds goes to the hold's usual lot, or available if the hold has ended (approved), or is reversed
+        (rejected); the account remembers the decision."""
+        review = self.reviews[review_id]
+        member = self.members[review.holder]
+        self._release(member, now)
+        held = member.review_lots.pop(review_id, 0)
+        source = ("review", review_id)
+        if held and decision == REJECTED:
+            self._append(member, now, amount=-held, bucket="pending", kind=review.kind, source=source,
+                         level=review.level, rule_version=review.rule_version, available_at=review.available_at,
+                         review=review_id)
+        elif held:
+            self._append(member, now, amount=-held, bucket="pending", kind="release", source=source,
+                         available_at=review.available_at, suffix="/review", review=review_id)
+            if review.available_at is not None and review.available_at > now:
+                self._append(member, now, amount=held, bucket="pending", kind="release", source=source,
+                             available_at=review.available_at, suffix="/pending")
+                self._to_lot(member, review.available_at, held)
+            else:
+                self._append(member, now, amount=held, bucket="available", kind="release", source=source,
+                             suffix="/available")
+        member.settled[review_id] = decision
+        review.status = decision
+
+    def deadline_approvals(self, slot: datetime) -> list[str]:
+        """The reviews the hourly schedule approves at ``slot`` (opened more than 14 days before), oldest first."""
+        due = [r.review_id for r in self.open_reviews() if r.created_at < slot - timedelta(days=REVIEW_DAYS)]
+        for review_id in due:
+            self.decide(review_id, APPROVED, slot)
+        return due
 
     # --- spending and corrections ---------------------------------------------------------------
 

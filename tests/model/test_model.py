@@ -9,17 +9,27 @@ ways; replays of any recorded write, later, with the same request (200 and the f
 written) or another (409); program changes (0–10 rates, any earn rate, holds of 0–10 days); clock
 moves of 0–10 days, and to the very second some held points become available.
 
-After every step (``agrees_with_the_model``):
+Screening and reviews (docs/screening.md): every sign-up is on a device drawn from a small pool (or none), so
+referees share their referrer's device (``same_device``), an ancestor's above it (``ring``), or their fellow
+referees' (``cluster``), and a busy code counts a ``burst``: the model scores each sign-up's credits itself and
+predicts which are held, and under which signals. Staff approve or reject open reviews (and try deciding decided
+ones again: 409, nothing written), between refunds, clock moves, and with the poster held (a decision before the
+credit is posted); a clock move past 14 days runs the hourly deadline at every slot on the way where one is due.
+
+After every step (``agrees_with_the_model``, ``the_open_reviews_are_the_models``):
 
 - every member's ``GET /v1/members/{id}`` shows exactly the model's balances (and referrer);
+- ``GET /v1/reviews?status=open`` lists exactly the model's open reviews, oldest first, each with its credit and
+  the signals the model found;
 - the ledger table holds exactly as many entries as the model expects, and every account's chain
   head is at the model's entry count: no step wrote an entry, for anyone, that the model did not
   predict;
 - for every member whose ledger the step changed, the entries (``GET …/ledger``) equal the model's
   field by field, seq 1…n; per bucket they sum to the *stored* balances (what the member sees,
   minus the matured lots no write has released yet); the chain recomputes from the API output as
-  docs/ledger.md says; and ``GET …/ledger/verify`` reports a valid chain with matching balances and
-  the same head.
+  docs/ledger.md says; a member's referral tally (``points_from_referrals``) is what its entries of a level of
+  the tree add up to (a rejected credit leaves it); and ``GET …/ledger/verify`` reports a valid chain with matching
+  balances and the same head.
 
 Every other member's verification is not asked again: it is a function of the member's entries and
 account, and neither moved: the account head (seq and hash, read from the table) is the one verified
@@ -39,7 +49,7 @@ import os
 import re
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypedDict
 
@@ -57,7 +67,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from tests.model.ledger_model import Binding, Model, Purchase, Recorded, rfc3339
+from tests.model.ledger_model import APPROVED, REJECTED, Binding, Model, Purchase, Recorded, Review, rfc3339
 from tests.model.world import World
 from tests.support import CallAs, Reply
 
@@ -103,6 +113,9 @@ referral_rates = st.one_of(st.lists(rates, max_size=3), st.lists(rates, min_size
                            st.lists(rates, min_size=10, max_size=10))
 clock_moves = st.one_of(st.integers(0, 10 * DAY), st.sampled_from([1, DAY - 1, DAY, 7 * DAY - 1, 7 * DAY]))
 rewards = st.sampled_from(["free-car-wash", "coffee"])
+# The devices members sign up on: few, so that referees share their referrer's, an ancestor's, or each other's.
+devices = st.one_of(st.none(), st.sampled_from(["tablet", "phone"]))  # none half the time
+DEADLINE = "ReviewDeadlineFunction"
 
 
 def chain_head(entries: list[dict[str, Any]]) -> str:
@@ -170,22 +183,24 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # --- members ---------------------------------------------------------------------------------
 
-    def _sign_up(self, referrer: str | None) -> str:
+    def _sign_up(self, referrer: str | None, device: str | None = None) -> str:
         member_id = f"m{len(self.model.members)}"
         body: dict[str, Any] = {"email": f"{member_id}@example.com", "display_name": member_id.upper()}
         if referrer is not None:
             body["referral_code"] = self.model.members[referrer].code
+        if device is not None:
+            body["device_id"] = device
         reply = self.api.call("POST", "/v1/members", body, as_=member_id)
         assert reply.status == 201, reply.body
         assert (reply.body["member_id"], reply.body["referrer_id"]) == (member_id, referrer)
         assert reply.body["balances"] == {"points": {"available": 0, "pending": 0, "lifetime_earned": 0, "queued": 0}}
-        self.model.sign_up(member_id, referrer, reply.body["referral_code"])
+        self.model.sign_up(member_id, referrer, reply.body["referral_code"], self.now, device=device)
         return member_id
 
-    @initialize(target=members, length=st.integers(1, 4))
-    def first_members(self, length: int) -> Any:
+    @initialize(target=members, length=st.integers(1, 4), on=st.lists(devices, min_size=1, max_size=3))
+    def first_members(self, length: int, on: list[str | None]) -> Any:
         """A short chain to start from, so every example has referrals to credit."""
-        return self._chain(None, length)
+        return self._chain(None, length, on)
 
     @initialize()
     def a_partner_and_its_link(self) -> None:
@@ -197,11 +212,16 @@ class LedgerMachine(RuleBasedStateMachine):
         self.model.add_partner("P-1")
 
     @precondition(lambda self: len(self.model.members) < MAX_MEMBERS + 1)
-    @rule(target=members, how=st.sampled_from(["code", "click"]))
-    def sign_up_through_the_partner(self, how: str) -> str:
+    @rule(target=members, how=st.sampled_from(["code", "click"]), device=devices)
+    def sign_up_through_the_partner(self, how: str, device: str | None) -> str:
         """Through the partner's link: its code typed, or the click id its landing page gave (the app's way)."""
+        return self._sign_up_through_the_partner(how, device)
+
+    def _sign_up_through_the_partner(self, how: str, device: str | None) -> str:
         member_id = f"m{len(self.model.members)}"
         body: dict[str, Any] = {"email": f"{member_id}@example.com", "display_name": member_id.upper()}
+        if device is not None:
+            body["device_id"] = device
         if how == "code":
             body["referral_code"] = self.link_code
         else:
@@ -212,27 +232,44 @@ class LedgerMachine(RuleBasedStateMachine):
         reply = self.api.call("POST", "/v1/members", body, as_=member_id)
         assert reply.status == 201, reply.body
         assert reply.body["referrer_id"] is None and reply.body["partner"]["partner_id"] == "P-1"
-        self.model.sign_up(member_id, None, reply.body["referral_code"],
-                           Binding("partner#P-1", self.now, PARTNER["commission_bps"], PARTNER["attribution_days"]))
+        self.model.sign_up(member_id, None, reply.body["referral_code"], self.now,
+                           Binding("partner#P-1", self.now, PARTNER["commission_bps"], PARTNER["attribution_days"]),
+                           device)
         return member_id
 
-    def _chain(self, referrer: str | None, length: int) -> Any:
+    def _chain(self, referrer: str | None, length: int, on: list[str | None]) -> Any:
+        """``length`` members, each referred by the one before, on the devices ``on`` names in turn."""
         signed = []
-        for _ in range(min(length, MAX_MEMBERS - len(self.model.members))):
-            referrer = self._sign_up(referrer)
+        for n in range(min(length, MAX_MEMBERS - len(self.model.members))):
+            referrer = self._sign_up(referrer, on[n % len(on)])
             signed.append(referrer)
         return multiple(*signed)
 
     @precondition(lambda self: len(self.model.members) < MAX_MEMBERS)
-    @rule(target=members, referrer=st.none() | members)
-    def sign_up(self, referrer: str | None) -> str:
-        return self._sign_up(referrer)
+    @rule(target=members, referrer=st.none() | members, device=devices)
+    def sign_up(self, referrer: str | None, device: str | None) -> str:
+        return self._sign_up(referrer, device)
+
+    def referees_on_a_device(self) -> list[str]:
+        return sorted(m for m, member in self.model.members.items() if member.tag and member.device)
+
+    @precondition(lambda self: len(self.model.members) < MAX_MEMBERS and self.referees_on_a_device())
+    @rule(target=members, pick=st.integers(0, MAX_MEMBERS))
+    def sign_up_beside_a_referee(self, pick: int) -> str:
+        """A farm: another referee of the same referrer (or partner), on a referee's device (a cluster: 20 per
+        referee already on it; three hold the referrer's credit, or the partner's commission, on their own)."""
+        found = self.referees_on_a_device()
+        beside = self.model.members[found[pick % len(found)]]
+        if beside.referrer is None:  # the partner's
+            return self._sign_up_through_the_partner("code", beside.device)
+        return self._sign_up(beside.referrer, beside.device)
 
     @precondition(lambda self: len(self.model.members) < MAX_MEMBERS - 1)
-    @rule(target=members, referrer=members, length=st.integers(2, MAX_MEMBERS))
-    def sign_up_a_chain(self, referrer: str, length: int) -> Any:
+    @rule(target=members, referrer=members, length=st.integers(2, MAX_MEMBERS),
+          on=st.lists(devices, min_size=1, max_size=3))
+    def sign_up_a_chain(self, referrer: str, length: int, on: list[str | None]) -> Any:
         """Each new member referred by the one before, the first by ``referrer``."""
-        return self._chain(referrer, length)
+        return self._chain(referrer, length, on)
 
     # --- purchases and refunds -------------------------------------------------------------------
 
@@ -445,10 +482,25 @@ class LedgerMachine(RuleBasedStateMachine):
         now = self.now
         return sorted({at for member in self.model.members.values() for at in member.lots if at > now})
 
-    @precondition(lambda self: self.pending_until())
+    def _advance(self, seconds: int) -> None:
+        """The clock moves on; at every hourly slot on the way where an open review is past its 14 days, the
+        deadline's schedule runs (as the local server's clock would run it) and approves what is due then."""
+        until = self.now + timedelta(seconds=seconds)
+        while (due := [r.deadline for r in self.model.open_reviews() if r.deadline <= until]):
+            slot = min(due)
+            self.clock.advance(int((slot - self.now).total_seconds()))
+            jobs = self.api.gateway.jobs
+            assert jobs is not None
+            [schedule] = [s for s in jobs._schedules if s["function"] == DEADLINE]
+            ran = [r for r in jobs._fire(slot, [schedule]) if r["function"] == DEADLINE]
+            expected = self._write(lambda slot=slot: self.model.deadline_approvals(slot))
+            assert [r["result"] for r in ran] == [{"approved": expected}], ran
+        self.clock.advance(int((until - self.now).total_seconds()))
+
+    @precondition(lambda self: self.pending_until() or self.model.open_reviews())
     @rule(seconds=clock_moves)
     def move_the_clock(self, seconds: int) -> None:
-        self.clock.advance(seconds)
+        self._advance(seconds)
 
     @precondition(lambda self: self.pending_until())
     @rule(which=st.sampled_from(["soonest", "latest"]), late=st.sampled_from([0, 0, 1, 3600]))
@@ -456,9 +508,94 @@ class LedgerMachine(RuleBasedStateMachine):
         """To the very second the soonest or the latest pending points become available (or just after)."""
         ends = self.pending_until()
         end = ends[0] if which == "soonest" else ends[-1]
-        self.clock.advance(int((end - self.now).total_seconds()) + late)
+        self._advance(int((end - self.now).total_seconds()) + late)
+
+    @precondition(lambda self: self.model.open_reviews())
+    @rule(early=st.sampled_from([1, 0, -1]))
+    def move_the_clock_to_a_review_deadline(self, early: int) -> None:
+        """To the hourly slot that approves the oldest open review, or the second before it."""
+        slot = self.model.open_reviews()[0].deadline
+        self._advance(max(0, int((slot - self.now).total_seconds()) - early))
+
+    # --- reviews ---------------------------------------------------------------------------------
+
+    def _decide(self, review_id: str, decision: str) -> Reply:
+        return self.api.call("POST", f"/v1/reviews/{review_id}/decision",
+                             {"decision": decision, "note": "checked"}, **STAFF)
+
+    def _decide_open(self, pick: int, decision: str) -> None:
+        opened = self.model.open_reviews()
+        review = opened[pick % len(opened)]
+        shown = self.api.call("GET", f"/v1/reviews/{review.review_id}", **STAFF)
+        assert shown.status == 200, shown.body
+        held = self.model.members[review.holder].review_lots.get(review.review_id, 0)  # 0 while it is queued
+        assert shown.body["credit"]["held"] == held, (review.review_id, shown.body)
+        reply = self._decide(review.review_id, decision)
+        assert reply.status == 200, reply.body
+        assert (reply.body["review_id"], reply.body["status"], reply.body["decided_by"]) == (
+            review.review_id, APPROVED if decision == "approve" else REJECTED, STAFF["as_"])
+        self._write(lambda: self.model.decide(review.review_id, reply.body["status"], self.now))
+
+    @precondition(lambda self: self.model.open_reviews())
+    @rule(pick=st.integers(0, 20))
+    def approve_a_review(self, pick: int) -> None:
+        """Staff approve a held credit: it matures as usual (at once if its hold has ended)."""
+        self._decide_open(pick, "approve")
+
+    @precondition(lambda self: self.model.open_reviews())
+    @rule(pick=st.integers(0, 20))
+    def reject_a_review(self, pick: int) -> None:
+        """Staff reject a held credit: what is left of it is reversed."""
+        self._decide_open(pick, "reject")
+
+    def queued_reviews(self) -> list[str]:
+        """Open reviews whose credit the poster has not posted yet."""
+        return sorted({q.review for m in self.model.members.values() for q in m.queue
+                       if q.review is not None and q.amount > 0 and self.model.reviews[q.review].status == "open"})
+
+    @precondition(lambda self: self.queued_reviews())
+    @rule(pick=st.integers(0, 20), decision=st.sampled_from(["approve", "reject"]))
+    def decide_a_credit_still_queued(self, pick: int, decision: str) -> None:
+        """The poster is behind: the decision comes first, and the credit (and its refunds' reversals) go where
+        it says when the poster catches up."""
+        queued = self.queued_reviews()
+        opened = [r.review_id for r in self.model.open_reviews()]
+        self._decide_open(opened.index(queued[pick % len(queued)]), decision)
+
+    def decided_reviews(self) -> list[Review]:
+        return sorted((r for r in self.model.reviews.values() if r.status != "open"), key=lambda r: r.review_id)
+
+    @precondition(lambda self: self.decided_reviews())
+    @rule(pick=st.integers(0, 20), decision=st.sampled_from(["approve", "reject"]))
+    def decide_a_decided_review(self, pick: int, decision: str) -> None:
+        """A second decision, even the same one: 409 review-closed, and nothing written (the invariant counts the
+        entries; the review still says the first decision)."""
+        decided = self.decided_reviews()
+        review = decided[pick % len(decided)]
+        reply = self._decide(review.review_id, decision)
+        assert (reply.status, reply.slug) == (409, "review-closed"), reply.body
+        shown = self.api.call("GET", f"/v1/reviews/{review.review_id}", **STAFF)
+        assert shown.body["status"] == review.status, shown.body
 
     # --- after every step ------------------------------------------------------------------------
+
+    @invariant()
+    def the_open_reviews_are_the_models(self) -> None:
+        found: list[dict[str, Any]] = []
+        path = "/v1/reviews?status=open&limit=100"
+        while True:
+            reply = self.api.call("GET", path, **STAFF)
+            assert reply.status == 200, reply.body
+            found += reply.body["items"]
+            if reply.body["next_cursor"] is None:
+                break
+            path = f"/v1/reviews?status=open&limit=100&cursor={reply.body['next_cursor']}"
+        assert [(r["review_id"], r["member_id"], r["credit"]["buyer_id"], r["credit"]["order_id"],
+                 r["credit"]["amount"], r["credit"]["level"], r["credit"]["available_at"], r["signals"],
+                 r["created_at"]) for r in found] == [
+            (r.review_id, r.holder, r.buyer, r.order_id, r.amount, r.level,
+             rfc3339(r.available_at) if r.available_at else None, r.signals, rfc3339(r.created_at))
+            for r in self.model.open_reviews()]
 
     @invariant()
     def agrees_with_the_model(self) -> None:
@@ -508,13 +645,18 @@ class LedgerMachine(RuleBasedStateMachine):
         stored_pending = sum(e["amount"] for e in entries if e["bucket"] == "pending")
         earned = sum(e["amount"] for e in entries if e["kind"] not in ("redemption", "release", "payout"))
         assert (stored_available, stored_pending, earned) == (
-            member.available, sum(member.lots.values()), member.lifetime_earned), member_id
+            member.available, sum(member.lots.values()) + sum(member.review_lots.values()), member.lifetime_earned), \
+            member_id
         # What GET /v1/members/{id} shows = the entries, plus the matured lots no write has released yet.
         matured = member.matured(now)
         balances = {k: v for k, v in shown.items() if k != "queued"}
         assert balances == {"available": stored_available + matured, "pending": stored_pending - matured,
                          "lifetime_earned": earned}, member_id
         head = chain_head(entries)
+        if member.asset == "points":  # the referral tally: a rejected credit leaves it as a refunded one does
+            reply = self.api.call("GET", f"/v1/members/{member_id}/referrals", **STAFF)
+            assert reply.status == 200, reply.body
+            assert reply.body["points_from_referrals"] == member.from_referrals, member_id
         if member.asset == "commission":  # a partner's chain: verified by its own route, as the partner asks
             reply = self._partner("GET", f"/v1/partners/{member_id.removeprefix('partner#')}/ledger/verify")
             assert reply.status == 200, reply.body
@@ -529,6 +671,8 @@ class LedgerMachine(RuleBasedStateMachine):
 def _comparable(entry: dict[str, Any]) -> dict[str, Any]:
     """An entry's fields the model predicts: a batch's id is the stream's position, which the model writes as ``*``."""
     found = {k: entry[k] for k in ENTRY_FIELDS}
+    if "review" in entry:
+        found["review"] = entry["review"]
     if entry["source"]["type"] == "batch":
         found["source"] = {"type": "batch", "id": "*"}
         asset = "" if entry["asset"] == "points" else f"/{entry['asset']}"
