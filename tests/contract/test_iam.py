@@ -248,6 +248,12 @@ def partners_and_links(api: Api, admin: CallAs) -> None:
     api.move_clock(8 * 86_400)  # past the hold: the commission is available
     for amount in (10**9, 1):
         api.call("POST", "/v1/partners/P-1/payouts", {"payout_id": f"PO-{amount}", "amount_minor": amount}, **admin)
+    # The partner signing up through its own link (the same mailbox): its commission held, the report resolving it.
+    api.call("POST", "/v1/members", {"email": "w@example.com", "display_name": "W", "referral_code": made["code"]},
+             as_="w")
+    api.purchase("P-O-2", "w", 10000)
+    api.tick()
+    api.call("GET", "/v1/partners/P-1/report", **admin)
 
 
 def screening_and_reviews(api: Api) -> None:

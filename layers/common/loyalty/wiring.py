@@ -12,7 +12,7 @@ routes and models only; boto3 (and X-Ray's patching of botocore) arrives with th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -258,8 +258,20 @@ def partner_reports() -> ReportService:
     from loyalty.partners.report import ReportService
     from loyalty.shared.dynamo import Dynamo
 
-    store = DynamoPartnerStore(Dynamo(_dynamodb()), settings().partners_table)
-    return ReportService(store.report_rows, _clock, ZoneInfo(settings().program_time_zone))
+    db = Dynamo(_dynamodb())
+    store = DynamoPartnerStore(db, settings().partners_table)
+    outcomes = None
+    if settings().screening_table:
+        from loyalty.screening.dynamodb import DynamoScreeningStore
+
+        reviews = DynamoScreeningStore(db, settings().screening_table)
+
+        def outcomes(review_ids: Sequence[str]) -> dict[str, tuple[str, str | None]]:
+            """Held commissions' reviews, as the report resolves them (one read each: held commissions are rare)."""
+            found = {r: reviews.review(r) for r in review_ids}
+            return {r: (v.status, v.available_at) for r, v in found.items() if v is not None}
+
+    return ReportService(store.report_rows, _clock, ZoneInfo(settings().program_time_zone), outcomes=outcomes)
 
 
 def _screening_key() -> bytes:

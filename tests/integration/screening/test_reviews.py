@@ -165,3 +165,38 @@ def test_refusals_write_nothing(api: Api) -> None:
                      as_="ann"), 403, "forbidden")
     assert api.call("GET", "/v1/reviews", as_="ann").status == 403
     assert dump_tables() == before
+
+
+def test_a_partners_held_commission_is_pending_in_its_report_until_decided(api: Api) -> None:
+    """A partner signing up through its own link (the partner's mailbox): the commission is held; the report shows it
+    pending past its usual hold while the review is open, available once approved, reversed once rejected."""
+    from tests.integration.partners.test_partners import ADMIN, partner_link
+
+    code = partner_link(api)["code"]
+    api.sign_up("wang", code)  # wang@example.com: the partner's own address
+    first = api.purchase("O-w1", "wang", 10000)
+    second = api.purchase("O-w2", "wang", 20000)
+    held = [p.body["commission"] for p in (first, second)]
+    assert [c["amount_minor"] for c in held] == [500, 1000] and all("review_id" in c for c in held)
+    [one, two] = [c["review_id"] for c in held]
+    [review, _] = open_reviews(api)
+    assert review["member_id"] == "partner#P-wang" and review["credit"]["partner_id"] == "P-wang"
+    assert review["reasons"] == ["same_email"]
+
+    def row() -> dict[str, Any]:
+        reply = api.call("GET", "/v1/partners/P-wang/report?from=2026-11-23&to=2026-12-31&group_by=campaign", **ADMIN)
+        assert reply.status == 200, reply.body
+        [found] = reply.body["rows"]
+        return {k: found[k] for k in ("commission_pending_minor", "commission_available_minor",
+                                      "commission_reversed_minor")}
+
+    api.move_clock(8 * 86_400)  # past the usual hold: still pending, under review
+    assert row() == {"commission_pending_minor": 1500, "commission_available_minor": 0,
+                     "commission_reversed_minor": 0}
+    assert api.refund("O-w2", "R-1", 5000).status == 201  # a quarter back while under review
+    assert decide(api, one, "approve").status == 200
+    assert decide(api, two, "reject", "the partner's own purchases").status == 200
+    assert row() == {"commission_pending_minor": 0, "commission_available_minor": 500,
+                     "commission_reversed_minor": 1000}
+    commission = api.call("GET", "/v1/partners/P-wang/commission", **ADMIN).body
+    assert (commission["available"], commission["pending"], commission["lifetime_earned"]) == (500, 0, 500)

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from loyalty.ledger.assets import COMMISSION, EntryKind
+from loyalty.ledger.entries import REVIEW_LOT
 from loyalty.members.domain import PartnerBinding
 from loyalty.members.dynamodb import member_key
 from loyalty.metrics.domain import (
@@ -293,9 +294,12 @@ def _binding(image: Mapping[str, Any]) -> PartnerBinding | None:
 
 
 def _commission(image: Mapping[str, Any]) -> tuple[int, str | None]:
-    """The commission a purchase's record credited (and when its hold ends); (0, None) for none."""
+    """The commission a purchase's record credited (and when its hold ends, or ``review/<review_id>`` for one held for
+    review, which the report's read resolves by the review's decision); (0, None) for none."""
     for credit in image.get("credits") or []:
         if credit.get("asset") == COMMISSION.name:
+            if credit.get("review"):
+                return _whole(credit["points"]), f"{REVIEW_LOT}{credit['review']}"
             return _whole(credit["points"]), credit.get("available_at")
     return 0, None
 

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from loyalty.ledger.entries import REVIEW_LOT, is_review_lot
 from loyalty.metrics.domain import (
     COMMISSION_EARNED,
     COMMISSION_REVERSED,
@@ -71,29 +72,52 @@ class PartnerReport:
         return found
 
 
+Outcome = tuple[str, str | None]  # a review's status (open, approved, rejected) and when its hold would have ended
+
+
 def _whole(item: Mapping[str, object], name: str) -> int:
     return int(str(item.get(name, 0)))
 
 
-def row_of(item: Mapping[str, object], key: str, now: datetime) -> ReportRow:
-    """One stored row (a link's day) as a report row under ``key``: its held commission split at ``now``."""
-    net = _whole(item, COMMISSION_EARNED) - _whole(item, COMMISSION_REVERSED)
-    pending = sum(_whole(item, name) for name in item
-                  if name.startswith(HELD_PREFIX) and name != NO_HOLD
-                  and parse_rfc3339(name.removeprefix(HELD_PREFIX)) > now)
+def _reviewed(name: str) -> str | None:
+    """The review a held counter is named by (``held@review/<review_id>``), or None."""
+    lot = name.removeprefix(HELD_PREFIX)
+    return lot.removeprefix(REVIEW_LOT) if name.startswith(HELD_PREFIX) and is_review_lot(lot) else None
+
+
+def row_of(item: Mapping[str, object], key: str, now: datetime,
+           outcomes: Mapping[str, Outcome] | None = None) -> ReportRow:
+    """One stored row (a link's day) as a report row under ``key``: its held commission split at ``now``. A
+    commission held for review (``held@review/<id>``: what is left of it after refunds) is pending while the review
+    is open, pending or available by its usual hold once approved, and reversed once rejected (``outcomes``)."""
+    pending = rejected = 0
+    for name in item:
+        if not name.startswith(HELD_PREFIX) or name == NO_HOLD:
+            continue
+        review_id = _reviewed(name)
+        if review_id is None:
+            pending += _whole(item, name) if parse_rfc3339(name.removeprefix(HELD_PREFIX)) > now else 0
+            continue
+        status, until = (outcomes or {}).get(review_id, ("open", None))
+        if status == "rejected":
+            rejected += _whole(item, name)
+        elif status != "approved" or (until is not None and parse_rfc3339(until) > now):
+            pending += _whole(item, name)
+    net = _whole(item, COMMISSION_EARNED) - _whole(item, COMMISSION_REVERSED) - rejected
     return ReportRow(key, clicks=_whole(item, CLICKS), unique_clicks=_whole(item, UNIQUE_CLICKS),
                      sign_ups=_whole(item, SIGN_UPS), purchases=_whole(item, PURCHASES),
                      revenue_minor=_whole(item, REVENUE), commission_pending_minor=pending,
                      commission_available_minor=net - pending,
-                     commission_reversed_minor=_whole(item, COMMISSION_REVERSED))
+                     commission_reversed_minor=_whole(item, COMMISSION_REVERSED) + rejected)
 
 
-def grouped(items: Iterable[Mapping[str, object]], group_by: str, now: datetime) -> list[ReportRow]:
+def grouped(items: Iterable[Mapping[str, object]], group_by: str, now: datetime,
+            outcomes: Mapping[str, Outcome] | None = None) -> list[ReportRow]:
     """The stored rows summed by ``group_by``, sorted by key."""
     rows: dict[str, ReportRow] = {}
     for item in items:
         key = str(item["sk"]).split("#", 1)[0] if group_by == "day" else str(item.get(group_by) or "")
-        row = row_of(item, key, now)
+        row = row_of(item, key, now, outcomes)
         rows[key] = rows[key].plus(row) if key in rows else row
     return [rows[k] for k in sorted(rows)]
 
@@ -119,11 +143,14 @@ def _cell(value: object) -> object:
 
 # The stored rows of a partner between two local days (inclusive): the Partners table's adapter answers it.
 RowsReader = Callable[[str, str, str], Iterable[Mapping[str, object]]]
+OutcomesReader = Callable[[Sequence[str]], Mapping[str, "Outcome"]]
 
 
 class ReportService:
-    def __init__(self, rows: RowsReader, clock: Clock, zone: ZoneInfo, retry: RetryPolicy | None = None) -> None:
+    def __init__(self, rows: RowsReader, clock: Clock, zone: ZoneInfo, retry: RetryPolicy | None = None,
+                 outcomes: OutcomesReader | None = None) -> None:
         self._rows = rows
+        self._outcomes = outcomes  # reviews' decisions (docs/screening.md); None: every held commission is open
         self._clock = clock
         self._zone = zone
         self._retry = retry or RetryPolicy()
@@ -134,7 +161,10 @@ class ReportService:
         period = period_of(first, last, today_in(self._zone, now))
         items = self._retry.run(lambda: list(self._rows(partner_id, period.first.isoformat(),
                                                         period.last.isoformat())))
-        rows = grouped(items, group_by, now)
+        reviewed = sorted({r for item in items for name in item if (r := _reviewed(str(name))) is not None})
+        read = self._outcomes
+        outcomes = self._retry.run(lambda: read(reviewed)) if reviewed and read is not None else {}
+        rows = grouped(items, group_by, now, outcomes)
         if group_by == "day":  # every day of the period, days without activity included (a chart's x axis)
             found = {r.key: r for r in rows}
             rows = [found.get(day, ReportRow(day)) for day in period.days]
