@@ -129,6 +129,10 @@ def test_a_decision_before_the_credit_is_posted_sends_it_where_the_decision_says
         assert decide(api, approve["review_id"], "approve").status == 200
         assert decide(api, reject["review_id"], "reject").status == 200
         assert api.queued("ann")["queued"] == approve["points"] + reject["points"]
+        api.move_clock(3600)  # the anchor publishes while ann's account holds only the decisions, no entry
+    api.move_clock(3600)  # … and again once the credits are posted: ann's chain is new, not rewritten
+    anchor = api.call("GET", "/v1/ledger/anchor", as_="boss", groups=("admin",))
+    assert anchor.status == 200 and anchor.body["published_at"] == "2026-11-23T11:00:00Z", anchor.body
     points = api.points("ann")
     assert (points["pending"], points["available"]) == (approve["points"], 0)  # held as usual, then free
     api.move_clock(8 * DAY)

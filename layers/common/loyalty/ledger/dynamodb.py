@@ -225,12 +225,14 @@ class DynamoLedgerStore:
         return str(item["hash"]) if item and "hash" in item else None
 
     def heads(self, page_size: int) -> Iterator[list[tuple[str, int, str]]]:
-        """Every account's chain head ``(holder, seq, head_hash)``, one Scan page at a time (anchoring reads them)."""
+        """Every account's chain head ``(holder, seq, head_hash)``, one Scan page at a time (anchoring reads them).
+        An account with no entry yet (kept only to remember a review's decision) has no chain: it is left out."""
         kwargs: dict[str, Any] = {"TableName": self._t.accounts, "Limit": page_size, "ConsistentRead": True,
                                   "ProjectionExpression": "member_id, seq, head_hash"}
         while True:
             answer = self._db.call("scan", **kwargs)
-            yield [(i["member_id"], i["seq"], i["head_hash"]) for i in map(from_item, answer.get("Items", []))]
+            yield [(i["member_id"], i["seq"], i["head_hash"]) for i in map(from_item, answer.get("Items", []))
+                   if i["seq"] > 0]
             if "LastEvaluatedKey" not in answer:
                 return
             kwargs["ExclusiveStartKey"] = answer["LastEvaluatedKey"]

@@ -107,8 +107,10 @@ class PurchaseService:
             verdicts = {k: Verdict.from_dict(v) for k, v in buyer.screening.items()}
             for k, v in screened.get("signals", {}).items():
                 verdicts[k] = verdicts[k].with_(v) if k in verdicts else v
-            credits, reviews = hold_for_review(credits, verdicts, member_id, order_id, recorded)
-            opened = [r for review in reviews for r in self._screen.opened(review)] if self._screen else []
+            opened = []
+            if self._screen is not None:  # never a held credit without its review (none without screening)
+                credits, reviews = hold_for_review(credits, verdicts, member_id, order_id, recorded)
+                opened = [r for review in reviews for r in self._screen.opened(review)]
             lane = lane_of(order_id, self._spread)
             result = PurchaseRecorded(order_id, member_id, amount_minor, currency, occurred, rules.version,
                                       tuple(credits))

@@ -100,6 +100,16 @@ class DynamoScreeningStore:
         item = self._db.get(self._table, {"pk": f"REVIEW#{review_id}", "sk": "REVIEW"})
         return review_from_item(item) if item else None
 
+    def reviews_by_id(self, review_ids: Sequence[str]) -> dict[str, Review]:
+        """These reviews (those that exist), 100 to a read."""
+        found: dict[str, Review] = {}
+        for start in range(0, len(review_ids), 100):
+            keys = [{"pk": f"REVIEW#{r}", "sk": "REVIEW"} for r in review_ids[start:start + 100]]
+            for item in self._db.batch_get({self._table: keys}).get(self._table, []):
+                review = review_from_item(item)
+                found[review.review_id] = review
+        return found
+
     def reviews(self, status: str, *, limit: int, after: str | None) -> tuple[list[Review], str | None]:
         kwargs: dict[str, Any] = {
             "TableName": self._table, "KeyConditionExpression": "pk = :k", "Limit": limit,
