@@ -81,8 +81,13 @@ class Screener:
             email=email, phone=phone, device_id=device_id, card=card), count, partner_email)
 
     def sign_up_verdicts(self, **kwargs: Any) -> dict[str, dict[str, int]]:
-        """``sign_up``'s verdicts as the member item keeps them (``members.store.SignUpScreen``)."""
-        return {k: v.to_dict() for k, v in self.sign_up(**kwargs).items()}
+        """``sign_up``'s verdicts as the member item keeps them (``members.store.SignUpScreen``). Screening never
+        stops a sign-up: if its reads fail, the member is screened as having shown nothing (logged)."""
+        try:
+            return {k: v.to_dict() for k, v in self.sign_up(**kwargs).items()}
+        except Exception:  # advice for a person (docs/screening.md): a sign-up must not wait on it
+            _unscreened("sign-up", kwargs.get("member_id"))
+            return {}
 
     def _hour(self) -> str:
         return to_rfc3339(start_of_hour(self._clock.now()))
@@ -90,24 +95,37 @@ class Screener:
     def remember(self, *, member_id: str, tag: str, email: str | None = None, phone: str | None = None,
                  device_id: str | None = None, card: str | None = None, code: str | None = None) -> None:
         """Add the member to its signals' index items, and count its sign-up under ``code`` (after its sign-up or
-        purchase is written)."""
-        if code:
-            self._store.count_sign_up(code, self._hour())
-        for kind, values in self._keys(email=email, phone=phone, device_id=device_id, card=card).items():
-            for value in values:
-                self._store.note(kind, value, member_id, tag)
+        purchase is written). Never fails the request it follows, which has already been written: a failure here
+        loses this member's signals from the index (logged), as a crash would."""
+        try:
+            if code:
+                self._store.count_sign_up(code, self._hour())
+            for kind, values in self._keys(email=email, phone=phone, device_id=device_id, card=card).items():
+                for value in values:
+                    self._store.note(kind, value, member_id, tag)
+        except Exception:  # advice for a person, after the write that counts (docs/screening.md)
+            _unscreened("remembering signals", member_id)
 
     def purchase(self, *, member_id: str, ancestors: Sequence[str], partner: str | None, device_id: str | None,
                  card: str | None) -> dict[str, Verdict]:
         """The verdicts the device and card a purchase sends add (nothing is read when it sends neither)."""
-        keys = self._keys(device_id=device_id, card=card)
-        if not keys or (not ancestors and partner is None):
+        if not (device_id or card) or (not ancestors and partner is None):
             return {}
-        return self._verdicts(member_id, ancestors, partner, keys)
+        try:
+            return self._verdicts(member_id, ancestors, partner, self._keys(device_id=device_id, card=card))
+        except Exception:  # as at sign-up: a purchase must not wait on screening's reads
+            _unscreened("purchase", member_id)
+            return {}
 
     def opened(self, review: Review) -> list[Record]:
         """The records that open a review, for the purchase's transaction."""
         return self._store.opened(review)
+
+
+def _unscreened(step: str, member_id: object) -> None:
+    from loyalty.shared.observability import logger
+
+    logger.warning("screening skipped", extra={"step": step, "member_id": member_id}, exc_info=True)
 
 
 class ReviewService:
