@@ -17,7 +17,7 @@ from loyalty.ledger.assets import Bucket, EntryKind
 from loyalty.ledger.dynamodb import DynamoLedgerStore
 from loyalty.ledger.entries import Source
 from loyalty.ledger.posting import Posting, post
-from loyalty.ledger.store import AccountWrite, CounterGuard, LedgerWrite
+from loyalty.ledger.store import AccountWrite, CounterGuard, LedgerWrite, Record
 from loyalty.shared.dynamo import Dynamo
 from loyalty.shared.once import Contention, Operation
 from loyalty.shared.settings import Settings
@@ -98,3 +98,50 @@ def test_a_counter_guard_that_moved_since_it_was_read_refuses_the_write(store: D
     store.commit(LedgerWrite(_operation("refund/O-1/R-2"), [], CounterGuard("purchase/O-1", "refunded_minor", 1, 2)))
     found = store.operation("purchase/O-1")
     assert found is not None and found.state["refunded_minor"] == 2
+
+
+def _principal(account: Account, amount: int, name: str, most: int) -> LedgerWrite:
+    line = Posting("dan", "stored_value", amount, Bucket.PRINCIPAL, EntryKind.TOP_UP, Source("top_up", name))
+    result = post(account, [line], NOW)
+    return LedgerWrite(_operation(f"top_up/{name}"), [AccountWrite(
+        account, result.account, result.entries, at_most={("stored_value", Bucket.PRINCIPAL): most})])
+
+
+def test_a_write_whose_at_most_is_below_the_stored_bucket_is_refused_though_seq_matches(
+        store: DynamoLedgerStore) -> None:
+    """A cap is part of the write: a bucket never written counts as zero, one above the cap refuses the write."""
+    account = _funded(store)  # no stored value yet
+    store.commit(_principal(account, 300, "T-1", most=0))
+    account = store.accounts(["dan"])["dan"]
+    before = dump_tables()
+    with pytest.raises(Contention):
+        store.commit(_principal(account, 100, "T-2", most=299))  # stored principal is 300
+    assert dump_tables() == before
+    store.commit(_principal(account, 100, "T-2", most=300))
+    assert store.accounts(["dan"])["dan"].balance("stored_value")[Bucket.PRINCIPAL] == 400
+
+
+class OutOfStock(Exception):
+    pass
+
+
+def test_a_record_update_moves_its_numbers_and_a_failed_condition_raises_its_refusal(
+        store: DynamoLedgerStore) -> None:
+    """A reward's stock: ``add`` moves the number where ``at_least`` holds; when it does not, the commit raises the
+    record's refusal (not Contention: retrying cannot change the answer) and writes nothing."""
+    table = Settings.from_env().tables.operations
+    store.commit(LedgerWrite(_operation("reward/R-1"), []))
+    stock = Record(table, {"pk": "reward/R-1"}, add={"stock": 1})
+    store.commit(LedgerWrite(None, [], records=[stock]))  # ADD creates the number: 1
+    take = Record(table, {"pk": "reward/R-1"}, expect={"status": 201}, add={"stock": -1},
+                  at_least={"stock": 1}, refusal=OutOfStock())
+    store.commit(LedgerWrite(_operation("redemption/dan/r-1"), [], records=[take]))
+    before = dump_tables()
+    with pytest.raises(OutOfStock):
+        store.commit(LedgerWrite(_operation("redemption/dan/r-2"), [], records=[take]))
+    assert dump_tables() == before
+    found = store.operation("reward/R-1")
+    assert found is not None and found.state["stock"] == 0 and store.operation("redemption/dan/r-2") is None
+    with pytest.raises(Contention):  # a missing item is no refusal of the client's: the record is not there
+        store.commit(LedgerWrite(None, [], records=[Record(table, {"pk": "reward/none"}, add={"stock": -1},
+                                                           at_least={"stock": 1})]))

@@ -20,7 +20,7 @@ from loyalty.ledger.assets import Bucket, EntryKind
 from loyalty.ledger.deferred import Deferred, Delivered, queue_key
 from loyalty.ledger.entries import Entry, Source
 from loyalty.ledger.posting import Posting
-from loyalty.ledger.store import LedgerWrite, Record
+from loyalty.ledger.store import AccountWrite, LedgerWrite, Record
 from loyalty.shared.dynamo import (
     Cancelled,
     Dynamo,
@@ -160,19 +160,35 @@ def delivered_from_record(record: dict[str, Any]) -> Delivered:
 
 
 def record_item(record: Record) -> dict[str, Any]:
-    """A feature's record as a transaction's item: conditioned on its key (``pk``) being new, or on what it holds."""
+    """A feature's record as a transaction's item: conditioned on its key (``pk``) being new, or on what it holds;
+    an update (``add``) moves numbers of the existing item where its conditions hold."""
     part: dict[str, Any] = {"TableName": record.table}
-    if record.expect is None:
+    names: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    if record.expect is None and record.add is None:
         part["ConditionExpression"] = "attribute_not_exists(pk)"
     else:
-        names, values = {"#pk": "pk"}, {}
+        names["#pk"] = "pk"
         condition = "attribute_exists(#pk)"
-        for n, (name, value) in enumerate(sorted(record.expect.items())):
+        for n, (name, value) in enumerate(sorted((record.expect or {}).items())):
             names[f"#e{n}"], values[f":e{n}"] = name, value
             condition += f" AND #e{n} = :e{n}"
-        part.update(ConditionExpression=condition, ExpressionAttributeNames=names)
-        if values:
-            part["ExpressionAttributeValues"] = to_item(values)
+        for n, (name, least) in enumerate(sorted(record.at_least.items())):
+            names[f"#l{n}"], values[f":l{n}"] = name, least
+            condition += f" AND #l{n} >= :l{n}"
+        part["ConditionExpression"] = condition
+    if record.add is not None:
+        moves = []
+        for n, (name, delta) in enumerate(sorted(record.add.items())):
+            names[f"#d{n}"], values[f":d{n}"] = name, delta
+            moves.append(f"#d{n} :d{n}")
+        part["UpdateExpression"] = "ADD " + ", ".join(moves)
+    if names:
+        part["ExpressionAttributeNames"] = names
+    if values:
+        part["ExpressionAttributeValues"] = to_item(values)
+    if record.add is not None:
+        return {"Update": {**part, "Key": to_item(dict(record.item))}}
     if record.delete:
         return {"Delete": {**part, "Key": to_item(dict(record.item))}}
     return {"Put": {**part, "Item": to_item(dict(record.item))}}
@@ -264,6 +280,42 @@ class DynamoLedgerStore:
         for start in range(0, len(keys), 25):
             self._db.delete_many(self._t.queue, keys[start:start + 25])
 
+    def _account_put(self, part: AccountWrite) -> dict[str, Any]:
+        """The account's new item, conditioned on the account as read (seq, decisions) and on its stored buckets."""
+        put: dict[str, Any] = {"TableName": self._t.accounts, "Item": to_item(account_item(part.after))}
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        if part.before.seq == 0:  # new, or kept only to remember reviews' decisions (no entries yet)
+            condition, values[":seq"] = "(attribute_not_exists(member_id) OR seq = :seq)", 0
+        else:
+            condition, values[":seq"] = "seq = :seq", part.before.seq
+        # A review's decision may write no entry (nothing left in its lot): the decisions it remembers must be
+        # the ones read, or two writes at one seq would lose one (``settled`` only grows).
+        if part.before.settled:
+            names["#s"] = "settled"
+            values[":settled"] = len(part.before.settled)
+            condition += " AND size(#s) = :settled"
+        else:
+            condition += " AND attribute_not_exists(settled)"
+        # Conditions on stored buckets (no overdraft) are part of the write itself, not a check before it.
+        for n, ((asset, bucket), least) in enumerate(sorted(part.at_least.items())):
+            names.update({"#b": "balances", "#k": "buckets", f"#a{n}": asset, f"#u{n}": str(bucket)})
+            values[f":least{n}"] = least
+            condition = f"({condition}) AND #b.#a{n}.#k.#u{n} >= :least{n}"
+        for n, ((asset, bucket), most) in enumerate(sorted(part.at_most.items())):
+            names.update({"#b": "balances", "#k": "buckets", f"#m{n}": asset, f"#v{n}": str(bucket)})
+            values[f":most{n}"] = most
+            # a bucket never written is zero: within any cap that is not below zero
+            found = f"#b.#m{n}.#k.#v{n}"
+            condition = (f"({condition}) AND (attribute_not_exists({found}) OR {found} <= :most{n})"
+                         if most >= 0 else f"({condition}) AND {found} <= :most{n}")
+        put["ConditionExpression"] = condition
+        if names:
+            put["ExpressionAttributeNames"] = names
+        if values:
+            put["ExpressionAttributeValues"] = to_item(values)
+        return put
+
     def commit(self, write: LedgerWrite) -> None:
         """Write one business event atomically: the record, the guarded counter, accounts and entries, and the
         postings it defers."""
@@ -279,32 +331,7 @@ class DynamoLedgerStore:
                 "ExpressionAttributeValues": to_item({":new": c.new, ":old": c.expected}),
             }})
         for part in write.accounts:
-            put: dict[str, Any] = {"TableName": self._t.accounts, "Item": to_item(account_item(part.after))}
-            names: dict[str, str] = {}
-            values: dict[str, Any] = {}
-            if part.before.seq == 0:  # new, or kept only to remember reviews' decisions (no entries yet)
-                condition, values[":seq"] = "(attribute_not_exists(member_id) OR seq = :seq)", 0
-            else:
-                condition, values[":seq"] = "seq = :seq", part.before.seq
-            # A review's decision may write no entry (nothing left in its lot): the decisions it remembers must be
-            # the ones read, or two writes at one seq would lose one (``settled`` only grows).
-            if part.before.settled:
-                names["#s"] = "settled"
-                values[":settled"] = len(part.before.settled)
-                condition += " AND size(#s) = :settled"
-            else:
-                condition += " AND attribute_not_exists(settled)"
-            # Conditions on stored buckets (no overdraft) are part of the write itself, not a check before it.
-            for n, ((asset, bucket), least) in enumerate(sorted(part.at_least.items())):
-                names.update({"#b": "balances", "#k": "buckets", f"#a{n}": asset, f"#u{n}": str(bucket)})
-                values[f":least{n}"] = least
-                condition = f"({condition}) AND #b.#a{n}.#k.#u{n} >= :least{n}"
-            put["ConditionExpression"] = condition
-            if names:
-                put["ExpressionAttributeNames"] = names
-            if values:
-                put["ExpressionAttributeValues"] = to_item(values)
-            items.append({"Put": put})
+            items.append({"Put": self._account_put(part)})
             items.extend({"Put": {
                 "TableName": self._t.ledger, "Item": to_item(entry_item(entry)),
                 "ConditionExpression": "attribute_not_exists(seq)",
@@ -313,10 +340,14 @@ class DynamoLedgerStore:
             "TableName": self._t.queue, "Item": to_item(deferred_item(deferred)),
             "ConditionExpression": "attribute_not_exists(pk)",
         }} for deferred in write.deferred)
+        first_record = len(items)
         items.extend(record_item(record) for record in write.records)
         try:
             self._db.transact(items)
         except Cancelled as cancelled:
             if write.operation is not None and cancelled.failed(0):
                 raise OperationRecorded(write.operation.key) from None
+            for n, record in enumerate(write.records):
+                if record.refusal is not None and cancelled.failed(first_record + n):
+                    raise record.refusal from None
             raise Contention(str(cancelled) or "transaction cancelled") from None

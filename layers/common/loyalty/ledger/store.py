@@ -37,15 +37,17 @@ class CounterGuard:
 class AccountWrite:
     """One holder's part of a write: the account as read, as it will be, and the entries between.
 
-    The write only succeeds if the stored account is still at ``before.seq``; ``at_least`` adds conditions
-    on stored buckets to the same write (a redemption's no-overdraft: stored ``points/available`` at least
-    what it spends, less what its own release adds).
+    The write only succeeds if the stored account is still at ``before.seq``; ``at_least`` and ``at_most`` add
+    conditions on stored buckets to the same write (a redemption's no-overdraft: stored ``points/available`` at
+    least what it spends, less what its own release adds; a top-up's cap: stored principal at most the cap less
+    what it adds). A bucket the account has never had counts as zero.
     """
 
     before: Account
     after: Account
     entries: Sequence[Entry]
     at_least: Mapping[tuple[str, Bucket], int] = field(default_factory=dict)
+    at_most: Mapping[tuple[str, Bucket], int] = field(default_factory=dict)  # a cap (stored value's principal)
 
     @classmethod
     def posting(cls, account: Account, postings: Sequence[Posting], now: datetime) -> AccountWrite:
@@ -57,12 +59,21 @@ class AccountWrite:
 class Record:
     """Another item an event writes in its transaction (a feature's own table, its own item shape): put once
     (``expect`` None: no item with its key yet), or put or deleted where the stored item exists and has the values
-    ``expect`` names (``{}``: it exists)."""
+    ``expect`` names (``{}``: it exists).
+
+    With ``add`` it is an update of the existing item instead: each named number moves by its delta, where the
+    stored item has the values ``expect`` names and each number of ``at_least`` is at least that (a reward's stock:
+    ``add={"stock": -1}, at_least={"stock": 1}``). When such a condition fails, the commit raises ``refusal`` (a
+    problem the client can act on, like ``409 out-of-stock``) instead of ``Contention``: the race was settled by the
+    write's own condition, and retrying cannot change its answer."""
 
     table: str
-    item: Mapping[str, Any]  # the whole item to put; for a delete, its key
+    item: Mapping[str, Any]  # the whole item to put; for a delete or an update, its key
     expect: Mapping[str, Any] | None = None
     delete: bool = False
+    add: Mapping[str, int] | None = None
+    at_least: Mapping[str, int] = field(default_factory=dict)
+    refusal: Exception | None = None
 
 
 @dataclass(frozen=True)
