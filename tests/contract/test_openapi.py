@@ -18,7 +18,7 @@ CONTRACT = ROOT.parent / "shared" / "API.md"
 ADDITIONS = ROOT.parent / "shared" / "API-additions.md"
 # The sections of API-additions.md whose capability has landed: each joins what these tests check. A capability's
 # issue adds its sections here when it lands (the section titles, exactly as the document has them).
-IMPLEMENTED_ADDITIONS: list[str] = ["Identity at sign-up", "Finding a member at the counter"]
+IMPLEMENTED_ADDITIONS: list[str] = ["Identity at sign-up", "Finding a member at the counter", "Partners and referral links"]
 
 
 def addition_sections() -> dict[str, str]:
@@ -120,6 +120,15 @@ def test_every_problem_named_in_prose_is_a_domain_error_with_its_status(contract
 
 
 def _subclasses(cls: type[errors.LoyaltyError]) -> list[type[errors.LoyaltyError]]:
+    """Every refusal some module of the package defines (a use case's own, which no route imports at a cold start,
+    like a payout's ``insufficient-commission``, included)."""
+    import importlib
+    import pkgutil
+
+    import loyalty
+
+    for module in pkgutil.walk_packages(loyalty.__path__, "loyalty."):
+        importlib.import_module(module.name)
     found: list[type[errors.LoyaltyError]] = []
     for sub in cls.__subclasses__():
         found += [sub, *_subclasses(sub)]
