@@ -50,6 +50,8 @@ class Settings:
     # and how many days a review may stay open before the schedule approves it. Its key is derived from the links'.
     screening_table: str = ""
     review_days: int = 14
+    # The wallet (loyalty.wallet, .bundles, .coupons, .rewards): its own items; the balances are ledger assets.
+    wallet_table: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -77,6 +79,7 @@ class Settings:
             app_link=env.get("APP_LINK") or "https://loyalty.example.com/app",
             screening_table=env.get("SCREENING_TABLE", ""),
             review_days=_whole(env.get("REVIEW_DAYS", ""), "REVIEW_DAYS", 14),
+            wallet_table=env.get("WALLET_TABLE", ""),
         )
 
 
