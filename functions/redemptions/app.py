@@ -35,13 +35,16 @@ IdempotencyKey = Annotated[ClientId, Header(
                   description="A member spends its own points. At the counter, staff (and the till) spend a "
                               "member's by sending `member_id` with that member's current `member_code` (the "
                               "card's code of the day): a wrong or stale one → `422 member-code-invalid`, nothing "
-                              "written. A member naming another member → `403`.")
+                              "written. A member naming another member → `403`. With `reward_id` instead of "
+                              "`points`: the catalogue's price, one unit of stock (`409 out-of-stock`) and a coupon "
+                              "reward's coupon, in one write; an unknown reward → `404`.")
 def redeem(body: NewRedemption, idempotency_key: IdempotencyKey) -> Response[Redemption]:
     caller = router.caller()
     member_id = whose_points(caller.sub, caller_is_staff=caller.is_staff, caller_is_member=caller.may_be_member,
                              member_id=body.member_id)
     outcome = services().redemptions.redeem(member_id=member_id, idempotency_key=idempotency_key,
-                                            points=body.points, reward=body.reward, member_code=body.member_code,
+                                            points=body.points, reward=body.reward, reward_id=body.reward_id,
+                                            member_code=body.member_code,
                                             by=caller.sub if body.member_id is not None else None)
     return written(Redemption, outcome, "Redemptions")
 

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from loyalty.adjustments.usecases import AdjustmentService
     from loyalty.anchoring.usecases import AnchorService
     from loyalty.counter.usecases import CounterService
+    from loyalty.coupons.usecases import CouponService
     from loyalty.ledger.usecases import DeferredPoster, LedgerService
     from loyalty.members.domain import LinkTarget
     from loyalty.members.usecases import MembershipService
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from loyalty.program.usecases import ProgramService
     from loyalty.purchases.usecases import PurchaseService
     from loyalty.redemptions.usecases import RedemptionService
+    from loyalty.rewards.usecases import RewardService
     from loyalty.screening.usecases import ReviewService, Screener
     from loyalty.shared.once import RetryPolicy
     from loyalty.shared.settings import Tables
@@ -144,9 +146,11 @@ def build(settings: Settings, clock: Clock, dynamodb: Any, *,
     members, ledger = DynamoMemberStore(db, tables), DynamoLedgerStore(db, tables, settings.queue_read_threads)
     screen = build_screener(settings, clock, dynamodb, screening_key or _screening_key) \
         if settings.screening_table else None
+    wallet = _Wallet(settings, clock, dynamodb) if settings.wallet_table else None
     membership = MembershipService(members, clock, settings.referral_link_base, retry(),
                                    queued=lambda account: ledger.queued(account.holder, settings.credit_spread),
-                                   links=_Links(links or partners), screen=screen)
+                                   links=_Links(links or partners), screen=screen,
+                                   welcome=wallet.welcome if wallet is not None else None)
     counter = CounterService(members, membership, clock, secret or _member_code_key,
                              settings.program_time_zone, retry())
     return Services(
@@ -156,11 +160,67 @@ def build(settings: Settings, clock: Clock, dynamodb: Any, *,
         program=ProgramService(DynamoProgramStore(db, tables.program), retry()),
         purchases=PurchaseService(DynamoPurchaseStore(db, tables, settings.program_cache_seconds), ledger, clock,
                                   retry(), settings.credit_spread, screen=screen),
-        redemptions=RedemptionService(members, ledger, clock, retry(), present=counter.check_present),
+        redemptions=RedemptionService(members, ledger, clock, retry(), present=counter.check_present,
+                                      catalogue=wallet.catalogue if wallet is not None else None),
         adjustments=AdjustmentService(members, ledger, clock, retry()),
         ledger=LedgerService(ledger, retry()),
         counter=counter,
     )
+
+
+class _Wallet:
+    """Coupons and the rewards catalogue over the Wallet table, built on first use: a sign-up on a fresh install
+    imports them only to find no automatic coupon; a redemption by points never builds them."""
+
+    def __init__(self, settings: Settings, clock: Clock, dynamodb: Any) -> None:
+        self._settings, self._clock, self._dynamodb = settings, clock, dynamodb
+
+    @property
+    def coupons(self) -> CouponService:
+        return self._built()[0]
+
+    def welcome(self, member_id: str, referred: bool) -> None:
+        self.coupons.welcome(member_id, referred=referred)
+
+    def catalogue(self) -> RewardService:
+        return self._built()[1]
+
+    def _built(self) -> tuple[CouponService, RewardService]:
+        found: tuple[CouponService, RewardService] | None = getattr(self, "_services", None)
+        if found is None:
+            found = self._services = build_wallet(self._settings, self._clock, self._dynamodb)
+        return found
+
+
+def build_wallet(settings: Settings, clock: Clock, dynamodb: Any) -> tuple[CouponService, RewardService]:
+    """Coupons and rewards over one DynamoDB client (the Wallet table, members, the ledger)."""
+    from loyalty.coupons.dynamodb import DynamoCouponStore
+    from loyalty.coupons.usecases import CouponService
+    from loyalty.ledger.dynamodb import DynamoLedgerStore
+    from loyalty.members.dynamodb import DynamoMemberStore
+    from loyalty.rewards.dynamodb import DynamoRewardStore
+    from loyalty.rewards.usecases import RewardService
+    from loyalty.shared.dynamo import Dynamo
+
+    db = Dynamo(dynamodb)
+    members = DynamoMemberStore(db, settings.tables)
+    ledger = DynamoLedgerStore(db, settings.tables, settings.queue_read_threads)
+    coupons = CouponService(DynamoCouponStore(db, settings.wallet_table, settings.tables.members), ledger, clock,
+                            member_exists=lambda member_id: bool(members.members([member_id])),
+                            time_zone=settings.program_time_zone, cache_seconds=settings.program_cache_seconds)
+    return coupons, RewardService(DynamoRewardStore(db, settings.wallet_table), coupons)
+
+
+@cache
+def coupons() -> CouponService:
+    """Coupons (``loyalty.coupons``) over the Wallet table ``WALLET_TABLE``."""
+    return build_wallet(settings(), _clock, _dynamodb())[0]
+
+
+@cache
+def rewards() -> RewardService:
+    """The rewards catalogue (``loyalty.rewards``) over the Wallet table."""
+    return build_wallet(settings(), _clock, _dynamodb())[1]
 
 
 @cache
@@ -403,5 +463,5 @@ def configure(*, clock: Clock | None = None) -> None:
     if clock is not None:
         _clock = clock
     for built in (services, outreach, anchoring, poster, metrics, _dynamodb, cognito_users, _member_code_secret,
-                  partners, settings, _link_secret, commission, partner_reports, reviews):
+                  partners, settings, _link_secret, commission, partner_reports, reviews, coupons, rewards):
         built.cache_clear()

@@ -145,3 +145,38 @@ def test_a_record_update_moves_its_numbers_and_a_failed_condition_raises_its_ref
     with pytest.raises(Contention):  # a missing item is no refusal of the client's: the record is not there
         store.commit(LedgerWrite(None, [], records=[Record(table, {"pk": "reward/none"}, add={"stock": -1},
                                                            at_least={"stock": 1})]))
+
+
+class AtTheLimit(Exception):
+    pass
+
+
+def test_a_created_counter_moves_under_its_at_most_and_a_failed_cap_raises_its_refusal(
+        store: DynamoLedgerStore) -> None:
+    """A coupon template's per-member counter: ``create`` makes the item on the first ``add`` (a number never
+    written counts as zero under ``at_most``); once the cap would be passed, the commit raises the record's refusal
+    and writes nothing."""
+    table = Settings.from_env().tables.operations
+
+    def hold(name: str, limit: int) -> LedgerWrite:
+        return LedgerWrite(_operation(f"coupon-issue/{name}"), [], records=[Record(
+            table, {"pk": "held/T-1/dan"}, add={"held": 1}, at_most={"held": limit - 1}, create=True,
+            refusal=AtTheLimit())])
+
+    store.commit(hold("i-1", 2))
+    store.commit(hold("i-2", 2))
+    before = dump_tables()
+    with pytest.raises(AtTheLimit):
+        store.commit(hold("i-3", 2))
+    assert dump_tables() == before
+    assert _held(table) == 2 and store.operation("coupon-issue/i-3") is None
+    store.commit(LedgerWrite(None, [], records=[Record(table, {"pk": "held/T-1/dan"}, expect={}, add={"held": -1})]))
+    store.commit(hold("i-3", 2))  # a slot was freed
+    assert _held(table) == 2
+
+
+def _held(table: str) -> int:
+    import boto3
+
+    item = boto3.client("dynamodb").get_item(TableName=table, Key={"pk": {"S": "held/T-1/dan"}})["Item"]
+    return int(item["held"]["N"])

@@ -50,3 +50,9 @@ def shown(value: Any, summary: str, description: str | None = None) -> dict[str,
     """
     example = {"summary": summary, "value": value, **({"description": description} if description else {})}
     return cast("dict[str, Example]", {"example": example})
+# The wallet's coupons and rewards (docs/wallet.md)
+COUPON_TEMPLATE_ID = "welcome-20"
+COUPON_CODE = "7KQ2M9XDHT4F7"  # a code's shape (13 of the unambiguous alphabet): this one is no one's
+COUPON_ISSUE_ID = "issue-2026-000311"
+COUPON_REDEMPTION_ID = "POS-2026-000123-c1"
+REWARD_ID = "free-car-wash"

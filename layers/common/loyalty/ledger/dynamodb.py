@@ -161,22 +161,16 @@ def delivered_from_record(record: dict[str, Any]) -> Delivered:
 
 def record_item(record: Record) -> dict[str, Any]:
     """A feature's record as a transaction's item: conditioned on its key (``pk``) being new, or on what it holds;
-    an update (``add``) moves numbers of the existing item where its conditions hold."""
+    an update (``add``) moves numbers of the existing item (or, ``create``, of a new one) where its conditions hold."""
     part: dict[str, Any] = {"TableName": record.table}
     names: dict[str, str] = {}
     values: dict[str, Any] = {}
     if record.expect is None and record.add is None:
         part["ConditionExpression"] = "attribute_not_exists(pk)"
     else:
-        names["#pk"] = "pk"
-        condition = "attribute_exists(#pk)"
-        for n, (name, value) in enumerate(sorted((record.expect or {}).items())):
-            names[f"#e{n}"], values[f":e{n}"] = name, value
-            condition += f" AND #e{n} = :e{n}"
-        for n, (name, least) in enumerate(sorted(record.at_least.items())):
-            names[f"#l{n}"], values[f":l{n}"] = name, least
-            condition += f" AND #l{n} >= :l{n}"
-        part["ConditionExpression"] = condition
+        conditions = _record_conditions(record, names, values)
+        if conditions:
+            part["ConditionExpression"] = " AND ".join(conditions)
     if record.add is not None:
         moves = []
         for n, (name, delta) in enumerate(sorted(record.add.items())):
@@ -192,6 +186,26 @@ def record_item(record: Record) -> dict[str, Any]:
     if record.delete:
         return {"Delete": {**part, "Key": to_item(dict(record.item))}}
     return {"Put": {**part, "Item": to_item(dict(record.item))}}
+
+
+def _record_conditions(record: Record, names: dict[str, str], values: dict[str, Any]) -> list[str]:
+    """What a record's stored item must hold: it exists (unless an update may ``create`` it), has the values
+    ``expect`` names, each ``at_least`` number at least that and each ``at_most`` one at most that (a number never
+    written is zero)."""
+    conditions = []
+    if not (record.create and record.add is not None and record.expect is None):
+        names["#pk"] = "pk"
+        conditions.append("attribute_exists(#pk)")
+    for n, (name, value) in enumerate(sorted((record.expect or {}).items())):
+        names[f"#e{n}"], values[f":e{n}"] = name, value
+        conditions.append(f"#e{n} = :e{n}")
+    for n, (name, least) in enumerate(sorted(record.at_least.items())):
+        names[f"#l{n}"], values[f":l{n}"] = name, least
+        conditions.append(f"#l{n} >= :l{n}")
+    for n, (name, most) in enumerate(sorted(record.at_most.items())):
+        names[f"#m{n}"], values[f":m{n}"] = name, most
+        conditions.append(f"(attribute_not_exists(#m{n}) OR #m{n} <= :m{n})" if most >= 0 else f"#m{n} <= :m{n}")
+    return conditions
 
 
 def accounts_from(found: list[dict[str, Any]], holders: Sequence[str]) -> dict[str, Account]:

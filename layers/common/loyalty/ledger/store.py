@@ -65,7 +65,11 @@ class Record:
     stored item has the values ``expect`` names and each number of ``at_least`` is at least that (a reward's stock:
     ``add={"stock": -1}, at_least={"stock": 1}``). When such a condition fails, the commit raises ``refusal`` (a
     problem the client can act on, like ``409 out-of-stock``) instead of ``Contention``: the race was settled by the
-    write's own condition, and retrying cannot change its answer."""
+    write's own condition, and retrying cannot change its answer.
+
+    ``at_most`` caps numbers the same way (a number the item has never had counts as zero: a coupon template's
+    per-member counter, ``add={"held": 1}, at_most={"held": limit - 1}``); with ``create`` an update may also make
+    the item (its numbers start at zero), so ``add`` without ``expect`` needs no item to exist yet."""
 
     table: str
     item: Mapping[str, Any]  # the whole item to put; for a delete or an update, its key
@@ -74,6 +78,8 @@ class Record:
     add: Mapping[str, int] | None = None
     at_least: Mapping[str, int] = field(default_factory=dict)
     refusal: Exception | None = None
+    at_most: Mapping[str, int] = field(default_factory=dict)
+    create: bool = False
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,10 @@ DIRECT_REFERRALS_SHOWN = 100
 class MembershipService:
     def __init__(self, store: MemberStore, clock: Clock, link_base: str, retry: RetryPolicy | None = None,
                  queued: Callable[[Account], Mapping[str, int]] | None = None,
-                 links: LinkResolver | None = None, screen: SignUpScreen | None = None) -> None:
+                 links: LinkResolver | None = None, screen: SignUpScreen | None = None,
+                 welcome: Callable[[str, bool], None] | None = None) -> None:
         self._store = store
+        self._welcome = welcome  # after a sign-up: the automatic coupons (member id, referred); best effort
         self._screen = screen  # None: sign-ups are not screened (docs/screening.md)
         self._links = links  # link codes (partners' and members' links); None: members' referral codes only
         self._clock = clock
@@ -114,6 +116,8 @@ class MembershipService:
                 self._screen.remember(member_id=member_id, tag=path.referrer_id or (partner.holder if partner else ""),
                                       email=email, phone=phone, device_id=device_id, card=payment_fingerprint,
                                       code=target.code if target else None)
+            if self._welcome is not None:  # after the write, exactly once by its own ids; never fails the sign-up
+                self._welcome(member_id, path.referrer_id is not None or partner is not None)
             return self._view(member, Account(member_id), {})  # a new member: nothing queued yet
 
         return self._retry.run(attempt)

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from loyalty.coupons.domain import CouponView
 from loyalty.ledger.accounts import BalanceView
 from loyalty.shared.errors import Forbidden, LoyaltyError, ValidationProblem
 
@@ -43,3 +44,5 @@ class Redeemed:
     points: int
     reward: str
     balances: Mapping[str, BalanceView]
+    reward_id: str | None = None  # bought from the catalogue (docs/wallet.md)
+    coupon: CouponView | None = None  # the coupon a coupon reward issued
