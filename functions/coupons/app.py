@@ -11,8 +11,8 @@ from loyalty.coupons.http import (
     CouponList,
     CouponRedemption,
     CouponTemplate,
-    CouponTemplateBody,
     CouponTemplateList,
+    CouponTemplateTerms,
     CouponVoid,
     NewCoupon,
     NewCouponRedemption,
@@ -35,7 +35,7 @@ router = Router(tags=["Coupons"])
                               "already issued keep their expiry. `issue_on` issues automatically: `sign_up` to every "
                               "new member, `referred_sign_up` to a referred one, `birthday` on the member's birthday "
                               "(the programme's time zone).")
-def put_template(template_id: TemplateIdInPath, body: CouponTemplateBody) -> Response[CouponTemplate]:
+def put_template(template_id: TemplateIdInPath, body: CouponTemplateTerms) -> Response[CouponTemplate]:
     return answer(CouponTemplate, coupons().put_template(body.template(template_id)))
 
 

@@ -7,7 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from loyalty.http.api import Router, answer, create_app, lambda_entry
 from loyalty.http.auth import ADMIN_ONLY, ANY_CALLER
-from loyalty.rewards.http import RewardAnswer, RewardBody, RewardIdInPath, RewardList
+from loyalty.rewards.http import RewardAnswer, RewardIdInPath, RewardList, RewardTerms
 from loyalty.wiring import rewards
 
 router = Router(tags=["Rewards"])
@@ -17,7 +17,7 @@ router = Router(tags=["Rewards"])
                   summary="Publish or change a reward (admin)", access=ADMIN_ONLY, model=RewardAnswer, body=True,
                   description="`stock` sets the units left (null: unlimited); `coupon_template_id` makes it a coupon "
                               "reward (an unknown template → `422`).")
-def put_reward(reward_id: RewardIdInPath, body: RewardBody) -> Response[RewardAnswer]:
+def put_reward(reward_id: RewardIdInPath, body: RewardTerms) -> Response[RewardAnswer]:
     return answer(RewardAnswer, rewards().put(body.reward(reward_id)))
 
 

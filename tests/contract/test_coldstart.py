@@ -30,7 +30,7 @@ OFF_THE_COLD_PATH = ("requests", "charset_normalizer", "urllib3", "boto3", "s3tr
 # The features whose HTTP models a function imports besides its own (the folder named like the function):
 # the models its own answers embed.
 ALSO_MODELS = {"adjustments": {"ledger"}, "ledger": {"anchoring"}, "members": {"ledger", "counter"},
-               "preferences": {"members", "ledger"}, "redemptions": {"ledger"},
+               "preferences": {"members", "ledger"}, "redemptions": {"ledger", "coupons"},  # a coupon reward
                "landing": {"partners"}, "partners": {"ledger"},  # a partner's ledger page
                "reviews": {"screening"}}  # the reviews' function serves the screening feature's routes
 BUILT_ON_FIRST_USE = ("usecases", "dynamodb", "store", "planning", "sending", "content", "admin", "messaging")

@@ -211,6 +211,42 @@ def exercise(api: Api, clock: FixedClock) -> None:
     pretoken_signs_in_an_admin_without_mfa(api)
     partners_and_links(api, admin)
     screening_and_reviews(api)
+    coupons_and_rewards(api, admin, staff)
+
+
+def coupons_and_rewards(api: Api, admin: CallAs, staff: CallAs) -> None:
+    """Templates (one automatic), a sign-up that gets its coupon, a coupon issued, redeemed, refused, replayed and
+    voided; the day's birthday coupons, twice; the catalogue and a coupon reward redeemed by reward_id."""
+    api.call("PUT", "/v1/coupon-templates/welcome", {"name": "Welcome", "amount_off_minor": 500, "valid_days": 30,
+                                                     "per_member_limit": 1, "issue_on": "sign_up"}, **admin)
+    api.call("PUT", "/v1/coupon-templates/cake", {"name": "Cake", "amount_off_minor": 500, "valid_days": 30,
+                                                  "per_member_limit": 1, "issue_on": "birthday"}, **admin)
+    api.call("PUT", "/v1/coupon-templates/ten", {"name": "Ten", "percent_off_bps": 1000, "valid_days": 30}, **admin)
+    api.call("GET", "/v1/coupon-templates", **staff)
+    from zoneinfo import ZoneInfo
+
+    today = api.gateway.clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date()
+    api.sign_up("cy", birthday=f"1990-{today:%m-%d}")
+    issue = {"issue_id": "CI-1", "template_id": "ten", "member_id": "cy"}
+    code = api.call("POST", "/v1/coupons", issue, **staff).body["code"]
+    api.call("POST", "/v1/coupons", issue, **staff)
+    use = {"redemption_id": "CR-1", "member_id": "cy", "subtotal_minor": 1000}
+    api.call("POST", f"/v1/coupons/{code}/redemptions", use, **staff)
+    api.call("POST", f"/v1/coupons/{code}/redemptions", use, **staff)
+    api.call("POST", "/v1/coupon-redemptions/CR-1/void", **staff)
+    api.call("POST", "/v1/coupon-redemptions/CR-1/void", **staff)
+    api.call("GET", "/v1/members/me/coupons", as_="cy")
+    api.call("GET", "/v1/members/cy/coupons", **staff)
+    from functions.birthdaycoupons.app import handler as birthdays
+
+    for _ in range(2):
+        api.gateway.run(birthdays, {"job": "birthday-coupons"}, "BirthdayCouponsFunction")
+    api.call("PUT", "/v1/rewards/ten-off", {"name": "Ten off", "points": 1, "stock": 5, "coupon_template_id": "cake"},
+             **admin)
+    api.call("GET", "/v1/rewards", as_="cy")
+    api.call("POST", "/v1/adjustments", {"adjustment_id": "A-cy", "member_id": "cy", "points": 5, "reason": "r"},
+             **admin)
+    api.call("POST", "/v1/redemptions", {"reward_id": "ten-off"}, as_="cy", headers={"Idempotency-Key": "k-cy"})
 
 
 def partners_and_links(api: Api, admin: CallAs) -> None:

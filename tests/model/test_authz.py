@@ -146,6 +146,20 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("GET", "/v1/reviews/{review_id}"): Expect(STAFF_ONLY, f"/v1/reviews/{NO_REVIEW}"),
     ("POST", "/v1/reviews/{review_id}/decision"): Expect(STAFF_ONLY, f"/v1/reviews/{NO_REVIEW}/decision",
                                                          {"decision": "approve", "note": "checked"}),
+    # Coupons and the rewards catalogue (API-additions, "Coupons", "Rewards catalogue"; docs/wallet.md).
+    ("PUT", "/v1/coupon-templates/{template_id}"): Expect(ADMIN_ONLY, "/v1/coupon-templates/T-1", {
+        "name": "Ten off", "amount_off_minor": 1000, "valid_days": 30}),
+    ("GET", "/v1/coupon-templates"): Expect(STAFF_ONLY, "/v1/coupon-templates"),
+    ("POST", "/v1/coupons"): Expect(STAFF_ONLY, "/v1/coupons", {"issue_id": "I-1", "template_id": "T-none",
+                                                               "member_id": SELF}),
+    ("GET", "/v1/members/me/coupons"): Expect(ANY_MEMBER, "/v1/members/me/coupons"),
+    ("GET", "/v1/members/{member_id}/coupons"): Expect(STAFF_ONLY, f"/v1/members/{SELF}/coupons"),
+    ("POST", "/v1/coupons/{code}/redemptions"): Expect(STAFF_ONLY, "/v1/coupons/2222222222222/redemptions", {
+        "redemption_id": "CR-1", "member_id": SELF, "subtotal_minor": 12900}),
+    ("POST", "/v1/coupon-redemptions/{redemption_id}/void"): Expect(STAFF_ONLY, "/v1/coupon-redemptions/CR-1/void"),
+    ("PUT", "/v1/rewards/{reward_id}"): Expect(ADMIN_ONLY, "/v1/rewards/R-1", {"name": "Mug", "points": 100,
+                                                                              "stock": None}),
+    ("GET", "/v1/rewards"): Expect(ANY_CALLER, "/v1/rewards"),
     # A referral link's landing page and QR codes need no login: anyone may open a link.
     ("GET", "/r/{code}"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}"),
     ("GET", "/r/{code}/qr.svg"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}/qr.svg"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Literal, Self
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
@@ -21,7 +22,15 @@ RedemptionIdInPath = Annotated[ClientId, Path(openapi_examples=examples.shown(
 Minor = Annotated[StrictInt, Field(ge=0, le=MAX_MINOR)]
 
 
-class CouponTemplateBody(Request):
+class IssueOn(StrEnum):
+    """When a template's coupons are issued automatically."""
+
+    SIGN_UP = "sign_up"
+    REFERRED_SIGN_UP = "referred_sign_up"
+    BIRTHDAY = "birthday"
+
+
+class CouponTemplateTerms(Request):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"name": "20 off your first wash", "amount_off_minor": 2000, "min_spend_minor": 10000, "valid_days": 30,
          "per_member_limit": 1, "issue_on": "referred_sign_up"},
@@ -39,11 +48,11 @@ class CouponTemplateBody(Request):
     valid_days: Annotated[StrictInt, Field(ge=1, le=3660)] = Field(description="Days from issue to expiry")
     per_member_limit: Annotated[StrictInt, Field(ge=1, le=1000)] | None = Field(
         default=None, description="Active coupons of this template a member may hold at once; null: no limit")
-    issue_on: Literal["sign_up", "referred_sign_up", "birthday"] | None = Field(
+    issue_on: IssueOn | None = Field(
         default=None, description="Issued automatically: to every new member, to a referred one, on birthdays")
 
     def template(self, template_id: str) -> Template:
-        return Template(template_id=template_id, **self.model_dump())
+        return Template(template_id=template_id, **self.model_dump(mode="json"))
 
 
 class CouponTemplate(Answer):
@@ -55,7 +64,7 @@ class CouponTemplate(Answer):
     min_spend_minor: int
     valid_days: int
     per_member_limit: int | None
-    issue_on: Literal["sign_up", "referred_sign_up", "birthday"] | None
+    issue_on: IssueOn | None
 
 
 class CouponTemplateList(Answer):

@@ -14,7 +14,7 @@ from loyalty.rewards.domain import Reward
 RewardIdInPath = Annotated[ClientId, Path(openapi_examples=examples.shown(examples.REWARD_ID, "A free car wash"))]
 
 
-class RewardBody(Request):
+class RewardTerms(Request):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"name": "Free car wash", "points": 300, "stock": 100, "coupon_template_id": None},
         {"name": "20 off your next wash", "points": 150, "stock": None, "coupon_template_id": "welcome-20"}]})
