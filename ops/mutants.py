@@ -98,6 +98,13 @@ MUTANTS = [
     Mutant("lot-may-go-below-zero", L + "ledger/posting.py", "if remaining < 0:", "if False:"),
     Mutant("verify-skips-hashes", L + "ledger/verification.py",
            "elif entry.computed_hash() != entry.hash:", "elif False:"),
+    # coupons and the rewards catalogue (docs/wallet.md)
+    Mutant("coupon-used-twice", L + "coupons/dynamodb.py", 'expect={"status": ACTIVE},\n', "expect={},\n"),
+    Mutant("stock-may-go-below-zero", L + "rewards/dynamodb.py", 'at_least={"stock": 1}', 'at_least={"stock": 0}'),
+    Mutant("void-window-a-minute-longer", L + "coupons/domain.py", "VOID_WINDOW = timedelta(minutes=15)",
+           "VOID_WINDOW = timedelta(minutes=16)"),
+    Mutant("coupon-limit-one-more", L + "coupons/dynamodb.py", "at_most={\"held\": limit - 1 + len(expired)}",
+           "at_most={\"held\": limit + len(expired)}"),
     Mutant("purchase-fingerprint-ignores-amount", L + "purchases/usecases.py",
            'request = {"member_id": member_id, "amount_minor": amount_minor,', 'request = {"member_id": member_id,'),
 ]

@@ -21,7 +21,6 @@ from loyalty.coupons.domain import (
     CouponLimit,
     CouponNotApplicable,
     CouponRedeemed,
-    CouponUsed,
     CouponView,
     CouponVoided,
     RedemptionVoided,
@@ -199,8 +198,7 @@ class CouponService:
             now = self._clock.now()
             if coupon.member_id != member_id:
                 raise CouponNotApplicable("This coupon is another member's.")
-            if coupon.status != ACTIVE and coupon.status != EXPIRED:
-                raise CouponUsed(f"The coupon {normal} was already used.")
+            # A used coupon is refused by the write's own condition (its status still active), not by this read.
             if coupon.status_at(now) == EXPIRED:
                 raise CouponNotApplicable(f"The coupon expired at {coupon.expires_at}.")
             if template is None:

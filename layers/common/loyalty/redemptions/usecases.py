@@ -47,11 +47,13 @@ class RedemptionService:
         With ``reward_id`` instead of ``points``: the catalogue's price is spent, one unit of its stock taken and
         its coupon issued, all in the same write (docs/wallet.md, "Rewards catalogue")."""
         key = redemption_key(member_id, idempotency_key)
-        request: dict[str, object] = {"points": points, "reward": reward} if reward_id is None else \
-            {"reward_id": reward_id, **({"reward": reward} if reward is not None else {})}
+        if reward_id is None:
+            request = {"points": points, "reward": reward}
+        else:
+            request = {"reward_id": reward_id, **({"reward": reward} if reward is not None else {})}
         spent_as = redemption_id(key)
 
-        def attempt() -> Redeemed:
+        def attempt(points: int | None = points, reward: str | None = reward) -> Redeemed:
             now = self._clock.now()
             members, accounts = self._members.members_with_accounts([member_id])
             if member_id not in members:
@@ -59,26 +61,26 @@ class RedemptionService:
             if member_code is not None:
                 self._check_present(members[member_id], member_code)
             account = accounts[member_id]
-            price, named, taken = points, reward, None
+            taken = None
             if reward_id is not None:
                 if self._catalogue is None:
                     raise NotFound(f"No reward {reward_id} in the catalogue.")
                 catalogue = self._catalogue()
                 found = catalogue.reward(reward_id)
-                price, named = found.points, reward if reward is not None else found.name
+                points, reward = found.points, reward if reward is not None else found.name
                 taken = catalogue.take(found, member_id, key, now)
-            if price is None or named is None:  # pragma: no cover - the HTTP model sends one or the other
+            if points is None or reward is None:  # pragma: no cover - the HTTP model sends one or the other
                 raise AssertionError("a redemption names points and a reward, or a reward_id")
             available = account.available(POINTS.name, now)
-            if available < price:
-                raise InsufficientPoints(f"{price} points requested, {available} available.")
-            spend = Posting(member_id, POINTS.name, -price, Bucket.AVAILABLE, EntryKind.REDEMPTION,
+            if available < points:
+                raise InsufficientPoints(f"{points} points requested, {available} available.")
+            spend = Posting(member_id, POINTS.name, -points, Bucket.AVAILABLE, EntryKind.REDEMPTION,
                             Source("redemption", spent_as))
             result = post(account, [spend], now)
-            redeemed = Redeemed(spent_as, price, named, {POINTS.name: result.account.view(POINTS.name, now)},
+            redeemed = Redeemed(spent_as, points, reward, {POINTS.name: result.account.view(POINTS.name, now)},
                                 reward_id=reward_id, coupon=taken.coupon if taken is not None else None)
             # Stored available, before this write's own release, must still cover the spend.
-            least = price - result.released.get(POINTS.name, 0)
+            least = points - result.released.get(POINTS.name, 0)
             write = AccountWrite(account, result.account, result.entries,
                                  at_least={(POINTS.name, Bucket.AVAILABLE): least})
             op = Operation(key, fingerprint(request), 201, REDEMPTIONS.dump(redeemed), to_rfc3339(now),
