@@ -44,6 +44,8 @@ ORDER = (
     "listLinks", "landingPage", "linkQrSvg", "linkQrPng",
     "readCommission", "readPartnerLedger", "verifyPartnerLedger", "readPartnerReport", "payOutCommission",
     "listReviews", "readReview", "decideReview",
+    "putCouponTemplate", "listCouponTemplates", "issueCoupon", "listMyCoupons", "listCoupons", "redeemCoupon",
+    "voidCouponRedemption", "putReward", "listRewards",
 )
 # Who sends the example of an operation, by its x-access: (sub, groups); None for the member the examples name.
 CALLERS: dict[str, tuple[str | None, list[str]] | None] = {
@@ -184,7 +186,7 @@ def test_every_documented_example_gets_its_documented_status(base_url: str) -> N
     story = Story(base_url)
     assert sorted(ORDER) == sorted(story.operations), "every operation of the document has its place in the story"
     assert len(ORDER) == len(set(ORDER))
-    unsubscribe_token = link_code = review_id = None
+    unsubscribe_token = link_code = review_id = coupon_code = None
     for operation_id in ORDER:
         if operation_id in REVIEWS:
             story.check(operation_id, story.send(operation_id), 404)
@@ -194,6 +196,10 @@ def test_every_documented_example_gets_its_documented_status(base_url: str) -> N
             story.check(operation_id, story.send(operation_id), 404)
             assert link_code is not None, "the link is made first"
             reply = story.send(operation_id, {"code": link_code})
+        elif operation_id == "redeemCoupon":  # a code is drawn at random: the documented one is no one's
+            story.check(operation_id, story.send(operation_id), 404)
+            assert coupon_code is not None, "the coupon is issued first"
+            reply = story.send(operation_id, {"code": coupon_code})
         elif operation_id == "payOutCommission":
             story.check(operation_id, story.send(operation_id), 409)  # the partner has earned nothing yet
             story.fund_the_partner()
@@ -212,13 +218,16 @@ def test_every_documented_example_gets_its_documented_status(base_url: str) -> N
         story.check(operation_id, reply, story.success(operation_id))
         if operation_id == "createLink":
             link_code = reply.json()["code"]
+        if operation_id == "issueCoupon":
+            coupon_code = reply.json()["code"]
         if operation_id == "previewEmail":
             link = reply.json()["headers"]["List-Unsubscribe"]
             found = UNSUBSCRIBE_LINK.search(link)
             assert found, link
             unsubscribe_token = found.group(1)
         if story.success(operation_id) != 200 and "200" in story.operations[operation_id][2]["responses"]:
-            story.check(operation_id, story.send(operation_id), 200)  # the documented replay
+            story.check(operation_id, story.send(operation_id, {"code": coupon_code} if operation_id == "redeemCoupon"
+                                                 else None), 200)  # the documented replay
 
     me = story.send("readMe").json()
     assert me["balances"]["points"]["available"] >= 500 - 300, "the goodwill points, less the car wash"

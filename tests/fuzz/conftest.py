@@ -42,6 +42,7 @@ TWIN = "fz-twin"  # the member's second account (same phone): the seeded held cr
 SEEDED_ORDER = "FZ-ORDER-1"  # credited 8 days ago (matured)
 SEEDED_PENDING_ORDER = "FZ-ORDER-2"  # credited now (still on hold)
 PARTNER, SEEDED_PARTNER = "fz-partner", "FZ-P-1"  # a partner's login, and the partner it signs in as
+SEEDED_TEMPLATE, SEEDED_REWARD = "FZ-T-1", "FZ-R-1"  # a coupon template and a reward of the catalogue
 
 
 # --- the tally ------------------------------------------------------------------------------------
@@ -270,6 +271,7 @@ class Server:
     state: dict[str, frozenset[str]] = field(default_factory=dict)
     link_codes: tuple[str, ...] = ()  # the seeded partner's link and a member's referral code
     review_id: str = ""  # a credit held for review (its referee signed up on the referrer's phone)
+    coupon_code: str = ""  # the member's coupon of the seeded template (docs/wallet.md)
 
     # One connection per request (requests.request, no session): on a kept-alive connection the local
     # server's answers stall ~40 ms (headers and body go out in two segments; Nagle waits for the ACK).
@@ -377,6 +379,16 @@ def _seed(server: Server) -> None:
         "order_id": "FZ-HELD-1", "member_id": TWIN, "amount_minor": 12900, "currency": "CNY", "occurred_at": now})
     assert reply.status_code == 201, reply.text
     server.review_id = next(c["review_id"] for c in reply.json()["credits"] if c["member_id"] == MEMBER)
+    # Coupons and the catalogue: a template, the member's coupon of it, a reward without stock.
+    reply = server.call("PUT", f"/v1/coupon-templates/{SEEDED_TEMPLATE}", ADMIN, {
+        "name": "Fuzz coupon", "amount_off_minor": 500, "valid_days": 365})
+    assert reply.status_code == 200, reply.text
+    reply = server.call("POST", "/v1/coupons", STAFF, {"issue_id": "FZ-ISSUE-1", "template_id": SEEDED_TEMPLATE,
+                                                       "member_id": MEMBER})
+    assert reply.status_code == 201, reply.text
+    server.coupon_code = reply.json()["code"]
+    reply = server.call("PUT", f"/v1/rewards/{SEEDED_REWARD}", ADMIN, {"name": "Fuzz mug", "points": 10})
+    assert reply.status_code == 200, reply.text
 
 
 @pytest.fixture(scope="session")

@@ -52,6 +52,8 @@ from tests.fuzz.conftest import (
     SEEDED_ORDER,
     SEEDED_PARTNER,
     SEEDED_PENDING_ORDER,
+    SEEDED_REWARD,
+    SEEDED_TEMPLATE,
     STAFF,
     STRANGER,
     TALLY,
@@ -125,7 +127,7 @@ def _choices(case: schemathesis.Case) -> tuple[str, str | None, str | None]:
 
 
 def _point_at_known_data(case: schemathesis.Case, member: str | None, order: str | None,
-                         links: tuple[str, ...] = (), review_id: str = "") -> None:
+                         links: tuple[str, ...] = (), review_id: str = "", coupon_code: str = "") -> None:
     if member is not None:
         if "member_id" in (case.path_parameters or {}):
             case.path_parameters["member_id"] = member
@@ -138,9 +140,24 @@ def _point_at_known_data(case: schemathesis.Case, member: str | None, order: str
         case.path_parameters["partner_id"] = SEEDED_PARTNER
     if order is not None and links and "code" in (case.path_parameters or {}):
         case.path_parameters["code"] = links[KNOWN_ORDERS.index(order) % len(links)]
+    if order is not None:
+        _point_at_the_wallet(case, coupon_code)
     # The seeded held credit's review (the first decision decides it; later ones are 409 review-closed).
     if order is not None and review_id and "review_id" in (case.path_parameters or {}):
         case.path_parameters["review_id"] = review_id
+
+
+def _point_at_the_wallet(case: schemathesis.Case, coupon_code: str) -> None:
+    """The seeded coupon (the member's), its template and the seeded reward (docs/wallet.md)."""
+    path = case.path_parameters or {}
+    if "code" in path and case.path.startswith("/v1/coupons/") and coupon_code:
+        path["code"] = coupon_code
+    if "template_id" in path:
+        path["template_id"] = SEEDED_TEMPLATE
+    if isinstance(case.body, dict):
+        for name, seeded in (("template_id", SEEDED_TEMPLATE), ("reward_id", SEEDED_REWARD)):
+            if name in case.body:
+                case.body[name] = seeded
 
 
 def _authorization(server: Server, who: str) -> dict[str, str]:
@@ -218,7 +235,7 @@ def _is_documented_page(case: schemathesis.Case, status: int, content_type: str)
 @schema.parametrize()
 def test_generated_requests(case: schemathesis.Case, server: Server) -> None:
     who, member, order = _choices(case)
-    _point_at_known_data(case, member, order, server.link_codes, server.review_id)
+    _point_at_known_data(case, member, order, server.link_codes, server.review_id, server.coupon_code)
     for key in [k for k in (case.headers or {}) if k.lower() == "authorization"]:
         del case.headers[key]
     headers = _authorization(server, who)

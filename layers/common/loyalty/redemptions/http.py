@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StrictInt, StringConstraints, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictInt,
+    StringConstraints,
+    model_serializer,
+    model_validator,
+)
 
 from loyalty.coupons.http import Coupon
 from loyalty.http import examples
@@ -54,6 +62,13 @@ class Redemption(Answer):
     balances: Balances
     reward_id: str | None = Field(default=None, description="The catalogue's reward, when bought by `reward_id`")
     coupon: Coupon | None = Field(default=None, description="The coupon a coupon reward issued")
+
+    @model_serializer(mode="wrap")
+    def _without_the_catalogues_nulls(self, handler: SerializerFunctionWrapHandler):
+        """A redemption by points answers exactly what it always did (no null reward_id or coupon). Unannotated: the
+        document keeps the model's own schema."""
+        dumped: dict[str, Any] = handler(self)
+        return {k: v for k, v in dumped.items() if v is not None or k not in ("reward_id", "coupon")}
 
     @classmethod
     def of(cls, redeemed: Redeemed) -> Redemption:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from loyalty.ledger.assets import POINTS, Bucket, EntryKind
 from loyalty.ledger.entries import Source
@@ -19,7 +19,15 @@ from loyalty.shared.once import Operation, Outcome, ResultCodec, RetryPolicy, fi
 if TYPE_CHECKING:
     from loyalty.rewards.usecases import RewardService
 
-REDEMPTIONS = ResultCodec(Redeemed)
+class _Redemptions(ResultCodec[Redeemed]):
+    """A redemption's answer as its record keeps it: one by points keeps exactly the fields it always had."""
+
+    def dump(self, result: Redeemed) -> dict[str, Any]:
+        dumped = super().dump(result)
+        return {k: v for k, v in dumped.items() if v is not None or k not in ("reward_id", "coupon")}
+
+
+REDEMPTIONS = _Redemptions(Redeemed)
 # Raises unless the text is the member's current member code (``counter.usecases.CounterService.check_present``).
 PresenceCheck = Callable[[Member, str], None]
 
