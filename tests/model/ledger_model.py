@@ -534,3 +534,75 @@ class Model:
                   "available_minor": partner.seen(now)["available"]}
         self.payouts[(holder, body["payout_id"])] = Recorded(body, answer)
         return answer
+
+    # --- the wallet: coupons and the rewards catalogue (docs/wallet.md) -------------------------------------------
+
+    def redeem_reward(self, member_id: str, key: str, reward: CatalogueReward, redemption_id: str,
+                      now: datetime) -> dict[str, Any]:
+        """A redemption by ``reward_id``: the catalogue's price spent, as a redemption by points would spend it."""
+        member = self.members[member_id]
+        self._release(member, now)
+        self._append(member, now, amount=-reward.points, bucket="available", kind="redemption",
+                     source=("redemption", redemption_id))
+        if reward.stock is not None:
+            reward.stock -= 1
+        answer = {"redemption_id": redemption_id, "points": reward.points, "reward": reward.name,
+                  "balances": {"points": member.seen(now, queued=False)}, "reward_id": reward.reward_id}
+        self.redemptions[(member_id, key)] = Recorded({"reward_id": reward.reward_id}, answer)
+        return answer
+
+
+@dataclass
+class CatalogueReward:
+    reward_id: str
+    name: str
+    points: int
+    stock: int | None
+
+
+@dataclass
+class ModelCoupon:
+    """A coupon as the model keeps it: ``used`` is the redemption id that used it (None: not used)."""
+
+    coupon_id: str
+    code: str
+    member_id: str
+    expires_at: datetime
+    used: str | None = None
+    used_at: datetime | None = None
+
+    def status(self, now: datetime) -> str:
+        if self.used is not None:
+            return "used"
+        return "expired" if self.expires_at <= now else "active"
+
+    def shown(self, template_id: str, now: datetime) -> dict[str, Any]:
+        return {"coupon_id": self.coupon_id, "code": self.code, "template_id": template_id, "member_id": self.member_id,
+                "status": self.status(now), "expires_at": rfc3339(self.expires_at),
+                "used_at": rfc3339(self.used_at) if self.used_at else None}
+
+
+@dataclass
+class CouponsModel:
+    """One template (amount off, a minimum spend, a short validity, a per-member limit) and its coupons."""
+
+    template_id: str = "T-10"
+    amount_off_minor: int = 1000
+    min_spend_minor: int = 3000
+    valid_days: int = 1
+    per_member_limit: int = 2
+    coupons: dict[str, ModelCoupon] = field(default_factory=dict)  # by code
+    # redemption id → (code, at, voided, subtotal)
+    redemptions: dict[str, tuple[str, datetime, bool, int]] = field(default_factory=dict)
+
+    def held(self, member_id: str, now: datetime) -> int:
+        return sum(1 for c in self.coupons.values() if c.member_id == member_id and c.status(now) == "active")
+
+    def redeem(self, code: str, member_id: str, subtotal_minor: int, now: datetime) -> tuple[int, str | None]:
+        """The answer a coupon's use gets: (status, slug)."""
+        coupon = self.coupons[code]
+        if coupon.member_id != member_id or coupon.status(now) == "expired" or subtotal_minor < self.min_spend_minor:
+            return 422, "coupon-not-applicable"
+        if coupon.used is not None:
+            return 409, "coupon-used"
+        return 201, None

@@ -67,7 +67,19 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from tests.model.ledger_model import APPROVED, REJECTED, Binding, Model, Purchase, Recorded, Review, rfc3339
+from tests.model.ledger_model import (
+    APPROVED,
+    REJECTED,
+    Binding,
+    CatalogueReward,
+    CouponsModel,
+    Model,
+    ModelCoupon,
+    Purchase,
+    Recorded,
+    Review,
+    rfc3339,
+)
 from tests.model.world import World
 from tests.support import CallAs, Reply
 
@@ -166,6 +178,8 @@ class LedgerMachine(RuleBasedStateMachine):
         self.changed: set[str] = set()  # members whose ledger the last step changed
         self.verified: dict[str, tuple[int, str]] = {}  # the chain head each member was last verified at
         self.link_code = ""  # the partner's link
+        self.coupons = CouponsModel()  # the wallet: coupons and the catalogue (docs/wallet.md)
+        self.reward = CatalogueReward("wash", "Wash", 50, 3)
 
     def teardown(self) -> None:
         self.world.close()
@@ -576,6 +590,114 @@ class LedgerMachine(RuleBasedStateMachine):
         assert (reply.status, reply.slug) == (409, "review-closed"), reply.body
         shown = self.api.call("GET", f"/v1/reviews/{review.review_id}", **STAFF)
         assert shown.body["status"] == review.status, shown.body
+
+    # --- the wallet: coupons and the rewards catalogue (docs/wallet.md) ----------------------------------------
+
+    @initialize()
+    def a_coupon_template_and_a_reward(self) -> None:
+        c = self.coupons
+        reply = self.api.call("PUT", f"/v1/coupon-templates/{c.template_id}", {
+            "name": "Ten off", "amount_off_minor": c.amount_off_minor, "min_spend_minor": c.min_spend_minor,
+            "valid_days": c.valid_days, "per_member_limit": c.per_member_limit}, **ADMIN)
+        assert reply.status == 200, reply.body
+        r = self.reward
+        reply = self.api.call("PUT", f"/v1/rewards/{r.reward_id}", {"name": r.name, "points": r.points,
+                                                                     "stock": r.stock}, **ADMIN)
+        assert reply.status == 200, reply.body
+
+    def _coupons_shown(self, member_id: str) -> None:
+        reply = self.api.call("GET", f"/v1/members/{member_id}/coupons", **STAFF)
+        assert reply.status == 200, reply.body
+        mine = sorted((c for c in self.coupons.coupons.values() if c.member_id == member_id),
+                      key=lambda c: c.coupon_id)
+        assert sorted(reply.body["items"], key=lambda c: c["coupon_id"]) == [
+            c.shown(self.coupons.template_id, self.now) for c in mine]
+
+    @rule(member=members)
+    def issue_a_coupon(self, member: str) -> None:
+        """Staff issue the template's coupon: past the member's limit of active ones (expired ones give their slot
+        back) 409 coupon-limit, nothing written; else a new coupon, and its replay answers the same."""
+        c = self.coupons
+        body = {"issue_id": f"CI-{next(self.ids)}", "template_id": c.template_id, "member_id": member}
+        reply = self.api.call("POST", "/v1/coupons", body, **STAFF)
+        if c.held(member, self.now) >= c.per_member_limit:
+            assert (reply.status, reply.slug) == (409, "coupon-limit"), reply.body
+        else:
+            assert reply.status == 201, reply.body
+            coupon = ModelCoupon(reply.body["coupon_id"], reply.body["code"], member,
+                                 self.now + timedelta(days=c.valid_days))
+            assert reply.body == coupon.shown(c.template_id, self.now)
+            c.coupons[coupon.code] = coupon
+            assert self.api.call("POST", "/v1/coupons", body, **STAFF).body == reply.body
+        self._coupons_shown(member)
+
+    @precondition(lambda self: self.coupons.coupons)
+    @rule(pick=st.integers(0, 50), other=members, subtotal=st.sampled_from([2999, 3000, 12900]),
+          owner=st.booleans())
+    def redeem_a_coupon(self, pick: int, other: str, subtotal: int, owner: bool) -> None:
+        """A till uses a coupon (its owner's, or another member's claim): once, by its owner, unexpired, from the
+        minimum spend; the discount is the amount off."""
+        c = self.coupons
+        coupon = sorted(c.coupons.values(), key=lambda x: x.coupon_id)[pick % len(c.coupons)]
+        member = coupon.member_id if owner else other
+        redemption_id = f"CR-{next(self.ids)}"
+        expected = c.redeem(coupon.code, member, subtotal, self.now)
+        reply = self.api.call("POST", f"/v1/coupons/{coupon.code}/redemptions", {
+            "redemption_id": redemption_id, "member_id": member, "subtotal_minor": subtotal}, **STAFF)
+        if expected[0] != 201:
+            assert (reply.status, reply.slug) == expected, reply.body
+        else:
+            assert (reply.status, reply.body) == (201, {"redemption_id": redemption_id, "code": coupon.code,
+                                                        "discount_minor": c.amount_off_minor}), reply.body
+            coupon.used, coupon.used_at = redemption_id, self.now
+            c.redemptions[redemption_id] = (coupon.code, self.now, False, subtotal)
+        self._coupons_shown(coupon.member_id)
+
+    @precondition(lambda self: self.coupons.redemptions)
+    @rule(pick=st.integers(0, 50))
+    def void_a_coupon_redemption(self, pick: int) -> None:
+        """Within 15 minutes the coupon is active again (and the redemption id spent); later 409; again 200."""
+        c = self.coupons
+        redemption_id = sorted(c.redemptions)[pick % len(c.redemptions)]
+        code, at, voided, subtotal = c.redemptions[redemption_id]
+        reply = self.api.call("POST", f"/v1/coupon-redemptions/{redemption_id}/void", **STAFF)
+        if not voided and self.now - at > timedelta(minutes=15):
+            assert (reply.status, reply.slug) == (409, "void-window-passed"), reply.body
+            return
+        assert reply.status == 200 and reply.body["code"] == code, reply.body
+        if not voided:
+            coupon = c.coupons[code]
+            coupon.used = coupon.used_at = None
+            c.redemptions[redemption_id] = (code, at, True, subtotal)
+        replayed = self.api.call("POST", f"/v1/coupons/{code}/redemptions", {
+            "redemption_id": redemption_id, "member_id": c.coupons[code].member_id, "subtotal_minor": subtotal},
+            **STAFF)
+        assert (replayed.status, replayed.slug) == (409, "redemption-voided"), replayed.body
+        self._coupons_shown(c.coupons[code].member_id)
+
+    @rule(member=members)
+    def redeem_a_reward(self, member: str) -> None:
+        """A reward by its id: its price and one unit of its stock, or 409 (points first, then stock), nothing
+        written."""
+        r = self.reward
+        key = f"K-{next(self.ids)}"
+        available = self.model.members[member].seen(self.now)["available"]
+        reply = self.api.call("POST", "/v1/redemptions", {"reward_id": r.reward_id}, as_=member,
+                              headers={"Idempotency-Key": key})
+        if available < r.points:
+            assert (reply.status, reply.slug) == (409, "insufficient-points"), reply.body
+            return
+        if r.stock == 0:
+            assert (reply.status, reply.slug) == (409, "out-of-stock"), reply.body
+            return
+        assert reply.status == 201, reply.body
+        assert reply.body == self._write(lambda: self.model.redeem_reward(
+            member, key, r, reply.body["redemption_id"], self.now))
+        shown = self.api.call("GET", "/v1/rewards", as_=member).body["items"]
+        assert [(x["reward_id"], x["stock"]) for x in shown] == [(r.reward_id, r.stock)]
+        again = self.api.call("POST", "/v1/redemptions", {"reward_id": r.reward_id}, as_=member,
+                              headers={"Idempotency-Key": key})
+        assert (again.status, again.body) == (200, reply.body)
 
     # --- after every step ------------------------------------------------------------------------
 
