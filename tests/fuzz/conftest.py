@@ -43,6 +43,7 @@ SEEDED_ORDER = "FZ-ORDER-1"  # credited 8 days ago (matured)
 SEEDED_PENDING_ORDER = "FZ-ORDER-2"  # credited now (still on hold)
 PARTNER, SEEDED_PARTNER = "fz-partner", "FZ-P-1"  # a partner's login, and the partner it signs in as
 SEEDED_TEMPLATE, SEEDED_REWARD = "FZ-T-1", "FZ-R-1"  # a coupon template and a reward of the catalogue
+SEEDED_COUPON_REDEMPTION = "FZ-CR-1"  # a coupon's use, which a void may cancel
 
 
 # --- the tally ------------------------------------------------------------------------------------
@@ -387,6 +388,13 @@ def _seed(server: Server) -> None:
                                                        "member_id": MEMBER})
     assert reply.status_code == 201, reply.text
     server.coupon_code = reply.json()["code"]
+    # A second coupon, used: its redemption is the one a void may cancel (the clock stands still: within 15 minutes).
+    reply = server.call("POST", "/v1/coupons", STAFF, {"issue_id": "FZ-ISSUE-2", "template_id": SEEDED_TEMPLATE,
+                                                       "member_id": MEMBER})
+    assert reply.status_code == 201, reply.text
+    reply = server.call("POST", f"/v1/coupons/{reply.json()['code']}/redemptions", STAFF, {
+        "redemption_id": SEEDED_COUPON_REDEMPTION, "member_id": MEMBER, "subtotal_minor": 12900})
+    assert reply.status_code == 201, reply.text
     reply = server.call("PUT", f"/v1/rewards/{SEEDED_REWARD}", ADMIN, {"name": "Fuzz mug", "points": 10})
     assert reply.status_code == 200, reply.text
 

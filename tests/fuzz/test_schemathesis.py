@@ -49,6 +49,7 @@ from tests.fuzz.conftest import (
     PARTNER,
     REFERRER,
     ROOT_MEMBER,
+    SEEDED_COUPON_REDEMPTION,
     SEEDED_ORDER,
     SEEDED_PARTNER,
     SEEDED_PENDING_ORDER,
@@ -154,6 +155,8 @@ def _point_at_the_wallet(case: schemathesis.Case, coupon_code: str) -> None:
         path["code"] = coupon_code
     if "template_id" in path:
         path["template_id"] = SEEDED_TEMPLATE
+    if "redemption_id" in path:
+        path["redemption_id"] = SEEDED_COUPON_REDEMPTION
     if isinstance(case.body, dict):
         for name, seeded in (("template_id", SEEDED_TEMPLATE), ("reward_id", SEEDED_REWARD)):
             if name in case.body:
