@@ -148,3 +148,17 @@ def test_sign_ups_and_birthdays_issue_their_coupons_once(api: Api) -> None:
     api.tick()
     assert sorted(c["template_id"] for c in coupons(api, "cat")) == ["cake", "referred", "welcome"]
     assert [c["template_id"] for c in coupons(api, "bob")] == ["welcome"]
+
+
+def test_a_member_born_on_29_february_gets_the_birthday_coupon_on_28_february_in_a_common_year(api: Api) -> None:
+    api.sign_up("leap", birthday="2000-02-29")
+    api.sign_up("march", birthday="2000-03-01")
+    template(api, "cake", amount_off_minor=3000, issue_on="birthday", per_member_limit=1)
+    # 2027-02-27 09:30 UTC; the daily runs at 00:00 UTC (08:00 in Shanghai) on the way
+    api.move_clock(96 * DAY)
+    assert coupons(api, "leap") == []
+    api.move_clock(DAY)  # through 2027-02-28 00:00 UTC: 28 February in Shanghai
+    [cake] = coupons(api, "leap")
+    assert cake["template_id"] == "cake" and coupons(api, "march") == []
+    api.move_clock(DAY)  # 1 March: march's, and no second one for leap
+    assert len(coupons(api, "leap")) == 1 and len(coupons(api, "march")) == 1
