@@ -155,6 +155,9 @@ class CouponService:
             log.exception("an automatic coupon was not issued", extra={"issue_id": issue_id})
             return ""
 
+    def issues_on_birthdays(self) -> bool:
+        return any(t.issue_on == "birthday" for t in self.automatic_templates())
+
     def birthdays(self) -> list[str]:
         """The birthday coupons of today (the programme's time zone): one per member, template and year. Members
         born on 29 February get theirs on 28 February in common years."""
