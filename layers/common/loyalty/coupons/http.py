@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import ConfigDict, Field, StrictInt, StringConstraints
@@ -115,7 +115,3 @@ class CouponVoid(Answer):
     redemption_id: str
     code: str
     voided_at: Timestamp
-
-    @classmethod
-    def of(cls, result: object) -> Self:
-        return cls.model_validate(result)
