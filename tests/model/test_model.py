@@ -193,7 +193,7 @@ class LedgerMachine(RuleBasedStateMachine):
         reply = self.api.call("POST", "/v1/members", body, as_=member_id)
         assert reply.status == 201, reply.body
         assert (reply.body["member_id"], reply.body["referrer_id"]) == (member_id, referrer)
-        assert reply.body["balances"] == {"points": {"available": 0, "pending": 0, "lifetime_earned": 0, "queued": 0}}
+        assert reply.body["balances"]["points"] == {"available": 0, "pending": 0, "lifetime_earned": 0, "queued": 0}
         self.model.sign_up(member_id, referrer, reply.body["referral_code"], self.now, device=device)
         return member_id
 
