@@ -6,8 +6,13 @@ refunded only that way. Every refusal writes nothing; every write replays."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
+import pytest
+
+from loyalty.ledger.accounts import Account, Balance
+from loyalty.ledger.dynamodb import DynamoLedgerStore
 from tests.support import Api, CallAs, Reply, dump_tables
 
 STAFF: CallAs = {"as_": "pos", "groups": ("staff",)}
@@ -191,3 +196,27 @@ def test_a_refund_gives_back_the_unused_uses_pro_rata_as_a_refund_of_the_sale(ap
     assert dump_tables() == before
     for member in ("ann", "bob"):
         assert api.verify(member)["chain_valid"] and api.verify(member)["balances_match"]
+
+
+def test_a_use_is_refused_by_its_own_write_when_the_card_it_read_is_stale(api: Api,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The last use's write carries its own condition on the stored card balance: a read that still shows a use
+    left (the account's seq and head as stored, only the card's bucket behind) cannot take the card below zero. It
+    is refused by DynamoDB on every try (busy, nothing written), never written."""
+    api.sign_up("bob")
+    put_product(api, "ONE", uses=1)
+    card_id = sell(api, "S-1", "bob", "ONE").body["card_id"]
+    fresh = DynamoLedgerStore.accounts
+
+    def stale(self: DynamoLedgerStore, holders: Any) -> dict[str, Account]:
+        found = fresh(self, holders)
+        account = found["bob"]
+        balances = {**account.balances, f"bundle:{card_id}": Balance({"available": 1})}
+        return {**found, "bob": replace(account, balances=balances)}
+
+    assert use(api, card_id, "U-1").status == 201
+    monkeypatch.setattr(DynamoLedgerStore, "accounts", stale)
+    monkeypatch.setattr("loyalty.shared.once.time.sleep", lambda seconds: None)
+    before = dump_tables()
+    refused(use(api, card_id, "U-2"), 503, "busy")
+    assert dump_tables() == before
