@@ -114,18 +114,3 @@ class BundleCard(Answer):
                    sale_id=card.sale_id, uses=card.uses, remaining=result.remaining, price_minor=card.price_minor,
                    sold_at=card.sold_at, expires_at=card.expires_at)
 
-
-class HeldBundle(Answer):
-    """A card in ``Member.balances.bundles``."""
-
-    card_id: str
-    product_id: str
-    name: str
-    remaining: int
-    expires_at: Timestamp
-
-    @classmethod
-    def of(cls, result: Any) -> Self:
-        card = result.card
-        return cls(card_id=card.card_id, product_id=card.product_id, name=card.name, remaining=result.remaining,
-                   expires_at=card.expires_at)
