@@ -7,7 +7,9 @@ included; also by a returning buyer, and by the deepest member so the last level
 partial, full and excessive refunds; redemptions (more than available included); adjustments both
 ways; replays of any recorded write, later, with the same request (200 and the first answer, nothing
 written) or another (409); program changes (0–10 rates, any earn rate, holds of 0–10 days); clock
-moves of 0–10 days, and to the very second some held points become available.
+moves of 0–10 days, and to the very second some held points become available. Bundle cards (docs/wallet.md):
+products put, cards sold (a purchase of the price with the card's uses on the buyer's chain), used (refused used up or
+expired), refunded (the unused uses, as a refund of the sale), and their sale refused as a plain refund.
 
 Screening and reviews (docs/screening.md): every sign-up is on a device drawn from a small pool (or none), so
 referees share their referrer's device (``same_device``), an ancestor's above it (``ring``), or their fellow
