@@ -46,6 +46,7 @@ ORDER = (
     "listReviews", "readReview", "decideReview",
     "putCouponTemplate", "listCouponTemplates", "issueCoupon", "listMyCoupons", "listCoupons", "redeemCoupon",
     "voidCouponRedemption", "putReward", "listRewards",
+    "putBundle", "listBundles", "sellBundle", "readBundleCard", "useBundle", "refundBundle",
 )
 # Who sends the example of an operation, by its x-access: (sub, groups); None for the member the examples name.
 CALLERS: dict[str, tuple[str | None, list[str]] | None] = {

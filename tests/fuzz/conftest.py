@@ -44,6 +44,7 @@ SEEDED_PENDING_ORDER = "FZ-ORDER-2"  # credited now (still on hold)
 PARTNER, SEEDED_PARTNER = "fz-partner", "FZ-P-1"  # a partner's login, and the partner it signs in as
 SEEDED_TEMPLATE, SEEDED_REWARD = "FZ-T-1", "FZ-R-1"  # a coupon template and a reward of the catalogue
 SEEDED_COUPON_REDEMPTION = "FZ-CR-1"  # a coupon's use, which a void may cancel
+SEEDED_BUNDLE = "FZ-WASH-6"  # a bundle product on sale, and the member holds a card of it
 
 
 # --- the tally ------------------------------------------------------------------------------------
@@ -273,6 +274,7 @@ class Server:
     link_codes: tuple[str, ...] = ()  # the seeded partner's link and a member's referral code
     review_id: str = ""  # a credit held for review (its referee signed up on the referrer's phone)
     coupon_code: str = ""  # the member's coupon of the seeded template (docs/wallet.md)
+    card_id: str = ""  # a bundle card of SEEDED_BUNDLE sold to the member (docs/wallet.md)
 
     # One connection per request (requests.request, no session): on a kept-alive connection the local
     # server's answers stall ~40 ms (headers and body go out in two segments; Nagle waits for the ACK).
@@ -397,6 +399,13 @@ def _seed(server: Server) -> None:
     assert reply.status_code == 201, reply.text
     reply = server.call("PUT", f"/v1/rewards/{SEEDED_REWARD}", ADMIN, {"name": "Fuzz mug", "points": 10})
     assert reply.status_code == 200, reply.text
+    reply = server.call("PUT", f"/v1/bundles/{SEEDED_BUNDLE}", ADMIN, {"name": "6 car washes", "uses": 6,
+                                                                        "price_minor": 28800, "valid_days": 365})
+    assert reply.status_code == 200, reply.text
+    reply = server.call("POST", "/v1/bundle-sales", STAFF, {"sale_id": "FZ-SALE-1", "member_id": MEMBER,
+                                                            "product_id": SEEDED_BUNDLE})
+    assert reply.status_code == 201, reply.text
+    server.card_id = reply.json()["card_id"]
 
 
 @pytest.fixture(scope="session")

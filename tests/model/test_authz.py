@@ -36,6 +36,7 @@ WEEK = 7 * 86400
 SELF, OTHER, STAFF, ADMIN = "dan", "bob", "pos", "boss"
 FOREIGN_KEY = "a-signing-key-that-is-not-the-local-servers"
 
+NO_CARD = "bc_" + "0" * 20  # a card id of the right shape that no sale made
 # Who a route admits, by the caller's role.
 PUBLIC = frozenset({"nobody", "self", "other", "staff", "admin", "till", "partner", "partner without id"})
 ANY_CALLER = frozenset({"self", "other", "staff", "admin", "till", "partner", "partner without id"})
@@ -160,6 +161,17 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("PUT", "/v1/rewards/{reward_id}"): Expect(ADMIN_ONLY, "/v1/rewards/R-1", {"name": "Mug", "points": 100,
                                                                               "stock": None}),
     ("GET", "/v1/rewards"): Expect(ANY_CALLER, "/v1/rewards"),
+    # Bundle cards (docs/wallet.md): an admin puts products, any caller lists them; the till sells, uses, refunds.
+    ("PUT", "/v1/bundles/{product_id}"): Expect(ADMIN_ONLY, "/v1/bundles/WASH-6", {
+        "name": "6 car washes", "uses": 6, "price_minor": 28800, "valid_days": 365}),
+    ("GET", "/v1/bundles"): Expect(ANY_CALLER, "/v1/bundles"),
+    ("POST", "/v1/bundle-sales"): Expect(STAFF_ONLY, "/v1/bundle-sales", {
+        "sale_id": "BS-1", "member_id": SELF, "product_id": "NO-SUCH-PRODUCT"}),
+    ("GET", "/v1/bundle-cards/{card_id}"): Expect(STAFF_ONLY, f"/v1/bundle-cards/{NO_CARD}"),
+    ("POST", "/v1/bundle-cards/{card_id}/uses"): Expect(STAFF_ONLY, f"/v1/bundle-cards/{NO_CARD}/uses",
+                                                        {"use_id": "U-1"}),
+    ("POST", "/v1/bundle-cards/{card_id}/refunds"): Expect(STAFF_ONLY, f"/v1/bundle-cards/{NO_CARD}/refunds",
+                                                           {"refund_id": "BR-1"}),
     # A referral link's landing page and QR codes need no login: anyone may open a link.
     ("GET", "/r/{code}"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}"),
     ("GET", "/r/{code}/qr.svg"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}/qr.svg"),

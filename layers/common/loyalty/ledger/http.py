@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import Field
@@ -96,15 +96,36 @@ class PointsBalance(Answer):
                     "available or pending, and not yet in the ledger")
 
 
-class Balances(Answer):
-    points: PointsBalance
+class BundleBalance(Answer):
+    """A bundle card with uses left (docs/wallet.md): expired ones too, whose unused uses can still be refunded."""
+
+    card_id: str
+    product_id: str
+    name: str
+    remaining: int
+    expires_at: Timestamp
 
     @classmethod
-    def of(cls, views: Mapping[str, BalanceView]) -> Balances:
-        """The balances, and what the member's queue holds where it was looked up (member reads)."""
+    def of(cls, result: Any) -> BundleBalance:
+        card = result.card
+        return cls(card_id=card.card_id, product_id=card.product_id, name=card.name, remaining=result.remaining,
+                   expires_at=card.expires_at)
+
+
+class Balances(Answer):
+    points: PointsBalance
+    bundles: list[BundleBalance] | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="On a member read: the bundle cards with uses left, oldest sale first")
+
+    @classmethod
+    def of(cls, views: Mapping[str, BalanceView], bundles: Sequence[Any] | None = None) -> Balances:
+        """The balances, and what the member's queue holds where it was looked up (member reads); ``bundles``: the
+        cards a member read shows."""
         points = views[POINTS.name]
         return cls(points=PointsBalance(available=points[Bucket.AVAILABLE], pending=points[Bucket.PENDING],
-                                        lifetime_earned=points.earned, queued=points.queued))
+                                        lifetime_earned=points.earned, queued=points.queued),
+                   bundles=[BundleBalance.of(b) for b in bundles] if bundles is not None else None)
 
 
 MAX_SEQ = 2**63 - 1  # a cursor past any seq DynamoDB can store is not one this service issued

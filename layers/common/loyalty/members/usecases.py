@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from loyalty.ledger.accounts import Account
-from loyalty.ledger.assets import POINTS
+from loyalty.ledger.assets import BUNDLE, POINTS
 from loyalty.members.domain import (
     MAX_LEVELS,
     InvalidClickId,
@@ -47,7 +47,8 @@ class MembershipService:
     def __init__(self, store: MemberStore, clock: Clock, link_base: str, retry: RetryPolicy | None = None,
                  queued: Callable[[Account], Mapping[str, int]] | None = None,
                  links: LinkResolver | None = None, screen: SignUpScreen | None = None,
-                 welcome: Callable[[str, bool], None] | None = None) -> None:
+                 welcome: Callable[[str, bool], None] | None = None,
+                 bundles: Callable[[Account], Sequence[Any]] | None = None) -> None:
         self._store = store
         self._welcome = welcome  # after a sign-up: the automatic coupons (member id, referred); best effort
         self._screen = screen  # None: sign-ups are not screened (docs/screening.md)
@@ -56,6 +57,7 @@ class MembershipService:
         self._link_base = link_base
         self._retry = retry or RetryPolicy()
         self._queued = queued  # per asset, what the holder's queue holds (ledger.deferred)
+        self._bundles = bundles  # the bundle cards an account holds (bundles.usecases.held), read when shown
 
     def sign_up(self, *, member_id: str, email: str | None, display_name: str, locale: str, marketing_opt_in: bool,
                 birthday: str | None, referral_code: str | None, time_zone: str | None = None,
@@ -226,7 +228,12 @@ class MembershipService:
         points = account.view(POINTS.name, now)
         if queued is not None:
             points = replace(points, queued=queued.get(POINTS.name, 0))
-        return MemberView(member, referral_link(self._link_base, member.referral_code), {POINTS.name: points})
+        look_up, cards = self._bundles, None
+        if look_up is not None and any(name.partition(":")[0] == BUNDLE.name for name in account.balances):
+            def cards() -> Sequence[Any]:  # read only when a member read shows them; no card: no read
+                return look_up(account)
+        return MemberView(member, referral_link(self._link_base, member.referral_code), {POINTS.name: points},
+                          cards)
 
     def referrals(self, member_id: str) -> ReferralSummary:
         view = self.get(member_id)
