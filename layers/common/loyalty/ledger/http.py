@@ -103,13 +103,15 @@ class BundleBalance(Answer):
     product_id: str
     name: str
     remaining: int
+    uses: int = Field(ge=1, description="The uses the card was sold with (the till shows `remaining` of them)",
+                      examples=[6])
     expires_at: Timestamp
 
     @classmethod
     def of(cls, result: Any) -> BundleBalance:
         card = result.card
         return cls(card_id=card.card_id, product_id=card.product_id, name=card.name, remaining=result.remaining,
-                   expires_at=card.expires_at)
+                   uses=card.uses, expires_at=card.expires_at)
 
 
 class Balances(Answer):
