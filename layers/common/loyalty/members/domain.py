@@ -205,6 +205,7 @@ class MemberView:
     member: Member
     referral_link: str
     balances: Mapping[str, BalanceView]
+    currency: str | None = None  # stored value's (the programme's), where the balances have it
 
 
 @dataclass(frozen=True)

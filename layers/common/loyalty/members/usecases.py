@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from loyalty.ledger.accounts import Account
-from loyalty.ledger.assets import POINTS
+from loyalty.ledger.assets import POINTS, STORED_VALUE
 from loyalty.members.domain import (
     MAX_LEVELS,
     InvalidClickId,
@@ -36,6 +36,7 @@ from loyalty.members.store import (
     SignUpScreen,
     UnsubscribeIdTaken,
 )
+from loyalty.program.domain import DEFAULT_PROGRAM
 from loyalty.shared.clock import Clock, to_rfc3339
 from loyalty.shared.errors import NotFound
 from loyalty.shared.once import Contention, RetryPolicy
@@ -46,8 +47,10 @@ DIRECT_REFERRALS_SHOWN = 100
 class MembershipService:
     def __init__(self, store: MemberStore, clock: Clock, link_base: str, retry: RetryPolicy | None = None,
                  queued: Callable[[Account], Mapping[str, int]] | None = None,
-                 links: LinkResolver | None = None, screen: SignUpScreen | None = None) -> None:
+                 links: LinkResolver | None = None, screen: SignUpScreen | None = None,
+                 currency: Callable[[], str] | None = None) -> None:
         self._store = store
+        self._currency = currency  # the programme's, read only for a member who holds stored value
         self._screen = screen  # None: sign-ups are not screened (docs/screening.md)
         self._links = links  # link codes (partners' and members' links); None: members' referral codes only
         self._clock = clock
@@ -222,7 +225,12 @@ class MembershipService:
         points = account.view(POINTS.name, now)
         if queued is not None:
             points = replace(points, queued=queued.get(POINTS.name, 0))
-        return MemberView(member, referral_link(self._link_base, member.referral_code), {POINTS.name: points})
+        balances = {POINTS.name: points}
+        currency = None
+        if STORED_VALUE.name in account.balances:  # a member who has ever topped up (docs/wallet.md)
+            balances[STORED_VALUE.name] = account.view(STORED_VALUE.name, now)
+            currency = self._currency() if self._currency is not None else DEFAULT_PROGRAM.currency
+        return MemberView(member, referral_link(self._link_base, member.referral_code), balances, currency)
 
     def referrals(self, member_id: str) -> ReferralSummary:
         view = self.get(member_id)
