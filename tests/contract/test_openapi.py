@@ -18,7 +18,10 @@ CONTRACT = ROOT.parent / "shared" / "API.md"
 ADDITIONS = ROOT.parent / "shared" / "API-additions.md"
 # The sections of API-additions.md whose capability has landed: each joins what these tests check. A capability's
 # issue adds its sections here when it lands (the section titles, exactly as the document has them).
-IMPLEMENTED_ADDITIONS: list[str] = ["Identity at sign-up", "Finding a member at the counter", "Partners and referral links"]
+IMPLEMENTED_ADDITIONS: list[str] = [
+    "Identity at sign-up", "Finding a member at the counter", "Partners and referral links",
+    "Stored value (储值卡)",
+]
 
 
 def addition_sections() -> dict[str, str]:

@@ -44,6 +44,7 @@ ORDER = (
     "listLinks", "landingPage", "linkQrSvg", "linkQrPng",
     "readCommission", "readPartnerLedger", "verifyPartnerLedger", "readPartnerReport", "payOutCommission",
     "listReviews", "readReview", "decideReview",
+    "readWalletSettings", "changeWalletSettings", "topUp", "withdrawStoredValue",  # stored value
 )
 # Who sends the example of an operation, by its x-access: (sub, groups); None for the member the examples name.
 CALLERS: dict[str, tuple[str | None, list[str]] | None] = {
@@ -63,6 +64,8 @@ SIGNED_BY_THE_SERVER = {"unsubscribePage", "unsubscribe"}
 LINK_PAGES = {"landingPage", "linkQrSvg", "linkQrPng"}
 # A review's id comes from a held credit: the documented one answers 404, a held credit's works.
 REVIEWS = {"readReview", "decideReview"}
+# A withdrawal at the counter needs the member's code of today: the documented one answers 422, the card's works.
+AT_THE_COUNTER = {"withdrawStoredValue"}
 UNSUBSCRIBE_LINK = re.compile(r"/u/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)>?$")
 
 
@@ -161,6 +164,16 @@ class Story:
         assert held and "review_id" in held[0], bought.text
         return str(held[0]["review_id"])
 
+    def withdraw_with_todays_code(self, operation_id: str) -> requests.Response:
+        """The documented withdrawal, with the code on the example member's card today."""
+        method, template, operation = self.operations[operation_id]
+        me = {"Authorization": f"Bearer {self.token(self.member, [])}"}
+        code = requests.get(f"{self.base}/v1/members/me/card", headers=me, timeout=30).json()["member_code"]
+        body = {**_example(operation["requestBody"]["content"]["application/json"]), "member_code": code}
+        till = {"Authorization": f"Bearer {self.token('pos-terminal-01', ['staff'])}"}
+        return requests.request(method.upper(), f"{self.base}{template.replace('{member_id}', self.member)}",
+                                json=body, headers=till, timeout=30)
+
     def success(self, operation_id: str) -> int:
         """The documented success: 201 or 202 where declared (200 is then the replay), else 200."""
         declared = self.operations[operation_id][2]["responses"]
@@ -194,6 +207,9 @@ def test_every_documented_example_gets_its_documented_status(base_url: str) -> N
             story.check(operation_id, story.send(operation_id), 404)
             assert link_code is not None, "the link is made first"
             reply = story.send(operation_id, {"code": link_code})
+        elif operation_id in AT_THE_COUNTER:
+            story.check(operation_id, story.send(operation_id), 422)
+            reply = story.withdraw_with_todays_code(operation_id)
         elif operation_id == "payOutCommission":
             story.check(operation_id, story.send(operation_id), 409)  # the partner has earned nothing yet
             story.fund_the_partner()
