@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -205,7 +205,13 @@ class MemberView:
     member: Member
     referral_link: str
     balances: Mapping[str, BalanceView]
-    currency: str | None = None  # stored value's (the programme's), where the balances have it
+    # Stored value's currency (the programme's), where the balances have it: read only when shown, so a function that
+    # reads a member without showing its balances (the ledger's, preferences') never reads the programme.
+    currency_of: Callable[[], str] | None = None
+
+    @property
+    def currency(self) -> str | None:
+        return self.currency_of() if self.currency_of is not None else None
 
 
 @dataclass(frozen=True)

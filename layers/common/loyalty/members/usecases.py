@@ -229,7 +229,7 @@ class MembershipService:
         currency = None
         if STORED_VALUE.name in account.balances:  # a member who has ever topped up (docs/wallet.md)
             balances[STORED_VALUE.name] = account.view(STORED_VALUE.name, now)
-            currency = self._currency() if self._currency is not None else DEFAULT_PROGRAM.currency
+            currency = self._currency or (lambda: DEFAULT_PROGRAM.currency)
         return MemberView(member, referral_link(self._link_base, member.referral_code), balances, currency)
 
     def referrals(self, member_id: str) -> ReferralSummary:
