@@ -3,7 +3,8 @@
 The story: a referral chain m00 ← m01 ← … ← m10 (each signed up with the code of the one before), a
 program whose rates reach 10 levels (so a purchase by m<d> credits d ancestors), one warm-up purchase by
 m10 so every account exists, then one measured purchase at each depth 0…10, a partial refund, two
-redemptions after the hold, a balance read and a 50-entry ledger page. The clock moves a minute between
+redemptions after the hold, a balance read and a 50-entry ledger page; then a bundle card sold, used, read and
+refunded. The clock moves a minute between
 operations (so every credit opens its own pending lot, as it would in a shop). Every AWS call the
 handlers make is counted by ``bench.meter``.
 """
@@ -240,6 +241,29 @@ def _story(client: Client, reader: Any) -> dict[str, Any]:
                                     measure="ledger page (GET ledger, limit 50)", **staff)
     assert page is not None and len(page["items"]) == 50
     rows.append(measured)  # type: ignore[arg-type]
+    sizes = _sizes(reader)  # (before the bundle cards: the purchases' figures stand alone)
+
+    # Bundle cards (docs/wallet.md): a sale is a depth-2 purchase plus the card; a use; a refund of what is left;
+    # a member read of someone holding a card.
+    client.call("PUT", "/v1/bundles/WASH-6", {"name": "6 car washes", "uses": 6, "price_minor": AMOUNT_MINOR,
+                                              "valid_days": 365}, **admin)
+    _, sold, measured = client.call("POST", "/v1/bundle-sales", {
+        "sale_id": "BS-2026-0001", "member_id": _member(2), "product_id": "WASH-6"},
+        measure="bundle sale (a purchase at referral depth 2, and the card)", **staff)
+    rows.append(measured)  # type: ignore[arg-type]
+    assert sold is not None
+    client.tick()
+    for n, label in ((1, "bundle use"), (2, "bundle use (another)")):
+        _, _, measured = client.call("POST", f"/v1/bundle-cards/{sold['card_id']}/uses", {"use_id": f"U-{n}"},
+                                     measure=label, **staff)
+        rows.append(measured)  # type: ignore[arg-type]
+        client.tick()
+    _, _, measured = client.call("GET", f"/v1/members/{_member(2)}", measure="balance read of a member holding a "
+                                 "bundle card (GET member)", **staff)
+    rows.append(measured)  # type: ignore[arg-type]
+    _, _, measured = client.call("POST", f"/v1/bundle-cards/{sold['card_id']}/refunds", {"refund_id": "BR-1"},
+                                 measure="bundle refund (4 uses left: a refund of the depth-2 sale)", **staff)
+    rows.append(measured)  # type: ignore[arg-type]
 
     # Stored value (docs/wallet.md): what a top-up, a purchase paying with it and a withdrawal cost.
     holder = _member(97)
@@ -258,7 +282,7 @@ def _story(client: Client, reader: Any) -> dict[str, Any]:
         rows.append(measured)  # type: ignore[arg-type]
         client.tick()
 
-    return {"rows": [r.row() for r in rows], "sizes": _sizes(reader), "details": {
+    return {"rows": [r.row() for r in rows], "sizes": sizes, "details": {
         r.name: [n for c in r.tally.calls for n in c.notes] for r in rows}}
 
 

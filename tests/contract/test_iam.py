@@ -212,6 +212,7 @@ def exercise(api: Api, clock: FixedClock) -> None:
     partners_and_links(api, admin)
     screening_and_reviews(api)
     stored_value(api, admin, staff)
+    bundle_cards(api, admin)
 
 
 def stored_value(api: Api, admin: CallAs, staff: CallAs) -> None:
@@ -229,6 +230,30 @@ def stored_value(api: Api, admin: CallAs, staff: CallAs) -> None:
     code = api.call("GET", "/v1/members/me/card", as_="li").body["member_code"]
     api.call("POST", "/v1/members/li/stored-value/withdrawals", {"withdrawal_id": "WD-1", "member_code": code},
              **staff)
+
+
+def bundle_cards(api: Api, admin: CallAs) -> None:
+    """Bundle cards: products put and listed; a card sold (replayed, refused), read, used (replayed, used up, its
+    refund refused through purchases), refunded (replayed); the holder's read lists their cards."""
+    staff: CallAs = {"as_": "pos", "groups": ("staff",)}
+    api.call("PUT", "/v1/bundles/WASH-2", {"name": "2 washes", "uses": 2, "price_minor": 5000, "valid_days": 30},
+             **admin)
+    api.call("GET", "/v1/bundles", as_="bob")
+    sale = {"sale_id": "B-S-1", "member_id": "bob", "product_id": "WASH-2"}
+    card = api.call("POST", "/v1/bundle-sales", sale, **staff).body["card_id"]
+    api.call("POST", "/v1/bundle-sales", sale, **staff)
+    api.call("POST", "/v1/bundle-sales", {**sale, "product_id": "NONE"}, **staff)
+    api.call("GET", f"/v1/bundle-cards/{card}", **staff)
+    api.call("GET", "/v1/members/bob", **staff)
+    for use_id in ("U-1", "U-1", "U-2", "U-3"):
+        api.call("POST", f"/v1/bundle-cards/{card}/uses", {"use_id": use_id}, **staff)
+    api.refund("B-S-1", "B-R-1", 100)
+    # to a referee whose referrer's credit screening holds (signed up on the referrer's phone): its review opens
+    second = api.call("POST", "/v1/bundle-sales", {**sale, "sale_id": "B-S-2", "member_id": "twin"},
+                      **staff).body["card_id"]
+    for _ in range(2):
+        api.call("POST", f"/v1/bundle-cards/{second}/refunds", {"refund_id": "B-R-2"}, **staff)
+    api.tick()
 
 
 def partners_and_links(api: Api, admin: CallAs) -> None:

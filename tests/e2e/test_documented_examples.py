@@ -44,6 +44,7 @@ ORDER = (
     "listLinks", "landingPage", "linkQrSvg", "linkQrPng",
     "readCommission", "readPartnerLedger", "verifyPartnerLedger", "readPartnerReport", "payOutCommission",
     "listReviews", "readReview", "decideReview",
+    "putBundle", "listBundles", "sellBundle", "readBundleCard", "useBundle", "refundBundle",
     "readWalletSettings", "changeWalletSettings", "topUp", "withdrawStoredValue",  # stored value
 )
 # Who sends the example of an operation, by its x-access: (sub, groups); None for the member the examples name.

@@ -42,6 +42,7 @@ TWIN = "fz-twin"  # the member's second account (same phone): the seeded held cr
 SEEDED_ORDER = "FZ-ORDER-1"  # credited 8 days ago (matured)
 SEEDED_PENDING_ORDER = "FZ-ORDER-2"  # credited now (still on hold)
 PARTNER, SEEDED_PARTNER = "fz-partner", "FZ-P-1"  # a partner's login, and the partner it signs in as
+SEEDED_BUNDLE = "FZ-WASH-6"  # a bundle product on sale, and the member holds a card of it
 
 
 # --- the tally ------------------------------------------------------------------------------------
@@ -270,6 +271,7 @@ class Server:
     state: dict[str, frozenset[str]] = field(default_factory=dict)
     link_codes: tuple[str, ...] = ()  # the seeded partner's link and a member's referral code
     review_id: str = ""  # a credit held for review (its referee signed up on the referrer's phone)
+    card_id: str = ""  # a bundle card of SEEDED_BUNDLE sold to the member (docs/wallet.md)
 
     # One connection per request (requests.request, no session): on a kept-alive connection the local
     # server's answers stall ~40 ms (headers and body go out in two segments; Nagle waits for the ACK).
@@ -381,6 +383,13 @@ def _seed(server: Server) -> None:
         "order_id": "FZ-HELD-1", "member_id": TWIN, "amount_minor": 12900, "currency": "CNY", "occurred_at": now})
     assert reply.status_code == 201, reply.text
     server.review_id = next(c["review_id"] for c in reply.json()["credits"] if c["member_id"] == MEMBER)
+    reply = server.call("PUT", f"/v1/bundles/{SEEDED_BUNDLE}", ADMIN, {"name": "6 car washes", "uses": 6,
+                                                                        "price_minor": 28800, "valid_days": 365})
+    assert reply.status_code == 200, reply.text
+    reply = server.call("POST", "/v1/bundle-sales", STAFF, {"sale_id": "FZ-SALE-1", "member_id": MEMBER,
+                                                            "product_id": SEEDED_BUNDLE})
+    assert reply.status_code == 201, reply.text
+    server.card_id = reply.json()["card_id"]
 
 
 @pytest.fixture(scope="session")

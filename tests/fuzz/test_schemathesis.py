@@ -49,6 +49,7 @@ from tests.fuzz.conftest import (
     PARTNER,
     REFERRER,
     ROOT_MEMBER,
+    SEEDED_BUNDLE,
     SEEDED_ORDER,
     SEEDED_PARTNER,
     SEEDED_PENDING_ORDER,
@@ -125,7 +126,7 @@ def _choices(case: schemathesis.Case) -> tuple[str, str | None, str | None]:
 
 
 def _point_at_known_data(case: schemathesis.Case, member: str | None, order: str | None,
-                         links: tuple[str, ...] = (), review_id: str = "") -> None:
+                         links: tuple[str, ...] = (), review_id: str = "", card_id: str = "") -> None:
     if member is not None:
         if "member_id" in (case.path_parameters or {}):
             case.path_parameters["member_id"] = member
@@ -141,6 +142,11 @@ def _point_at_known_data(case: schemathesis.Case, member: str | None, order: str
     # The seeded held credit's review (the first decision decides it; later ones are 409 review-closed).
     if order is not None and review_id and "review_id" in (case.path_parameters or {}):
         case.path_parameters["review_id"] = review_id
+    # The seeded bundle card (uses until it is used up, then 409) and its product.
+    if order is not None and card_id and "card_id" in (case.path_parameters or {}):
+        case.path_parameters["card_id"] = card_id
+    if order is not None and isinstance(case.body, dict) and "product_id" in case.body:
+        case.body["product_id"] = SEEDED_BUNDLE
 
 
 def _authorization(server: Server, who: str) -> dict[str, str]:
@@ -218,7 +224,7 @@ def _is_documented_page(case: schemathesis.Case, status: int, content_type: str)
 @schema.parametrize()
 def test_generated_requests(case: schemathesis.Case, server: Server) -> None:
     who, member, order = _choices(case)
-    _point_at_known_data(case, member, order, server.link_codes, server.review_id)
+    _point_at_known_data(case, member, order, server.link_codes, server.review_id, server.card_id)
     for key in [k for k in (case.headers or {}) if k.lower() == "authorization"]:
         del case.headers[key]
     headers = _authorization(server, who)

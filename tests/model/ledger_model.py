@@ -29,6 +29,13 @@ available, if the hold has ended); rejected, it is reversed. What the queue stil
 follows the decision: an approved credit or reversal is posted as if never held; a rejected credit is posted and
 reversed by the review in the same write; a rejected one's reversal is dropped. A review left open 14 days is
 approved at the next hourly slot after.
+
+Bundle cards (docs/wallet.md, "Bundle cards"): a sale is the purchase of the product's price (now), and then one
+more line on the buyer's chain, ``bundle_sale`` of the uses on asset ``bundle:<card_id>`` (its id: ``bc_`` and the
+first 20 hex digits of SHA-256 of ``bundle-sale/<sale_id>``); a use is ``bundle_use`` -1 while something is left
+and before ``expires_at`` (sale + valid_days × 24 h); a refund takes back every use left (``refund``), refunding
+``floor(price × left / uses)`` of the sale's purchase exactly as a purchase refund of that amount. Each write
+releases the buyer's matured points first, as every write for a holder does.
 """
 
 from __future__ import annotations
@@ -221,6 +228,8 @@ class Model:
         self.poster_held = False
         self.reviews: dict[str, Review] = {}
         self.sign_ups: dict[tuple[str, datetime], int] = {}  # (referrer or partner, hour) → sign-ups under its code
+        self.products: dict[str, dict[str, Any]] = {}  # bundle products: product_id → terms
+        self.cards: dict[str, Card] = {}  # bundle cards sold, by card id
 
     def people(self) -> list[str]:
         """The members (not partners' chains)."""
@@ -235,6 +244,15 @@ class Model:
                 level: int | None = None, rule_version: int | None = None, available_at: datetime | None = None,
                 suffix: str = "", parts: list[list[Any]] | None = None, review: str | None = None,
                 asset: str | None = None) -> dict[str, Any]:
+        """An entry of the holder's own asset, or of ``asset`` (a bundle card's, stored value's: not in the
+        points balances)."""
+        if asset is not None and asset != "stored_value":  # stored value's entries are named by bucket below
+            entry = {"entry_id": f"{source[0]}/{source[1]}/{member.member_id}/{asset}", "member_id": member.member_id,
+                     "seq": len(member.entries) + 1, "asset": asset, "amount": amount, "bucket": bucket,
+                     "kind": kind, "level": None, "source": {"type": source[0], "id": source[1]},
+                     "rule_version": None, "created_at": rfc3339(now), "available_at": None}
+            member.entries.append(entry)
+            return entry
         asset = asset or member.asset
         entry = {
             # An asset other than points names itself in the id (docs/ledger.md), before the bucket's suffix.
@@ -604,3 +622,78 @@ class Model:
         self._stored_value_lines(member, ("withdrawal", f"{member_id}/{withdrawal_id}"), "withdrawal", -principal,
                                  -bonus, now)
         return {"withdrawal_id": withdrawal_id, "principal_minor": principal, "bonus_forfeited_minor": bonus}
+
+    # --- bundle cards (docs/wallet.md) ----------------------------------------------------------
+
+    def put_product(self, product_id: str, terms: dict[str, Any]) -> None:
+        self.products[product_id] = dict(terms)
+
+    def sell(self, sale_id: str, member_id: str, product_id: str, now: datetime) -> dict[str, Any]:
+        terms = self.products[product_id]
+        self.purchase({"order_id": sale_id, "member_id": member_id, "amount_minor": terms["price_minor"],
+                       "currency": "CNY", "occurred_at": rfc3339(now)}, now)
+        card = Card(card_id_of(sale_id), sale_id, member_id, product_id, terms["name"], terms["uses"],
+                    terms["price_minor"], now, now + timedelta(days=terms["valid_days"]), terms["uses"])
+        member = self.members[member_id]
+        self._release(member, now)  # (done already if the buyer earned points: one write)
+        self._append(member, now, amount=card.uses, bucket="available", kind="bundle_sale",
+                     source=("purchase", sale_id), asset=card.asset)
+        self.cards[card.card_id] = card
+        return {"card_id": card.card_id, "product_id": product_id, "remaining": card.uses,
+                "expires_at": rfc3339(card.expires_at), "price_minor": card.price_minor}
+
+    def use(self, card_id: str, use_id: str, now: datetime) -> tuple[int, str | None, dict[str, Any] | None]:
+        """201 and the answer, or the refusal (nothing changes)."""
+        card = self.cards[card_id]
+        if now >= card.expires_at:
+            return 409, "bundle-expired", None
+        if card.remaining < 1:
+            return 409, "bundle-used-up", None
+        member = self.members[card.member_id]
+        self._release(member, now)
+        self._append(member, now, amount=-1, bucket="available", kind="bundle_use",
+                     source=("bundle_use", f"{card_id}/{use_id}"), asset=card.asset)
+        card.remaining -= 1
+        return 201, None, {"card_id": card_id, "remaining": card.remaining}
+
+    def refund_card(self, card_id: str, refund_id: str, now: datetime) -> tuple[int, str | None, dict[str, Any] | None]:
+        card = self.cards[card_id]
+        if card.remaining < 1:
+            return 409, "bundle-used-up", None
+        left, amount = card.remaining, card.price_minor * card.remaining // card.uses
+        self.refund(card.sale_id, refund_id, amount, now)
+        member = self.members[card.member_id]
+        self._release(member, now)
+        self._append(member, now, amount=-left, bucket="available", kind="refund",
+                     source=("refund", f"{card.sale_id}/{refund_id}"), asset=card.asset)
+        card.remaining = 0
+        return 201, None, {"refund_id": refund_id, "uses_refunded": left, "amount_minor": amount}
+
+    def bundles_of(self, member_id: str) -> list[dict[str, Any]]:
+        """``Member.balances.bundles``: the cards with uses left (expired ones too), oldest sale first."""
+        held = sorted((c for c in self.cards.values() if c.member_id == member_id and c.remaining > 0),
+                      key=lambda c: (c.sold_at, c.card_id))
+        return [{"card_id": c.card_id, "product_id": c.product_id, "name": c.name, "remaining": c.remaining,
+                 "expires_at": rfc3339(c.expires_at)} for c in held]
+
+
+@dataclass
+class Card:
+    card_id: str
+    sale_id: str
+    member_id: str
+    product_id: str
+    name: str
+    uses: int
+    price_minor: int
+    sold_at: datetime
+    expires_at: datetime
+    remaining: int
+
+    @property
+    def asset(self) -> str:
+        return f"bundle:{self.card_id}"
+
+
+def card_id_of(sale_id: str) -> str:
+    return "bc_" + hashlib.sha256(f"bundle-sale/{sale_id}".encode()).hexdigest()[:20]

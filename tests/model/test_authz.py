@@ -36,6 +36,7 @@ WEEK = 7 * 86400
 SELF, OTHER, STAFF, ADMIN = "dan", "bob", "pos", "boss"
 FOREIGN_KEY = "a-signing-key-that-is-not-the-local-servers"
 
+NO_CARD = "bc_" + "0" * 20  # a card id of the right shape that no sale made
 # Who a route admits, by the caller's role.
 PUBLIC = frozenset({"nobody", "self", "other", "staff", "admin", "till", "partner", "partner without id"})
 ANY_CALLER = frozenset({"self", "other", "staff", "admin", "till", "partner", "partner without id"})
@@ -146,6 +147,17 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("GET", "/v1/reviews/{review_id}"): Expect(STAFF_ONLY, f"/v1/reviews/{NO_REVIEW}"),
     ("POST", "/v1/reviews/{review_id}/decision"): Expect(STAFF_ONLY, f"/v1/reviews/{NO_REVIEW}/decision",
                                                          {"decision": "approve", "note": "checked"}),
+    # Bundle cards (docs/wallet.md): an admin puts products, any caller lists them; the till sells, uses, refunds.
+    ("PUT", "/v1/bundles/{product_id}"): Expect(ADMIN_ONLY, "/v1/bundles/WASH-6", {
+        "name": "6 car washes", "uses": 6, "price_minor": 28800, "valid_days": 365}),
+    ("GET", "/v1/bundles"): Expect(ANY_CALLER, "/v1/bundles"),
+    ("POST", "/v1/bundle-sales"): Expect(STAFF_ONLY, "/v1/bundle-sales", {
+        "sale_id": "BS-1", "member_id": SELF, "product_id": "NO-SUCH-PRODUCT"}),
+    ("GET", "/v1/bundle-cards/{card_id}"): Expect(STAFF_ONLY, f"/v1/bundle-cards/{NO_CARD}"),
+    ("POST", "/v1/bundle-cards/{card_id}/uses"): Expect(STAFF_ONLY, f"/v1/bundle-cards/{NO_CARD}/uses",
+                                                        {"use_id": "U-1"}),
+    ("POST", "/v1/bundle-cards/{card_id}/refunds"): Expect(STAFF_ONLY, f"/v1/bundle-cards/{NO_CARD}/refunds",
+                                                           {"refund_id": "BR-1"}),
     # --- stored value (docs/wallet.md): admins set the tiers and cap; staff top up and withdraw (with the code) ---
     ("GET", "/v1/wallet/settings"): Expect(ADMIN_ONLY, "/v1/wallet/settings"),
     ("PUT", "/v1/wallet/settings"): Expect(ADMIN_ONLY, "/v1/wallet/settings", {

@@ -7,7 +7,9 @@ included; also by a returning buyer, and by the deepest member so the last level
 partial, full and excessive refunds; redemptions (more than available included); adjustments both
 ways; replays of any recorded write, later, with the same request (200 and the first answer, nothing
 written) or another (409); program changes (0–10 rates, any earn rate, holds of 0–10 days); clock
-moves of 0–10 days, and to the very second some held points become available.
+moves of 0–10 days, and to the very second some held points become available. Bundle cards (docs/wallet.md):
+products put, cards sold (a purchase of the price with the card's uses on the buyer's chain), used (refused used up or
+expired), refunded (the unused uses, as a refund of the sale), and their sale refused as a plain refund.
 
 Screening and reviews (docs/screening.md): every sign-up is on a device drawn from a small pool (or none), so
 referees share their referrer's device (``same_device``), an ancestor's above it (``ring``), or their fellow
@@ -155,6 +157,7 @@ class LedgerMachine(RuleBasedStateMachine):
     members = Bundle("members")
     orders = Bundle("orders")
     recorded = Bundle("recorded")  # every write that was recorded, as (kind, key), for replays
+    cards = Bundle("cards")  # bundle cards sold
 
     def __init__(self) -> None:
         super().__init__()
@@ -193,7 +196,7 @@ class LedgerMachine(RuleBasedStateMachine):
         reply = self.api.call("POST", "/v1/members", body, as_=member_id)
         assert reply.status == 201, reply.body
         assert (reply.body["member_id"], reply.body["referrer_id"]) == (member_id, referrer)
-        assert reply.body["balances"] == {"points": {"available": 0, "pending": 0, "lifetime_earned": 0, "queued": 0}}
+        assert reply.body["balances"]["points"] == {"available": 0, "pending": 0, "lifetime_earned": 0, "queued": 0}
         self.model.sign_up(member_id, referrer, reply.body["referral_code"], self.now, device=device)
         return member_id
 
@@ -408,6 +411,56 @@ class LedgerMachine(RuleBasedStateMachine):
         assert reply.status == 201, reply.body
         assert reply.body == self._write(lambda: self.model.payout(holder, body, self.now))
         return ("payout", (holder, body["payout_id"]))
+
+    # --- bundle cards (docs/wallet.md) ------------------------------------------------------------
+
+    @initialize()
+    def a_bundle_on_sale(self) -> None:
+        """A product on sale from the start, so that sequences sell, use and refund cards."""
+        self.put_a_bundle("WASH-3", 3, 28_800, 5)
+
+    @rule(product=st.sampled_from(["WASH-3", "WAX-1"]), uses=st.integers(1, 4), price_minor=amounts,
+          valid_days=st.integers(1, 10))
+    def put_a_bundle(self, product: str, uses: int, price_minor: int, valid_days: int) -> None:
+        terms = {"name": f"{uses} x {product}", "uses": uses, "price_minor": price_minor, "valid_days": valid_days}
+        reply = self.api.call("PUT", f"/v1/bundles/{product}", terms, **ADMIN)
+        assert reply.status == 200, reply.body
+        self.model.put_product(product, terms)
+
+    @rule(target=cards, buyer=members, product=st.sampled_from(["WASH-3", "WAX-1"]))
+    def sell_a_bundle(self, buyer: str, product: str) -> Any:
+        sale_id = f"S-{next(self.ids)}"
+        reply = self.api.call("POST", "/v1/bundle-sales", {"sale_id": sale_id, "member_id": buyer,
+                                                           "product_id": product}, **STAFF)
+        if product not in self.model.products:
+            assert (reply.status, reply.slug) == (404, "not-found"), reply.body
+            return multiple()
+        assert reply.status == 201, reply.body
+        assert reply.body == self._write(lambda: self.model.sell(sale_id, buyer, product, self.now))
+        return reply.body["card_id"]
+
+    @rule(card=cards)
+    def use_a_bundle(self, card: str) -> None:
+        use_id = f"U-{next(self.ids)}"
+        reply = self.api.call("POST", f"/v1/bundle-cards/{card}/uses", {"use_id": use_id}, **STAFF)
+        status, slug, answer = self._write(lambda: self.model.use(card, use_id, self.now))
+        assert (reply.status, reply.slug) == (status, slug), reply.body
+        if answer is not None:
+            assert reply.body == answer
+
+    @rule(card=cards)
+    def refund_a_bundle(self, card: str) -> None:
+        refund_id = f"BR-{next(self.ids)}"
+        reply = self.api.call("POST", f"/v1/bundle-cards/{card}/refunds", {"refund_id": refund_id}, **STAFF)
+        status, slug, answer = self._write(lambda: self.model.refund_card(card, refund_id, self.now))
+        assert (reply.status, reply.slug) == (status, slug), reply.body
+        if answer is not None:
+            assert reply.body == answer
+
+    @rule(card=cards)
+    def refund_a_bundle_sale_as_a_purchase(self, card: str) -> None:
+        reply = self.api.refund(self.model.cards[card].sale_id, f"R-{next(self.ids)}", 1)
+        assert (reply.status, reply.slug) == (409, "use-bundle-refund"), reply.body
 
     # --- replays --------------------------------------------------------------------------------
 
@@ -716,6 +769,7 @@ class LedgerMachine(RuleBasedStateMachine):
             shown[member_id] = reply.body["balances"]["points"]
             assert shown[member_id] == member.seen(now), member_id
             assert reply.body["balances"].get("stored_value") == member.stored_value(), member_id
+            assert reply.body["balances"]["bundles"] == self.model.bundles_of(member_id), member_id
         assert ledger_entries_in_table(self.world.dynamodb) == self.model.entry_count()
         heads = account_heads(self.world.dynamodb)
         assert set(heads) <= set(self.model.members)
@@ -745,10 +799,10 @@ class LedgerMachine(RuleBasedStateMachine):
         member = self.model.members[member_id]
         entries = self._entries(member_id)
         assert [_comparable(e) for e in entries] == member.entries, member_id
-        stored_available = sum(e["amount"] for e in entries if e["bucket"] == "available")
-        stored_pending = sum(e["amount"] for e in entries if e["bucket"] == "pending")
-        earned = sum(e["amount"] for e in entries if e["kind"] not in ("redemption", "release", "payout")
-                     and e["asset"] == member.asset)
+        entries_of_asset = [e for e in entries if e["asset"] == member.asset]  # (not a bundle card's uses)
+        stored_available = sum(e["amount"] for e in entries_of_asset if e["bucket"] == "available")
+        stored_pending = sum(e["amount"] for e in entries_of_asset if e["bucket"] == "pending")
+        earned = sum(e["amount"] for e in entries_of_asset if e["kind"] not in ("redemption", "release", "payout"))
         assert (sum(e["amount"] for e in entries if e["bucket"] == "principal"),
                 sum(e["amount"] for e in entries if e["bucket"] == "bonus")) == (member.principal, member.bonus)
         assert (stored_available, stored_pending, earned) == (

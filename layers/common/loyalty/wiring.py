@@ -24,6 +24,7 @@ from loyalty.shared.settings import Settings
 if TYPE_CHECKING:
     from loyalty.adjustments.usecases import AdjustmentService
     from loyalty.anchoring.usecases import AnchorService
+    from loyalty.bundles.usecases import BundleService
     from loyalty.counter.usecases import CounterService
     from loyalty.ledger.usecases import DeferredPoster, LedgerService
     from loyalty.members.domain import LinkTarget
@@ -145,10 +146,16 @@ def build(settings: Settings, clock: Clock, dynamodb: Any, *,
     members, ledger = DynamoMemberStore(db, tables), DynamoLedgerStore(db, tables, settings.queue_read_threads)
     screen = build_screener(settings, clock, dynamodb, screening_key or _screening_key) \
         if settings.screening_table else None
+    def bundles_held(account: Any) -> Sequence[Any]:  # a member's cards, read only when their account has some
+        from loyalty.bundles.dynamodb import DynamoBundleStore
+        from loyalty.bundles.usecases import held
+
+        return held(DynamoBundleStore(db, settings.wallet_table), account, retry())
+
     program = ProgramService(DynamoProgramStore(db, tables.program), retry())
     membership = MembershipService(members, clock, settings.referral_link_base, retry(),
                                    queued=lambda account: ledger.queued(account.holder, settings.credit_spread),
-                                   links=_Links(links or partners), screen=screen,
+                                   links=_Links(links or partners), screen=screen, bundles=bundles_held,
                                    currency=lambda: program.current().currency)
     counter = CounterService(members, membership, clock, secret or _member_code_key,
                              settings.program_time_zone, retry())
@@ -414,11 +421,26 @@ def anchoring() -> AnchorService:
     return AnchorService(ledger, S3DigestStore(client("s3"), os.environ["ANCHOR_BUCKET"]), _clock)
 
 
+@cache
+def bundles() -> BundleService:
+    """Bundle cards (``loyalty.bundles``): products and cards in the Wallet table ``WALLET_TABLE``; a sale and a
+    refund are the purchases feature's, with the card riding in their transaction."""
+    from loyalty.bundles.dynamodb import DynamoBundleStore
+    from loyalty.bundles.usecases import BundleService
+    from loyalty.ledger.dynamodb import DynamoLedgerStore
+    from loyalty.shared.dynamo import Dynamo
+
+    found = services()
+    db = Dynamo(_dynamodb())
+    return BundleService(DynamoBundleStore(db, found.settings.wallet_table), found.purchases,
+                         DynamoLedgerStore(db, found.settings.tables, found.settings.queue_read_threads), _clock)
+
+
 def configure(*, clock: Clock | None = None) -> None:
     """Replace the clock (local server, tests); everything built so far is rebuilt on next use."""
     global _clock
     if clock is not None:
         _clock = clock
     for built in (services, outreach, anchoring, poster, metrics, _dynamodb, cognito_users, _member_code_secret,
-                  partners, settings, _link_secret, commission, partner_reports, reviews, wallet):
+                  partners, settings, _link_secret, commission, partner_reports, reviews, bundles, wallet):
         built.cache_clear()

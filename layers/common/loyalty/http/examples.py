@@ -39,6 +39,13 @@ REVIEW_ID = "rv_5d41402abc4b2a76b9719d91"  # a review's id is drawn from its pur
 LINK_ID = "spring-post-42"
 PAYOUT_ID = "payout-2026-11"
 LINK_CODE = "K7Q2M9XDHT4F7HR"
+# Bundle cards (docs/wallet.md): the product an admin puts on sale, Li Wei's card of it (its id is derived from the
+# sale: bundles.domain.card_id_of), one use at the till and the refund of what is left.
+BUNDLE_PRODUCT_ID = "WASH-6"
+BUNDLE_SALE_ID = "BS-2026-000031"
+BUNDLE_CARD_ID = "bc_b11b1ba8280e79a68979"
+BUNDLE_USE_ID = "U-2026-000101"
+BUNDLE_REFUND_ID = "BR-2026-000002"
 UNSUBSCRIBE_TOKEN = "q8Zr2VnK0cTfW5xYb3LmQgHs4Dp9Aa.q3Vd1mE8xK2pR7tLw0sN4aYh"
 
 

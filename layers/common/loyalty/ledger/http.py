@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import Field
@@ -103,23 +103,44 @@ class StoredValueBalance(Answer):
     currency: str = Field(description="The programme's currency", examples=["CNY"])
 
 
+class BundleBalance(Answer):
+    """A bundle card with uses left (docs/wallet.md): expired ones too, whose unused uses can still be refunded."""
+
+    card_id: str
+    product_id: str
+    name: str
+    remaining: int
+    expires_at: Timestamp
+
+    @classmethod
+    def of(cls, result: Any) -> BundleBalance:
+        card = result.card
+        return cls(card_id=card.card_id, product_id=card.product_id, name=card.name, remaining=result.remaining,
+                   expires_at=card.expires_at)
+
+
 class Balances(Answer):
     points: PointsBalance
     stored_value: StoredValueBalance | None = Field(
         default=None, exclude_if=lambda value: value is None,
         description="Only for a member who has ever topped up (docs/wallet.md)")
+    bundles: list[BundleBalance] | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="On a member read: the bundle cards with uses left, oldest sale first")
 
     @classmethod
-    def of(cls, views: Mapping[str, BalanceView], currency: str | None = None) -> Balances:
+    def of(cls, views: Mapping[str, BalanceView], currency: str | None = None,
+           bundles: Sequence[Any] | None = None) -> Balances:
         """The balances, and what the member's queue holds where it was looked up (member reads); stored value where
-        the views have it (with the programme's ``currency``)."""
+        the views have it (with the programme's ``currency``); ``bundles``: the cards a member read shows."""
         points = views[POINTS.name]
         stored = views.get(STORED_VALUE.name)
         return cls(points=PointsBalance(available=points[Bucket.AVAILABLE], pending=points[Bucket.PENDING],
                                         lifetime_earned=points.earned, queued=points.queued),
                    stored_value=StoredValueBalance(principal_minor=stored[Bucket.PRINCIPAL],
                                                    bonus_minor=stored[Bucket.BONUS], currency=currency or "")
-                   if stored is not None else None)
+                   if stored is not None else None,
+                   bundles=[BundleBalance.of(b) for b in bundles] if bundles is not None else None)
 
 
 MAX_SEQ = 2**63 - 1  # a cursor past any seq DynamoDB can store is not one this service issued

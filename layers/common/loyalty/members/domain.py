@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from loyalty.ledger.accounts import BalanceView
@@ -212,6 +213,9 @@ class MemberView:
     @property
     def currency(self) -> str | None:
         return self.currency_of() if self.currency_of is not None else None
+    # The bundle cards with uses left (bundles.domain.CardView), read when a member read shows them; None: the
+    # account holds no card (nothing to read)
+    bundles: Callable[[], Sequence[Any]] | None = None
 
 
 @dataclass(frozen=True)

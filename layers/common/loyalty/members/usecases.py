@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from loyalty.ledger.accounts import Account
-from loyalty.ledger.assets import POINTS, STORED_VALUE
+from loyalty.ledger.assets import BUNDLE, POINTS, STORED_VALUE
 from loyalty.members.domain import (
     MAX_LEVELS,
     InvalidClickId,
@@ -48,6 +48,7 @@ class MembershipService:
     def __init__(self, store: MemberStore, clock: Clock, link_base: str, retry: RetryPolicy | None = None,
                  queued: Callable[[Account], Mapping[str, int]] | None = None,
                  links: LinkResolver | None = None, screen: SignUpScreen | None = None,
+                 bundles: Callable[[Account], Sequence[Any]] | None = None,
                  currency: Callable[[], str] | None = None) -> None:
         self._store = store
         self._currency = currency  # the programme's, read only for a member who holds stored value
@@ -57,6 +58,7 @@ class MembershipService:
         self._link_base = link_base
         self._retry = retry or RetryPolicy()
         self._queued = queued  # per asset, what the holder's queue holds (ledger.deferred)
+        self._bundles = bundles  # the bundle cards an account holds (bundles.usecases.held), read when shown
 
     def sign_up(self, *, member_id: str, email: str | None, display_name: str, locale: str, marketing_opt_in: bool,
                 birthday: str | None, referral_code: str | None, time_zone: str | None = None,
@@ -230,7 +232,12 @@ class MembershipService:
         if STORED_VALUE.name in account.balances:  # a member who has ever topped up (docs/wallet.md)
             balances[STORED_VALUE.name] = account.view(STORED_VALUE.name, now)
             currency = self._currency or (lambda: DEFAULT_PROGRAM.currency)
-        return MemberView(member, referral_link(self._link_base, member.referral_code), balances, currency)
+        look_up, cards = self._bundles, None
+        if look_up is not None and any(name.partition(":")[0] == BUNDLE.name for name in account.balances):
+            def cards() -> Sequence[Any]:  # read only when a member read shows them; no card: no read
+                return look_up(account)
+        return MemberView(member, referral_link(self._link_base, member.referral_code), balances,
+                          currency_of=currency, bundles=cards)
 
     def referrals(self, member_id: str) -> ReferralSummary:
         view = self.get(member_id)

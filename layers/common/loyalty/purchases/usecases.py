@@ -8,13 +8,16 @@ referrer's behind the credit it reverses, in the same lane of their queue.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from loyalty.ledger.accounts import Account
+from loyalty.ledger.assets import Bucket
 from loyalty.ledger.deferred import DEFAULT_SPREAD, Deferred, lane_of
-from loyalty.ledger.posting import LedgerInvariantError
-from loyalty.ledger.store import AccountWrite, CounterGuard, LedgerStore, LedgerWrite
+from loyalty.ledger.posting import LedgerInvariantError, Posting, post
+from loyalty.ledger.store import AccountWrite, CounterGuard, LedgerStore, LedgerWrite, Record
 from loyalty.program.domain import DEFAULT_PROGRAM
 from loyalty.purchases.domain import (
     MAX_CLOCK_SKEW,
@@ -34,7 +37,7 @@ from loyalty.purchases.domain import (
 from loyalty.purchases.store import PurchaseScreen, PurchaseStore
 from loyalty.screening.domain import Verdict
 from loyalty.shared.clock import Clock, to_rfc3339
-from loyalty.shared.errors import NotFound, ValidationProblem
+from loyalty.shared.errors import LoyaltyError, NotFound, ValidationProblem
 from loyalty.shared.once import Contention, Operation, Outcome, ResultCodec, RetryPolicy, fingerprint, run_once
 from loyalty.wallet.payment import pay_with_stored_value, stored_value_back
 
@@ -68,6 +71,47 @@ PURCHASES = _PurchaseAnswers(PurchaseRecorded)
 REFUNDS = _RefundAnswers(RefundRecorded)
 
 
+# --- riders: what another feature adds to a purchase's or a refund's own transaction (a bundle sale's card) -------
+
+class UseBundleRefund(LoyaltyError):
+    slug, status, title = "use-bundle-refund", 409, "A bundle sale is refunded through its card"
+
+
+BUNDLE_SALE_STATE = "bundle"  # in a purchase record's state: the card a bundle sale made (docs/wallet.md)
+
+
+@dataclass(frozen=True)
+class Ride:
+    """A rider's part of the event: the buyer's lines (posted with the event's own, in the same account write, under
+    the same conditions plus ``at_least``), records, what the event's operation record keeps besides its own
+    (``state``), and, for a refund, the amount when the rider decides it (a card's unused uses)."""
+
+    postings: Sequence[Posting] = ()
+    records: Sequence[Record] = ()
+    state: Mapping[str, Any] = field(default_factory=dict)
+    at_least: Mapping[tuple[str, Bucket], int] = field(default_factory=dict)
+    amount_minor: int | None = None
+
+
+@dataclass(frozen=True)
+class Rider:
+    """What a caller adds to a purchase or a refund: ``request`` is the request the event is fingerprinted by (the
+    caller's own client body, instead of the purchase's), ``ride`` decides the lines from the buyer's account as read
+    (and, for a refund, the purchase's record) at the event's instant: each attempt anew."""
+
+    request: Mapping[str, Any]
+    ride: Callable[[Account, PurchaseRecord | None, datetime], Ride]
+
+
+def _with_ride(account: Account, own: list[Posting], ride: Ride | None, now: datetime) -> list[AccountWrite]:
+    """The buyer's account write: its own lines and the rider's, one write (none when there is nothing to post)."""
+    lines = own + list(ride.postings if ride else ())
+    if not lines:
+        return []
+    result = post(account, lines, now)
+    return [AccountWrite(account, result.account, result.entries, at_least=dict(ride.at_least) if ride else {})]
+
+
 class PurchaseService:
     def __init__(self, store: PurchaseStore, ledger: LedgerStore, clock: Clock,
                  retry: RetryPolicy | None = None, spread: int = DEFAULT_SPREAD,
@@ -79,16 +123,17 @@ class PurchaseService:
         self._retry = retry or RetryPolicy()
         self._spread = spread
 
-    def record(self, *, order_id: str, member_id: str, amount_minor: int, currency: str,
+    def record(self, *, order_id: str, member_id: str, amount_minor: int, currency: str | None,
                occurred_at: datetime | None, items: list[dict[str, Any]] | None,
                requested_by: str, device_id: str | None = None,
-               payment_fingerprint: str | None = None,
+               payment_fingerprint: str | None = None, rider: Rider | None = None,
                stored_value_minor: int | None = None) -> Outcome[PurchaseRecorded]:
         """Credit a purchase to the buyer and every ancestor the programme reaches, exactly once.
 
         Without ``occurred_at`` the purchase occurred when it is recorded. A credit whose screening (the buyer's
         verdicts from sign-up, and what ``device_id`` and ``payment_fingerprint`` show) scores at or above the
-        threshold is held for review (docs/screening.md).
+        threshold is held for review (docs/screening.md). A ``rider`` (a bundle sale) adds its lines to the same
+        transaction and fingerprints the event by its own request; ``currency`` None: the programme's.
 
         ``stored_value_minor`` of the amount is paid from the buyer's stored value in the same write, bonus in
         proportion (docs/wallet.md); not enough → ``InsufficientFunds`` and nothing written. Points are earned on the
@@ -102,6 +147,8 @@ class PurchaseService:
                    "occurred_at": to_rfc3339(occurred_at) if occurred_at else None, "items": items}
         request.update({k: v for k, v in (("device_id", device_id), ("payment_fingerprint", payment_fingerprint),
                                           ("stored_value_minor", stored_value_minor)) if v is not None})
+        if rider is not None:
+            request = dict(rider.request)
         screened: dict[str, dict[str, Verdict]] = {}  # what the purchase's own signals show, read once
         tag: list[str] = []  # whose referee the buyer is: its referrer, its partner, or ""
 
@@ -113,7 +160,8 @@ class PurchaseService:
             if checkout.buyer is None:
                 raise NotFound(f"No member {member_id}.")
             rules = checkout.program or DEFAULT_PROGRAM
-            if currency != rules.currency:
+            paid_in = rules.currency if currency is None else currency
+            if paid_in != rules.currency:
                 raise ValidationProblem(f"The program runs in {rules.currency}; this purchase is in {currency}.",
                                         loc=["body", "currency"])
             buyer = checkout.buyer
@@ -135,19 +183,21 @@ class PurchaseService:
             lane = lane_of(order_id, self._spread)
             paid = pay_with_stored_value(checkout.account, member_id, order_id, stored_value_minor, now)
             parts = (paid.parts.principal_minor, paid.parts.bonus_minor) if paid is not None else None
-            result = PurchaseRecorded(order_id, member_id, amount_minor, currency, occurred, rules.version,
+            result = PurchaseRecorded(order_id, member_id, amount_minor, paid_in, occurred, rules.version,
                                       tuple(credits), parts)
-            record = PurchaseRecord(order_id, member_id, amount_minor, currency, 0, tuple(credits),
+            record = PurchaseRecord(order_id, member_id, amount_minor, paid_in, 0, tuple(credits),
                                     tuple(items or ()), occurred, recorded, requested_by, lane, rules.version, parts)
             own = [credit_posting(c, order_id) for c in credits if c.status == POSTED]
             queued = [Deferred(lane, recorded, credit_posting(c, order_id)) for c in credits if c.status == QUEUED]
-            writes = [AccountWrite.posting(checkout.account, own, now)] if own else []
+            ride = rider.ride(checkout.account, None, now) if rider is not None else None
             if paid is not None:  # the payment's lines join the buyer's write, conditioned on what they take
-                write = AccountWrite.posting(checkout.account, own + paid.lines, now)
-                writes = [replace(write, at_least=paid.at_least)]
+                ride = replace(ride or Ride(), postings=[*(ride.postings if ride else ()), *paid.lines],
+                               at_least={**(ride.at_least if ride else {}), **paid.at_least})
+            state = {**record.state(), **ride.state} if ride is not None else record.state()
             self._ledger.commit(LedgerWrite(
-                Operation(key, fingerprint(request), 201, PURCHASES.dump(result), recorded, record.state()),
-                writes, deferred=queued, records=opened))
+                Operation(key, fingerprint(request), 201, PURCHASES.dump(result), recorded, state),
+                _with_ride(checkout.account, own, ride, now), deferred=queued,
+                records=[*opened, *(ride.records if ride is not None else ())]))
             return result
 
         outcome = run_once(self._ledger, self._retry, key, fingerprint(request), attempt, PURCHASES)
@@ -157,10 +207,15 @@ class PurchaseService:
         return outcome
 
     def refund(self, *, order_id: str, refund_id: str, amount_minor: int,
-               requested_by: str) -> Outcome[RefundRecorded]:
-        """Reverse a share of every credit the order made, by the rules it was credited under."""
+               requested_by: str, rider: Rider | None = None) -> Outcome[RefundRecorded]:
+        """Reverse a share of every credit the order made, by the rules it was credited under.
+
+        A bundle sale is refunded only with its card's ``rider`` (which decides the amount: ``409 use-bundle-refund``
+        without it)."""
         key = f"refund/{order_id}/{refund_id}"
         request = {"order_id": order_id, "amount_minor": amount_minor}
+        if rider is not None:
+            request = {"order_id": order_id, **rider.request}
 
         def attempt() -> RefundRecorded:
             now = self._clock.now()
@@ -168,16 +223,21 @@ class PurchaseService:
             if found is None:
                 raise NotFound(f"No purchase with order_id {order_id}.")
             purchase = PurchaseRecord.from_state(order_id, found.state, found.created_at)
-            total, before = purchase.amount_minor, purchase.refunded_minor
-            if before + amount_minor > total:
-                raise RefundExceedsPurchase(
-                    f"{before} of {total} is already refunded; {amount_minor} more would exceed the purchase.")
-            postings = reverse_refund(purchase.credits, total, before, amount_minor, order_id, refund_id, now)
-            back = stored_value_back(purchase, amount_minor, refund_id)
-            own = [p for p in postings if p.holder == purchase.member_id] + (back[1] if back else [])
+            if rider is None and BUNDLE_SALE_STATE in found.state:
+                raise UseBundleRefund(f"{order_id} sold a bundle card: refund it through "
+                                      f"/v1/bundle-cards/{found.state[BUNDLE_SALE_STATE]}/refunds.")
             account = self._ledger.accounts([purchase.member_id])[purchase.member_id]
+            ride = rider.ride(account, purchase, now) if rider is not None else None
+            refund_minor = ride.amount_minor if ride is not None and ride.amount_minor is not None else amount_minor
+            total, before = purchase.amount_minor, purchase.refunded_minor
+            if before + refund_minor > total:
+                raise RefundExceedsPurchase(
+                    f"{before} of {total} is already refunded; {refund_minor} more would exceed the purchase.")
+            postings = reverse_refund(purchase.credits, total, before, refund_minor, order_id, refund_id, now)
+            back = stored_value_back(purchase, refund_minor, refund_id)
+            own = [p for p in postings if p.holder == purchase.member_id] + (back[1] if back else [])
             try:
-                writes = [AccountWrite.posting(account, own, now)] if own else []
+                writes = _with_ride(account, own, ride, now)
             except LedgerInvariantError:
                 # The account may be newer than the purchase record read above (a rival refund landed in
                 # between): then read both again (the commit's guard on refunded_minor would refuse it anyway).
@@ -188,15 +248,17 @@ class PurchaseService:
                 raise Contention(f"{found.key} changed while being read") from None
             lane = purchase.lane if purchase.lane is not None else lane_of(order_id, self._spread)
             recorded = to_rfc3339(now)
-            result = RefundRecorded(refund_id, order_id, amount_minor, tuple(
+            result = RefundRecorded(refund_id, order_id, refund_minor, tuple(
                 Reversal(p.holder, p.level or 0, -p.amount, POSTED if p.holder == purchase.member_id else QUEUED,
                          p.asset)
                 for p in postings), back[0] if back else None)
             op = Operation(key, fingerprint(request), 201, REFUNDS.dump(result), recorded,
-                           {"order_id": order_id, "amount_minor": amount_minor, "requested_by": requested_by})
+                           {"order_id": order_id, "amount_minor": refund_minor, "requested_by": requested_by,
+                            **(ride.state if ride is not None else {})})
             self._ledger.commit(LedgerWrite(
-                op, writes, counter=CounterGuard(found.key, "refunded_minor", before, before + amount_minor),
-                deferred=[Deferred(lane, recorded, p) for p in postings if p.holder != purchase.member_id]))
+                op, writes, counter=CounterGuard(found.key, "refunded_minor", before, before + refund_minor),
+                deferred=[Deferred(lane, recorded, p) for p in postings if p.holder != purchase.member_id],
+                records=ride.records if ride is not None else ()))
             return result
 
         return run_once(self._ledger, self._retry, key, fingerprint(request), attempt, REFUNDS)
