@@ -265,6 +265,23 @@ def _story(client: Client, reader: Any) -> dict[str, Any]:
                                  measure="bundle refund (4 uses left: a refund of the depth-2 sale)", **staff)
     rows.append(measured)  # type: ignore[arg-type]
 
+    # Stored value (docs/wallet.md): what a top-up, a purchase paying with it and a withdrawal cost.
+    holder = _member(97)
+    client.call("POST", "/v1/members", {"email": f"{holder}@example.com", "display_name": "Holder",
+                                        "locale": "zh-CN"}, as_=holder)
+    sends: list[tuple[str, str, dict[str, Any]]] = [
+            ("top-up (stored value, with its bonus)", "/v1/top-ups",
+             {"top_up_id": "TU-1", "member_id": holder, "amount_minor": 300_000, "currency": "CNY"}),
+            ("purchase paying part with stored value (depth 0)", "/v1/purchases",
+             {"order_id": "POS-2026-SV1", "member_id": holder, "amount_minor": AMOUNT_MINOR, "currency": "CNY",
+              "stored_value_minor": AMOUNT_MINOR // 2}),
+            ("withdrawal of stored value (admin)", f"/v1/members/{holder}/stored-value/withdrawals",
+             {"withdrawal_id": "WD-1"})]
+    for label, path, sent in sends:
+        _, _, measured = client.call("POST", path, sent, measure=label, **(admin if "withdrawal" in label else staff))
+        rows.append(measured)  # type: ignore[arg-type]
+        client.tick()
+
     return {"rows": [r.row() for r in rows], "sizes": sizes, "details": {
         r.name: [n for c in r.tally.calls for n in c.notes] for r in rows}}
 

@@ -114,6 +114,18 @@ MUTANTS = [
            "at_most={\"held\": limit + len(expired)}"),
     Mutant("purchase-fingerprint-ignores-amount", L + "purchases/usecases.py",
            'request = {"member_id": member_id, "amount_minor": amount_minor,', 'request = {"member_id": member_id,'),
+    # Stored value (docs/wallet.md).
+    Mutant("stored-value-bonus-share-rounds-up", L + "wallet/domain.py",
+           "bonus = paid_minor * holding.bonus_minor // holding.total if holding.total else 0",
+           "bonus = -(-paid_minor * holding.bonus_minor // holding.total) if holding.total else 0"),
+    Mutant("stored-value-cap-refuses-reaching-it", L + "wallet/usecases.py",
+           "if holding.principal_minor + amount_minor > cap:", "if holding.principal_minor + amount_minor >= cap:"),
+    Mutant("stored-value-refund-floors-each-refund", L + "wallet/domain.py",
+           "return part * after // amount_minor - part * refunded_before // amount_minor",
+           "return part * refund_minor // amount_minor"),
+    Mutant("stored-value-tier-needs-more-than-its-threshold", L + "wallet/domain.py",
+           "if amount_minor >= tier.min_minor:", "if amount_minor > tier.min_minor:"),
+    # End of stored value.
 ]
 
 

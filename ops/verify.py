@@ -40,9 +40,10 @@ stack's ``AnchorBucketName`` output, else ``ANCHOR_BUCKET``, else the local serv
 
 Last, the dashboard's figures (docs/metrics.md): the points outstanding ``GET /v1/metrics`` would show for today
 (every points entry the aggregator counted) must equal the Ledger table's points (available + pending) as the walk
-added them up. The table: the stack's ``MetricsTableName`` output, else ``METRICS_TABLE``, else the local one;
-``--no-metrics`` skips it. On a busy stack the aggregator runs a second or so behind the ledger: verify when quiet,
-or read a difference against the aggregator's ``IteratorAge``.
+added them up; so must the partners' commission owed, and stored value's outstanding principal and bonus, each
+equal to its bucket across every member's chain (docs/wallet.md). The table: the stack's ``MetricsTableName``
+output, else ``METRICS_TABLE``, else the local one; ``--no-metrics`` skips it. On a busy stack the aggregator runs
+a second or so behind the ledger: verify when quiet, or read a difference against the aggregator's ``IteratorAge``.
 """
 
 from __future__ import annotations
@@ -432,7 +433,8 @@ def metrics_table(args: argparse.Namespace) -> str | None:
 def metrics_report(client: Any, table: str, summary: Summary) -> dict[str, Any]:
     """The dashboard's points outstanding now (its yearly totals added up: issued less redeemed) beside the
     Ledger table's points, available + pending; and its commission owed beside the partners' chains'."""
-    counted = {"points_issued": 0, "points_redeemed": 0, "commission_minor": 0}
+    counted = {"points_issued": 0, "points_redeemed": 0, "commission_minor": 0, "sv_principal_minor": 0,
+               "sv_bonus_minor": 0}
     kwargs: dict[str, Any] = {"TableName": table, "KeyConditionExpression": "pk = :pk", "ConsistentRead": True,
                               "ExpressionAttributeValues": {":pk": {"S": "YEAR"}}}
     while True:
@@ -447,20 +449,27 @@ def metrics_report(client: Any, table: str, summary: Summary) -> dict[str, Any]:
     ledger = summary.ledger_totals.get("points/available", 0) + summary.ledger_totals.get("points/pending", 0)
     owed = counted["commission_minor"]
     chains = summary.ledger_totals.get("commission/available", 0) + summary.ledger_totals.get("commission/pending", 0)
+    # Stored value (docs/wallet.md): the dashboard's outstanding principal and bonus beside the members' buckets.
+    stored = (counted["sv_principal_minor"], counted["sv_bonus_minor"])
+    held = (summary.ledger_totals.get("stored_value/principal", 0), summary.ledger_totals.get("stored_value/bonus", 0))
     return {"table": table, "outstanding": outstanding, "ledger": ledger, "commission": owed,
-            "commission_ledger": chains, "ok": outstanding == ledger and owed == chains}
+            "commission_ledger": chains, "stored_value": stored, "stored_value_ledger": held,
+            "ok": outstanding == ledger and owed == chains and stored == held}
 
 
 def _metrics_lines(report: dict[str, Any] | None) -> list[str]:
     if report is None:
         return ["  metrics: not checked (no Metrics table)"]
+    principal, bonus = report["stored_value"]
     if report["ok"]:
-        return [f"  metrics: points outstanding {report['outstanding']:,} and commission owed "
-                f"{report['commission']:,}, as the ledger holds"]
-    return [f"  METRICS the dashboard counts {report['outstanding']:,} points outstanding and "
-            f"{report['commission']:,} commission owed, the ledger holds {report['ledger']:,} and "
-            f"{report['commission_ledger']:,}: the aggregator is behind or left records out (AggregatorDeadLetters, "
-            f"its log)"]
+        return [f"  metrics: points outstanding {report['outstanding']:,}, commission owed "
+                f"{report['commission']:,} and stored value {principal:,} principal + {bonus:,} bonus, as the ledger "
+                f"holds"]
+    held_principal, held_bonus = report["stored_value_ledger"]
+    return [f"  METRICS the dashboard counts {report['outstanding']:,} points outstanding, "
+            f"{report['commission']:,} commission owed and stored value {principal:,} principal + {bonus:,} bonus, "
+            f"the ledger holds {report['ledger']:,}, {report['commission_ledger']:,} and {held_principal:,} + "
+            f"{held_bonus:,}: the aggregator is behind or left records out (AggregatorDeadLetters, its log)"]
 
 
 def s3_client(endpoint: str | None) -> Any:

@@ -30,6 +30,7 @@ def record_purchase(body: NewPurchase) -> Response[Purchase]:
         occurred_at=body.occurred_at,
         items=[i.model_dump(mode="json", exclude_none=True) for i in body.items] if body.items is not None else None,
         requested_by=router.caller().sub, device_id=body.device_id, payment_fingerprint=body.payment_fingerprint,
+        stored_value_minor=body.stored_value_minor,
     )
     return written(Purchase, outcome, "PurchasesRecorded")
 

@@ -69,6 +69,32 @@ def test_a_clean_ledger_verifies_with_a_correct_summary(api: Api, clock: FixedCl
         k: v for k, v in summary.items() if k in verify.Summary.__dataclass_fields__}), "test")
 
 
+def test_the_dashboards_stored_value_is_checked_against_the_members_buckets(
+        api: Api, clock: FixedClock, dynamodb: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    """Stored value (docs/wallet.md): top-ups, a payment, a refund, a withdrawal; the dashboard's outstanding principal
+    and bonus equal the members' buckets, and a hand-edited figure is named."""
+    api.chain("ann", "bob")
+    for top_up_id, member, amount in (("T-1", "ann", 300000), ("T-2", "bob", 200000)):
+        body = {"top_up_id": top_up_id, "member_id": member, "amount_minor": amount, "currency": "CNY"}
+        assert api.call("POST", "/v1/top-ups", body, as_="pos", groups=("staff",)).status == 201
+    assert api.purchase("O-1", "ann", 20000, stored_value_minor=20000).status == 201
+    assert api.refund("O-1", "R-1", 7000).status == 201
+    assert api.call("POST", "/v1/members/bob/stored-value/withdrawals", {"withdrawal_id": "W-1"}, **ADMIN).status == 201
+    api.tick()
+    code, summary = run(capsys)
+    principal = summary["ledger_totals"]["stored_value/principal"]
+    bonus = summary["ledger_totals"]["stored_value/bonus"]
+    # ann: 300,000 + 9,000; paid 19,418 + 582; given back floor(× 7000/20000): 6,796 + 203; bob withdrew everything
+    assert (principal, bonus) == (300000 - 19418 + 6796, 9000 - 582 + 203)
+    assert code == 0 and summary["metrics"]["ok"], summary["metrics"]
+    assert summary["metrics"]["stored_value"] == [principal, bonus]
+    dynamodb.update_item(TableName="MetricsTable", Key={"pk": {"S": "YEAR"}, "sk": {"S": "2026"}},
+                         UpdateExpression="ADD sv_bonus_minor :one", ExpressionAttributeValues={":one": {"N": "1"}})
+    code, summary = run(capsys)
+    assert code != 0 and not summary["metrics"]["ok"]
+    assert summary["metrics"]["stored_value"] == [principal, bonus + 1]
+
+
 def test_a_tampered_entry_is_named_with_its_first_invalid_seq(api: Api, clock: FixedClock, dynamodb: Any,
                                                              capsys: pytest.CaptureFixture[str]) -> None:
     busy_ledger(api, clock)

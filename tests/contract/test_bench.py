@@ -51,6 +51,16 @@ def test_a_purchase_is_one_read_and_one_transaction_at_any_depth(figures: dict[s
     assert wcu == sorted(wcu) and wcu[0] < wcu[-1]
 
 
+def test_paying_with_stored_value_stays_one_read_and_one_transaction(figures: dict[str, Any]) -> None:
+    """docs/wallet.md: the payment is part of the purchase's own write, and reads nothing more (the buyer's account is
+    read already); it writes the payment's entries beside the purchase's."""
+    rows = {r["operation"]: r for r in figures["units"]["rows"]}
+    paying, plain = rows["purchase paying part with stored value (depth 0)"], rows["purchase, referral depth 0"]
+    assert paying["calls"] == plain["calls"] == {"BatchGetItem": 1, "TransactWriteItems": 1}
+    assert paying["wcu"] > plain["wcu"]  # two entries more (principal and bonus)
+    assert rows["top-up (stored value, with its bonus)"]["calls"] == {"BatchGetItem": 1, "TransactWriteItems": 1}
+
+
 def test_the_poster_writes_a_busy_referrer_once_per_batch(figures: dict[str, Any]) -> None:
     rows = {r["operation"]: r for r in figures["units"]["rows"]}
     single = rows["poster: the depth-2 purchase's 2 credits (a batch of 1 per referrer)"]

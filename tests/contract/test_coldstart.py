@@ -32,7 +32,8 @@ OFF_THE_COLD_PATH = ("requests", "charset_normalizer", "urllib3", "boto3", "s3tr
 ALSO_MODELS = {"adjustments": {"ledger"}, "ledger": {"anchoring"}, "members": {"ledger", "counter"},
                "preferences": {"members", "ledger"}, "redemptions": {"ledger", "coupons"},  # a coupon reward
                "landing": {"partners"}, "partners": {"ledger"},  # a partner's ledger page
-               "reviews": {"screening"}}  # the reviews' function serves the screening feature's routes
+               "reviews": {"screening"},  # the reviews' function serves the screening feature's routes
+               "wallet": {"ledger"}}  # a top-up answers the member's balances
 BUILT_ON_FIRST_USE = ("usecases", "dynamodb", "store", "planning", "sending", "content", "admin", "messaging")
 
 LOADED = """

@@ -211,8 +211,26 @@ def exercise(api: Api, clock: FixedClock) -> None:
     pretoken_signs_in_an_admin_without_mfa(api)
     partners_and_links(api, admin)
     screening_and_reviews(api)
+    stored_value(api, admin, staff)
     bundle_cards(api, admin)
     coupons_and_rewards(api, admin, staff)
+
+
+def stored_value(api: Api, admin: CallAs, staff: CallAs) -> None:
+    """Stored value (docs/wallet.md): the settings read and set, a top-up (and its replay), a member read showing it
+    (the programme's currency), paying with it and a refund giving it back, a withdrawal at the counter."""
+    api.call("GET", "/v1/wallet/settings", **admin)
+    api.call("PUT", "/v1/wallet/settings", {"top_up_bonus": [{"min_minor": 1000, "bonus_bps": 100}],
+                                            "max_principal_minor": 500000}, **admin)
+    for _ in range(2):
+        api.call("POST", "/v1/top-ups", {"top_up_id": "TU-1", "member_id": "li", "amount_minor": 5000,
+                                         "currency": "CNY"}, **staff)
+    api.call("GET", "/v1/members/li", **staff)
+    api.purchase("SV-O-1", "li", 3000, stored_value_minor=3000)
+    api.refund("SV-O-1", "SV-R-1", 1000)
+    code = api.call("GET", "/v1/members/me/card", as_="li").body["member_code"]
+    api.call("POST", "/v1/members/li/stored-value/withdrawals", {"withdrawal_id": "WD-1", "member_code": code},
+             **staff)
 
 
 def bundle_cards(api: Api, admin: CallAs) -> None:

@@ -22,6 +22,7 @@ IMPLEMENTED_ADDITIONS: list[str] = [
     "Identity at sign-up", "Finding a member at the counter", "Partners and referral links",
     "Coupons", "Rewards catalogue",
     "Bundle cards (套餐卡)",
+    "Stored value (储值卡)",
 ]
 
 

@@ -47,6 +47,7 @@ ORDER = (
     "putCouponTemplate", "listCouponTemplates", "issueCoupon", "listMyCoupons", "listCoupons", "redeemCoupon",
     "voidCouponRedemption", "putReward", "listRewards",
     "putBundle", "listBundles", "sellBundle", "readBundleCard", "useBundle", "refundBundle",
+    "readWalletSettings", "changeWalletSettings", "topUp", "withdrawStoredValue",  # stored value
 )
 # Who sends the example of an operation, by its x-access: (sub, groups); None for the member the examples name.
 CALLERS: dict[str, tuple[str | None, list[str]] | None] = {
@@ -66,6 +67,8 @@ SIGNED_BY_THE_SERVER = {"unsubscribePage", "unsubscribe"}
 LINK_PAGES = {"landingPage", "linkQrSvg", "linkQrPng"}
 # A review's id comes from a held credit: the documented one answers 404, a held credit's works.
 REVIEWS = {"readReview", "decideReview"}
+# A withdrawal at the counter needs the member's code of today: the documented one answers 422, the card's works.
+AT_THE_COUNTER = {"withdrawStoredValue"}
 UNSUBSCRIBE_LINK = re.compile(r"/u/([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)>?$")
 
 
@@ -164,6 +167,16 @@ class Story:
         assert held and "review_id" in held[0], bought.text
         return str(held[0]["review_id"])
 
+    def withdraw_with_todays_code(self, operation_id: str) -> requests.Response:
+        """The documented withdrawal, with the code on the example member's card today."""
+        method, template, operation = self.operations[operation_id]
+        me = {"Authorization": f"Bearer {self.token(self.member, [])}"}
+        code = requests.get(f"{self.base}/v1/members/me/card", headers=me, timeout=30).json()["member_code"]
+        body = {**_example(operation["requestBody"]["content"]["application/json"]), "member_code": code}
+        till = {"Authorization": f"Bearer {self.token('pos-terminal-01', ['staff'])}"}
+        return requests.request(method.upper(), f"{self.base}{template.replace('{member_id}', self.member)}",
+                                json=body, headers=till, timeout=30)
+
     def success(self, operation_id: str) -> int:
         """The documented success: 201 or 202 where declared (200 is then the replay), else 200."""
         declared = self.operations[operation_id][2]["responses"]
@@ -183,52 +196,59 @@ class Story:
             assert not errors, (context, errors)
 
 
+def first_reply(story: Story, operation_id: str, kept: dict[str, Any]) -> requests.Response:
+    """The operation's documented request, sent once its preconditions are met (what the story made before it is
+    in ``kept``); a precondition the document shows being refused first is checked on the way."""
+    if operation_id in REVIEWS:
+        story.check(operation_id, story.send(operation_id), 404)
+        kept["review_id"] = kept.get("review_id") or story.hold_a_credit()
+        return story.send(operation_id, {"review_id": kept["review_id"]})
+    if operation_id in LINK_PAGES:
+        story.check(operation_id, story.send(operation_id), 404)
+        assert kept.get("link_code") is not None, "the link is made first"
+        return story.send(operation_id, {"code": kept["link_code"]})
+    if operation_id == "redeemCoupon":  # a code is drawn at random: the documented one is no one's
+        story.check(operation_id, story.send(operation_id), 404)
+        assert kept.get("coupon_code") is not None, "the coupon is issued first"
+        return story.send(operation_id, {"code": kept["coupon_code"]})
+    if operation_id in AT_THE_COUNTER:
+        story.check(operation_id, story.send(operation_id), 422)
+        return story.withdraw_with_todays_code(operation_id)
+    if operation_id == "payOutCommission":
+        story.check(operation_id, story.send(operation_id), 409)  # the partner has earned nothing yet
+        story.fund_the_partner()
+        return story.send(operation_id)
+    if operation_id in SIGNED_BY_THE_SERVER:
+        forged = story.send(operation_id)
+        story.check(operation_id, forged, 404)
+        token = next(p for p in story.operations[operation_id][2]["parameters"] if p["name"] == "token")
+        assert "404" in next(iter(token["examples"].values()))["summary"], "the document says it answers 404"
+        assert kept.get("unsubscribe_token") is not None, "the previewed email's link comes first"
+        return story.send(operation_id, {"token": kept["unsubscribe_token"]})
+    if operation_id == "readLatestAnchor":  # the anchor's hourly slot: the heads moved, so a digest
+        requests.post(f"{story.base}/local/clock", json={"advance_seconds": 3600}, timeout=60)
+    return story.send(operation_id)
+
+
 def test_every_documented_example_gets_its_documented_status(base_url: str) -> None:
     story = Story(base_url)
     assert sorted(ORDER) == sorted(story.operations), "every operation of the document has its place in the story"
     assert len(ORDER) == len(set(ORDER))
-    unsubscribe_token = link_code = review_id = coupon_code = None
+    kept: dict[str, Any] = {}
     for operation_id in ORDER:
-        if operation_id in REVIEWS:
-            story.check(operation_id, story.send(operation_id), 404)
-            review_id = review_id or story.hold_a_credit()
-            reply = story.send(operation_id, {"review_id": review_id})
-        elif operation_id in LINK_PAGES:
-            story.check(operation_id, story.send(operation_id), 404)
-            assert link_code is not None, "the link is made first"
-            reply = story.send(operation_id, {"code": link_code})
-        elif operation_id == "redeemCoupon":  # a code is drawn at random: the documented one is no one's
-            story.check(operation_id, story.send(operation_id), 404)
-            assert coupon_code is not None, "the coupon is issued first"
-            reply = story.send(operation_id, {"code": coupon_code})
-        elif operation_id == "payOutCommission":
-            story.check(operation_id, story.send(operation_id), 409)  # the partner has earned nothing yet
-            story.fund_the_partner()
-            reply = story.send(operation_id)
-        elif operation_id in SIGNED_BY_THE_SERVER:
-            forged = story.send(operation_id)
-            story.check(operation_id, forged, 404)
-            token = next(p for p in story.operations[operation_id][2]["parameters"] if p["name"] == "token")
-            assert "404" in next(iter(token["examples"].values()))["summary"], "the document says it answers 404"
-            assert unsubscribe_token is not None, "the previewed email's link comes first"
-            reply = story.send(operation_id, {"token": unsubscribe_token})
-        else:
-            if operation_id == "readLatestAnchor":  # the anchor's hourly slot: the heads moved, so a digest
-                requests.post(f"{base_url}/local/clock", json={"advance_seconds": 3600}, timeout=60)
-            reply = story.send(operation_id)
+        reply = first_reply(story, operation_id, kept)
         story.check(operation_id, reply, story.success(operation_id))
         if operation_id == "createLink":
-            link_code = reply.json()["code"]
+            kept["link_code"] = reply.json()["code"]
         if operation_id == "issueCoupon":
-            coupon_code = reply.json()["code"]
+            kept["coupon_code"] = reply.json()["code"]
         if operation_id == "previewEmail":
-            link = reply.json()["headers"]["List-Unsubscribe"]
-            found = UNSUBSCRIBE_LINK.search(link)
-            assert found, link
-            unsubscribe_token = found.group(1)
+            found = UNSUBSCRIBE_LINK.search(reply.json()["headers"]["List-Unsubscribe"])
+            assert found, reply.json()["headers"]["List-Unsubscribe"]
+            kept["unsubscribe_token"] = found.group(1)
         if story.success(operation_id) != 200 and "200" in story.operations[operation_id][2]["responses"]:
-            story.check(operation_id, story.send(operation_id, {"code": coupon_code} if operation_id == "redeemCoupon"
-                                                 else None), 200)  # the documented replay
+            story.check(operation_id, story.send(operation_id, {"code": kept.get("coupon_code")}
+                                                 if operation_id == "redeemCoupon" else None), 200)  # the replay
 
     me = story.send("readMe").json()
     assert me["balances"]["points"]["available"] >= 500 - 300, "the goodwill points, less the car wash"

@@ -364,6 +364,10 @@ def _seed(server: Server) -> None:
         reply = server.call("POST", "/v1/adjustments", ADMIN, {
             "adjustment_id": f"FZ-GRANT-{member}", "member_id": member, "points": 100_000, "reason": "fuzz seed"})
         assert reply.status_code == 201, reply.text
+    # Stored value to pay with and to withdraw (docs/wallet.md)
+    reply = server.call("POST", "/v1/top-ups", STAFF, {"top_up_id": "FZ-TOP-UP-1", "member_id": MEMBER,
+                                                       "amount_minor": 300_000, "currency": "CNY"})
+    assert reply.status_code == 201, reply.text
     reply = server.call("POST", "/v1/partners", ADMIN, {
         "partner_id": SEEDED_PARTNER, "name": "Fuzz partner", "email": "fz-partner@example.com",
         "commission_bps": 500, "attribution_days": 30})

@@ -107,11 +107,21 @@ class Member:
     verdicts: dict[str, dict[str, int]] = field(default_factory=dict)  # "1", "2", …, "partner": the signals found
     review_lots: dict[str, int] = field(default_factory=dict)  # review id → what its lot holds
     settled: dict[str, str] = field(default_factory=dict)  # review id → approved or rejected
+    # Stored value (docs/wallet.md), kept apart from points on the same chain.
+    principal: int = 0
+    bonus: int = 0
+
+    def stored_value(self) -> dict[str, Any] | None:
+        """What a member read shows of stored value: nothing until the member's first stored-value entry."""
+        if not any(e["asset"] == "stored_value" for e in self.entries):
+            return None
+        return {"principal_minor": self.principal, "bonus_minor": self.bonus, "currency": "CNY"}
 
     @property
     def from_referrals(self) -> int:
         """What referrals earned it: its entries of a level of the tree (credits, their reversals, rejections)."""
-        return sum(e["amount"] for e in self.entries if e["level"] is not None and e["level"] >= 1)
+        return sum(e["amount"] for e in self.entries if e["level"] is not None and e["level"] >= 1
+                   and e["asset"] == self.asset)
 
     def matured(self, now: datetime) -> int:
         return sum(points for at, points in self.lots.items() if at <= now)
@@ -158,6 +168,7 @@ class Purchase:
     answer: dict[str, Any]
     credits: list[Credit]
     refunded: int = 0
+    stored_value: tuple[int, int] | None = None  # (principal, bonus) it paid from stored value
 
 
 @dataclass
@@ -233,20 +244,22 @@ class Model:
                 level: int | None = None, rule_version: int | None = None, available_at: datetime | None = None,
                 suffix: str = "", parts: list[list[Any]] | None = None, review: str | None = None,
                 asset: str | None = None) -> dict[str, Any]:
-        """An entry of the holder's own asset, or of ``asset`` (a bundle card's: not in the points balances)."""
-        if asset is not None:
+        """An entry of the holder's own asset, or of ``asset`` (a bundle card's, stored value's: not in the
+        points balances)."""
+        if asset is not None and asset != "stored_value":  # stored value's entries are named by bucket below
             entry = {"entry_id": f"{source[0]}/{source[1]}/{member.member_id}/{asset}", "member_id": member.member_id,
                      "seq": len(member.entries) + 1, "asset": asset, "amount": amount, "bucket": bucket,
                      "kind": kind, "level": None, "source": {"type": source[0], "id": source[1]},
                      "rule_version": None, "created_at": rfc3339(now), "available_at": None}
             member.entries.append(entry)
             return entry
+        asset = asset or member.asset
         entry = {
             # An asset other than points names itself in the id (docs/ledger.md), before the bucket's suffix.
             "entry_id": f"{source[0]}/{source[1]}/{member.member_id}"
-                        f"{'' if member.asset == 'points' else '/' + member.asset}{suffix}",
+                        f"{'' if asset == 'points' else '/' + asset}{suffix}",
             "member_id": member.member_id,
-            "seq": len(member.entries) + 1, "asset": member.asset, "amount": amount, "bucket": bucket, "kind": kind,
+            "seq": len(member.entries) + 1, "asset": asset, "amount": amount, "bucket": bucket, "kind": kind,
             "level": level, "source": {"type": source[0], "id": source[1]}, "rule_version": rule_version,
             "created_at": rfc3339(now), "available_at": rfc3339(available_at) if available_at else None,
         }
@@ -255,6 +268,11 @@ class Model:
         if review is not None:
             entry["review"] = review
         member.entries.append(entry)
+        if asset == "stored_value":
+            member.principal += amount if bucket == "principal" else 0
+            member.bonus += amount if bucket == "bonus" else 0
+            assert member.principal >= 0 and member.bonus >= 0, "the model took stored value below zero"
+            return entry
         if bucket == "available":
             member.available += amount
         if kind not in ("redemption", "release", "payout"):
@@ -380,7 +398,11 @@ class Model:
             line = Queued(c.points, kind, ("purchase", body["order_id"]), None if c.commission else c.level,
                           c.rule_version, c.available_at, c.review)
             self._post_or_queue(self.members[c.member_id], line, now, own=c.level == 0)
-        self.purchases[body["order_id"]] = Purchase(body, answer, credits)
+        paid = None
+        if body.get("stored_value_minor") is not None:  # in the same write as the buyer's own credit
+            paid = self.pay(self.members[body["member_id"]], body["order_id"], body["stored_value_minor"], now)
+            answer["stored_value"] = {"principal_minor": paid[0], "bonus_minor": paid[1]}
+        self.purchases[body["order_id"]] = Purchase(body, answer, credits, stored_value=paid)
         return answer
 
     def refund(self, order_id: str, refund_id: str, amount_minor: int, now: datetime) -> dict[str, Any]:
@@ -405,6 +427,11 @@ class Model:
         purchase.refunded = after
         answer = {"refund_id": refund_id, "order_id": order_id, "amount_minor": amount_minor, "reversals": reversals,
                   "commission_reversal": commission}
+        if purchase.stored_value is not None:  # each part: floor(part × R / A) in all, in the refund's own write
+            back = [part * after // total - part * before // total for part in purchase.stored_value]
+            buyer = self.members[purchase.body["member_id"]]
+            self._stored_value_lines(buyer, ("refund", f"{order_id}/{refund_id}"), "refund", back[0], back[1], now)
+            answer["stored_value"] = {"principal_minor": back[0], "bonus_minor": back[1]}
         self.refunds[(order_id, refund_id)] = Recorded({"refund_id": refund_id, "amount_minor": amount_minor}, answer)
         return answer
 
@@ -552,6 +579,49 @@ class Model:
                   "available_minor": partner.seen(now)["available"]}
         self.payouts[(holder, body["payout_id"])] = Recorded(body, answer)
         return answer
+
+    # --- stored value (docs/wallet.md) ------------------------------------------------------------
+    # Tiers and cap: the defaults (5,000.00 → 5 %, 3,000.00 → 3 %, 2,000.00 → 1 %; principal at most 5,000.00).
+
+    TIERS = ((500_000, 500), (300_000, 300), (200_000, 100))
+    CAP = 500_000
+
+    def _stored_value_lines(self, member: Member, source: tuple[str, str], kind: str, principal: int, bonus: int,
+                            now: datetime) -> None:
+        """A line per non-zero part, in one write (matured points lots released first, as every write); the bucket
+        names the entry only when both parts move."""
+        lines = [(bucket, amount) for bucket, amount in (("principal", principal), ("bonus", bonus)) if amount]
+        if not lines:
+            return
+        self._release(member, now)
+        for bucket, amount in lines:
+            self._append(member, now, amount=amount, bucket=bucket, kind=kind, source=source, asset="stored_value",
+                         suffix=f"/{bucket}" if len(lines) > 1 else "")
+
+    def bonus_of(self, amount: int) -> int:
+        bps = next((bps for least, bps in self.TIERS if amount >= least), 0)
+        return amount * bps // RATE_DENOMINATOR
+
+    def top_up(self, body: dict[str, Any], now: datetime) -> dict[str, Any]:
+        member = self.members[body["member_id"]]
+        bonus = self.bonus_of(body["amount_minor"])
+        self._stored_value_lines(member, ("top_up", body["top_up_id"]), "top_up", body["amount_minor"], bonus, now)
+        return {"top_up_id": body["top_up_id"], "member_id": member.member_id, "amount_minor": body["amount_minor"],
+                "bonus_minor": bonus, "balances": {"points": member.seen(now, queued=False),
+                                                   "stored_value": member.stored_value()}}
+
+    def pay(self, member: Member, order_id: str, paid: int, now: datetime) -> tuple[int, int]:
+        """The bonus share floor(p × bonus / (principal + bonus)), the rest principal."""
+        bonus = paid * member.bonus // (member.principal + member.bonus)
+        self._stored_value_lines(member, ("purchase", order_id), "payment", -(paid - bonus), -bonus, now)
+        return paid - bonus, bonus
+
+    def withdraw(self, member_id: str, withdrawal_id: str, now: datetime) -> dict[str, Any]:
+        member = self.members[member_id]
+        principal, bonus = member.principal, member.bonus
+        self._stored_value_lines(member, ("withdrawal", f"{member_id}/{withdrawal_id}"), "withdrawal", -principal,
+                                 -bonus, now)
+        return {"withdrawal_id": withdrawal_id, "principal_minor": principal, "bonus_forfeited_minor": bonus}
 
     # --- bundle cards (docs/wallet.md) ----------------------------------------------------------
 

@@ -172,6 +172,15 @@ ROUTES: dict[tuple[str, str], Expect] = {
                                                         {"use_id": "U-1"}),
     ("POST", "/v1/bundle-cards/{card_id}/refunds"): Expect(STAFF_ONLY, f"/v1/bundle-cards/{NO_CARD}/refunds",
                                                            {"refund_id": "BR-1"}),
+    # --- stored value (docs/wallet.md): admins set the tiers and cap; staff top up and withdraw (with the code) ---
+    ("GET", "/v1/wallet/settings"): Expect(ADMIN_ONLY, "/v1/wallet/settings"),
+    ("PUT", "/v1/wallet/settings"): Expect(ADMIN_ONLY, "/v1/wallet/settings", {
+        "top_up_bonus": [{"min_minor": 200000, "bonus_bps": 100}], "max_principal_minor": 500000}),
+    ("POST", "/v1/top-ups"): Expect(STAFF_ONLY, "/v1/top-ups", {"top_up_id": "TU-1", "member_id": SELF,
+                                                                "amount_minor": 1000, "currency": "CNY"}),
+    ("POST", "/v1/members/{member_id}/stored-value/withdrawals"): Expect(
+        STAFF_ONLY, f"/v1/members/{SELF}/stored-value/withdrawals", {"withdrawal_id": "WD-1"}),
+    # --- end of stored value ---
     # A referral link's landing page and QR codes need no login: anyone may open a link.
     ("GET", "/r/{code}"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}"),
     ("GET", "/r/{code}/qr.svg"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}/qr.svg"),

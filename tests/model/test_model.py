@@ -752,6 +752,109 @@ class LedgerMachine(RuleBasedStateMachine):
                               headers={"Idempotency-Key": key})
         assert (again.status, again.body) == (200, reply.body)
 
+    # --- stored value (docs/wallet.md): top-ups, paying with it, refunds giving it back, withdrawals ------------
+
+    stored = Bundle("stored")  # recorded top-ups and withdrawals, as (kind, body), for replays
+
+    def holding(self) -> list[str]:
+        """Members with stored value to spend, the richest first."""
+        found = {m: self.model.members[m].principal + self.model.members[m].bonus for m in self.model.people()}
+        return sorted((m for m in found if found[m] > 0), key=lambda m: (-found[m], m))
+
+    @initialize(target=members, amount=st.sampled_from([200_000, 300_000, 500_000]))
+    def a_member_with_stored_value(self, amount: int) -> str:
+        """A member topped up from the start, so that paying with stored value (and refunding it) is reached."""
+        member = self._sign_up(None)
+        assert self.top_up(member, amount) != multiple()
+        return member
+
+    @rule(target=stored, member=members,
+          amount=st.one_of(st.sampled_from([1, 199_999, 200_000, 299_999, 300_000, 499_999, 500_000, 500_001]),
+                           st.integers(1, 600_000)))
+    def top_up(self, member: str, amount: int) -> Any:
+        """Staff top a member up: the highest tier reached gives its bonus; principal past the cap is refused."""
+        body = {"top_up_id": f"TU-{next(self.ids)}", "member_id": member, "amount_minor": amount, "currency": "CNY"}
+        reply = self.api.call("POST", "/v1/top-ups", body, **STAFF)
+        if self.model.members[member].principal + amount > self.model.CAP:
+            assert (reply.status, reply.slug) == (422, "stored-value-cap"), reply.body
+            return multiple()
+        assert reply.status == 201, reply.body
+        answer = self._write(lambda: self.model.top_up(body, self.now))
+        assert reply.body == answer
+        return ("top_up", body, answer)
+
+    @precondition(lambda self: self.holding())
+    @rule(targets=(orders, recorded), pick=st.integers(0, MAX_MEMBERS - 1),
+          how=st.sampled_from(["all", "part", "more"]), share=st.integers(1, 999), extra=st.integers(1, 5000),
+          beyond=st.integers(0, 100_000))
+    def pay_with_stored_value(self, pick: int, how: str, share: int, extra: int, beyond: int) -> Any:
+        """A purchase paid partly or wholly from stored value, bonus in proportion; more than held: 409, nothing
+        written."""
+        holding = self.holding()
+        member = self.model.members[holding[pick % len(holding)]]
+        held = member.principal + member.bonus
+        paid = max(1, {"all": held, "part": held * share // 1000, "more": held + extra}[how])
+        order_id = f"O-{next(self.ids)}"
+        body = {"order_id": order_id, "member_id": member.member_id, "amount_minor": paid + beyond, "currency": "CNY",
+                "occurred_at": rfc3339(self.now), "stored_value_minor": paid}
+        reply = self._purchase(body)
+        if paid > held:
+            assert (reply.status, reply.slug) == (409, "insufficient-funds"), reply.body
+            return multiple()
+        assert reply.status == 201, reply.body
+        assert reply.body == self._write(lambda: self.model.purchase(body, self.now))
+        return ("purchase", order_id)
+
+    def paid_orders(self) -> list[str]:
+        return sorted(o for o, p in self.model.purchases.items()
+                      if p.stored_value is not None and p.refunded < p.body["amount_minor"])
+
+    @precondition(lambda self: self.paid_orders())
+    @rule(target=recorded, pick=st.integers(0, 50), how=st.sampled_from(["part", "rest", "beyond"]),
+          share=st.integers(1, 999), extra=st.integers(1, 10_000))
+    def refund_a_purchase_paid_with_stored_value(self, pick: int, how: str, share: int, extra: int) -> Any:
+        """Each part given back: floor(part × R / A) in all, past the cap if need be."""
+        paid = self.paid_orders()
+        return self.refund(("purchase", paid[pick % len(paid)]), how, share, extra)
+
+    @rule(target=stored, member=members, who=st.sampled_from(["admin", "staff", "staff", "no code", "wrong code"]))
+    def withdraw(self, member: str, who: str) -> Any:
+        """All principal paid back, all bonus forfeited (nothing held: zeros, no entry); staff need the member's
+        code of the day."""
+        body: dict[str, Any] = {"withdrawal_id": f"WD-{next(self.ids)}"}
+        if who in ("staff", "wrong code"):
+            shown = self.api.call("GET", "/v1/members/me/card", as_=member).body["member_code"]
+            body["member_code"] = shown if who == "staff" else shown[:-1] + ("2" if shown[-1] != "2" else "3")
+        reply = self.api.call("POST", f"/v1/members/{member}/stored-value/withdrawals", body,
+                              **(ADMIN if who == "admin" else STAFF))
+        if who in ("no code", "wrong code"):
+            assert (reply.status, reply.slug) == (422, "member-code-invalid"), reply.body
+            return multiple()
+        assert reply.status == 201, reply.body
+        answer = self._write(lambda: self.model.withdraw(member, body["withdrawal_id"], self.now))
+        assert reply.body == answer
+        return ("withdrawal", {**body, "member_id": member}, answer)
+
+    @rule(record=stored, same=st.booleans())
+    def replay_stored_value(self, record: tuple[str, dict[str, Any], dict[str, Any]], same: bool) -> None:
+        """A top-up or withdrawal sent again: the first answer (200), nothing written; a top-up's id with another
+        body: 409. (A withdrawal's body is its id: the code is proof, not part of the request.)"""
+        kind, body, answer = record
+        if kind == "top_up":
+            sent = body if same else {**body, "amount_minor": body["amount_minor"] + 1}
+            reply = self.api.call("POST", "/v1/top-ups", sent, **STAFF)
+        else:
+            sent = {k: v for k, v in body.items() if k != "member_id"}
+            reply = self.api.call("POST", f"/v1/members/{body['member_id']}/stored-value/withdrawals",
+                                  sent, **STAFF)  # the code of the day it was recorded: proof no longer asked
+            same = True
+        if same:
+            assert (reply.status, reply.body) == (200, answer)
+        else:
+            assert (reply.status, reply.slug) == (409, "idempotency-mismatch"), reply.body
+
+    # --- end of stored value ----------------------------------------------------------------------
+
     # --- after every step ------------------------------------------------------------------------
 
     @invariant()
@@ -787,6 +890,7 @@ class LedgerMachine(RuleBasedStateMachine):
             assert reply.body["referrer_id"] == member.referrer
             shown[member_id] = reply.body["balances"]["points"]
             assert shown[member_id] == member.seen(now), member_id
+            assert reply.body["balances"].get("stored_value") == member.stored_value(), member_id
             assert reply.body["balances"]["bundles"] == self.model.bundles_of(member_id), member_id
         assert ledger_entries_in_table(self.world.dynamodb) == self.model.entry_count()
         heads = account_heads(self.world.dynamodb)
@@ -821,6 +925,8 @@ class LedgerMachine(RuleBasedStateMachine):
         stored_available = sum(e["amount"] for e in entries_of_asset if e["bucket"] == "available")
         stored_pending = sum(e["amount"] for e in entries_of_asset if e["bucket"] == "pending")
         earned = sum(e["amount"] for e in entries_of_asset if e["kind"] not in ("redemption", "release", "payout"))
+        assert (sum(e["amount"] for e in entries if e["bucket"] == "principal"),
+                sum(e["amount"] for e in entries if e["bucket"] == "bonus")) == (member.principal, member.bonus)
         assert (stored_available, stored_pending, earned) == (
             member.available, sum(member.lots.values()) + sum(member.review_lots.values()), member.lifetime_earned), \
             member_id

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from loyalty.screening.usecases import ReviewService, Screener
     from loyalty.shared.once import RetryPolicy
     from loyalty.shared.settings import Tables
+    from loyalty.wallet.usecases import WalletService
 
 
 @dataclass(frozen=True)
@@ -154,17 +155,19 @@ def build(settings: Settings, clock: Clock, dynamodb: Any, *,
         return held(DynamoBundleStore(db, settings.wallet_table), account, retry())
 
     wallet = _Wallet(settings, clock, dynamodb) if settings.wallet_table else None
+    program = ProgramService(DynamoProgramStore(db, tables.program), retry())
     membership = MembershipService(members, clock, settings.referral_link_base, retry(),
                                    queued=lambda account: ledger.queued(account.holder, settings.credit_spread),
                                    links=_Links(links or partners), screen=screen, bundles=bundles_held,
-                                   welcome=wallet.welcome if wallet is not None else None)
+                                   welcome=wallet.welcome if wallet is not None else None,
+                                   currency=lambda: program.current().currency)
     counter = CounterService(members, membership, clock, secret or _member_code_key,
                              settings.program_time_zone, retry())
     return Services(
         settings=settings,
         clock=clock,
         members=membership,
-        program=ProgramService(DynamoProgramStore(db, tables.program), retry()),
+        program=program,
         purchases=PurchaseService(DynamoPurchaseStore(db, tables, settings.program_cache_seconds), ledger, clock,
                                   retry(), settings.credit_spread, screen=screen),
         redemptions=RedemptionService(members, ledger, clock, retry(), present=counter.check_present,
@@ -372,6 +375,20 @@ def reviews() -> ReviewService:
 
 
 @cache
+def wallet() -> WalletService:
+    """Stored value (``loyalty.wallet``): its settings in the Wallet table, top-ups and withdrawals on the ledger; a
+    withdrawal at the counter checks the member's code as redemptions do."""
+    from loyalty.ledger.dynamodb import DynamoLedgerStore
+    from loyalty.shared.dynamo import Dynamo
+    from loyalty.wallet.dynamodb import DynamoWalletStore
+    from loyalty.wallet.usecases import WalletService
+
+    db, found = Dynamo(_dynamodb()), services()
+    return WalletService(DynamoWalletStore(db, found.settings.tables, found.settings.wallet_table),
+                         DynamoLedgerStore(db, found.settings.tables), _clock, present=found.counter.check_present)
+
+
+@cache
 def _dynamodb() -> Any:
     return client("dynamodb")
 
@@ -486,5 +503,5 @@ def configure(*, clock: Clock | None = None) -> None:
         _clock = clock
     for built in (services, outreach, anchoring, poster, metrics, _dynamodb, cognito_users, _member_code_secret,
                   partners, settings, _link_secret, commission, partner_reports, reviews, bundles, coupons,
-                  rewards):
+                  rewards, wallet):
         built.cache_clear()

@@ -65,6 +65,12 @@ def brute_force(first: str, last: str) -> dict[str, Any]:
     entries = list(scan("LedgerTable"))
     points = [(local(e["created_at"]), e["kind"], e["amount"]) for e in entries if e["asset"] == "points"]
     owed = sum(e["amount"] for e in entries if e["asset"] == "commission" and local(e["created_at"]) <= last)
+    stored = [(local(e["created_at"]), e["kind"], e["bucket"], e["amount"]) for e in entries
+              if e["asset"] == "stored_value"]
+
+    def moved(kind: str, bucket: str | None = None) -> int:
+        return abs(sum(a for d, k, b, a in stored if first <= d <= last and k == kind and bucket in (None, b)))
+
     days = [(date.fromisoformat(first) + timedelta(days=n)).isoformat()
             for n in range((date.fromisoformat(last) - date.fromisoformat(first)).days + 1)]
     return {
@@ -77,6 +83,12 @@ def brute_force(first: str, last: str) -> dict[str, Any]:
                    "redeemed": -sum(a for d, k, a in points if first <= d <= last and k == "redemption"),
                    "outstanding": sum(a for d, _, a in points if d <= last)},
         "commission": {"outstanding_minor": owed},
+        "stored_value": {
+            "outstanding_principal_minor": sum(a for d, _, b, a in stored if d <= last and b == "principal"),
+            "outstanding_bonus_minor": sum(a for d, _, b, a in stored if d <= last and b == "bonus"),
+            "topped_up_minor": moved("top_up", "principal"), "bonus_given_minor": moved("top_up", "bonus"),
+            "paid_minor": moved("payment"), "refunded_minor": moved("refund"),
+            "withdrawn_minor": moved("withdrawal", "principal"), "bonus_forfeited_minor": moved("withdrawal", "bonus")},
         "by_day": [{"date": d, "purchases": sum(1 for s in inside if s[2] == d),
                     "revenue_minor": sum(s[3] for s in inside if s[2] == d),
                     "new_members": sum(1 for m in members if local(m["joined_at"]) == d)} for d in days],
@@ -99,7 +111,8 @@ def random_mix(api: Api, clock: FixedClock, rng: random.Random, steps: int) -> N
     members: list[tuple[str, str]] = []  # (member id, referral code)
     orders: dict[str, int] = {}  # order → what is left to refund
     for step in range(steps):
-        action = rng.choices(["join", "buy", "refund", "redeem", "adjust", "wait"], [3, 6, 2, 2, 1, 2])[0]
+        action = rng.choices(["join", "buy", "refund", "redeem", "adjust", "wait", "top_up", "withdraw"],
+                             [3, 6, 2, 2, 1, 2, 2, 1])[0]
         if action == "join" or len(members) < 2:
             code = rng.choice(members)[1] if members and rng.random() < 0.7 else None
             joined = api.sign_up(f"m{step}", code)
@@ -107,9 +120,11 @@ def random_mix(api: Api, clock: FixedClock, rng: random.Random, steps: int) -> N
         elif action == "buy":
             order, amount = f"O-{step}", rng.choice([99, 1000, 12900, 55500])
             occurred = clock.now() - timedelta(seconds=rng.randrange(0, 10 * DAY))
-            reply = api.purchase(order, rng.choice(members)[0], amount, occurred_at=to_rfc3339(occurred))
-            assert reply.status == 201, reply.body
-            orders[order] = amount
+            paying = {"stored_value_minor": rng.choice([amount, max(1, amount // 3)])} if rng.random() < 0.3 else {}
+            reply = api.purchase(order, rng.choice(members)[0], amount, occurred_at=to_rfc3339(occurred), **paying)
+            assert reply.status == 201 or reply.slug == "insufficient-funds", reply.body
+            if reply.status == 201:
+                orders[order] = amount
         elif action == "refund" and orders:
             order = rng.choice(sorted(orders))
             if orders[order]:
@@ -122,6 +137,15 @@ def random_mix(api: Api, clock: FixedClock, rng: random.Random, steps: int) -> N
             body = {"adjustment_id": f"A-{step}", "member_id": rng.choice(members)[0],
                     "points": rng.choice([-30, 7, 100]), "reason": "goodwill"}
             assert api.call("POST", "/v1/adjustments", body, as_="boss", groups=("admin",)).status == 201
+        elif action == "top_up":
+            body = {"top_up_id": f"T-{step}", "member_id": rng.choice(members)[0],
+                    "amount_minor": rng.choice([5000, 200000, 300000]), "currency": "CNY"}
+            reply = api.call("POST", "/v1/top-ups", body, as_="pos", groups=("staff",))
+            assert reply.status == 201 or reply.slug == "stored-value-cap", reply.body
+        elif action == "withdraw":
+            reply = api.call("POST", f"/v1/members/{rng.choice(members)[0]}/stored-value/withdrawals",
+                             {"withdrawal_id": f"W-{step}"}, as_="boss", groups=("admin",))
+            assert reply.status == 201, reply.body
         else:
             clock.advance(rng.choice([3 * 3600, DAY, 3 * DAY, 8 * DAY]))
             api.tick()

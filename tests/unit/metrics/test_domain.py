@@ -15,6 +15,14 @@ from loyalty.metrics.domain import (
     PURCHASES,
     REFERRED_REVENUE,
     REVENUE,
+    SV_BONUS,
+    SV_BONUS_GIVEN,
+    SV_FORFEITED,
+    SV_PAID,
+    SV_PRINCIPAL,
+    SV_REFUNDED,
+    SV_TOPPED_UP,
+    SV_WITHDRAWN,
     Period,
     Totals,
     joined,
@@ -95,7 +103,22 @@ def test_points_issued_are_the_earned_kinds_net_and_redeemed_are_redemptions(kin
 
 
 def test_entries_of_other_assets_are_not_points() -> None:
-    assert posted("dan", 4, "stored_value", "top_up", 500, "2026-11-23T09:30:00Z", SHANGHAI) is None
+    assert posted("dan", 4, "bundle:C-1", "bundle_use", -1, "2026-11-23T09:30:00Z", SHANGHAI) is None
+
+
+@pytest.mark.parametrize(("kind", "bucket", "amount", "counts"), [
+    ("top_up", "principal", 300000, {SV_PRINCIPAL: 300000, SV_TOPPED_UP: 300000}),
+    ("top_up", "bonus", 9000, {SV_BONUS: 9000, SV_BONUS_GIVEN: 9000}),
+    ("payment", "principal", -9709, {SV_PRINCIPAL: -9709, SV_PAID: 9709}),
+    ("payment", "bonus", -291, {SV_BONUS: -291, SV_PAID: 291}),
+    ("refund", "bonus", 194, {SV_BONUS: 194, SV_REFUNDED: 194}),
+    ("withdrawal", "principal", -5000, {SV_PRINCIPAL: -5000, SV_WITHDRAWN: 5000}),
+    ("withdrawal", "bonus", -300, {SV_BONUS: -300, SV_FORFEITED: 300}),
+])
+def test_stored_value_entries_count_by_bucket_and_kind(kind: str, bucket: str, amount: int,
+                                                        counts: dict[str, int]) -> None:
+    fact = posted("dan", 4, "stored_value", kind, amount, "2026-11-23T09:30:00Z", SHANGHAI, bucket)
+    assert fact is not None and fact.counts == counts
 
 
 def test_facts_add_up_by_day_month_and_year_leaving_zeros_out() -> None:

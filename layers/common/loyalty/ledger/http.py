@@ -13,7 +13,7 @@ from loyalty.http import examples
 from loyalty.http.types import Answer, Timestamp
 from loyalty.ledger import entries
 from loyalty.ledger.accounts import BalanceView
-from loyalty.ledger.assets import POINTS, Bucket, EntryKind
+from loyalty.ledger.assets import POINTS, STORED_VALUE, Bucket, EntryKind
 from loyalty.ledger.verification import ChainReport
 from loyalty.shared.errors import ValidationProblem
 
@@ -96,6 +96,13 @@ class PointsBalance(Answer):
                     "available or pending, and not yet in the ledger")
 
 
+class StoredValueBalance(Answer):
+    principal_minor: int = Field(description="What the member paid in and may withdraw, minor units", examples=[480000])
+    bonus_minor: int = Field(description="What top-up tiers added: spent in proportion, forfeited on withdrawal",
+                             examples=[24000])
+    currency: str = Field(description="The programme's currency", examples=["CNY"])
+
+
 class BundleBalance(Answer):
     """A bundle card with uses left (docs/wallet.md): expired ones too, whose unused uses can still be refunded."""
 
@@ -116,17 +123,25 @@ class BundleBalance(Answer):
 
 class Balances(Answer):
     points: PointsBalance
+    stored_value: StoredValueBalance | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="Only for a member who has ever topped up (docs/wallet.md)")
     bundles: list[BundleBalance] | None = Field(
         default=None, exclude_if=lambda value: value is None,
         description="On a member read: the bundle cards with uses left, oldest sale first")
 
     @classmethod
-    def of(cls, views: Mapping[str, BalanceView], bundles: Sequence[Any] | None = None) -> Balances:
-        """The balances, and what the member's queue holds where it was looked up (member reads); ``bundles``: the
-        cards a member read shows."""
+    def of(cls, views: Mapping[str, BalanceView], currency: str | None = None,
+           bundles: Sequence[Any] | None = None) -> Balances:
+        """The balances, and what the member's queue holds where it was looked up (member reads); stored value where
+        the views have it (with the programme's ``currency``); ``bundles``: the cards a member read shows."""
         points = views[POINTS.name]
+        stored = views.get(STORED_VALUE.name)
         return cls(points=PointsBalance(available=points[Bucket.AVAILABLE], pending=points[Bucket.PENDING],
                                         lifetime_earned=points.earned, queued=points.queued),
+                   stored_value=StoredValueBalance(principal_minor=stored[Bucket.PRINCIPAL],
+                                                   bonus_minor=stored[Bucket.BONUS], currency=currency or "")
+                   if stored is not None else None,
                    bundles=[BundleBalance.of(b) for b in bundles] if bundles is not None else None)
 
 

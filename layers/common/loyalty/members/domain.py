@@ -206,6 +206,13 @@ class MemberView:
     member: Member
     referral_link: str
     balances: Mapping[str, BalanceView]
+    # Stored value's currency (the programme's), where the balances have it: read only when shown, so a function that
+    # reads a member without showing its balances (the ledger's, preferences') never reads the programme.
+    currency_of: Callable[[], str] | None = None
+
+    @property
+    def currency(self) -> str | None:
+        return self.currency_of() if self.currency_of is not None else None
     # The bundle cards with uses left (bundles.domain.CardView), read when a member read shows them; None: the
     # account holds no card (nothing to read)
     bundles: Callable[[], Sequence[Any]] | None = None

@@ -95,7 +95,8 @@ class Member(Answer):
                    marketing_opt_in=m.marketing_opt_in,
                    birthday=date.fromisoformat(m.birthday) if m.birthday else None, time_zone=m.time_zone,
                    phone=m.phone_number,
-                   balances=Balances.of(view.balances, bundles=view.bundles() if view.bundles is not None else []),
+                   balances=Balances.of(view.balances, view.currency,
+                                        bundles=view.bundles() if view.bundles is not None else []),
                    partner=PartnerBinding.model_validate(m.partner) if m.partner else None)
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from loyalty.ledger.accounts import Account
-from loyalty.ledger.assets import BUNDLE, POINTS
+from loyalty.ledger.assets import BUNDLE, POINTS, STORED_VALUE
 from loyalty.members.domain import (
     MAX_LEVELS,
     InvalidClickId,
@@ -36,6 +36,7 @@ from loyalty.members.store import (
     SignUpScreen,
     UnsubscribeIdTaken,
 )
+from loyalty.program.domain import DEFAULT_PROGRAM
 from loyalty.shared.clock import Clock, to_rfc3339
 from loyalty.shared.errors import NotFound
 from loyalty.shared.once import Contention, RetryPolicy
@@ -48,9 +49,11 @@ class MembershipService:
                  queued: Callable[[Account], Mapping[str, int]] | None = None,
                  links: LinkResolver | None = None, screen: SignUpScreen | None = None,
                  welcome: Callable[[str, bool], None] | None = None,
-                 bundles: Callable[[Account], Sequence[Any]] | None = None) -> None:
+                 bundles: Callable[[Account], Sequence[Any]] | None = None,
+                 currency: Callable[[], str] | None = None) -> None:
         self._store = store
         self._welcome = welcome  # after a sign-up: the automatic coupons (member id, referred); best effort
+        self._currency = currency  # the programme's, read only for a member who holds stored value
         self._screen = screen  # None: sign-ups are not screened (docs/screening.md)
         self._links = links  # link codes (partners' and members' links); None: members' referral codes only
         self._clock = clock
@@ -228,12 +231,17 @@ class MembershipService:
         points = account.view(POINTS.name, now)
         if queued is not None:
             points = replace(points, queued=queued.get(POINTS.name, 0))
+        balances = {POINTS.name: points}
+        currency = None
+        if STORED_VALUE.name in account.balances:  # a member who has ever topped up (docs/wallet.md)
+            balances[STORED_VALUE.name] = account.view(STORED_VALUE.name, now)
+            currency = self._currency or (lambda: DEFAULT_PROGRAM.currency)
         look_up, cards = self._bundles, None
         if look_up is not None and any(name.partition(":")[0] == BUNDLE.name for name in account.balances):
             def cards() -> Sequence[Any]:  # read only when a member read shows them; no card: no read
                 return look_up(account)
-        return MemberView(member, referral_link(self._link_base, member.referral_code), {POINTS.name: points},
-                          cards)
+        return MemberView(member, referral_link(self._link_base, member.referral_code), balances,
+                          currency_of=currency, bundles=cards)
 
     def referrals(self, member_id: str) -> ReferralSummary:
         view = self.get(member_id)

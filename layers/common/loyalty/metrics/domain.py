@@ -23,6 +23,12 @@ Definitions (docs/metrics.md has the reasons):
   (counted on the day they occurred), their revenue net of refunds, the commission and its reversals, and the
   commission by the instant its hold ends (so a read can tell pending from available). Clicks are counted by the
   landing page into the same rows.
+- ``stored_value``: ``outstanding_principal_minor`` and ``outstanding_bonus_minor``, the sum of every stored-value
+  entry of that bucket recorded up to the end of the period (what members hold: the shop's liability, principal
+  to pay back on withdrawal, bonus to honour); and what the period's entries moved, as positive amounts:
+  ``topped_up_minor`` (principal of top-ups), ``bonus_given_minor``, ``paid_minor`` (both parts of payments),
+  ``refunded_minor`` (both parts given back), ``withdrawn_minor`` (principal paid back) and
+  ``bonus_forfeited_minor``.
 - ``commission.outstanding_minor``: the sum of every commission entry recorded up to the end of the period
   (commissions less refunds' reversals and payouts): what the shop owes its partners, pending or available,
   as their chains total it (queued commissions not yet posted left out).
@@ -35,7 +41,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from loyalty.ledger.assets import COMMISSION, POINTS, EntryKind
+from loyalty.ledger.assets import COMMISSION, POINTS, STORED_VALUE, Bucket, EntryKind
 from loyalty.members.domain import PartnerBinding
 from loyalty.shared.clock import parse_rfc3339
 from loyalty.shared.errors import ValidationProblem
@@ -49,7 +55,13 @@ BPS = 10_000
 PURCHASES, REVENUE, REFERRED_REVENUE = "purchases", "revenue_minor", "referred_revenue_minor"
 NEW_MEMBERS, POINTS_ISSUED, POINTS_REDEEMED = "new_members", "points_issued", "points_redeemed"
 COMMISSION_OWED = "commission_minor"  # every commission entry: credits, reversals, payouts (releases net 0)
-COUNTERS = (PURCHASES, REVENUE, REFERRED_REVENUE, NEW_MEMBERS, POINTS_ISSUED, POINTS_REDEEMED, COMMISSION_OWED)
+# Stored value (docs/wallet.md): every entry by bucket (what is outstanding), and by kind what moved it.
+SV_PRINCIPAL, SV_BONUS = "sv_principal_minor", "sv_bonus_minor"
+SV_TOPPED_UP, SV_BONUS_GIVEN = "sv_topped_up_minor", "sv_bonus_given_minor"
+SV_PAID, SV_REFUNDED = "sv_paid_minor", "sv_refunded_minor"
+SV_WITHDRAWN, SV_FORFEITED = "sv_withdrawn_minor", "sv_forfeited_minor"
+COUNTERS = (PURCHASES, REVENUE, REFERRED_REVENUE, NEW_MEMBERS, POINTS_ISSUED, POINTS_REDEEMED, COMMISSION_OWED,
+            SV_PRINCIPAL, SV_BONUS, SV_TOPPED_UP, SV_BONUS_GIVEN, SV_PAID, SV_REFUNDED, SV_WITHDRAWN, SV_FORFEITED)
 
 
 def local_day(instant: str, zone: ZoneInfo) -> str:
@@ -146,6 +158,7 @@ class Recorded:
     kind: str
     amount: int
     created_at: str
+    bucket: str | None = None
 
 
 Event = Joined | Bought | Refunded | Recorded
@@ -224,16 +237,34 @@ def refunded(order_id: str, refund_id: str, amount_minor: int, purchase_occurred
 
 
 def posted(holder: str, seq: int, asset: str, kind: str, amount: int, created_at: str,
-           zone: ZoneInfo) -> Fact | None:
-    """A ledger entry's points, or a partner's commission, on the day it was recorded; None for other assets."""
+           zone: ZoneInfo, bucket: str | None = None) -> Fact | None:
+    """A ledger entry's points, a partner's commission, or a member's stored value (by ``bucket``), on the day it was
+    recorded; None for other assets."""
     if asset == COMMISSION.name:
         return Fact(f"entry/{holder}/{seq}", local_day(created_at, zone), {COMMISSION_OWED: amount})
+    if asset == STORED_VALUE.name:
+        return Fact(f"entry/{holder}/{seq}", local_day(created_at, zone), stored_value_counts(kind, bucket, amount))
     if asset != POINTS.name:
         return None
     entry_kind = EntryKind(kind)
     counts = {POINTS_ISSUED: amount if entry_kind not in POINTS.not_earned else 0,
               POINTS_REDEEMED: -amount if entry_kind is EntryKind.REDEMPTION else 0}
     return Fact(f"entry/{holder}/{seq}", local_day(created_at, zone), counts)
+
+
+def stored_value_counts(kind: str, bucket: str | None, amount: int) -> dict[str, int]:
+    """What a stored-value entry adds: to its bucket's outstanding, and to what its kind moved (positive amounts)."""
+    if bucket not in (Bucket.PRINCIPAL, Bucket.BONUS):
+        raise ValueError(f"a stored-value entry in bucket {bucket!r}")
+    principal = bucket == Bucket.PRINCIPAL
+    counts = {SV_PRINCIPAL if principal else SV_BONUS: amount}
+    moved = {EntryKind.TOP_UP: (SV_TOPPED_UP, SV_BONUS_GIVEN, 1), EntryKind.PAYMENT: (SV_PAID, SV_PAID, -1),
+             EntryKind.REFUND: (SV_REFUNDED, SV_REFUNDED, 1),
+             EntryKind.WITHDRAWAL: (SV_WITHDRAWN, SV_FORFEITED, -1)}.get(EntryKind(kind))
+    if moved is not None:
+        counter = moved[0] if principal else moved[1]
+        counts[counter] = counts.get(counter, 0) + moved[2] * amount
+    return counts
 
 
 def summed(facts: Iterable[Fact], key: str) -> dict[str, dict[str, int]]:
@@ -297,6 +328,18 @@ class CommissionFigures:
 
 
 @dataclass(frozen=True)
+class StoredValueFigures:
+    outstanding_principal_minor: int
+    outstanding_bonus_minor: int
+    topped_up_minor: int
+    bonus_given_minor: int
+    paid_minor: int
+    refunded_minor: int
+    withdrawn_minor: int
+    bonus_forfeited_minor: int
+
+
+@dataclass(frozen=True)
 class Metrics:
     members: MemberFigures
     purchases: PurchaseFigures
@@ -306,6 +349,7 @@ class Metrics:
     commission: CommissionFigures
     by_day: list[Day]
     time_zone: str
+    stored_value: StoredValueFigures | None = None
 
 
 def share_bps(part: int, whole: int) -> int:
@@ -332,6 +376,11 @@ def metrics_of(period: Period, days: Mapping[str, Mapping[str, int]], through_en
         points=PointFigures(issued=period_totals[POINTS_ISSUED], redeemed=period_totals[POINTS_REDEEMED],
                             outstanding=through_end[POINTS_ISSUED] - through_end[POINTS_REDEEMED]),
         commission=CommissionFigures(outstanding_minor=through_end[COMMISSION_OWED]),
+        stored_value=StoredValueFigures(
+            outstanding_principal_minor=through_end[SV_PRINCIPAL], outstanding_bonus_minor=through_end[SV_BONUS],
+            topped_up_minor=period_totals[SV_TOPPED_UP], bonus_given_minor=period_totals[SV_BONUS_GIVEN],
+            paid_minor=period_totals[SV_PAID], refunded_minor=period_totals[SV_REFUNDED],
+            withdrawn_minor=period_totals[SV_WITHDRAWN], bonus_forfeited_minor=period_totals[SV_FORFEITED]),
         by_day=[Day(d, int(days.get(d, {}).get(PURCHASES, 0)), int(days.get(d, {}).get(REVENUE, 0)),
                     int(days.get(d, {}).get(NEW_MEMBERS, 0))) for d in period.days],
         time_zone=time_zone,

@@ -284,7 +284,8 @@ def event_from_record(record: Mapping[str, Any], tables: Tables) -> Event | None
         return None
     if table == tables.ledger:
         return Recorded(str(image["member_id"]), _whole(image["seq"]), str(image["asset"]),
-                        EntryKind(image["kind"]).value, _whole(image["amount"]), _instant(image["created_at"]))
+                        EntryKind(image["kind"]).value, _whole(image["amount"]), _instant(image["created_at"]),
+                        str(image["bucket"]) if image.get("bucket") is not None else None)
     return None
 
 

@@ -40,6 +40,21 @@ class CommissionFigures(Answer):
                                                "or available, in minor units", examples=[48500])
 
 
+class StoredValueFigures(Answer):
+    outstanding_principal_minor: int = Field(description="Members' principal at the end of the period: every "
+                                                         "principal entry (what withdrawals would pay back)",
+                                             examples=[4_800_000])
+    outstanding_bonus_minor: int = Field(description="Members' bonus at the end of the period", examples=[186_000])
+    topped_up_minor: int = Field(description="Principal the period's top-ups added", examples=[1_200_000])
+    bonus_given_minor: int = Field(description="Bonus the period's top-ups added", examples=[42_000])
+    paid_minor: int = Field(description="What the period's purchases paid from stored value (both parts)",
+                            examples=[980_000])
+    refunded_minor: int = Field(description="What the period's refunds gave back to stored value (both parts)",
+                                examples=[12_900])
+    withdrawn_minor: int = Field(description="Principal the period's withdrawals paid back", examples=[300_000])
+    bonus_forfeited_minor: int = Field(description="Bonus the period's withdrawals forfeited", examples=[9_000])
+
+
 class DayFigures(Answer):
     date: LocalDate
     purchases: int = Field(ge=0, examples=[14])
@@ -59,6 +74,7 @@ class Metrics(Answer):
     referred_revenue_share_bps: Bps = Field(description="The share of the period's revenue bought by members who "
                                                         "have a referrer, rounded down", examples=[4470])
     points: PointFigures
+    stored_value: StoredValueFigures
     commission: CommissionFigures
     by_day: list[DayFigures]
     time_zone: str = Field(description="The time zone the days are local to", examples=["Asia/Shanghai"])

@@ -112,6 +112,7 @@ class PurchaseRecord:
     requested_by: str = ""
     lane: int | None = None  # the lane of each referrer's queue its credits went to: its refunds follow them
     rule_version: int | None = None  # the programme it was credited under
+    stored_value: tuple[int, int] | None = None  # (principal, bonus) it paid from stored value; None: none
 
     def state(self) -> dict[str, Any]:
         state = {"member_id": self.member_id, "amount_minor": self.amount_minor, "currency": self.currency,
@@ -120,6 +121,8 @@ class PurchaseRecord:
         for name in ("lane", "rule_version"):
             if getattr(self, name) is not None:
                 state[name] = getattr(self, name)
+        if self.stored_value is not None:  # only where used: a plain purchase's record keeps its size
+            state["stored_value"] = list(self.stored_value)
         return state
 
     @classmethod
@@ -130,7 +133,9 @@ class PurchaseRecord:
                    items=tuple(state.get("items") or []), occurred_at=state["occurred_at"], recorded_at=recorded_at,
                    requested_by=state.get("requested_by", ""),
                    lane=int(state["lane"]) if state.get("lane") is not None else None,
-                   rule_version=int(state["rule_version"]) if state.get("rule_version") is not None else None)
+                   rule_version=int(state["rule_version"]) if state.get("rule_version") is not None else None,
+                stored_value=(int(state["stored_value"][0]), int(state["stored_value"][1]))
+                if state.get("stored_value") is not None else None)
 
     @property
     def fully_refunded(self) -> bool:
@@ -156,6 +161,7 @@ class PurchaseRecorded:
     occurred_at: str
     rule_version: int
     credits: tuple[Credit, ...] = field(default_factory=tuple)  # points and commission, as recorded
+    stored_value: tuple[int, int] | None = None  # (principal, bonus) paid from stored value; None: none
 
     @property
     def points_credits(self) -> tuple[Credit, ...]:
@@ -191,6 +197,7 @@ class RefundRecorded:
     order_id: str
     amount_minor: int
     reversals: tuple[Reversal, ...]  # of points and of commission, as recorded
+    stored_value: tuple[int, int] | None = None  # (principal, bonus) of stored value given back; None: none paid
 
     @property
     def points_reversals(self) -> tuple[Reversal, ...]:

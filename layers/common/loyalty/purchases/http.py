@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Self
 
-from pydantic import AliasChoices, AwareDatetime, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import AliasChoices, AwareDatetime, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
 from loyalty.http import examples
 from loyalty.http.types import (
@@ -57,6 +57,16 @@ class NewPurchase(Request):
                                                            "points come from amount_minor")] | None = None
     device_id: DeviceId | None = None
     payment_fingerprint: PaymentFingerprint | None = None
+    stored_value_minor: Annotated[StrictInt, Field(gt=0, le=MAX_MINOR, examples=[5000])] | None = Field(
+        default=None, description="The part of amount_minor paid from the buyer's stored value, in the same write "
+                                  "(bonus in proportion: docs/wallet.md); not held → `409 insufficient-funds`, "
+                                  "nothing written. Points are earned on the whole amount.")
+
+    @model_validator(mode="after")
+    def stored_value_within_amount(self) -> NewPurchase:
+        if self.stored_value_minor is not None and self.stored_value_minor > self.amount_minor:
+            raise ValueError("stored_value_minor is at most amount_minor")
+        return self
 
 
 class PostingStatus(StrEnum):
@@ -93,6 +103,16 @@ class Commission(Answer):
     review_id: str | None = REVIEW_FIELD
 
 
+class StoredValueParts(Answer):
+    principal_minor: int
+    bonus_minor: int
+
+
+STORED_VALUE_FIELD = Field(default=None, exclude_if=lambda value: value is None,
+                           description="Only where the purchase paid with stored value: the parts taken (given back, "
+                                       "on a refund), in minor units")
+
+
 class Purchase(Answer):
     order_id: str
     member_id: str
@@ -103,13 +123,19 @@ class Purchase(Answer):
     credits: list[Credit]
     commission: Commission | None = Field(
         default=None, description="Only for a buyer a partner brought, within its attribution window")
+    stored_value: StoredValueParts | None = STORED_VALUE_FIELD
 
     @classmethod
     def of(cls, result: Any) -> Self:
         return cls.model_validate({
             "order_id": result.order_id, "member_id": result.member_id, "amount_minor": result.amount_minor,
             "currency": result.currency, "occurred_at": result.occurred_at, "rule_version": result.rule_version,
-            "credits": result.points_credits, "commission": result.commission})
+            "credits": result.points_credits, "commission": result.commission,
+            "stored_value": _parts(getattr(result, "stored_value", None))})
+
+
+def _parts(found: tuple[int, int] | None) -> dict[str, int] | None:
+    return {"principal_minor": found[0], "bonus_minor": found[1]} if found is not None else None
 
 
 class NewRefund(Request):
@@ -140,9 +166,11 @@ class Refund(Answer):
     reversals: list[Reversal]
     commission_reversal: CommissionReversal | None = Field(
         default=None, description="The partner's share of the refund, when the purchase earned a commission")
+    stored_value: StoredValueParts | None = STORED_VALUE_FIELD
 
     @classmethod
     def of(cls, result: Any) -> Self:
         return cls.model_validate({
             "refund_id": result.refund_id, "order_id": result.order_id, "amount_minor": result.amount_minor,
-            "reversals": result.points_reversals, "commission_reversal": result.commission_reversal})
+            "reversals": result.points_reversals, "commission_reversal": result.commission_reversal,
+            "stored_value": _parts(getattr(result, "stored_value", None))})

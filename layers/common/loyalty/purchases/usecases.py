@@ -9,7 +9,7 @@ referrer's behind the credit it reverses, in the same lane of their queue.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +39,7 @@ from loyalty.screening.domain import Verdict
 from loyalty.shared.clock import Clock, to_rfc3339
 from loyalty.shared.errors import LoyaltyError, NotFound, ValidationProblem
 from loyalty.shared.once import Contention, Operation, Outcome, ResultCodec, RetryPolicy, fingerprint, run_once
+from loyalty.wallet.payment import pay_with_stored_value, stored_value_back
 
 
 class _PurchaseAnswers(ResultCodec[PurchaseRecorded]):
@@ -52,11 +53,22 @@ class _PurchaseAnswers(ResultCodec[PurchaseRecorded]):
     def load_operation(self, recorded: Operation) -> PurchaseRecorded:
         record = PurchaseRecord.from_state(recorded.key.removeprefix("purchase/"), recorded.state, recorded.created_at)
         return PurchaseRecorded(record.order_id, record.member_id, record.amount_minor, record.currency,
-                                record.occurred_at, record.rule_version or 0, record.credits)
+                                record.occurred_at, record.rule_version or 0, record.credits, record.stored_value)
+
+
+class _RefundAnswers(ResultCodec[RefundRecorded]):
+    """A refund's answer names stored value only for a purchase that paid with it (the others' records keep their
+    size)."""
+
+    def dump(self, result: RefundRecorded) -> dict[str, Any]:
+        dumped = super().dump(result)
+        if dumped.get("stored_value") is None:
+            dumped.pop("stored_value", None)
+        return dumped
 
 
 PURCHASES = _PurchaseAnswers(PurchaseRecorded)
-REFUNDS = ResultCodec(RefundRecorded)
+REFUNDS = _RefundAnswers(RefundRecorded)
 
 
 # --- riders: what another feature adds to a purchase's or a refund's own transaction (a bundle sale's card) -------
@@ -114,19 +126,27 @@ class PurchaseService:
     def record(self, *, order_id: str, member_id: str, amount_minor: int, currency: str | None,
                occurred_at: datetime | None, items: list[dict[str, Any]] | None,
                requested_by: str, device_id: str | None = None,
-               payment_fingerprint: str | None = None, rider: Rider | None = None) -> Outcome[PurchaseRecorded]:
+               payment_fingerprint: str | None = None, rider: Rider | None = None,
+               stored_value_minor: int | None = None) -> Outcome[PurchaseRecorded]:
         """Credit a purchase to the buyer and every ancestor the programme reaches, exactly once.
 
         Without ``occurred_at`` the purchase occurred when it is recorded. A credit whose screening (the buyer's
         verdicts from sign-up, and what ``device_id`` and ``payment_fingerprint`` show) scores at or above the
         threshold is held for review (docs/screening.md). A ``rider`` (a bundle sale) adds its lines to the same
         transaction and fingerprints the event by its own request; ``currency`` None: the programme's.
+
+        ``stored_value_minor`` of the amount is paid from the buyer's stored value in the same write, bonus in
+        proportion (docs/wallet.md); not enough → ``InsufficientFunds`` and nothing written. Points are earned on the
+        whole amount, whatever pays for it.
         """
+        if stored_value_minor is not None and not 0 < stored_value_minor <= amount_minor:
+            raise ValidationProblem("stored_value_minor is more than 0 and at most amount_minor",
+                                    loc=["body", "stored_value_minor"])
         key = purchase_key(order_id)
         request = {"member_id": member_id, "amount_minor": amount_minor, "currency": currency,
                    "occurred_at": to_rfc3339(occurred_at) if occurred_at else None, "items": items}
-        request.update({k: v for k, v in (("device_id", device_id), ("payment_fingerprint", payment_fingerprint))
-                        if v is not None})
+        request.update({k: v for k, v in (("device_id", device_id), ("payment_fingerprint", payment_fingerprint),
+                                          ("stored_value_minor", stored_value_minor)) if v is not None})
         if rider is not None:
             request = dict(rider.request)
         screened: dict[str, dict[str, Verdict]] = {}  # what the purchase's own signals show, read once
@@ -161,13 +181,18 @@ class PurchaseService:
                 credits, reviews = hold_for_review(credits, verdicts, member_id, order_id, recorded)
                 opened = [r for review in reviews for r in self._screen.opened(review)]
             lane = lane_of(order_id, self._spread)
+            paid = pay_with_stored_value(checkout.account, member_id, order_id, stored_value_minor, now)
+            parts = (paid.parts.principal_minor, paid.parts.bonus_minor) if paid is not None else None
             result = PurchaseRecorded(order_id, member_id, amount_minor, paid_in, occurred, rules.version,
-                                      tuple(credits))
+                                      tuple(credits), parts)
             record = PurchaseRecord(order_id, member_id, amount_minor, paid_in, 0, tuple(credits),
-                                    tuple(items or ()), occurred, recorded, requested_by, lane, rules.version)
+                                    tuple(items or ()), occurred, recorded, requested_by, lane, rules.version, parts)
             own = [credit_posting(c, order_id) for c in credits if c.status == POSTED]
             queued = [Deferred(lane, recorded, credit_posting(c, order_id)) for c in credits if c.status == QUEUED]
             ride = rider.ride(checkout.account, None, now) if rider is not None else None
+            if paid is not None:  # the payment's lines join the buyer's write, conditioned on what they take
+                ride = replace(ride or Ride(), postings=[*(ride.postings if ride else ()), *paid.lines],
+                               at_least={**(ride.at_least if ride else {}), **paid.at_least})
             state = {**record.state(), **ride.state} if ride is not None else record.state()
             self._ledger.commit(LedgerWrite(
                 Operation(key, fingerprint(request), 201, PURCHASES.dump(result), recorded, state),
@@ -209,7 +234,8 @@ class PurchaseService:
                 raise RefundExceedsPurchase(
                     f"{before} of {total} is already refunded; {refund_minor} more would exceed the purchase.")
             postings = reverse_refund(purchase.credits, total, before, refund_minor, order_id, refund_id, now)
-            own = [p for p in postings if p.holder == purchase.member_id]
+            back = stored_value_back(purchase, refund_minor, refund_id)
+            own = [p for p in postings if p.holder == purchase.member_id] + (back[1] if back else [])
             try:
                 writes = _with_ride(account, own, ride, now)
             except LedgerInvariantError:
@@ -225,7 +251,7 @@ class PurchaseService:
             result = RefundRecorded(refund_id, order_id, refund_minor, tuple(
                 Reversal(p.holder, p.level or 0, -p.amount, POSTED if p.holder == purchase.member_id else QUEUED,
                          p.asset)
-                for p in postings))
+                for p in postings), back[0] if back else None)
             op = Operation(key, fingerprint(request), 201, REFUNDS.dump(result), recorded,
                            {"order_id": order_id, "amount_minor": refund_minor, "requested_by": requested_by,
                             **(ride.state if ride is not None else {})})
