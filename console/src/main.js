@@ -15,12 +15,14 @@ import { verifyPage } from "./pages/verify.js";
 // chart and QR parts are not in the first load of the till.
 const partners = () => import("./pages/partners.js");
 const reviews = () => import("./pages/reviews.js");
+const wallet = () => import("./pages/wallet.js");
 
 const PAGES = [
   { path: "counter", key: "nav.counter", role: "staff", render: counterPage },
   { path: "dashboard", key: "nav.dashboard", role: "staff", render: dashboardPage },
   { path: "reviews", key: "nav.reviews", role: "staff", render: async (main) => (await reviews()).reviewsPage(main) },
   { path: "program", key: "nav.program", role: "admin", render: programPage },
+  { path: "wallet", key: "nav.wallet", role: "admin", render: async (main) => (await wallet()).walletPage(main) },
   { path: "reminders", key: "nav.reminders", role: "admin", render: remindersPage },
   { path: "verify", key: "nav.verify", role: "admin", render: verifyPage },
   { path: "partners", key: "nav.partners", role: "admin", render: async (main) => (await partners()).partnersPage(main) },

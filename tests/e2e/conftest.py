@@ -15,6 +15,7 @@ import pytest
 import requests
 
 from localdev.dynamodb_local import free_port
+from tests.e2e.browsing import Api, chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,3 +73,24 @@ class Client:
         if path == "/local/clock" and reply.status_code == 200:
             self.now = datetime.fromisoformat(reply.json()["now"].replace("Z", "+00:00"))
         return reply
+
+
+@pytest.fixture(scope="module")
+def api(base_url: str) -> Api:
+    """The local server's API as named people (the browser tests seed and check through it)."""
+    return Api(base_url)
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="make install installs Playwright")
+    with sync_api.sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Any) -> Iterator[Any]:
+    """Debian's Chromium (make test installs it when missing), one per test module."""
+    launched = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
+    yield launched
+    launched.close()

@@ -11,70 +11,16 @@ With CONSOLE_SCREENSHOTS=<dir> (``make screenshots``) each page is saved there.
 from __future__ import annotations
 
 import base64
-import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
+
+from tests.e2e.browsing import PHONE, TABLET, Api, accessible_and_fits, chromium, open_console, shoot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
-ROOT = Path(__file__).resolve().parents[2]
-AXE = ROOT / "console" / "node_modules" / "axe-core" / "axe.min.js"
-TABLET = {"width": 1024, "height": 768}
-PHONE = {"width": 390, "height": 844}
-PAGES = ["counter", "dashboard", "program", "reminders", "verify"]
-
-playwright_api = pytest.importorskip("playwright.sync_api", reason="make install installs Playwright")
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert found, "Debian's chromium is missing: make test installs it (make tools)"
-    return found
-
-
-class Api:
-    """Calls to the local server as named people, for seeding and for checking what the console did."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-
-    def token(self, sub: str, *groups: str) -> str:
-        reply = requests.post(f"{self.base}/local/tokens", json={"sub": sub, "groups": list(groups)}, timeout=10)
-        assert reply.status_code == 200, reply.text
-        token: str = reply.json()["token"]
-        return token
-
-    def __call__(self, method: str, path: str, who: tuple[str, ...], body: Any = None,
-                 headers: dict[str, str] | None = None) -> requests.Response:
-        sent = {"Authorization": f"Bearer {self.token(*who)}", **(headers or {})}
-        return requests.request(method, f"{self.base}{path}", json=body, headers=sent, timeout=30)
-
-    def member(self, member_id: str) -> dict[str, Any]:
-        reply = self("GET", f"/v1/members/{member_id}", ("till", "staff"))
-        assert reply.status_code == 200, reply.text
-        body: dict[str, Any] = reply.json()
-        return body
-
-    def ledger(self, member_id: str) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = self("GET", f"/v1/members/{member_id}/ledger?limit=100",
-                                           ("till", "staff")).json()["items"]
-        return items
-
-    def sign_up(self, sub: str, name: str, **extra: Any) -> dict[str, Any]:
-        reply = self("POST", "/v1/members", (sub,), {"email": f"{sub}@example.com", "display_name": name, **extra})
-        assert reply.status_code == 201, reply.text
-        body: dict[str, Any] = reply.json()
-        return body
-
-
-@pytest.fixture(scope="module")
-def api(base_url: str) -> Api:
-    return Api(base_url)
+PAGES = ["counter", "dashboard", "program", "reminders", "verify", "wallet"]
 
 
 @pytest.fixture(scope="module")
@@ -91,55 +37,6 @@ def shop(api: Api) -> dict[str, Any]:
                     {"order_id": f"SEED-{n}", "member_id": who, "amount_minor": amount, "currency": "CNY"})
         assert reply.status_code == 201, reply.text
     return {"ann": ann, "lin": lin, "mei": mei}
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Any) -> Iterator[Any]:
-    launched = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
-    yield launched
-    launched.close()
-
-
-SERIOUS = """async () => (await axe.run(document, {resultTypes: ['violations']}))
-    .violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
-    .map(v => `${v.id}: ${v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')}`)"""
-
-
-def accessible_and_fits(page: Any, label: str) -> None:
-    """axe-core finds no serious or critical violation on the page, and it does not scroll sideways."""
-    page.add_script_tag(path=str(AXE))
-    found = page.evaluate(SERIOUS)
-    assert found == [], f"{label}: {found}"
-    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    assert overflow <= 0, f"{label} scrolls sideways by {overflow} px"
-
-
-def shoot(page: Any, name: str) -> None:
-    folder = os.environ.get("CONSOLE_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
-
-
-def open_console(browser: Any, base_url: str, person: str, *, viewport: dict[str, int] = TABLET,
-                 lang: str = "en", bypass_csp: bool = False) -> Any:
-    # bypass_csp: axe-core is added to the page as a script of the test's, which the console's policy refuses.
-    context = browser.new_context(viewport=viewport, locale=lang, bypass_csp=bypass_csp)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.errors = errors
-    page.add_init_script(f"localStorage.setItem('loyalty-console-lang', '{lang}')")
-    page.goto(f"{base_url}/console/")
-    page.click(f"[data-person={person}]")
-    page.wait_for_selector("nav a[aria-current=page]")
-    return page
 
 
 def find_and_serve(page: Any, kind: str, value: str) -> None:

@@ -9,20 +9,17 @@ no sideways scrolling at 1024 and 390 px, in English and in Chinese.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.e2e.test_console import (
+from tests.e2e.browsing import (
     PHONE,
     TABLET,
     Api,
     accessible_and_fits,
-    chromium,
     open_console,
-    playwright_api,
     shoot,
 )
 
@@ -38,19 +35,6 @@ COLOURED = """canvas => {
         if (d[i + 3] > 200 && spread > 60) n++;
     }
     return n; }"""
-
-
-@pytest.fixture(scope="module")
-def api(base_url: str) -> Api:
-    return Api(base_url)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

@@ -11,19 +11,16 @@ critical accessibility violation, no sideways scrolling at 1024 and 390 px, in E
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.e2e.test_console import (
+from tests.e2e.browsing import (
     PHONE,
     TABLET,
     Api,
     accessible_and_fits,
-    chromium,
     open_console,
-    playwright_api,
     shoot,
 )
 
@@ -31,19 +28,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
 STAFF = ("till", "staff")
 QUEUE = "[data-queue] [data-review]"
-
-
-@pytest.fixture(scope="module")
-def api(base_url: str) -> Api:
-    return Api(base_url)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 def held(api: Api, referrer: dict[str, Any], sub: str, name: str, order_id: str, amount: int = 12900) -> dict[str, Any]:

@@ -5,27 +5,15 @@ carrying the code and the signed click id; the page of a link that does not work
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
-from tests.e2e.test_console import PHONE, accessible_and_fits, chromium
+from tests.e2e.browsing import PHONE, accessible_and_fits
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
-
-playwright_api = pytest.importorskip("playwright.sync_api", reason="make install installs Playwright")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium(), args=["--no-sandbox"])
-        yield launched
-        launched.close()
-
 
 def _token(base_url: str, sub: str, groups: list[str], **claims: str) -> dict[str, str]:
     reply = requests.post(f"{base_url}/local/tokens", json={"sub": sub, "groups": groups, **claims}, timeout=10)

@@ -7,6 +7,9 @@ import { h, mount, field, formError, values, clearErrors, showProblem, setError,
 import { scanner } from "../scan.js";
 
 const KINDS = ["phone", "email", "referral_code", "member_code"];
+// The wallet's tabs (top up, bundle cards, coupons) come with its own chunk, loaded when one is first opened.
+const wallet = () => import("./wallet.js");
+const WALLET_TABS = ["topup", "bundle", "coupon"];
 
 export async function counterPage(main) {
   let program = { currency: "CNY" };
@@ -69,32 +72,50 @@ export async function counterPage(main) {
 
   function select(member, code) {
     const balance = h("p", { role: "status", "data-balance": "" });
-    const showBalance = (m) => mount(balance, t("counter.balance", {
-      available: number(m.balances.points.available), pending: number(m.balances.points.pending),
-      queued: number(m.balances.points.queued || 0) }));
+    const stored = h("p", { "data-stored-value": "" });
+    let current = member;
+    const showBalance = (m) => {
+      current = m;
+      mount(balance, t("counter.balance", {
+        available: number(m.balances.points.available), pending: number(m.balances.points.pending),
+        queued: number(m.balances.points.queued || 0) }));
+      const sv = m.balances.stored_value;
+      if (sv && sv.principal_minor + sv.bonus_minor > 0) wallet().then((w) => mount(stored, w.storedValueLine(m, program.currency)));
+      else mount(stored);
+    };
     showBalance(member);
-    const refresh = async () => showBalance(await api("GET", `/v1/members/${encodeURIComponent(member.member_id)}`));
+    const refresh = async () => {
+      const m = await api("GET", `/v1/members/${encodeURIComponent(member.member_id)}`);
+      showBalance(m);
+      return m;
+    };
     let lastOrder = "";
+    const ctx = { program: () => program, code, refresh };
     const panes = {
-      purchase: purchaseForm(member, () => program, refresh, (order) => { lastOrder = order; }),
+      purchase: purchaseForm(member, () => program, refresh, (order) => { lastOrder = order; }, () => current),
       refund: refundForm(member, () => program, () => lastOrder, refresh),
       redemption: redemptionForm(member, code, refresh),
+      ...Object.fromEntries(WALLET_TABS.map((name) => [name, async () => (await wallet()).walletPanes(ctx)[name](current)])),
     };
     const holder = h("div");
+    const open = async (name) => {
+      mount(holder, h("p", { class: "muted" }, t("loading")));
+      mount(holder, await panes[name]());
+    };
     const tabs = h("div", { class: "tabs", role: "tablist", "aria-label": t("counter.actions") },
       Object.keys(panes).map((name) => h("button", { type: "button", role: "tab", "data-tab": name,
         "aria-selected": name === "purchase" ? "true" : "false", onclick: (event) => {
           for (const b of tabs.children) b.setAttribute("aria-selected", b === event.currentTarget ? "true" : "false");
-          mount(holder, panes[name]());
+          open(name).catch((e) => mount(holder, h("p", { class: "error", role: "alert" }, e.message)));
         } }, t(`counter.tab.${name}`))));
     mount(holder, panes.purchase());
     mount(desk, h("section", { class: "card", "aria-labelledby": "desk-title" },
       h("h2", { id: "desk-title" }, t("counter.for", { name: member.display_name })),
-      balance, tabs, holder));
+      balance, stored, tabs, holder));
   }
 }
 
-function purchaseForm(member, program, refresh, remember) {
+function purchaseForm(member, program, refresh, remember, latest) {
   return () => {
     const slot = `purchase:${member.member_id}`;
     const result = h("div", { "aria-live": "polite" });
@@ -102,25 +123,39 @@ function purchaseForm(member, program, refresh, remember) {
       h("div", { class: "row" },
         field({ name: "order_id", label: t("counter.order"), value: pending(slot, () => newId("POS")), required: true }),
         field({ name: "amount", label: t("counter.amount", { currency: program().currency }), required: true,
-          attrs: { inputmode: "decimal", autocomplete: "off" }, hint: t("counter.amount.hint") })),
+          attrs: { inputmode: "decimal", autocomplete: "off" }, hint: t("counter.amount.hint") }),
+        hasStoredValue(latest()) ? field({ name: "stored_value", label: t("counter.stored_value", { currency: program().currency }),
+          attrs: { inputmode: "decimal", autocomplete: "off" }, hint: t("counter.stored_value.hint") }) : null),
       formError(), h("button", { type: "submit" }, t("counter.record.purchase")), result);
-    form.addEventListener("submit", submitter(form, slot, async ({ order_id: orderId, amount }) => {
+    form.addEventListener("submit", submitter(form, slot, async ({ order_id: orderId, amount, stored_value: fromWallet }) => {
       const minor = toMinor(amount, program().currency);
       if (minor === null) return setError(form, "amount", t("counter.amount.bad"));
-      const body = { order_id: orderId.trim(), member_id: member.member_id, amount_minor: minor, currency: program().currency };
+      const paid = fromWallet && fromWallet.trim() ? toMinor(fromWallet, program().currency) : 0;
+      if (paid === null || paid > minor) return setError(form, "stored_value", t("counter.stored_value.bad"));
+      const body = { order_id: orderId.trim(), member_id: member.member_id, amount_minor: minor, currency: program().currency,
+        ...(paid ? { stored_value_minor: paid } : {}) };
       hold(slot, body.order_id);
       const done = await api("POST", "/v1/purchases", { body });
       remember(done.order_id);
       mount(result, h("div", { class: "result", role: "status" },
         h("p", {}, t("counter.purchase.done", { order: done.order_id, amount: money(done.amount_minor, done.currency) })),
+        done.stored_value ? h("p", { "data-paid": "" }, t("counter.stored_value.paid", {
+          paid: money(done.stored_value.principal_minor + done.stored_value.bonus_minor, done.currency),
+          principal: money(done.stored_value.principal_minor, done.currency), bonus: money(done.stored_value.bonus_minor, done.currency) })) : null,
         h("ul", {}, done.credits.map((c) => h("li", {}, t("counter.credit", { level: t(`level.${Math.min(c.level, 2)}`, { n: c.level }), points: number(c.points), status: t(`status.${c.status || "posted"}`) }))))));
       settle(slot);
       form.querySelector("[name=order_id]").value = newId("POS");
       form.querySelector("[name=amount]").value = "";
+      if (form.querySelector("[name=stored_value]")) form.querySelector("[name=stored_value]").value = "";
       await refresh();
-    }, { "idempotency-mismatch": "order_id" }));
+    }, { "idempotency-mismatch": "order_id", "insufficient-funds": "stored_value" }));
     return form;
   };
+}
+
+function hasStoredValue(m) {
+  const sv = m.balances.stored_value;
+  return Boolean(sv && sv.principal_minor + sv.bonus_minor > 0);
 }
 
 function refundForm(member, program, lastOrder, refresh) {
@@ -155,15 +190,31 @@ function redemptionForm(member, code, refresh) {
   return () => {
     const slot = `redemption:${member.member_id}`;
     const result = h("div", { "aria-live": "polite" });
+    const pick = h("div");
     const form = h("form", { "data-form": "redemption", novalidate: true },
+      pick,
       h("div", { class: "row" },
-        field({ name: "points", label: t("counter.points"), type: "number", required: true, attrs: { min: 1, step: 1, inputmode: "numeric" } }),
-        field({ name: "reward", label: t("counter.reward"), required: true }),
+        field({ name: "points", label: t("counter.points"), type: "number", attrs: { min: 1, step: 1, inputmode: "numeric" } }),
+        field({ name: "reward", label: t("counter.reward") }),
         field({ name: "member_code", label: t("counter.member_code"), value: code || "", required: true, hint: t("counter.member_code.hint") })),
       formError(), h("button", { type: "submit" }, t("counter.record.redemption")), result);
-    form.addEventListener("submit", submitter(form, slot, async ({ points, reward, member_code: memberCode }) => {
-      if (!/^\d{1,9}$/.test(points)) return setError(form, "points", t("counter.points.bad"));
-      const body = { points: Number(points), reward: reward.trim(), member_id: member.member_id, member_code: memberCode.trim() };
+    // The catalogue, when the shop has one: picking a reward sends its id (its price and stock are the service's).
+    wallet().then(async (w) => {
+      const items = await w.catalogue();
+      if (!items.length) return;
+      mount(pick, h("div", { class: "row" }, field({ name: "reward_id", label: t("counter.catalogue"), value: "",
+        options: [["", t("counter.catalogue.none")], ...items.map((r) => [r.reward_id, `${r.name} · ${number(r.points)} ${t("counter.points").toLowerCase()}${
+          r.stock === null || r.stock === undefined ? "" : ` · ${t("counter.catalogue.left", { n: number(r.stock) })}`}`])] })));
+    }).catch(() => {});
+    form.addEventListener("submit", submitter(form, slot, async ({ points, reward, reward_id: rewardId, member_code: memberCode }) => {
+      let body;
+      if (rewardId) {
+        body = { reward_id: rewardId, member_id: member.member_id, member_code: memberCode.trim() };
+      } else {
+        if (!/^\d{1,9}$/.test(points)) return setError(form, "points", t("counter.points.bad"));
+        if (!reward.trim()) return setError(form, "reward", t("counter.required"));
+        body = { points: Number(points), reward: reward.trim(), member_id: member.member_id, member_code: memberCode.trim() };
+      }
       const key = pending(slot, () => newId("RED"));
       hold(slot, key);
       const done = await api("POST", "/v1/redemptions", { body, headers: { "Idempotency-Key": key } });
@@ -171,7 +222,7 @@ function redemptionForm(member, code, refresh) {
       mount(result, h("div", { class: "result", role: "status" },
         h("p", {}, t("counter.redemption.done", { points: number(done.points), reward: done.reward, available: number(done.balances.points.available) }))));
       await refresh();
-    }, { "insufficient-points": "points", "member-code-invalid": "member_code" }));
+    }, { "insufficient-points": "points", "member-code-invalid": "member_code", "out-of-stock": "reward_id" }));
     return form;
   };
 }

@@ -8,6 +8,7 @@ import { t } from "../i18n.js";
 import { h, mount, number, when } from "../ui.js";
 
 const PAGE = 20;
+const wallet = () => import("./wallet.js");
 const MAX_CHECKED = 5000;
 
 export async function memberPage(main, memberId) {
@@ -24,6 +25,11 @@ export async function memberPage(main, memberId) {
   const ledger = h("div");
   const treeSlot = h("div", { class: "scroll", tabindex: 0 }, h("p", { class: "muted" }, t("loading")));
   const messages = h("div", { class: "scroll", tabindex: 0 });
+  const assets = h("div");
+  wallet().then(async (w) => {
+    const program = await api("GET", "/v1/program").catch(() => ({ currency: "CNY" }));
+    mount(assets, w.memberAssets(member, program.currency));
+  }).catch(() => {});
   mount(main,
     h("h1", {}, member.display_name),
     h("p", { class: "muted" }, [member.email, member.phone, `${t("member.code")} ${member.referral_code}`, `${t("member.joined")} ${when(member.joined_at)}`].filter(Boolean).join(" · "),
@@ -31,6 +37,7 @@ export async function memberPage(main, memberId) {
     h("div", { class: "stats" },
       stat(t("points.available"), number(p.available), "available"), stat(t("points.pending"), number(p.pending), "pending"),
       stat(t("points.queued"), number(p.queued || 0), "queued"), stat(t("points.lifetime"), number(p.lifetime_earned), "lifetime")),
+    assets,
     h("section", { class: "card", "aria-labelledby": "ledger-title" },
       h("h2", { id: "ledger-title" }, t("member.ledger"), " ", badge), ledger),
     h("section", { class: "card", "aria-labelledby": "tree-title" }, h("h2", { id: "tree-title" }, t("member.tree")), treeSlot),
