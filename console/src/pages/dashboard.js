@@ -67,6 +67,8 @@ export async function dashboardPage(main) {
       ["outstanding", t("dash.outstanding"), number(m.points.outstanding)],
       ["issued", t("dash.issued"), number(m.points.issued)],
       ["redeemed", t("dash.redeemed"), number(m.points.redeemed)],
+      ...(m.stored_value ? [["stored_value", t("dash.stored_value"),
+        money(m.stored_value.outstanding_principal_minor + m.stored_value.outstanding_bonus_minor, currency)]] : []),
     ];
     mount(figures, h("div", { class: "stats" }, cards.map(([name, label, value]) =>
       h("div", { class: "stat", "data-metric": name }, h("div", { class: "label" }, label), h("div", { class: "value" }, value)))));

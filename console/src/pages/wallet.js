@@ -326,11 +326,36 @@ export async function walletPage(main) {
     h("section", { class: "card", "aria-labelledby": "liability-title" }, h("h2", { id: "liability-title" }, t("sv.liability")), figures),
     ...sections.map((s) => s.element));
   await Promise.all(sections.map((s) => s.load().catch((e) => s.failed(e))));
-  api("GET", "/v1/metrics").then((m) => {
-    const sv = m.stored_value || {};
-    mount(figures, stat(t("sv.liability.principal"), money(sv.outstanding_principal_minor ?? sv.principal_minor ?? 0, currency), "principal"),
-      stat(t("sv.liability.bonus"), money(sv.outstanding_bonus_minor ?? sv.bonus_minor ?? 0, currency), "bonus"));
-  }).catch((e) => mount(figures, failure(e)));
+  api("GET", "/v1/metrics").then((m) => liability(figures, m, currency)).catch((e) => mount(figures, failure(e)));
+}
+
+// What the shop owes in stored value, drawn: the outstanding principal and bonus as one stacked bar, and what the
+// period's top-ups, payments, refunds and withdrawals moved (the dashboard's default period: the last 30 days).
+async function liability(slot, m, currency) {
+  const sv = m.stored_value || {};
+  const owed = [["principal", t("sv.liability.principal"), sv.outstanding_principal_minor || 0, "#0b57d0"],
+    ["bonus", t("sv.liability.bonus"), sv.outstanding_bonus_minor || 0, "#c26401"]];
+  const moved = [["topped_up", sv.topped_up_minor], ["bonus_given", sv.bonus_given_minor], ["paid", sv.paid_minor],
+    ["refunded", sv.refunded_minor], ["withdrawn", sv.withdrawn_minor], ["bonus_forfeited", sv.bonus_forfeited_minor]]
+    .map(([name, value]) => [name, t(`sv.moved.${name}`), value || 0]);
+  const stacked = h("canvas", { role: "img", "aria-label": t("sv.chart.owed", { principal: money(owed[0][2], currency), bonus: money(owed[1][2], currency) }) });
+  const period = h("canvas", { role: "img", "aria-label": t("sv.chart.moved", { from: m.by_day?.[0]?.date || "", to: m.by_day?.at(-1)?.date || "" }) });
+  mount(slot, h("div", { class: "stats" }, owed.map(([name, label, value]) => stat(label, money(value, currency), name))),
+    h("div", { class: "chart short", "data-chart": "owed" }, stacked),
+    h("h3", {}, t("sv.moved.title", { from: m.by_day?.[0]?.date || "", to: m.by_day?.at(-1)?.date || "" })),
+    h("div", { class: "chart", "data-chart": "moved" }, period),
+    h("details", {}, h("summary", {}, t("dash.table")), h("div", { class: "scroll", tabindex: 0 }, h("table", {},
+      h("tbody", {}, moved.map(([name, label, value]) => h("tr", { "data-moved": name }, h("th", { scope: "row" }, label),
+        h("td", { class: "num" }, money(value, currency)))))))));
+  const { Chart } = await import("../charts.js");
+  const base = { responsive: true, maintainAspectRatio: false, animation: false };
+  new Chart(stacked, { type: "bar",
+    data: { labels: [t("sv.liability")], datasets: owed.map(([, label, value, colour]) => ({ label, data: [Number(major(value, currency))], backgroundColor: colour })) },
+    options: { ...base, indexAxis: "y", scales: { x: { stacked: true, beginAtZero: true }, y: { stacked: true, display: false } } } });
+  new Chart(period, { type: "bar",
+    data: { labels: moved.map(([, label]) => label), datasets: [{ label: t("sv.moved.title", { from: "", to: "" }), data: moved.map(([, , value]) => Number(major(value, currency))),
+      backgroundColor: ["#0b57d0", "#c26401", "#5f6368", "#1e8e3e", "#a142f4", "#d93025"] }] },
+    options: { ...base, plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } } });
 }
 
 // A card of the admin page: a table of what exists and a form that puts one (new or changed).
