@@ -94,36 +94,9 @@ test("every string is in both languages", async () => {
   }
 });
 
-test("a top-up's bonus is the highest tier reached, floored, and the next tier up is offered", async () => {
-  const { topUpBonus, roomUnderCap } = await import("../src/wallet.js");
-  const tiers = [{ min_minor: 500000, bonus_bps: 500 }, { min_minor: 300000, bonus_bps: 300 }, { min_minor: 200000, bonus_bps: 100 }];
-  assert.deepEqual(topUpBonus(tiers, 199999), { bonus_minor: 0, bonus_bps: 0,
-    next: { min_minor: 200000, bonus_bps: 100, more_minor: 1, bonus_minor: 2000 } });
-  assert.deepEqual(topUpBonus(tiers, 300000).bonus_minor, 9000);
-  assert.deepEqual(topUpBonus(tiers, 300001).bonus_minor, 9000); // floor(300001 × 300 / 10000) = 9000
-  assert.deepEqual(topUpBonus(tiers, 300000).next, { min_minor: 500000, bonus_bps: 500, more_minor: 200000, bonus_minor: 25000 });
-  assert.deepEqual(topUpBonus(tiers, 500000), { bonus_minor: 25000, bonus_bps: 500, next: null });
-  assert.deepEqual(topUpBonus([], 500000), { bonus_minor: 0, bonus_bps: 0, next: null });
-  assert.equal(roomUnderCap(480000, 500000), 20000);
-  assert.equal(roomUnderCap(520000, 500000), 0); // a refund may have put principal past the cap
-});
-
-test("a stored-value payment takes bonus in proportion, floored, the rest from principal", async () => {
-  const { storedValueSplit } = await import("../src/wallet.js");
-  assert.deepEqual(storedValueSplit(10000, 480000, 24000), { principal_minor: 9524, bonus_minor: 476 }); // floor(10000×24000/504000)=476
-  assert.deepEqual(storedValueSplit(504000, 480000, 24000), { principal_minor: 480000, bonus_minor: 24000 });
-  assert.equal(storedValueSplit(504001, 480000, 24000), null);
-  assert.equal(storedValueSplit(0, 100, 0), null);
-  assert.deepEqual(storedValueSplit(1, 0, 5), { principal_minor: 0, bonus_minor: 1 });
-});
-
-test("a coupon's discount: an amount or a capped share, never past the subtotal, nothing below the minimum spend", async () => {
-  const { couponDiscount, bundleRefund } = await import("../src/wallet.js");
-  assert.equal(couponDiscount({ amount_off_minor: 2000, min_spend_minor: 10000 }, 9999), null);
-  assert.equal(couponDiscount({ amount_off_minor: 2000, min_spend_minor: 10000 }, 10000), 2000);
-  assert.equal(couponDiscount({ amount_off_minor: 2000, min_spend_minor: 0 }, 1500), 1500);
-  assert.equal(couponDiscount({ percent_off_bps: 1000, max_off_minor: 5000, min_spend_minor: 0 }, 12345), 1234);
-  assert.equal(couponDiscount({ percent_off_bps: 1000, max_off_minor: 5000, min_spend_minor: 0 }, 99999), 5000);
+test("refunding a bundle card's unused uses gives back the price's share, floored", async () => {
+  const { bundleRefund } = await import("../src/wallet.js");
   assert.equal(bundleRefund(28800, 6, 5), 24000);
   assert.equal(bundleRefund(10000, 3, 1), 3333);
+  assert.equal(bundleRefund(10000, 3, 3), 10000);
 });

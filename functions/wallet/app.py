@@ -3,12 +3,16 @@ of the day, withdraw what they hold (docs/wallet.md). Paying with it is part of 
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import Response
+from typing import Annotated
 
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from loyalty.http import examples
 from loyalty.http.api import Router, answer, create_app, lambda_entry, written
 from loyalty.http.auth import ADMIN_ONLY, STAFF_ONLY
-from loyalty.http.types import MemberIdInPath
-from loyalty.wallet.http import NewTopUp, NewWithdrawal, TopUp, WalletSettings, Withdrawal
+from loyalty.http.types import MAX_MINOR, MemberId, MemberIdInPath
+from loyalty.wallet.http import NewTopUp, NewWithdrawal, TopUp, TopUpQuote, WalletSettings, Withdrawal
 from loyalty.wiring import wallet
 
 router = Router(tags=["Stored value"])
@@ -30,6 +34,21 @@ def read_settings() -> Response[WalletSettings]:
                               "whole numbers, else `422`.")
 def change_settings(body: WalletSettings) -> Response[WalletSettings]:
     return answer(WalletSettings, wallet().save_settings(body.settings()))
+
+
+MemberQuery = Annotated[MemberId, Query(description="Whose top-up",
+                                       openapi_examples=examples.shown(examples.MEMBER_ID, "A member"))]
+AmountQuery = Annotated[int, Query(gt=0, le=MAX_MINOR, description="The amount the member would pay in, minor units",
+                                   openapi_examples=examples.shown(300000, "3,000.00"))]
+
+
+@router.operation("GET", "/v1/top-ups/quote", operation_id="quoteTopUp",
+                  summary="What a top-up would earn, before the member pays (staff)", access=STAFF_ONLY,
+                  model=TopUpQuote, refusals=(404, 422),
+                  description="The till shows it while the cashier types the amount: the bonus of the tier it "
+                              "reaches, the next tier up to offer, and the room the cap leaves. Writes nothing.")
+def quote_top_up(member_id: MemberQuery, amount_minor: AmountQuery) -> Response[TopUpQuote]:
+    return answer(TopUpQuote, wallet().quote(member_id=member_id, amount_minor=amount_minor))
 
 
 @router.operation("POST", "/v1/top-ups", operation_id="topUp", summary="Top up a member's stored value (staff)",

@@ -222,6 +222,7 @@ def stored_value(api: Api, admin: CallAs, staff: CallAs) -> None:
     api.call("GET", "/v1/wallet/settings", **admin)
     api.call("PUT", "/v1/wallet/settings", {"top_up_bonus": [{"min_minor": 1000, "bonus_bps": 100}],
                                             "max_principal_minor": 500000}, **admin)
+    api.call("GET", "/v1/top-ups/quote?member_id=li&amount_minor=5000", **staff)
     for _ in range(2):
         api.call("POST", "/v1/top-ups", {"top_up_id": "TU-1", "member_id": "li", "amount_minor": 5000,
                                          "currency": "CNY"}, **staff)

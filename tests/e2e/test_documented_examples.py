@@ -47,7 +47,7 @@ ORDER = (
     "putCouponTemplate", "listCouponTemplates", "issueCoupon", "listMyCoupons", "listCoupons", "redeemCoupon",
     "voidCouponRedemption", "putReward", "listRewards",
     "putBundle", "listBundles", "sellBundle", "readBundleCard", "useBundle", "refundBundle",
-    "readWalletSettings", "changeWalletSettings", "topUp", "withdrawStoredValue",  # stored value
+    "readWalletSettings", "changeWalletSettings", "quoteTopUp", "topUp", "withdrawStoredValue",  # stored value
 )
 # Who sends the example of an operation, by its x-access: (sub, groups); None for the member the examples name.
 CALLERS: dict[str, tuple[str | None, list[str]] | None] = {

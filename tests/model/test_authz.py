@@ -176,6 +176,7 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("GET", "/v1/wallet/settings"): Expect(ADMIN_ONLY, "/v1/wallet/settings"),
     ("PUT", "/v1/wallet/settings"): Expect(ADMIN_ONLY, "/v1/wallet/settings", {
         "top_up_bonus": [{"min_minor": 200000, "bonus_bps": 100}], "max_principal_minor": 500000}),
+    ("GET", "/v1/top-ups/quote"): Expect(STAFF_ONLY, f"/v1/top-ups/quote?member_id={SELF}&amount_minor=300000"),
     ("POST", "/v1/top-ups"): Expect(STAFF_ONLY, "/v1/top-ups", {"top_up_id": "TU-1", "member_id": SELF,
                                                                 "amount_minor": 1000, "currency": "CNY"}),
     ("POST", "/v1/members/{member_id}/stored-value/withdrawals"): Expect(

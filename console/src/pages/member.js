@@ -5,7 +5,7 @@ import { roles } from "../auth.js";
 import { agrees, checkChain, wholeLedger } from "../chain.js";
 import { drawTree } from "../tree.js";
 import { t } from "../i18n.js";
-import { h, mount, number, when } from "../ui.js";
+import { h, mount, money, number, when } from "../ui.js";
 
 const PAGE = 20;
 const wallet = () => import("./wallet.js");
@@ -15,21 +15,20 @@ export async function memberPage(main, memberId) {
   const path = `/v1/members/${encodeURIComponent(memberId)}`;
   mount(main, h("p", { class: "muted" }, t("loading")));
   let member;
+  const programme = api("GET", "/v1/program").catch(() => ({ currency: "CNY", referral_rates_bps: [] }));
   try {
     member = await api("GET", path);
   } catch (e) {
     return mount(main, h("h1", {}, t("member.title")), h("p", { class: "error", role: "alert" }, e.problem?.detail || e.message));
   }
   const p = member.balances.points;
+  const { currency } = await programme;
   const badge = h("span", { class: "badge muted", "data-chain": "checking" }, t("chain.checking"));
   const ledger = h("div");
   const treeSlot = h("div", { class: "scroll", tabindex: 0 }, h("p", { class: "muted" }, t("loading")));
   const messages = h("div", { class: "scroll", tabindex: 0 });
   const assets = h("div");
-  wallet().then(async (w) => {
-    const program = await api("GET", "/v1/program").catch(() => ({ currency: "CNY" }));
-    mount(assets, w.memberAssets(member, program.currency));
-  }).catch(() => {});
+  wallet().then((w) => mount(assets, w.memberAssets(member, currency))).catch(() => {});
   mount(main,
     h("h1", {}, member.display_name),
     h("p", { class: "muted" }, [member.email, member.phone, `${t("member.code")} ${member.referral_code}`, `${t("member.joined")} ${when(member.joined_at)}`].filter(Boolean).join(" · "),
@@ -51,7 +50,7 @@ export async function memberPage(main, memberId) {
           h("dt", {}, t("pref.birthday")), h("dd", {}, member.birthday || "—")))));
 
   const failed = (slot) => (e) => mount(slot, h("p", { class: "error", role: "alert" }, e.problem?.detail || e.message));
-  showLedger(ledger, path, null).catch(failed(ledger));
+  showLedger(ledger, path, null, currency).catch(failed(ledger));
   verify(badge, path);
   showTree(treeSlot, member, path).catch(failed(treeSlot));
   api("GET", `${path}/messages`).then(({ items }) => mount(messages, items.length ? h("table", {},
@@ -65,17 +64,25 @@ function stat(label, value, name) {
   return h("div", { class: "stat", "data-stat": name }, h("div", { class: "label" }, label), h("div", { class: "value" }, value));
 }
 
+// An entry's amount in its asset's unit: points as a number, stored value as money, a bundle card's uses as uses.
+function amountOf(entry, currency) {
+  const sign = entry.amount > 0 ? "+" : "";
+  if (entry.asset === "stored_value" || entry.asset === "commission") return `${sign}${money(entry.amount, currency)}`;
+  if ((entry.asset || "").startsWith("bundle:")) return `${sign}${t("ledger.uses", { n: number(entry.amount) })}`;
+  return `${sign}${number(entry.amount)}`;
+}
+
 function describe(entry) {
   const source = entry.source ? `${t(`source.${entry.source.type}`)} ${entry.source.id}` : "";
   const level = entry.level === null || entry.level === undefined ? "" : t(`level.${Math.min(entry.level, 2)}`, { n: entry.level });
   return { kind: t(`kind.${entry.kind}`), source, level };
 }
 
-async function showLedger(slot, path, cursor) {
+async function showLedger(slot, path, cursor, currency = "CNY") {
   const page = await api("GET", `${path}/ledger?${new URLSearchParams(cursor ? { limit: PAGE, cursor } : { limit: PAGE })}`);
   const older = page.next_cursor ? h("button", { type: "button", class: "secondary", "data-action": "older",
-    onclick: () => showLedger(slot, path, page.next_cursor).catch(() => {}) }, t("ledger.older")) : null;
-  const first = h("button", { type: "button", class: "secondary", onclick: () => showLedger(slot, path, null).catch(() => {}) }, t("ledger.newest"));
+    onclick: () => showLedger(slot, path, page.next_cursor, currency).catch(() => {}) }, t("ledger.older")) : null;
+  const first = h("button", { type: "button", class: "secondary", onclick: () => showLedger(slot, path, null, currency).catch(() => {}) }, t("ledger.newest"));
   mount(slot, page.items.length ? h("div", { class: "scroll", tabindex: 0 }, h("table", { "data-ledger": "" },
     h("thead", {}, h("tr", {}, [["#", "num"], [t("ledger.when")], [t("ledger.kind")], [t("ledger.what")], [t("ledger.level")], [t("ledger.bucket")], [t("ledger.amount"), "num"]]
       .map(([c, cls]) => h("th", { scope: "col", class: cls }, c)))),
@@ -83,7 +90,7 @@ async function showLedger(slot, path, cursor) {
       const d = describe(e);
       return h("tr", { "data-seq": e.seq }, h("td", { class: "num" }, e.seq), h("td", {}, when(e.created_at)), h("td", {}, d.kind),
         h("td", {}, d.source), h("td", {}, d.level), h("td", {}, t(`bucket.${e.bucket}`)),
-        h("td", { class: "num" }, `${e.amount > 0 ? "+" : ""}${number(e.amount)}`));
+        h("td", { class: "num", "data-asset": e.asset || "points" }, amountOf(e, currency)));
     })))) : h("p", { class: "muted" }, t("ledger.empty")),
   h("div", { class: "row" }, cursor ? first : null, older));
 }

@@ -7,12 +7,10 @@ import { roles } from "../auth.js";
 import { t, addWords } from "../i18n.js";
 import { h, mount, field, formError, setError, toMinor, major, money, number, when, percentBps, newId, pending,
   hold, settle, submits, submitsOnce } from "../ui.js";
-import { topUpBonus, roomUnderCap, bundleRefund } from "../wallet.js";
+import { bundleRefund } from "../wallet.js";
 import { WORDS } from "./wallet.words.js";
 
 addWords(WORDS);
-
-const DEFAULT_SETTINGS = { top_up_bonus: [], max_principal_minor: 0 };
 
 function failure(e) {
   return h("p", { class: "error", role: "alert" }, e.problem?.detail || e.problem?.title || e.message);
@@ -48,30 +46,37 @@ function topUpPane(member, ctx) {
   const slot = `top_up:${member.member_id}`;
   const result = h("div", { "aria-live": "polite" });
   const preview = h("p", { class: "muted", "data-preview": "", "aria-live": "polite" });
-  let settings = DEFAULT_SETTINGS;
-  let principal = storedValue(member).principal_minor;
-  const show = () => {
+  let asked = 0;
+  // The service's quote of what the typed amount earns (GET /v1/top-ups/quote): the same rules the top-up applies.
+  const show = async () => {
     const amount = toMinor(form.querySelector("[name=amount]").value, currency);
-    const room = roomUnderCap(principal, settings.max_principal_minor);
+    const ticket = ++asked;
+    let q;
+    try {
+      q = await api("GET", `/v1/top-ups/quote?${new URLSearchParams({ member_id: member.member_id, amount_minor: amount || 1 })}`);
+    } catch {
+      return mount(preview);
+    }
+    if (ticket !== asked) return; // a later keystroke's answer is the one to show
     const lines = [];
     if (amount) {
-      const found = topUpBonus(settings.top_up_bonus, amount);
-      lines.push(found.bonus_minor ? t("sv.preview", { bonus: money(found.bonus_minor, currency), rate: percentBps(found.bonus_bps) })
+      lines.push(q.bonus_minor ? t("sv.preview", { bonus: money(q.bonus_minor, currency), rate: percentBps(q.bonus_bps) })
         : t("sv.preview.none"));
-      if (found.next) lines.push(t("sv.next", { more: money(found.next.more_minor, currency), at: money(found.next.min_minor, currency),
-        rate: percentBps(found.next.bonus_bps), bonus: money(found.next.bonus_minor, currency) }));
-      if (amount > room) lines.push(t("sv.over", { room: money(room, currency) }));
+      if (q.next) lines.push(t("sv.next", { more: money(q.next.more_minor, currency), at: money(q.next.min_minor, currency),
+        rate: percentBps(q.next.bonus_bps), bonus: money(q.next.bonus_minor, currency) }));
+      if (!q.fits) lines.push(t("sv.over", { room: money(q.room_minor, currency) }));
     }
-    lines.push(t("sv.room", { room: money(room, currency), cap: money(settings.max_principal_minor, currency) }));
+    lines.push(t("sv.room", { room: money(q.room_minor, currency), cap: money(q.max_principal_minor, currency) }));
     mount(preview, lines.join(" "));
   };
+  let typing = 0;
   const form = h("form", { "data-form": "top_up", novalidate: true },
     h("div", { class: "row" },
       field({ name: "top_up_id", label: t("sv.topup_id"), value: pending(slot, () => newId("TU")), required: true }),
       field({ name: "amount", label: t("sv.amount", { currency }), required: true,
-        attrs: { inputmode: "decimal", autocomplete: "off", oninput: () => show() } })),
+        attrs: { inputmode: "decimal", autocomplete: "off", oninput: () => { clearTimeout(typing); typing = setTimeout(show, 200); } } })),
     preview, formError(), h("button", { type: "submit" }, t("sv.topup")), result);
-  api("GET", "/v1/wallet/settings").then((found) => { settings = found; show(); }).catch(() => show());
+  show();
   form.addEventListener("submit", submitsOnce(form, slot, async ({ top_up_id: topUpId, amount }) => {
     const minor = toMinor(amount, currency);
     if (!minor) return setError(form, "amount", t("wallet.amount.bad"));
@@ -79,12 +84,11 @@ function topUpPane(member, ctx) {
     hold(slot, body.top_up_id);
     const done = await api("POST", "/v1/top-ups", { body });
     const sv = done.balances?.stored_value || storedValue(await ctx.refresh());
-    principal = sv.principal_minor;
     mount(result, h("p", { class: "result", role: "status" }, t("sv.done", { amount: money(done.amount_minor, currency),
       bonus: money(done.bonus_minor, currency), principal: money(sv.principal_minor, currency), bonus_total: money(sv.bonus_minor, currency) })));
     form.querySelector("[name=top_up_id]").value = newId("TU");
     form.querySelector("[name=amount]").value = "";
-    show();
+    await show();
     await ctx.refresh();
   }, { "stored-value-cap": "amount", "idempotency-mismatch": "top_up_id" }));
   return h("div", {}, form, withdrawForm(member, ctx));
@@ -321,7 +325,7 @@ export async function walletPage(main) {
   const program = await api("GET", "/v1/program").catch(() => ({ currency: "CNY" }));
   const currency = program.currency;
   const sections = [settingsCard(currency), bundlesCard(currency), templatesCard(currency), rewardsCard()];
-  const figures = h("div", { class: "stats", "data-liability": "" });
+  const figures = h("div", { "data-liability": "" });
   mount(main, h("h1", {}, t("wallet.title")), h("p", { class: "muted" }, t("wallet.intro")),
     h("section", { class: "card", "aria-labelledby": "liability-title" }, h("h2", { id: "liability-title" }, t("sv.liability")), figures),
     ...sections.map((s) => s.element));

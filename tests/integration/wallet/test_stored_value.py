@@ -138,6 +138,35 @@ def test_the_cap_lets_the_principal_reach_it_exactly_and_not_one_more(api: Api) 
     assert held(api, "ann") == (500000, 9000 + 2000)
 
 
+def quote(api: Api, member: str, amount: int, **caller: Any) -> Reply:
+    return api.call("GET", f"/v1/top-ups/quote?member_id={member}&amount_minor={amount}", **(caller or STAFF))
+
+
+def test_the_till_previews_a_top_ups_bonus_the_next_tier_and_the_room_under_the_cap(api: Api) -> None:
+    """Staff may not read the settings (admin), but the till shows what a typed amount earns and what the next tier
+    would, from the same rules the top-up applies; nothing is written."""
+    api.sign_up("ann")
+    before = dump_tables()
+    reply = quote(api, "ann", 199999)
+    assert (reply.status, reply.body) == (200, {
+        "amount_minor": 199999, "bonus_minor": 0, "bonus_bps": 0,
+        "next": {"min_minor": 200000, "bonus_bps": 100, "more_minor": 1, "bonus_minor": 2000},
+        "principal_minor": 0, "room_minor": 500000, "max_principal_minor": 500000, "fits": True})
+    assert dump_tables() == before
+    assert quote(api, "ann", 300001).body["bonus_minor"] == 9000  # floor(300001 × 300 / 10000), as the top-up
+    assert quote(api, "ann", 300000).body["next"] == {"min_minor": 500000, "bonus_bps": 500, "more_minor": 200000,
+                                                      "bonus_minor": 25000}
+    assert quote(api, "ann", 500000).body["next"] is None
+    topped(api, "T-1", "ann", 300000)
+    after = quote(api, "ann", 200001).body
+    assert (after["principal_minor"], after["room_minor"], after["fits"]) == (300000, 200000, False)
+    assert top_up(api, "T-2", "ann", 200001).slug == "stored-value-cap"  # what the quote said
+    assert quote(api, "ann", 200000).body["bonus_minor"] == topped(api, "T-3", "ann", 200000)["bonus_minor"]
+    refused(quote(api, "nobody", 1000), 404, "not-found")
+    assert quote(api, "ann", 0).status == 422
+    assert quote(api, "ann", 1000, as_="ann").status == 403
+
+
 def test_a_top_up_is_exactly_once_by_its_id(api: Api) -> None:
     api.sign_up("ann")
     first = topped(api, "T-1", "ann", 300000)

@@ -67,6 +67,22 @@ class WalletSettings:
         """The bonus a top-up of ``amount_minor`` earns: ``floor(amount × bonus_bps / 10000)``."""
         return amount_minor * self.bonus_bps(amount_minor) // BPS
 
+    def next_tier(self, amount_minor: int) -> Tier | None:
+        """The lowest tier above ``amount_minor`` that pays more than the tier it reaches (what to offer at the till);
+        None when no tier pays more."""
+        reached = self.bonus_bps(amount_minor)
+        above = [t for t in self.top_up_bonus if t.min_minor > amount_minor and t.bonus_bps > reached]
+        return min(above, key=lambda t: t.min_minor) if above else None
+
+    def quote(self, amount_minor: int, principal_minor: int) -> Quote:
+        """What a top-up of ``amount_minor`` would earn for a member holding ``principal_minor``, the next tier up, and
+        how much principal the cap leaves room for (zero when a refund put the member past it)."""
+        up = self.next_tier(amount_minor)
+        return Quote(amount_minor, self.bonus(amount_minor), self.bonus_bps(amount_minor),
+                     None if up is None else NextTier(up.min_minor, up.bonus_bps, up.min_minor - amount_minor,
+                                                      self.bonus(up.min_minor)),
+                     principal_minor, max(0, self.max_principal_minor - principal_minor), self.max_principal_minor)
+
     def to_dict(self) -> dict[str, Any]:
         return {"top_up_bonus": [{"min_minor": t.min_minor, "bonus_bps": t.bonus_bps} for t in self.top_up_bonus],
                 "max_principal_minor": self.max_principal_minor}
@@ -75,6 +91,31 @@ class WalletSettings:
     def from_dict(cls, data: Mapping[str, Any]) -> WalletSettings:
         return cls(tuple(Tier(int(t["min_minor"]), int(t["bonus_bps"])) for t in data.get("top_up_bonus") or []),
                    int(data["max_principal_minor"]))
+
+
+@dataclass(frozen=True)
+class NextTier:
+    min_minor: int
+    bonus_bps: int
+    more_minor: int  # what the top-up would need to reach it
+    bonus_minor: int  # what a top-up of exactly min_minor earns
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A top-up previewed at the till, before the member pays: written nowhere."""
+
+    amount_minor: int
+    bonus_minor: int
+    bonus_bps: int
+    next: NextTier | None
+    principal_minor: int
+    room_minor: int
+    max_principal_minor: int
+
+    @property
+    def fits(self) -> bool:
+        return self.amount_minor <= self.room_minor
 
 
 def settings_problems(settings: WalletSettings) -> list[tuple[list[str | int], str]]:

@@ -88,3 +88,35 @@ class Withdrawal(Answer):
     withdrawal_id: str
     principal_minor: int = Field(description="Paid back to the member: all the principal held")
     bonus_forfeited_minor: int = Field(description="All the bonus held, forfeited")
+
+
+class NextTier(Answer):
+    min_minor: int = Field(description="The tier's threshold", examples=[500000])
+    bonus_bps: int = Field(description="Its bonus", examples=[500])
+    more_minor: int = Field(description="What the top-up would need to reach it", examples=[200000])
+    bonus_minor: int = Field(description="What a top-up of exactly the threshold earns", examples=[25000])
+
+
+class TopUpQuote(Answer):
+    """A top-up previewed at the till before the member pays (nothing is written): the bonus this amount earns, the
+    next tier up to offer, and how much more principal the member may hold under the cap."""
+
+    amount_minor: int = Field(examples=[300000])
+    bonus_minor: int = Field(description="floor(amount × bonus_bps / 10000) of the highest tier reached",
+                             examples=[9000])
+    bonus_bps: int = Field(description="The tier reached (0 below every tier)", examples=[300])
+    next: NextTier | None = Field(description="The lowest tier above the amount that pays more; null when none does")
+    principal_minor: int = Field(description="The member's principal now", examples=[0])
+    room_minor: int = Field(description="How much principal the cap leaves room for (a top-up above it is "
+                                        "refused with `422 stored-value-cap`)", examples=[500000])
+    max_principal_minor: int = Field(description="The cap", examples=[500000])
+    fits: bool = Field(description="Whether this amount is within the room", examples=[True])
+
+    @classmethod
+    def of(cls, result: Any) -> Self:
+        up = result.next
+        return cls(amount_minor=result.amount_minor, bonus_minor=result.bonus_minor, bonus_bps=result.bonus_bps,
+                   next=None if up is None else NextTier(min_minor=up.min_minor, bonus_bps=up.bonus_bps,
+                                                         more_minor=up.more_minor, bonus_minor=up.bonus_minor),
+                   principal_minor=result.principal_minor, room_minor=result.room_minor,
+                   max_principal_minor=result.max_principal_minor, fits=result.fits)

@@ -23,6 +23,7 @@ from loyalty.wallet.domain import (
     DEFAULT_SETTINGS,
     PRINCIPAL,
     Parts,
+    Quote,
     StoredValueCap,
     TopUpRecorded,
     WalletSettings,
@@ -61,6 +62,15 @@ class WalletService:
         return settings
 
     # --- top-ups ----------------------------------------------------------------------------------
+
+    def quote(self, *, member_id: str, amount_minor: int) -> Quote:
+        """A top-up of ``amount_minor`` previewed for the member (one read, nothing written): the bonus it earns, the
+        next tier up, and the room the cap leaves."""
+        found = self._retry.run(lambda: self._store.checkout(member_id))
+        if found.member is None:
+            raise NotFound(f"No member {member_id}.")
+        holding = held(found.account.view(STORED_VALUE.name, self._clock.now()))
+        return (found.settings or DEFAULT_SETTINGS).quote(amount_minor, holding.principal_minor)
 
     def top_up(self, *, top_up_id: str, member_id: str, amount_minor: int, currency: str,
                requested_by: str) -> Outcome[TopUpRecorded]:
