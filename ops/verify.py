@@ -434,7 +434,7 @@ def metrics_report(client: Any, table: str, summary: Summary) -> dict[str, Any]:
     """The dashboard's points outstanding now (its yearly totals added up: issued less redeemed) beside the
     Ledger table's points, available + pending; and its commission owed beside the partners' chains'."""
     counted = {"points_issued": 0, "points_redeemed": 0, "commission_minor": 0, "sv_principal_minor": 0,
-               "sv_bonus_minor": 0}
+               "sv_bonus_minor": 0, "bundle_uses": 0}
     kwargs: dict[str, Any] = {"TableName": table, "KeyConditionExpression": "pk = :pk", "ConsistentRead": True,
                               "ExpressionAttributeValues": {":pk": {"S": "YEAR"}}}
     while True:
@@ -452,9 +452,12 @@ def metrics_report(client: Any, table: str, summary: Summary) -> dict[str, Any]:
     # Stored value (docs/wallet.md): the dashboard's outstanding principal and bonus beside the members' buckets.
     stored = (counted["sv_principal_minor"], counted["sv_bonus_minor"])
     held = (summary.ledger_totals.get("stored_value/principal", 0), summary.ledger_totals.get("stored_value/bonus", 0))
+    # Bundle cards: the dashboard's uses outstanding beside every card's balance (all cards are one family).
+    uses, cards = counted["bundle_uses"], summary.ledger_totals.get("bundle/available", 0)
     return {"table": table, "outstanding": outstanding, "ledger": ledger, "commission": owed,
             "commission_ledger": chains, "stored_value": stored, "stored_value_ledger": held,
-            "ok": outstanding == ledger and owed == chains and stored == held}
+            "bundle_uses": uses, "bundle_uses_ledger": cards,
+            "ok": outstanding == ledger and owed == chains and stored == held and uses == cards}
 
 
 def _metrics_lines(report: dict[str, Any] | None) -> list[str]:
@@ -463,13 +466,15 @@ def _metrics_lines(report: dict[str, Any] | None) -> list[str]:
     principal, bonus = report["stored_value"]
     if report["ok"]:
         return [f"  metrics: points outstanding {report['outstanding']:,}, commission owed "
-                f"{report['commission']:,} and stored value {principal:,} principal + {bonus:,} bonus, as the ledger "
-                f"holds"]
+                f"{report['commission']:,}, stored value {principal:,} principal + {bonus:,} bonus and "
+                f"{report['bundle_uses']:,} bundle uses, as the ledger holds"]
     held_principal, held_bonus = report["stored_value_ledger"]
     return [f"  METRICS the dashboard counts {report['outstanding']:,} points outstanding, "
-            f"{report['commission']:,} commission owed and stored value {principal:,} principal + {bonus:,} bonus, "
-            f"the ledger holds {report['ledger']:,}, {report['commission_ledger']:,} and {held_principal:,} + "
-            f"{held_bonus:,}: the aggregator is behind or left records out (AggregatorDeadLetters, its log)"]
+            f"{report['commission']:,} commission owed, stored value {principal:,} principal + {bonus:,} bonus and "
+            f"{report['bundle_uses']:,} bundle uses; the ledger holds {report['ledger']:,}, "
+            f"{report['commission_ledger']:,}, {held_principal:,} + {held_bonus:,} and "
+            f"{report['bundle_uses_ledger']:,}: the aggregator is behind or left records out "
+            f"(AggregatorDeadLetters, its log)"]
 
 
 def s3_client(endpoint: str | None) -> Any:

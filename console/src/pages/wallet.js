@@ -344,7 +344,8 @@ async function liability(slot, m, currency) {
     .map(([name, value]) => [name, t(`sv.moved.${name}`), value || 0]);
   const stacked = h("canvas", { role: "img", "aria-label": t("sv.chart.owed", { principal: money(owed[0][2], currency), bonus: money(owed[1][2], currency) }) });
   const period = h("canvas", { role: "img", "aria-label": t("sv.chart.moved", { from: m.by_day?.[0]?.date || "", to: m.by_day?.at(-1)?.date || "" }) });
-  mount(slot, h("div", { class: "stats" }, owed.map(([name, label, value]) => stat(label, money(value, currency), name))),
+  mount(slot, h("div", { class: "stats" }, owed.map(([name, label, value]) => stat(label, money(value, currency), name)),
+    stat(t("bundle.owed"), number(m.bundles?.outstanding_uses ?? 0), "bundle_uses")),
     h("div", { class: "chart short", "data-chart": "owed" }, stacked),
     h("h3", {}, t("sv.moved.title", { from: m.by_day?.[0]?.date || "", to: m.by_day?.at(-1)?.date || "" })),
     h("div", { class: "chart", "data-chart": "moved" }, period),

@@ -67,6 +67,7 @@ def brute_force(first: str, last: str) -> dict[str, Any]:
     owed = sum(e["amount"] for e in entries if e["asset"] == "commission" and local(e["created_at"]) <= last)
     stored = [(local(e["created_at"]), e["kind"], e["bucket"], e["amount"]) for e in entries
               if e["asset"] == "stored_value"]
+    uses = [(local(e["created_at"]), e["kind"], e["amount"]) for e in entries if e["asset"].startswith("bundle:")]
 
     def moved(kind: str, bucket: str | None = None) -> int:
         return abs(sum(a for d, k, b, a in stored if first <= d <= last and k == kind and bucket in (None, b)))
@@ -89,6 +90,10 @@ def brute_force(first: str, last: str) -> dict[str, Any]:
             "topped_up_minor": moved("top_up", "principal"), "bonus_given_minor": moved("top_up", "bonus"),
             "paid_minor": moved("payment"), "refunded_minor": moved("refund"),
             "withdrawn_minor": moved("withdrawal", "principal"), "bonus_forfeited_minor": moved("withdrawal", "bonus")},
+        "bundles": {"outstanding_uses": sum(a for d, _, a in uses if d <= last),
+                    **{name: abs(sum(a for d, k, a in uses if first <= d <= last and k == kind))
+                       for name, kind in (("sold_uses", "bundle_sale"), ("used", "bundle_use"),
+                                          ("refunded_uses", "refund"))}},
         "by_day": [{"date": d, "purchases": sum(1 for s in inside if s[2] == d),
                     "revenue_minor": sum(s[3] for s in inside if s[2] == d),
                     "new_members": sum(1 for m in members if local(m["joined_at"]) == d)} for d in days],
@@ -105,14 +110,32 @@ def balances_total() -> int:
     return total
 
 
+def bundle_step(api: Api, rng: random.Random, step: int, members: list[str], cards: list[str]) -> None:
+    """A bundle card sold, used or refunded for its unused uses (409 when none are left: fine)."""
+    staff: dict[str, Any] = {"as_": "pos", "groups": ("staff",)}
+    if not cards or rng.random() < 0.3:
+        sale = {"sale_id": f"S-{step}", "member_id": rng.choice(members), "product_id": "WASH-3"}
+        reply = api.call("POST", "/v1/bundle-sales", sale, **staff)
+        assert reply.status == 201, reply.body
+        cards.append(reply.body["card_id"])
+        return
+    how = "refunds" if rng.random() < 0.2 else "uses"
+    sent = {"refund_id": f"BR-{step}"} if how == "refunds" else {"use_id": f"U-{step}"}
+    reply = api.call("POST", f"/v1/bundle-cards/{rng.choice(cards)}/{how}", sent, **staff)
+    assert reply.status == 201 or reply.slug in ("bundle-used-up", "bundle-expired"), reply.body
+
+
 def random_mix(api: Api, clock: FixedClock, rng: random.Random, steps: int) -> None:
     """Sign-ups (most under a referrer), purchases (some back-dated by days, at any hour), partial and full
-    refunds, redemptions, adjustments and moves of the clock."""
+    refunds, redemptions, adjustments, stored value, bundle cards and moves of the clock."""
     members: list[tuple[str, str]] = []  # (member id, referral code)
     orders: dict[str, int] = {}  # order → what is left to refund
+    cards: list[str] = []
+    api.call("PUT", "/v1/bundles/WASH-3", {"name": "3 washes", "uses": 3, "price_minor": 9000, "valid_days": 30},
+             as_="boss", groups=("admin",))
     for step in range(steps):
-        action = rng.choices(["join", "buy", "refund", "redeem", "adjust", "wait", "top_up", "withdraw"],
-                             [3, 6, 2, 2, 1, 2, 2, 1])[0]
+        action = rng.choices(["join", "buy", "refund", "redeem", "adjust", "wait", "top_up", "withdraw", "bundle"],
+                             [3, 6, 2, 2, 1, 2, 2, 1, 3])[0]
         if action == "join" or len(members) < 2:
             code = rng.choice(members)[1] if members and rng.random() < 0.7 else None
             joined = api.sign_up(f"m{step}", code)
@@ -142,6 +165,8 @@ def random_mix(api: Api, clock: FixedClock, rng: random.Random, steps: int) -> N
                     "amount_minor": rng.choice([5000, 200000, 300000]), "currency": "CNY"}
             reply = api.call("POST", "/v1/top-ups", body, as_="pos", groups=("staff",))
             assert reply.status == 201 or reply.slug == "stored-value-cap", reply.body
+        elif action == "bundle":
+            bundle_step(api, rng, step, [m for m, _ in members], cards)
         elif action == "withdraw":
             reply = api.call("POST", f"/v1/members/{rng.choice(members)[0]}/stored-value/withdrawals",
                              {"withdrawal_id": f"W-{step}"}, as_="boss", groups=("admin",))

@@ -8,6 +8,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from loyalty.metrics.domain import (
+    BUNDLE_REFUNDED,
+    BUNDLE_SOLD,
+    BUNDLE_USED,
+    BUNDLE_USES,
     MAX_DAYS,
     NEW_MEMBERS,
     POINTS_ISSUED,
@@ -102,8 +106,15 @@ def test_points_issued_are_the_earned_kinds_net_and_redeemed_are_redemptions(kin
     assert (fact.counts[POINTS_ISSUED], fact.counts[POINTS_REDEEMED]) == (issued, redeemed)
 
 
-def test_entries_of_other_assets_are_not_points() -> None:
-    assert posted("dan", 4, "bundle:C-1", "bundle_use", -1, "2026-11-23T09:30:00Z", SHANGHAI) is None
+@pytest.mark.parametrize(("kind", "amount", "counts"), [
+    ("bundle_sale", 6, {BUNDLE_USES: 6, BUNDLE_SOLD: 6}),
+    ("bundle_use", -1, {BUNDLE_USES: -1, BUNDLE_USED: 1}),
+    ("refund", -5, {BUNDLE_USES: -5, BUNDLE_REFUNDED: 5}),
+])
+def test_bundle_card_entries_count_the_uses_outstanding_and_what_moved_them(kind: str, amount: int,
+                                                                            counts: dict[str, int]) -> None:
+    fact = posted("dan", 4, "bundle:bc_1", kind, amount, "2026-11-23T09:30:00Z", SHANGHAI, "available")
+    assert fact is not None and fact.counts == counts
 
 
 @pytest.mark.parametrize(("kind", "bucket", "amount", "counts"), [

@@ -29,6 +29,9 @@ Definitions (docs/metrics.md has the reasons):
   ``topped_up_minor`` (principal of top-ups), ``bonus_given_minor``, ``paid_minor`` (both parts of payments),
   ``refunded_minor`` (both parts given back), ``withdrawn_minor`` (principal paid back) and
   ``bonus_forfeited_minor``.
+- ``bundles``: ``outstanding_uses``, the sum of every bundle card's entries recorded up to the end of the period (the
+  uses members have paid for and not yet had: what the shop still owes in service); and what the period's entries
+  moved, as positive counts: ``sold_uses``, ``used``, ``refunded_uses``.
 - ``commission.outstanding_minor``: the sum of every commission entry recorded up to the end of the period
   (commissions less refunds' reversals and payouts): what the shop owes its partners, pending or available,
   as their chains total it (queued commissions not yet posted left out).
@@ -41,7 +44,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from loyalty.ledger.assets import COMMISSION, POINTS, STORED_VALUE, Bucket, EntryKind
+from loyalty.ledger.assets import BUNDLE, COMMISSION, POINTS, STORED_VALUE, Bucket, EntryKind
 from loyalty.members.domain import PartnerBinding
 from loyalty.shared.clock import parse_rfc3339
 from loyalty.shared.errors import ValidationProblem
@@ -60,8 +63,12 @@ SV_PRINCIPAL, SV_BONUS = "sv_principal_minor", "sv_bonus_minor"
 SV_TOPPED_UP, SV_BONUS_GIVEN = "sv_topped_up_minor", "sv_bonus_given_minor"
 SV_PAID, SV_REFUNDED = "sv_paid_minor", "sv_refunded_minor"
 SV_WITHDRAWN, SV_FORFEITED = "sv_withdrawn_minor", "sv_forfeited_minor"
+# Bundle cards (docs/wallet.md): every card's entries (the uses outstanding), and by kind what moved them.
+BUNDLE_USES, BUNDLE_SOLD = "bundle_uses", "bundle_uses_sold"
+BUNDLE_USED, BUNDLE_REFUNDED = "bundle_uses_used", "bundle_uses_refunded"
 COUNTERS = (PURCHASES, REVENUE, REFERRED_REVENUE, NEW_MEMBERS, POINTS_ISSUED, POINTS_REDEEMED, COMMISSION_OWED,
-            SV_PRINCIPAL, SV_BONUS, SV_TOPPED_UP, SV_BONUS_GIVEN, SV_PAID, SV_REFUNDED, SV_WITHDRAWN, SV_FORFEITED)
+            SV_PRINCIPAL, SV_BONUS, SV_TOPPED_UP, SV_BONUS_GIVEN, SV_PAID, SV_REFUNDED, SV_WITHDRAWN, SV_FORFEITED,
+            BUNDLE_USES, BUNDLE_SOLD, BUNDLE_USED, BUNDLE_REFUNDED)
 
 
 def local_day(instant: str, zone: ZoneInfo) -> str:
@@ -238,8 +245,10 @@ def refunded(order_id: str, refund_id: str, amount_minor: int, purchase_occurred
 
 def posted(holder: str, seq: int, asset: str, kind: str, amount: int, created_at: str,
            zone: ZoneInfo, bucket: str | None = None) -> Fact | None:
-    """A ledger entry's points, a partner's commission, or a member's stored value (by ``bucket``), on the day it was
-    recorded; None for other assets."""
+    """A ledger entry's points, a partner's commission, a member's stored value (by ``bucket``) or a bundle card's uses,
+    on the day it was recorded; None for other assets."""
+    if asset.startswith(f"{BUNDLE.name}:"):
+        return Fact(f"entry/{holder}/{seq}", local_day(created_at, zone), bundle_counts(kind, amount))
     if asset == COMMISSION.name:
         return Fact(f"entry/{holder}/{seq}", local_day(created_at, zone), {COMMISSION_OWED: amount})
     if asset == STORED_VALUE.name:
@@ -264,6 +273,16 @@ def stored_value_counts(kind: str, bucket: str | None, amount: int) -> dict[str,
     if moved is not None:
         counter = moved[0] if principal else moved[1]
         counts[counter] = counts.get(counter, 0) + moved[2] * amount
+    return counts
+
+
+def bundle_counts(kind: str, amount: int) -> dict[str, int]:
+    """What a bundle card's entry adds: to the uses outstanding, and to what its kind moved (positive counts)."""
+    moved = {EntryKind.BUNDLE_SALE: (BUNDLE_SOLD, 1), EntryKind.BUNDLE_USE: (BUNDLE_USED, -1),
+             EntryKind.REFUND: (BUNDLE_REFUNDED, -1)}.get(EntryKind(kind))
+    counts = {BUNDLE_USES: amount}
+    if moved is not None:
+        counts[moved[0]] = moved[1] * amount
     return counts
 
 
@@ -340,6 +359,14 @@ class StoredValueFigures:
 
 
 @dataclass(frozen=True)
+class BundleFigures:
+    outstanding_uses: int
+    sold_uses: int
+    used: int
+    refunded_uses: int
+
+
+@dataclass(frozen=True)
 class Metrics:
     members: MemberFigures
     purchases: PurchaseFigures
@@ -350,6 +377,7 @@ class Metrics:
     by_day: list[Day]
     time_zone: str
     stored_value: StoredValueFigures | None = None
+    bundles: BundleFigures | None = None
 
 
 def share_bps(part: int, whole: int) -> int:
@@ -381,6 +409,8 @@ def metrics_of(period: Period, days: Mapping[str, Mapping[str, int]], through_en
             topped_up_minor=period_totals[SV_TOPPED_UP], bonus_given_minor=period_totals[SV_BONUS_GIVEN],
             paid_minor=period_totals[SV_PAID], refunded_minor=period_totals[SV_REFUNDED],
             withdrawn_minor=period_totals[SV_WITHDRAWN], bonus_forfeited_minor=period_totals[SV_FORFEITED]),
+        bundles=BundleFigures(outstanding_uses=through_end[BUNDLE_USES], sold_uses=period_totals[BUNDLE_SOLD],
+                              used=period_totals[BUNDLE_USED], refunded_uses=period_totals[BUNDLE_REFUNDED]),
         by_day=[Day(d, int(days.get(d, {}).get(PURCHASES, 0)), int(days.get(d, {}).get(REVENUE, 0)),
                     int(days.get(d, {}).get(NEW_MEMBERS, 0))) for d in period.days],
         time_zone=time_zone,

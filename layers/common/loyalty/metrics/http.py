@@ -55,6 +55,15 @@ class StoredValueFigures(Answer):
     bonus_forfeited_minor: int = Field(description="Bonus the period's withdrawals forfeited", examples=[9_000])
 
 
+class BundleFigures(Answer):
+    outstanding_uses: int = Field(description="Uses of bundle cards members hold at the end of the period, paid for "
+                                              "and not yet had (expired cards' too, which can still be refunded)",
+                                  examples=[1840])
+    sold_uses: int = Field(description="Uses the period's bundle sales added", examples=[360])
+    used: int = Field(description="Uses the period's uses took", examples=[298])
+    refunded_uses: int = Field(description="Unused uses the period's bundle refunds took back", examples=[12])
+
+
 class DayFigures(Answer):
     date: LocalDate
     purchases: int = Field(ge=0, examples=[14])
@@ -75,6 +84,7 @@ class Metrics(Answer):
                                                         "have a referrer, rounded down", examples=[4470])
     points: PointFigures
     stored_value: StoredValueFigures
+    bundles: BundleFigures
     commission: CommissionFigures
     by_day: list[DayFigures]
     time_zone: str = Field(description="The time zone the days are local to", examples=["Asia/Shanghai"])
