@@ -162,3 +162,33 @@ def test_a_member_born_on_29_february_gets_the_birthday_coupon_on_28_february_in
     assert cake["template_id"] == "cake" and coupons(api, "march") == []
     api.move_clock(DAY)  # 1 March: march's, and no second one for leap
     assert len(coupons(api, "leap")) == 1 and len(coupons(api, "march")) == 1
+
+
+def test_an_issue_replayed_after_its_coupon_expired_answers_its_first_answer(api: Api) -> None:
+    """The replay reads its own coupon among the member's expired ones: it is not swept into its own write (one
+    transaction may not touch an item twice, which DynamoDB refuses: a 500 before)."""
+    template(api, "day", amount_off_minor=100, valid_days=1, per_member_limit=1)
+    api.sign_up("ann")
+    first = issue(api, "I-1", "day", "ann")
+    assert first.status == 201, first.body
+    api.move_clock(2 * DAY)
+    again = issue(api, "I-1", "day", "ann")
+    assert (again.status, again.body) == (200, first.body)
+    assert issue(api, "I-2", "day", "ann").status == 201  # the expired one's slot was given back
+
+
+def test_many_expired_coupons_give_their_slots_back_in_transactions_of_their_own(api: Api) -> None:
+    """Under a large per-member limit a member may hold more expired coupons than one transaction can touch: they
+    are swept in batches before the issue, which then counts only live coupons."""
+    template(api, "many", amount_off_minor=100, valid_days=1, per_member_limit=120)
+    api.sign_up("ann")
+    for n in range(120):
+        assert issue(api, f"M-{n}", "many", "ann").status == 201
+    refused(issue(api, "M-over", "many", "ann"), 409, "coupon-limit")
+    api.move_clock(2 * DAY)
+    fresh = issue(api, "M-120", "many", "ann")
+    assert fresh.status == 201, fresh.body
+    statuses = [c["status"] for c in coupons(api, "ann")]
+    assert statuses.count("expired") == 120 and statuses.count("active") == 1
+    stored = [i for i in dump_tables()["WalletTable"] if '"status": {"S": "expired"}' in i]
+    assert len(stored) == 120  # marked expired as stored, not only as read

@@ -113,16 +113,21 @@ class DynamoCouponStore:
                                ExpressionAttributeValues=to_item({":d": month_day}), ProjectionExpression="member_id")
         return sorted({str(i["member_id"]) for i in found})
 
-    def issue_records(self, coupon: Coupon, template: Template, expired: Sequence[Coupon]) -> list[Record]:
+    def issue_records(self, coupon: Coupon, template: Template) -> list[Record]:
         code = {**code_key(coupon.code), "member_id": coupon.member_id, "coupon_id": coupon.coupon_id}
         limit = template.per_member_limit
-        held = Record(self._table, held_key(coupon.member_id, template.template_id), add={"held": 1 - len(expired)},
-                      at_most={"held": limit - 1 + len(expired)} if limit is not None else {}, create=True,
+        held = Record(self._table, held_key(coupon.member_id, template.template_id), add={"held": 1},
+                      at_most={"held": limit - 1} if limit is not None else {}, create=True,
                       refusal=CouponLimit(f"The member already holds {limit} active coupon(s) of {template.name}; "
                                           f"one must be used or expire first."))
+        return [Record(self._table, coupon_item(coupon)), Record(self._table, code), held]
+
+    def sweep_records(self, expired: Sequence[Coupon]) -> list[Record]:
+        first = expired[0]
         swept = [Record(self._table, coupon_item(_with(c, status=EXPIRED)), expect={"status": ACTIVE})
                  for c in expired]
-        return [Record(self._table, coupon_item(coupon)), Record(self._table, code), held, *swept]
+        return [Record(self._table, held_key(first.member_id, first.template_id), expect={},
+                       add={"held": -len(expired)}), *swept]
 
     def use_records(self, used: Coupon) -> list[Record]:
         return [Record(self._table, coupon_item(used), expect={"status": ACTIVE},

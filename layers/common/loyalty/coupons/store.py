@@ -33,9 +33,13 @@ class CouponStore(Protocol):
         """The ids of the members whose birthday is ``MM-DD`` (a sparse index of the members' profiles)."""
         ...
 
-    def issue_records(self, coupon: Coupon, template: Template, expired: Sequence[Coupon]) -> list[Record]:
-        """A new coupon, its code, the member's counter of the template moved by one under its limit, and the
-        member's expired coupons of the template given back their slot (``expired``)."""
+    def issue_records(self, coupon: Coupon, template: Template) -> list[Record]:
+        """A new coupon, its code, and the member's counter of the template moved by one under its limit."""
+        ...
+
+    def sweep_records(self, expired: Sequence[Coupon]) -> list[Record]:
+        """Expired coupons (of one member and template, still stored active) marked expired where they are still
+        active, their slots given back in the member's counter of the template."""
         ...
 
     def use_records(self, used: Coupon) -> list[Record]:

@@ -44,6 +44,7 @@ from loyalty.shared.errors import NotFound
 from loyalty.shared.once import Operation, Outcome, ResultCodec, RetryPolicy, fingerprint, run_once
 
 log = logging.getLogger(__name__)
+SWEEP = 50  # expired coupons given back their slots per transaction (plus the counter: 51 of DynamoDB's 100 items)
 ISSUED = ResultCodec(CouponView)
 
 
@@ -112,15 +113,24 @@ class CouponService:
     def issue_records(self, template: Template, member_id: str, key: str,
                       now: datetime) -> tuple[Coupon, list[Record]]:
         """A new coupon of the template for the member (its id from the event's key) and the records that write it
-        (a reward's redemption writes them in its own transaction)."""
-        expired = []
-        if template.per_member_limit is not None:  # their slots are given back by this write (docs/wallet.md)
-            expired = [c for c in self._store.coupons(member_id)
-                       if c.template_id == template.template_id and c.status == ACTIVE and c.status_at(now) == EXPIRED]
-        coupon = Coupon(coupon_id=coupon_id_for(key), code=new_code(), template_id=template.template_id,
+        (a reward's redemption writes them in its own transaction). Under a per-member limit, the member's coupons
+        of the template that expired while stored active are swept first, in transactions of their own
+        (``sweep``), so the limit counts only live coupons and the event's own transaction stays small."""
+        coupon_id = coupon_id_for(key)
+        if template.per_member_limit is not None:
+            self.sweep([c for c in self._store.coupons(member_id) if c.template_id == template.template_id
+                        and c.coupon_id != coupon_id and c.status == ACTIVE and c.status_at(now) == EXPIRED])
+        coupon = Coupon(coupon_id=coupon_id, code=new_code(), template_id=template.template_id,
                         member_id=member_id, status=ACTIVE, issued_at=to_rfc3339(now),
                         expires_at=expiry(now, template.valid_days))
-        return coupon, self._store.issue_records(coupon, template, expired)
+        return coupon, self._store.issue_records(coupon, template)
+
+    def sweep(self, expired: list[Coupon]) -> None:
+        """Give the slots of expired coupons back, ``SWEEP`` coupons to a transaction, each marked expired only where
+        it is still active (a rival sweep's coupons conflict: ``Contention``, and the caller's retry reads again).
+        Housekeeping, not the member's event: it is kept even when the issue after it is refused."""
+        for start in range(0, len(expired), SWEEP):
+            self._ledger.commit(LedgerWrite(None, [], records=self._store.sweep_records(expired[start:start + SWEEP])))
 
     def automatic_templates(self) -> list[Template]:
         """The templates issued automatically, kept ``cache_seconds`` per container (a sign-up on a warm container
