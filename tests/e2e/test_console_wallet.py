@@ -76,6 +76,13 @@ def test_the_owner_sets_up_the_wallet_and_a_cashier_uses_every_part_of_it(
     owner.click("[data-form=rewards] button[type=submit]")
     owner.wait_for_selector("[data-rewards] td:has-text('MUG')")
     assert api("GET", "/v1/rewards", STAFF).json()["items"][0]["stock"] == 2
+    # Editing one field keeps the others: the form is filled from the row (a PUT replaces the reward whole).
+    owner.click("[data-rewards] tr:has-text('MUG') [data-action=edit]")
+    assert owner.input_value("[data-form=rewards] [name=stock]") == "2"
+    owner.fill("[data-form=rewards] [name=name]", "Blue mug")
+    owner.click("[data-form=rewards] button[type=submit]")
+    owner.wait_for_selector("[data-rewards] td:has-text('Blue mug')")
+    assert [(r["name"], r["stock"]) for r in api("GET", "/v1/rewards", STAFF).json()["items"]] == [("Blue mug", 2)]
     shoot(owner, "wallet")
 
     page = open_console(browser, base_url, "cashier")
@@ -153,6 +160,7 @@ def test_the_owner_sets_up_the_wallet_and_a_cashier_uses_every_part_of_it(
     page.wait_for_selector("[data-form=redemption] .result")
     assert api.member(wen["member_id"])["balances"]["points"]["available"] == available - 300
     assert api("GET", "/v1/rewards", STAFF).json()["items"][0]["stock"] == 1
+    assert "Blue mug" in page.inner_text("[data-form=redemption] .result")
 
     # The member page shows every asset.
     page.goto(page.url.split("#")[0] + f"#/member/{wen['member_id']}")

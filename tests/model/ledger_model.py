@@ -674,7 +674,7 @@ class Model:
         held = sorted((c for c in self.cards.values() if c.member_id == member_id and c.remaining > 0),
                       key=lambda c: (c.sold_at, c.card_id))
         return [{"card_id": c.card_id, "product_id": c.product_id, "name": c.name, "remaining": c.remaining,
-                 "uses": c.uses, "expires_at": rfc3339(c.expires_at)} for c in held]
+                 "uses": c.uses, "price_minor": c.price_minor, "expires_at": rfc3339(c.expires_at)} for c in held]
 
     # --- the wallet: coupons and the rewards catalogue (docs/wallet.md) -------------------------------------------
 

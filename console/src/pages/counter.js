@@ -220,7 +220,8 @@ function redemptionForm(member, code, refresh) {
       const done = await api("POST", "/v1/redemptions", { body, headers: { "Idempotency-Key": key } });
       settle(slot);
       mount(result, h("div", { class: "result", role: "status" },
-        h("p", {}, t("counter.redemption.done", { points: number(done.points), reward: done.reward, available: number(done.balances.points.available) }))));
+        h("p", {}, t("counter.redemption.done", { points: number(done.points), reward: done.reward, available: number(done.balances.points.available) })),
+        done.coupon ? h("p", { "data-coupon-issued": "" }, t("counter.redemption.coupon", { code: done.coupon.code })) : null));
       await refresh();
     }, { "insufficient-points": "points", "member-code-invalid": "member_code", "out-of-stock": "reward_id" }));
     return form;

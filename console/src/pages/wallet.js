@@ -126,10 +126,9 @@ function bundlePane(member, ctx) {
     m.balances.bundles.map((card) => cardItem(card))) : h("p", { class: "muted" }, t("bundle.none")));
   const cardItem = (card) => {
     const expired = card.expires_at && new Date(card.expires_at) <= new Date();
-    const product = products.get(card.product_id);
     return h("li", { "data-card": card.card_id },
       h("strong", {}, card.name || card.product_id), " ",
-      h("span", {}, t("bundle.remaining", { n: number(card.remaining), uses: number(product?.uses ?? card.uses ?? "?") })), " ",
+      h("span", {}, t("bundle.remaining", { n: number(card.remaining), uses: number(card.uses) })), " ",
       h("span", { class: "muted" }, expired ? t("bundle.status.expired") : t("bundle.expires", { when: when(card.expires_at) })), " ",
       h("button", { type: "button", "data-action": "use", disabled: !card.remaining || expired,
         onclick: (event) => useOne(card, event.currentTarget) }, t("bundle.use")), " ",
@@ -160,9 +159,9 @@ function bundlePane(member, ctx) {
     }
   });
   const refund = (card, button) => act(button, async () => {
-    const product = products.get(card.product_id);
-    if (product && !window.confirm(t("bundle.refund.confirm", { n: card.remaining,
-      amount: money(bundleRefund(product.price_minor, product.uses, card.remaining), currency) }))) return;
+    // The card's own terms (what it was sold for), not the product's today.
+    if (!window.confirm(t("bundle.refund.confirm", { n: card.remaining,
+      amount: money(bundleRefund(card.price_minor, card.uses, card.remaining), currency) }))) return;
     const key = `bundle_refund:${card.card_id}`;
     const refundId = pending(key, () => newId("BR"));
     hold(key, refundId);
@@ -312,7 +311,7 @@ export function memberAssets(member, currency) {
         stat(t("sv.bonus"), money(sv.bonus_minor, cur), "bonus"))),
     h("section", { class: "card", "aria-labelledby": "bundles-title" }, h("h2", { id: "bundles-title" }, t("bundle.title")),
       bundles.length ? h("ul", { class: "list", "data-bundles": "" }, bundles.map((card) => h("li", { "data-card": card.card_id },
-        h("strong", {}, card.name || card.product_id), " ", t("bundle.remaining", { n: number(card.remaining), uses: number(card.uses ?? "?") }), " ",
+        h("strong", {}, card.name || card.product_id), " ", t("bundle.remaining", { n: number(card.remaining), uses: number(card.uses) }), " ",
         h("span", { class: "muted" }, t("bundle.expires", { when: when(card.expires_at) })))))
         : h("p", { class: "muted" }, t("bundle.none"))),
     h("section", { class: "card", "aria-labelledby": "coupons-title" }, h("h2", { id: "coupons-title" }, t("coupon.title")), coupons));
@@ -364,16 +363,26 @@ async function liability(slot, m, currency) {
 }
 
 // A card of the admin page: a table of what exists and a form that puts one (new or changed).
-function catalogueCard({ id, title, columns, row, fields, toBody, path, listPath, empty, fieldOf = {} }) {
+function catalogueCard({ id, title, columns, row, fields, toBody, path, listPath, empty, fill, fieldOf = {} }) {
   const table = h("div", { class: "scroll", tabindex: 0 });
   const result = h("div", { "aria-live": "polite" });
   const form = h("form", { "data-form": id, novalidate: true }, h("div", { class: "row" }, fields()), formError(),
     h("button", { type: "submit" }, t("save")), result);
   const load = async () => {
     const { items } = await api("GET", listPath);
+    // A PUT replaces the item whole: "Edit" puts every field of the item in the form first, so a change to one
+    // field keeps the others (a reward's stock, a template's limit and automatic issue).
+    const edit = (item) => {
+      for (const [name, value] of Object.entries(fill(item))) {
+        const control = form.querySelector(`[name="${name}"]`);
+        if (control) control.value = value ?? "";
+      }
+      form.querySelector("input, select")?.focus();
+    };
     mount(table, items.length ? h("table", { [`data-${id}`]: "" },
-      h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col" }, c)))),
-      h("tbody", {}, items.map((item) => h("tr", {}, row(item).map((cell) => h("td", {}, cell))))))
+      h("thead", {}, h("tr", {}, [...columns, ""].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, items.map((item) => h("tr", {}, row(item).map((cell) => h("td", {}, cell)),
+        h("td", {}, h("button", { type: "button", class: "secondary", "data-action": "edit", onclick: () => edit(item) }, t("wallet.edit")))))))
       : h("p", { class: "muted" }, empty));
   };
   form.addEventListener("submit", submits(form, async (sent) => {
@@ -468,6 +477,7 @@ function bundlesCard(currency) {
       field({ name: "uses", label: t("bundle.uses"), type: "number", required: true, attrs: { min: 1, step: 1 } }),
       field({ name: "price", label: t("bundle.price", { currency }), required: true, attrs: { inputmode: "decimal" } }),
       field({ name: "valid_days", label: t("bundle.valid_days"), type: "number", value: "365", attrs: { min: 1, step: 1 } })],
+    fill: (p) => ({ product_id: p.product_id, name: p.name, uses: p.uses, price: major(p.price_minor, currency), valid_days: p.valid_days }),
     toBody: (v, form) => {
       if (!v.product_id.trim()) return setError(form, "product_id", t("counter.required")) && null;
       const uses = whole(form, "uses", v.uses);
@@ -485,7 +495,8 @@ function templatesCard(currency) {
     id: "templates", title: t("coupon.templates"), listPath: "/v1/coupon-templates", empty: t("coupon.no_templates"),
     path: (id) => `/v1/coupon-templates/${encodeURIComponent(id)}`,
     columns: [t("coupon.template_id"), t("bundle.name"), t("coupon.kind"), t("coupon.valid_days"), t("coupon.limit"), t("coupon.issue_on")],
-    row: (c) => [c.template_id, c.name, describeCoupon(c, currency), number(c.valid_days), number(c.per_member_limit),
+    row: (c) => [c.template_id, c.name, describeCoupon(c, currency), number(c.valid_days),
+      c.per_member_limit === null || c.per_member_limit === undefined ? t("coupon.no_limit") : number(c.per_member_limit),
       t(`coupon.issue_on.${c.issue_on || "none"}`)],
     fields: () => [
       field({ name: "template_id", label: t("coupon.template_id"), required: true }),
@@ -495,8 +506,12 @@ function templatesCard(currency) {
       field({ name: "max_off", label: t("coupon.max_off", { currency }), attrs: { inputmode: "decimal" } }),
       field({ name: "min_spend", label: t("coupon.min_spend", { currency }), value: "0", attrs: { inputmode: "decimal" } }),
       field({ name: "valid_days", label: t("coupon.valid_days"), type: "number", value: "30", attrs: { min: 1, step: 1 } }),
-      field({ name: "per_member_limit", label: t("coupon.limit"), type: "number", value: "1", attrs: { min: 1, step: 1 } }),
+      field({ name: "per_member_limit", label: t("coupon.limit"), type: "number", value: "1", hint: t("coupon.limit.hint"), attrs: { min: 1, step: 1 } }),
       field({ name: "issue_on", label: t("coupon.issue_on"), value: "", options: ISSUE_ON.map((k) => [k, t(`coupon.issue_on.${k || "none"}`)]) })],
+    fill: (c) => ({ template_id: c.template_id, name: c.name, kind: c.percent_off_bps === null || c.percent_off_bps === undefined ? "amount" : "percent",
+      value: c.percent_off_bps === null || c.percent_off_bps === undefined ? major(c.amount_off_minor, currency) : percentBps(c.percent_off_bps).replace(" %", ""),
+      max_off: c.max_off_minor === null || c.max_off_minor === undefined ? "" : major(c.max_off_minor, currency),
+      min_spend: major(c.min_spend_minor || 0, currency), valid_days: c.valid_days, per_member_limit: c.per_member_limit, issue_on: c.issue_on || "" }),
     toBody: (v, form) => {
       if (!v.template_id.trim()) return setError(form, "template_id", t("counter.required")) && null;
       const body = { name: v.name.trim() };
@@ -512,7 +527,7 @@ function templatesCard(currency) {
       const maxOff = amount(form, "max_off", v.max_off, currency, { optional: true });
       const minSpend = maxOff === undefined ? undefined : amount(form, "min_spend", v.min_spend, currency);
       const days = minSpend === undefined ? undefined : whole(form, "valid_days", v.valid_days);
-      const limit = days === undefined ? undefined : whole(form, "per_member_limit", v.per_member_limit);
+      const limit = days === undefined ? undefined : whole(form, "per_member_limit", v.per_member_limit, { optional: true });
       if (limit === undefined) return null;
       if (maxOff !== null) body.max_off_minor = maxOff;
       Object.assign(body, { min_spend_minor: minSpend, valid_days: days, per_member_limit: limit, issue_on: v.issue_on || null });
@@ -534,6 +549,7 @@ function rewardsCard() {
       field({ name: "points", label: t("reward.points"), type: "number", required: true, attrs: { min: 1, step: 1 } }),
       field({ name: "stock", label: t("reward.stock"), type: "number", hint: t("reward.stock.hint"), attrs: { min: 0, step: 1 } }),
       field({ name: "coupon_template_id", label: t("reward.coupon") })],
+    fill: (r) => ({ reward_id: r.reward_id, name: r.name, points: r.points, stock: r.stock, coupon_template_id: r.coupon_template_id }),
     toBody: (v, form) => {
       if (!v.reward_id.trim()) return setError(form, "reward_id", t("counter.required")) && null;
       const points = whole(form, "points", v.points);

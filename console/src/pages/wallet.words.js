@@ -45,7 +45,7 @@ export const WORDS = {
     "reward.points": "Points", "reward.stock": "Stock", "reward.stock.hint": "Empty: unlimited.", "reward.unlimited": "unlimited",
     "reward.coupon": "Gives coupon", "reward.pick": "From the catalogue", "reward.pick.none": "Points for something else",
     "reward.left": "{n} left",
-    "wallet.saved": "Saved.", "wallet.integer": "Type a whole number.", "wallet.amount.bad": "Type an amount like 50 or 50.00.",
+    "wallet.saved": "Saved.", "wallet.edit": "Edit", "coupon.limit.hint": "Empty: no limit.", "coupon.no_limit": "no limit", "wallet.integer": "Type a whole number.", "wallet.amount.bad": "Type an amount like 50 or 50.00.",
   },
   "zh-CN": {
     "wallet.title": "钱包", "wallet.intro": "储值卡、套餐卡、优惠券和积分商城。余额记在每位会员的账本上；此处的设置从下一笔生效。",
@@ -91,6 +91,6 @@ export const WORDS = {
     "reward.points": "积分", "reward.stock": "库存", "reward.stock.hint": "留空：不限量。", "reward.unlimited": "不限量",
     "reward.coupon": "兑换优惠券", "reward.pick": "从积分商城选择", "reward.pick.none": "兑换其他（输入积分）",
     "reward.left": "剩余 {n}",
-    "wallet.saved": "已保存。", "wallet.integer": "请输入整数。", "wallet.amount.bad": "请输入金额，例如 50 或 50.00。",
+    "wallet.saved": "已保存。", "wallet.edit": "编辑", "coupon.limit.hint": "留空：不限。", "coupon.no_limit": "不限", "wallet.integer": "请输入整数。", "wallet.amount.bad": "请输入金额，例如 50 或 50.00。",
   },
 };

@@ -89,7 +89,8 @@ def test_a_sale_is_a_purchase_of_the_price_with_the_card_in_the_same_write(api: 
     entries = [(e["kind"], e["asset"], e["amount"], e["source"]["id"]) for e in reversed(api.ledger("bob"))]
     assert entries == [("purchase", "points", buyer, "S-1"), ("bundle_sale", f"bundle:{card_id}", 6, "S-1")]
     assert bundles_of(api, "bob") == [{"card_id": card_id, "product_id": "WASH-6", "name": "6 car washes",
-                                       "remaining": 6, "uses": 6, "expires_at": "2027-11-23T09:30:00Z"}]
+                                       "remaining": 6, "uses": 6, "price_minor": 28800,
+                                       "expires_at": "2027-11-23T09:30:00Z"}]
     assert bundles_of(api, "cat") == []
     shown = api.call("GET", f"/v1/bundle-cards/{card_id}", **STAFF)
     assert shown.status == 200 and shown.body["remaining"] == 6 and shown.body["sale_id"] == "S-1"

@@ -161,7 +161,7 @@ class CouponService:
                               known_member=True).result.coupon_id
         except CouponLimit:
             return ""
-        except Exception:  # a replay the function may not read back (sign-up), busy, …: the next one goes on
+        except Exception:  # busy, or anything else: logged, and the next one goes on
             log.exception("an automatic coupon was not issued", extra={"issue_id": issue_id})
             return ""
 

@@ -112,13 +112,15 @@ class BundleBalance(Answer):
     remaining: int
     uses: int = Field(ge=1, description="The uses the card was sold with (the till shows `remaining` of them)",
                       examples=[6])
+    price_minor: int = Field(ge=0, description="What the card was sold for: a refund of the unused uses gives back "
+                                               "floor(price_minor × remaining / uses)", examples=[28800])
     expires_at: Timestamp
 
     @classmethod
     def of(cls, result: Any) -> BundleBalance:
         card = result.card
         return cls(card_id=card.card_id, product_id=card.product_id, name=card.name, remaining=result.remaining,
-                   uses=card.uses, expires_at=card.expires_at)
+                   uses=card.uses, price_minor=card.price_minor, expires_at=card.expires_at)
 
 
 class Balances(Answer):
