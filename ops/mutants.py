@@ -110,8 +110,10 @@ MUTANTS = [
     Mutant("stock-may-go-below-zero", L + "rewards/dynamodb.py", 'at_least={"stock": 1}', 'at_least={"stock": 0}'),
     Mutant("void-window-a-minute-longer", L + "coupons/domain.py", "VOID_WINDOW = timedelta(minutes=15)",
            "VOID_WINDOW = timedelta(minutes=16)"),
-    Mutant("coupon-limit-one-more", L + "coupons/dynamodb.py", "at_most={\"held\": limit - 1 + len(expired)}",
-           "at_most={\"held\": limit + len(expired)}"),
+    Mutant("coupon-limit-one-more", L + "coupons/dynamodb.py", "at_most={\"held\": limit - 1}",
+           "at_most={\"held\": limit}"),
+    Mutant("expired-coupons-keep-their-slots", L + "coupons/dynamodb.py", 'add={"held": -len(expired)}',
+           'add={"held": 0}'),
     Mutant("purchase-fingerprint-ignores-amount", L + "purchases/usecases.py",
            'request = {"member_id": member_id, "amount_minor": amount_minor,', 'request = {"member_id": member_id,'),
     # Stored value (docs/wallet.md).
