@@ -138,7 +138,8 @@ def test_two_members_calling_the_parallel_local_gateway_at_once_each_act_as_them
         return real_caller(router)
 
     def redeem(self: RedemptionService, *, member_id: str, idempotency_key: str, points: int,
-               reward: str, member_code: str | None = None, by: str | None = None) -> Outcome[Redeemed]:
+               reward: str, member_code: str | None = None, by: str | None = None,
+               reward_id: str | None = None) -> Outcome[Redeemed]:
         acted_as.append(member_id)
         empty = BalanceView({"available": 0, "pending": 0}, 0, 0)
         return Outcome(Redeemed(f"rdm_{idempotency_key}", points, reward, {"points": empty}))
