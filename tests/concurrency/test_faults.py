@@ -233,6 +233,16 @@ def ask(call: Callable[[], Any]) -> Told:
     return Told("gave-up", None, CLIENT_TRIES, busy, internal)
 
 
+def answered(call: Callable[[], Any], times: int = 5) -> Told:
+    """``ask`` again until the caller is answered (a caller that gave up asks later with the same id), never a 500."""
+    for _ in range(times):
+        told = ask(call)
+        if told.status != "gave-up":
+            assert not told.internal, told
+            return told
+    raise AssertionError("never answered")
+
+
 # --- the run -------------------------------------------------------------------------------------
 
 @dataclass

@@ -27,7 +27,7 @@ from loyalty.shared.dynamo import Dynamo
 from loyalty.shared.settings import Settings
 from loyalty.wiring import build, build_wallet
 from tests.concurrency.faults import FaultyClient
-from tests.concurrency.test_faults import Told, ask
+from tests.concurrency.test_faults import Told, answered
 
 pytestmark = pytest.mark.xdist_group("dynamodb-local")
 
@@ -65,12 +65,7 @@ class WalletRun:
         self.done: list[Any] = []
 
     def settle(self, call: Any) -> Told:
-        for _ in range(5):
-            told = ask(call)
-            if told.status != "gave-up":
-                assert not told.internal, told
-                return told
-        raise AssertionError("never answered")
+        return answered(call)
 
     def written(self, key: str, call: Any) -> None:
         self.told_ok.append(key)
