@@ -180,12 +180,14 @@ def test_the_wallet_pages_are_accessible_and_fit_without_horizontal_scrolling(
         wallet_page(page, base_url)
         page.wait_for_load_state("networkidle")
         accessible_and_fits(page, f"wallet ({lang}, {viewport['width']} px)")
-        if lang == "zh-CN" and viewport == TABLET:
-            shoot(page, "wallet-zh")
+        if lang == "zh-CN":
+            shoot(page, "wallet-zh" if viewport == TABLET else "wallet-zh-phone")
         serve(page, "139 0013 9000")
         for name, ready in (("topup", "[data-form=top_up]"), ("bundle", "[data-form=bundle_sale]"),
                             ("coupon", "[data-form=coupon_issue]")):
             tab(page, name, ready)
             page.wait_for_load_state("networkidle")
             accessible_and_fits(page, f"counter {name} ({lang}, {viewport['width']} px)")
+            if viewport == PHONE:
+                shoot(page, f"counter-{name}-{lang}-phone")
         assert page.errors == []
