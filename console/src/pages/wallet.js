@@ -302,7 +302,11 @@ export function memberAssets(member, currency) {
   const cur = sv.currency || currency;
   const coupons = h("div", {}, h("p", { class: "muted" }, t("loading")));
   api("GET", `/v1/members/${encodeURIComponent(member.member_id)}/coupons`)
-    .then(({ items }) => mount(coupons, items.length ? couponTable(items, new Map(), cur) : h("p", { class: "muted" }, t("coupon.none"))))
+    .then(({ items }) => mount(coupons, items.length ? h("ul", { class: "list", "data-coupon-list": "" }, items.map((c) =>
+      h("li", { "data-coupon": c.code, "data-status": c.status }, h("code", {}, c.code), " ",
+        h("span", { class: `badge ${c.status === "active" ? "ok" : "muted"}` }, t(`coupon.status.${c.status}`)), " ",
+        h("span", { class: "muted" }, `${c.template_id} · ${t("coupon.expires", { when: when(c.expires_at) })}`))))
+      : h("p", { class: "muted" }, t("coupon.none"))))
     .catch((e) => mount(coupons, failure(e)));
   const bundles = member.balances.bundles || [];
   return h("div", { class: "grid", "data-assets": "" },
