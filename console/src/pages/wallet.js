@@ -212,7 +212,7 @@ function couponPane(member, ctx) {
   const draw = async () => {
     try {
       const { items } = await api("GET", path);
-      mount(list, items.length ? couponTable(items, templates, currency) : h("p", { class: "muted" }, t("coupon.none")));
+      mount(list, items.length ? couponList(items, templates, currency) : h("p", { class: "muted" }, t("coupon.none")));
     } catch (e) {
       mount(list, failure(e));
     }
@@ -284,15 +284,15 @@ export function describeCoupon(tpl, currency) {
   return parts.join(", ");
 }
 
-function couponTable(items, templates, currency) {
-  return h("div", { class: "scroll", tabindex: 0 }, h("table", { "data-coupon-list": "" },
-    h("thead", {}, h("tr", {}, [t("coupon.code"), t("coupon.template"), t("coupon.col.status"), t("coupon.col.expires")]
-      .map((c) => h("th", { scope: "col" }, c)))),
-    h("tbody", {}, items.map((c) => h("tr", { "data-coupon": c.code, "data-status": c.status },
-      h("td", {}, h("code", {}, c.code)),
-      h("td", {}, templates.get(c.template_id) ? `${templates.get(c.template_id).name} · ${describeCoupon(templates.get(c.template_id), currency)}` : c.template_id),
-      h("td", {}, h("span", { class: `badge ${c.status === "active" ? "ok" : "muted"}` }, t(`coupon.status.${c.status}`))),
-      h("td", {}, when(c.expires_at)))))));
+// A member's coupons, one line each (fits a phone and a narrow column): code, status, what it gives, until when.
+function couponList(items, templates, currency) {
+  return h("ul", { class: "list", "data-coupon-list": "" }, items.map((c) => {
+    const tpl = templates.get(c.template_id);
+    return h("li", { "data-coupon": c.code, "data-status": c.status }, h("code", {}, c.code), " ",
+      h("span", { class: `badge ${c.status === "active" ? "ok" : "muted"}` }, t(`coupon.status.${c.status}`)), " ",
+      h("span", { class: "muted" }, `${tpl ? `${tpl.name} · ${describeCoupon(tpl, currency)}` : c.template_id} · ${
+        t("coupon.expires", { when: when(c.expires_at) })}`));
+  }));
 }
 
 // --- the member page's assets ---------------------------------------------------------------------------------------
@@ -302,11 +302,7 @@ export function memberAssets(member, currency) {
   const cur = sv.currency || currency;
   const coupons = h("div", {}, h("p", { class: "muted" }, t("loading")));
   api("GET", `/v1/members/${encodeURIComponent(member.member_id)}/coupons`)
-    .then(({ items }) => mount(coupons, items.length ? h("ul", { class: "list", "data-coupon-list": "" }, items.map((c) =>
-      h("li", { "data-coupon": c.code, "data-status": c.status }, h("code", {}, c.code), " ",
-        h("span", { class: `badge ${c.status === "active" ? "ok" : "muted"}` }, t(`coupon.status.${c.status}`)), " ",
-        h("span", { class: "muted" }, `${c.template_id} · ${t("coupon.expires", { when: when(c.expires_at) })}`))))
-      : h("p", { class: "muted" }, t("coupon.none"))))
+    .then(({ items }) => mount(coupons, items.length ? couponList(items, new Map(), cur) : h("p", { class: "muted" }, t("coupon.none"))))
     .catch((e) => mount(coupons, failure(e)));
   const bundles = member.balances.bundles || [];
   return h("div", { class: "grid", "data-assets": "" },
