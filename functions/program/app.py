@@ -36,12 +36,10 @@ def read_program_version(version: Version) -> Response[Program]:
                   body=True, refusals=(409,),
                   description="A body without `compliance_profile` keeps the current one. Rules the profile forbids "
                               "are refused with `422 compliance-profile` (`cn-wechat`: at most two referral levels "
-                              "earn).")
+                              "earn, and no points for sharing). `timezone`, `actions` and `multipliers` left out "
+                              "keep their current values (docs/earning.md).")
 def publish_program(body: NewProgramVersion) -> Response[Program]:
-    rules = services().program.publish(
-        points_per_currency_unit=body.points_per_currency_unit, referral_rates_bps=body.referral_rates_bps,
-        hold_days=body.hold_days, currency=body.currency, expected_version=body.version,
-        compliance_profile=body.compliance_profile.value if body.compliance_profile else None)
+    rules = services().program.publish(expected_version=body.version, **body.changes())
     return answer(Program, rules)
 
 

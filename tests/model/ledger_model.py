@@ -71,7 +71,8 @@ class Program:
     def body(self) -> dict[str, Any]:
         return {"version": self.version, "points_per_currency_unit": self.points_per_currency_unit,
                 "referral_rates_bps": list(self.referral_rates_bps), "hold_days": self.hold_days,
-                "currency": self.currency, "compliance_profile": "default"}
+                "currency": self.currency, "compliance_profile": "default",
+                "timezone": "Asia/Shanghai", "actions": {}, "multipliers": []}
 
 
 DEFAULT = Program(1, 1, [1000, 500], 7)

@@ -6,7 +6,9 @@ from tests.support import Api, CallAs
 
 ADMIN: CallAs = {"as_": "boss", "groups": ("admin",)}
 DEFAULTS = {"version": 1, "points_per_currency_unit": 1, "referral_rates_bps": [1000, 500], "hold_days": 7,
-            "currency": "CNY", "compliance_profile": "default"}
+            "currency": "CNY", "compliance_profile": "default", "timezone": "Asia/Shanghai", "actions": {},
+            "multipliers": []}
+EARNING = {"timezone": "Asia/Shanghai", "actions": {}, "multipliers": []}  # a fresh install has no earning rules
 
 
 def test_a_fresh_install_runs_the_default_program(api: Api) -> None:
@@ -17,14 +19,14 @@ def test_a_fresh_install_runs_the_default_program(api: Api) -> None:
 def test_every_put_makes_a_new_version_and_old_ones_stay_readable(api: Api) -> None:
     second = {"points_per_currency_unit": 2, "referral_rates_bps": [2000], "hold_days": 3, "currency": "CNY"}
     assert api.call("PUT", "/v1/program", second, **ADMIN).body == {
-        "version": 2, **second, "compliance_profile": "default"}
+        "version": 2, **second, "compliance_profile": "default", **EARNING}
     third = {**second, "hold_days": 0, "version": 2}  # with the version read: only if still current
     assert api.call("PUT", "/v1/program", third, **ADMIN).body["version"] == 3
     stale = api.call("PUT", "/v1/program", third, **ADMIN)
     assert (stale.status, stale.slug) == (409, "version-conflict")
     assert api.call("GET", "/v1/program/versions/1", as_="x").body == DEFAULTS
     assert api.call("GET", "/v1/program/versions/2", as_="x").body == {
-        "version": 2, **second, "compliance_profile": "default"}
+        "version": 2, **second, "compliance_profile": "default", **EARNING}
     assert api.call("GET", "/v1/program", as_="x").body["version"] == 3
 
 

@@ -49,6 +49,9 @@ def entry_item(entry: Entry) -> dict[str, Any]:
         item["parts"] = [[source_id, amount] for source_id, amount in entry.parts]
     if entry.review is not None:
         item["review"] = entry.review
+    for name in ("rule", "multiplier_bps"):
+        if getattr(entry, name) is not None:
+            item[name] = getattr(entry, name)
     return item
 
 
@@ -62,6 +65,8 @@ def entry_from_item(item: dict[str, Any]) -> Entry:
         prev_hash=item["prev_hash"], hash=item["hash"],
         parts=tuple((str(s), int(a)) for s, a in parts) if parts is not None else None,
         review=str(item["review"]) if item.get("review") is not None else None,
+        rule=str(item["rule"]) if item.get("rule") is not None else None,
+        multiplier_bps=item.get("multiplier_bps"),
     )
 
 

@@ -62,6 +62,11 @@ class Entry:
     # A credit held for review, a reversal of it, and the decision's line that empties its lot: the review's id
     # (docs/screening.md). None for every other entry.
     review: str | None = None
+    # An entry a rule of the earning programme made (docs/earning.md): the rule (``calendar:<name>``,
+    # ``tier:<tier>``, ``status:<status>``, ``action:<action>``, ``surprise``) and, for a multiplied credit, its basis
+    # points. None for every other entry.
+    rule: str | None = None
+    multiplier_bps: int | None = None
 
     @property
     def lot(self) -> str | None:
@@ -88,6 +93,10 @@ class Entry:
             content["parts"] = [[source_id, amount] for source_id, amount in self.parts]
         if self.review is not None:
             content["review"] = self.review
+        if self.rule is not None:
+            content["rule"] = self.rule
+        if self.multiplier_bps is not None:
+            content["multiplier_bps"] = self.multiplier_bps
         return content
 
     def body(self) -> dict[str, Any]:

@@ -57,6 +57,15 @@ class Entry(Answer):
         description="Only on a credit held for review, a reversal of it, and the line of the review's decision that "
                     "empties its lot (docs/screening.md): the review's id. The hash covers it; absent from every "
                     "other entry.")
+    rule: str | None = Field(
+        default=None, exclude_if=lambda value: value is None, examples=["calendar:Spring Festival"],
+        description="Only on an entry a rule of the earning programme made (docs/earning.md): `calendar:<name>`, "
+                    "`tier:<tier>` or `status:<status>` for a buyer's multiplied points, `action:<action>` for "
+                    "an action's. The hash covers it; absent from every other entry.")
+    multiplier_bps: int | None = Field(
+        default=None, exclude_if=lambda value: value is None, examples=[20000],
+        description="Only on a buyer's points earned under a multiplier: its basis points (the points are "
+                    "floor(base × multiplier_bps / 10000)). The hash covers it.")
 
     @classmethod
     def of(cls, entry: entries.Entry) -> Entry:

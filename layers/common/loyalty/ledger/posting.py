@@ -43,6 +43,8 @@ class Posting:
     available_at: str | None = None
     parts: tuple[tuple[str, int], ...] | None = None  # the events a batched line carries (ledger.deferred)
     review: str | None = None  # held for review: its lot is the review's (docs/screening.md)
+    rule: str | None = None  # the earning rule that made it, and its multiplier (``Entry.rule``)
+    multiplier_bps: int | None = None
 
     @property
     def lot(self) -> str | None:
@@ -150,6 +152,7 @@ def post(account: Account, postings: Sequence[Posting], now: datetime) -> PostRe
             asset=line.asset, amount=line.amount, bucket=line.bucket, kind=line.kind, level=line.level,
             source=line.source, rule_version=line.rule_version, created_at=created_at,
             available_at=line.available_at, prev_hash=head, parts=line.parts, review=line.review,
+            rule=line.rule, multiplier_bps=line.multiplier_bps,
         ).sealed()
         head = entry.hash
         entries.append(entry)

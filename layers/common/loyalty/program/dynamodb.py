@@ -3,9 +3,19 @@ and at version 0 a copy of the current one (what a purchase reads, in the same r
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import date
 from typing import Any
 
-from loyalty.program.domain import DEFAULT_PROFILE, ProgramRules
+from loyalty.program.domain import (
+    DEFAULT_PROFILE,
+    DEFAULT_TIME_ZONE,
+    ActionRule,
+    Multiplier,
+    ProgramRules,
+    StatusRule,
+    TierRule,
+)
 from loyalty.program.store import ProgramChanged
 from loyalty.shared.dynamo import Cancelled, Dynamo, to_item
 
@@ -17,13 +27,43 @@ def program_key(version: int = CURRENT_VERSION) -> dict[str, Any]:
     return {"program_id": PROGRAM_ID, "version": version}
 
 
+def _multiplier_item(m: Multiplier) -> dict[str, Any]:
+    found: dict[str, Any] = {"name": m.name, "bps": m.bps}
+    if m.day_of_month is not None:
+        found["day_of_month"] = m.day_of_month
+    else:
+        found.update({"from": str(m.start), "to": str(m.end)})
+    return found
+
+
+def _multiplier_from(item: dict[str, Any]) -> Multiplier:
+    return Multiplier(name=item["name"], bps=int(item["bps"]),
+                      start=date.fromisoformat(item["from"]) if "from" in item else None,
+                      end=date.fromisoformat(item["to"]) if "to" in item else None,
+                      day_of_month=int(item["day_of_month"]) if "day_of_month" in item else None)
+
+
 def program_item(rules: ProgramRules, version: int) -> dict[str, Any]:
-    return {
+    """The stored version; the earning rules only where the programme has them (a plain programme's item keeps the
+    size every purchase reads)."""
+    item = {
         **program_key(version), "rules_version": rules.version,
         "points_per_currency_unit": rules.points_per_currency_unit,
         "referral_rates_bps": list(rules.referral_rates_bps), "hold_days": rules.hold_days,
         "currency": rules.currency, "compliance_profile": rules.compliance_profile,
     }
+    if rules.timezone != DEFAULT_TIME_ZONE:
+        item["timezone"] = rules.timezone
+    if rules.actions:
+        item["actions"] = {name: {k: v for k, v in asdict(rule).items() if v is not None}
+                           for name, rule in rules.actions}
+    if rules.multipliers:
+        item["multipliers"] = [_multiplier_item(m) for m in rules.multipliers]
+    if rules.tiers:
+        item["tiers"] = [asdict(t) for t in rules.tiers]
+    if rules.statuses:
+        item["statuses"] = [asdict(s) for s in rules.statuses]
+    return item
 
 
 def program_from_item(item: dict[str, Any]) -> ProgramRules:
@@ -31,6 +71,11 @@ def program_from_item(item: dict[str, Any]) -> ProgramRules:
         version=item["rules_version"], points_per_currency_unit=item["points_per_currency_unit"],
         referral_rates_bps=tuple(item["referral_rates_bps"]), hold_days=item["hold_days"],
         currency=item["currency"], compliance_profile=item.get("compliance_profile", DEFAULT_PROFILE),
+        timezone=item.get("timezone", DEFAULT_TIME_ZONE),
+        actions=tuple(sorted((name, ActionRule(**rule)) for name, rule in (item.get("actions") or {}).items())),
+        multipliers=tuple(_multiplier_from(m) for m in item.get("multipliers") or ()),
+        tiers=tuple(TierRule(**t) for t in item.get("tiers") or ()),
+        statuses=tuple(StatusRule(**s) for s in item.get("statuses") or ()),
     )
 
 

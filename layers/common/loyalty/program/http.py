@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Self
+from zoneinfo import ZoneInfo
 
-from pydantic import ConfigDict, Field, StrictInt
+from pydantic import ConfigDict, Field, RootModel, StrictInt, field_validator, model_validator
 
-from loyalty.http.types import Answer, Currency, Request
+from loyalty.http.types import Answer, Currency, Name, Request, TimeZone
 from loyalty.members.domain import MAX_LEVELS
-from loyalty.program.domain import ProgramRules
+from loyalty.program.domain import ActionRule, Multiplier, ProgramRules
 
 
 class ComplianceProfile(StrEnum):
@@ -21,6 +23,74 @@ class ComplianceProfile(StrEnum):
 
 
 Rate = Annotated[StrictInt, Field(ge=0, le=10_000, description="basis points: 1000 = 10 %")]
+
+
+Cap = Annotated[StrictInt, Field(ge=1, le=1_000_000)]
+ActionName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$", description=(
+    "`review`, `share`, `check_in`, `lead_converted`, or any name the admin adds (lower case, digits, _)"))]
+Multiple = Annotated[StrictInt, Field(ge=0, le=100_000, description="basis points: 20000 = double points")]
+
+
+class ActionSettings(Request):
+    """Points for one action and its caps (each counts actions, in local days and months; left out: no cap)."""
+
+    points: Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+    per_day: Cap | None = None
+    per_month: Cap | None = None
+    lifetime: Cap | None = None
+
+    @classmethod
+    def of(cls, rule: ActionRule) -> Self:
+        return cls(points=rule.points, per_day=rule.per_day, per_month=rule.per_month, lifetime=rule.lifetime)
+
+    def rule(self) -> ActionRule:
+        return ActionRule(self.points, self.per_day, self.per_month, self.lifetime)
+
+
+class MultiplierSettings(Request):
+    """Points times `bps` / 10000 for purchases recorded on the local dates `from`..`to` (both included), or on
+    every month's `day_of_month`."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    name: Annotated[Name, Field(max_length=60)]
+    bps: Multiple
+    start: dt.date | None = Field(default=None, alias="from")
+    end: dt.date | None = Field(default=None, alias="to")
+    day_of_month: Annotated[StrictInt, Field(ge=1, le=31)] | None = None
+
+    @model_validator(mode="after")
+    def one_kind(self) -> Self:
+        if self.day_of_month is not None and (self.start is not None or self.end is not None):
+            raise ValueError("a multiplier has either from and to, or day_of_month, not both")
+        if self.day_of_month is None and (self.start is None or self.end is None):
+            raise ValueError("a multiplier needs from and to, or day_of_month")
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise ValueError("to is on or after from")
+        return self
+
+    @classmethod
+    def of(cls, m: Multiplier) -> Self:
+        return cls.model_validate({"name": m.name, "bps": m.bps, "from": m.start, "to": m.end,
+                                   "day_of_month": m.day_of_month})
+
+    def rule(self) -> Multiplier:
+        return Multiplier(self.name, self.bps, self.start, self.end, self.day_of_month)
+
+
+class ActionTable(RootModel[Annotated[dict[ActionName, ActionSettings], Field(max_length=50)]]):
+    """Points for actions by name (`POST /v1/actions`)."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+def _known_zone(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            ZoneInfo(value)
+        except (KeyError, ValueError):  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"unknown time zone {value!r}") from None
+    return value
 
 
 class NewProgramVersion(Request):
@@ -38,6 +108,27 @@ class NewProgramVersion(Request):
     compliance_profile: ComplianceProfile | None = Field(
         default=None, description="The rules the programme must keep; left out: the current one (a fresh install's "
                                   "is `default`)")
+    timezone: TimeZone | None = Field(default=None, description=(
+        "The time zone whose local dates the earning rules count (caps per day, multipliers); left out: the current "
+        "one (a fresh install's is Asia/Shanghai)"))
+    actions: ActionTable | None = Field(
+        default=None, description="Points for actions (`POST /v1/actions`); left out: the current ones; `{}`: none")
+    multipliers: Annotated[list[MultiplierSettings], Field(max_length=100)] | None = Field(
+        default=None, description="Calendar multipliers of the buyer's points; left out: the current ones; `[]`: none")
+
+    _zone = field_validator("timezone")(classmethod(lambda cls, v: _known_zone(v)))
+
+    def changes(self) -> dict[str, object]:
+        """What this body changes, as ``ProgramService.publish`` takes it (None: keep the current value)."""
+        return {
+            "points_per_currency_unit": self.points_per_currency_unit, "referral_rates_bps": self.referral_rates_bps,
+            "hold_days": self.hold_days, "currency": self.currency,
+            "compliance_profile": self.compliance_profile.value if self.compliance_profile else None,
+            "timezone": self.timezone,
+            "actions": None if self.actions is None else tuple(sorted((k, v.rule())
+                                                                    for k, v in self.actions.root.items())),
+            "multipliers": None if self.multipliers is None else tuple(m.rule() for m in self.multipliers),
+        }
 
 
 class Program(Answer):
@@ -47,9 +138,14 @@ class Program(Answer):
     hold_days: int
     currency: str
     compliance_profile: ComplianceProfile
+    timezone: str
+    actions: dict[str, ActionSettings]
+    multipliers: list[MultiplierSettings]
 
     @classmethod
     def of(cls, rules: ProgramRules) -> Program:
         return cls(version=rules.version, points_per_currency_unit=rules.points_per_currency_unit,
                    referral_rates_bps=list(rules.referral_rates_bps), hold_days=rules.hold_days,
-                   currency=rules.currency, compliance_profile=ComplianceProfile(rules.compliance_profile))
+                   currency=rules.currency, compliance_profile=ComplianceProfile(rules.compliance_profile),
+                   timezone=rules.timezone, actions={k: ActionSettings.of(v) for k, v in rules.actions},
+                   multipliers=[MultiplierSettings.of(m) for m in rules.multipliers])

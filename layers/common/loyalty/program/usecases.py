@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from loyalty.program.domain import DEFAULT_PROGRAM, ComplianceProfileViolated, ProgramRules
 from loyalty.program.store import ProgramChanged, ProgramStore
 from loyalty.shared.errors import NotFound, VersionConflict
@@ -25,15 +28,18 @@ class ProgramService:
             raise NotFound(f"No program version {version}.")
         return rules
 
-    def publish(self, *, points_per_currency_unit: int, referral_rates_bps: list[int], hold_days: int,
-                currency: str, expected_version: int | None, compliance_profile: str | None = None) -> ProgramRules:
-        """Make a new version current. Old versions stay readable; nothing already credited changes.
+    def publish(self, *, expected_version: int | None = None, **changes: Any) -> ProgramRules:
+        """Make a new version current: the current one with ``changes`` (``ProgramRules`` fields; a change of None
+        keeps the current value, as ``PUT /v1/program`` keeps a key its body leaves out). Old versions stay
+        readable; nothing already credited changes.
 
         With ``expected_version`` the publish only happens if that is still the current version
         (an admin editing what they read); without it, it is published on top of whatever is current.
-        ``compliance_profile`` None keeps the current one. Rules their profile forbids are refused
-        (``422 compliance-profile``), checked against the profile they would run under.
+        Rules their profile forbids are refused (``422 compliance-profile``), checked against the profile they would
+        run under.
         """
+        given: dict[str, Any] = {name: tuple(value) if isinstance(value, list) else value
+                 for name, value in changes.items() if value is not None}
 
         tried: list[ProgramRules] = []  # a try whose answer was lost may have published: recognise it
 
@@ -44,11 +50,7 @@ class ProgramService:
             previous = stored or DEFAULT_PROGRAM
             if expected_version is not None and expected_version != previous.version:
                 raise VersionConflict(f"The program is at version {previous.version}, not {expected_version}.")
-            rules = ProgramRules(
-                version=previous.version + 1, points_per_currency_unit=points_per_currency_unit,
-                referral_rates_bps=tuple(referral_rates_bps), hold_days=hold_days, currency=currency,
-                compliance_profile=compliance_profile or previous.compliance_profile,
-            )
+            rules = replace(previous, version=previous.version + 1, **given)
             problems = rules.compliance_problems()
             if problems:
                 raise ComplianceProfileViolated("; ".join(problems) + ".")

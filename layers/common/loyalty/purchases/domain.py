@@ -17,7 +17,7 @@ from loyalty.ledger.assets import COMMISSION, POINTS, Bucket, EntryKind
 from loyalty.ledger.entries import Source
 from loyalty.ledger.posting import Posting
 from loyalty.members.domain import PartnerBinding, ReferralPath, partner_of_holder
-from loyalty.program.domain import ProgramRules
+from loyalty.program.domain import Applied, ProgramRules
 from loyalty.screening.domain import PARTNER_KEY, Verdict
 from loyalty.screening.review import Review, review_id_of
 from loyalty.shared.clock import parse_rfc3339, start_of_hour, to_rfc3339
@@ -49,6 +49,8 @@ class Credit:
     status: str = POSTED
     asset: str = POINTS.name
     review: str | None = None  # held for review (docs/screening.md): the review's id
+    rule: str | None = None  # the buyer's points under a multiplier: its rule and basis points (``Entry.rule``)
+    multiplier_bps: int | None = None
 
     @property
     def is_commission(self) -> bool:
@@ -63,8 +65,9 @@ class Credit:
         found = {**asdict(self), "bucket": str(self.bucket)}
         if self.asset == POINTS.name:  # points, as every record kept them before commissions: not written
             del found["asset"]
-        if self.review is None:
-            del found["review"]
+        for name in ("review", "rule", "multiplier_bps"):
+            if found[name] is None:
+                del found[name]
         return found
 
     @classmethod
@@ -72,7 +75,8 @@ class Credit:
         return cls(member_id=data["member_id"], level=int(data["level"]), points=int(data["points"]),
                    bucket=Bucket(data["bucket"]), available_at=data.get("available_at"),
                    rule_version=int(data["rule_version"]), status=data.get("status", POSTED),
-                   asset=data.get("asset", POINTS.name), review=data.get("review"))
+                   asset=data.get("asset", POINTS.name), review=data.get("review"), rule=data.get("rule"),
+                   multiplier_bps=int(data["multiplier_bps"]) if data.get("multiplier_bps") is not None else None)
 
 
 COMMISSION_LEVEL = -1  # a commission's ``level`` in a purchase record: not a level of the referral tree
@@ -169,6 +173,15 @@ class PurchaseRecorded:
         return tuple(c for c in self.credits if not c.is_commission)
 
     @property
+    def multiplier(self) -> Applied | None:
+        """The multiplier the buyer's points were earned under, if one raised them."""
+        found = [c for c in self.credits if c.level == 0 and c.rule is not None and c.multiplier_bps is not None]
+        if not found or found[0].rule is None or found[0].multiplier_bps is None:
+            return None
+        rule = found[0].rule
+        return Applied(rule, rule.partition(":")[2], found[0].multiplier_bps)
+
+    @property
     def commission(self) -> CommissionCredit | None:
         """The partner's commission, if the buyer was brought by a partner and the purchase earned one."""
         found = [CommissionCredit.of(c) for c in self.credits if c.is_commission]
@@ -212,7 +225,7 @@ class RefundRecorded:
 
 def credit_purchase(rules: ProgramRules, buyer_id: str, path: ReferralPath, amount_minor: int,
                     now: datetime, partner: PartnerBinding | None = None,
-                    occurred_at: datetime | None = None) -> list[Credit]:
+                    occurred_at: datetime | None = None, multiplier: Applied | None = None) -> list[Credit]:
     """The credits a purchase makes: the buyer at level 0, then each ancestor the rules reach.
 
     Points are pending for the program's hold, counted from the moment the ledger records the purchase
@@ -225,14 +238,19 @@ def credit_purchase(rules: ProgramRules, buyer_id: str, path: ReferralPath, amou
     A buyer bound to a partner (``partner``) earns the partner a commission, queued like a referrer's credit and
     held like points, when the purchase occurs (``occurred_at``, by default ``now``) within the attribution
     window; a zero commission is left out too.
+
+    ``multiplier`` (the highest of the buyer's tier, statuses and the calendar: ``ProgramRules.multiplier``) raises
+    the buyer's own points and is recorded on their credit; referral credits and commissions come from the base.
     """
     if rules.hold_days > 0:
         bucket, available_at = Bucket.PENDING, to_rfc3339(start_of_hour(now + timedelta(days=rules.hold_days)))
     else:
         bucket, available_at = Bucket.AVAILABLE, None
     credits = [
-        Credit(member_id, level, points, bucket, available_at, rules.version, POSTED if level == 0 else QUEUED)
-        for member_id, level, points in rules.credit_plan(buyer_id, path.ancestors, amount_minor)
+        Credit(member_id, level, points, bucket, available_at, rules.version, POSTED if level == 0 else QUEUED,
+               rule=multiplier.rule if multiplier is not None and level == 0 else None,
+               multiplier_bps=multiplier.bps if multiplier is not None and level == 0 else None)
+        for member_id, level, points in rules.credit_plan(buyer_id, path.ancestors, amount_minor, multiplier)
     ]
     earned = partner.commission(amount_minor, occurred_at or now) if partner is not None else 0
     if earned > 0 and partner is not None:
@@ -279,6 +297,8 @@ def credit_posting(credit: Credit, order_id: str) -> Posting:
         rule_version=credit.rule_version,
         available_at=credit.available_at,
         review=credit.review,
+        rule=credit.rule,
+        multiplier_bps=credit.multiplier_bps,
     )
 
 

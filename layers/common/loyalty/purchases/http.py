@@ -113,6 +113,13 @@ STORED_VALUE_FIELD = Field(default=None, exclude_if=lambda value: value is None,
                                        "on a refund), in minor units")
 
 
+class AppliedMultiplier(Answer):
+    """The multiplier the buyer's points were earned under: a tier's, a status's or a calendar multiplier's name."""
+
+    name: str = Field(examples=["Spring Festival"])
+    bps: int = Field(examples=[20000], description="The buyer's points are floor(base × bps / 10000)")
+
+
 class Purchase(Answer):
     order_id: str
     member_id: str
@@ -124,10 +131,16 @@ class Purchase(Answer):
     commission: Commission | None = Field(
         default=None, description="Only for a buyer a partner brought, within its attribution window")
     stored_value: StoredValueParts | None = STORED_VALUE_FIELD
+    multiplier: AppliedMultiplier | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="Only where a multiplier raised the buyer's points: the highest of the buyer's tier, statuses "
+                    "and the calendar's (referral credits come from the base)")
 
     @classmethod
     def of(cls, result: Any) -> Self:
+        applied = getattr(result, "multiplier", None)
         return cls.model_validate({
+            "multiplier": {"name": applied.name, "bps": applied.bps} if applied is not None else None,
             "order_id": result.order_id, "member_id": result.member_id, "amount_minor": result.amount_minor,
             "currency": result.currency, "occurred_at": result.occurred_at, "rule_version": result.rule_version,
             "credits": result.points_credits, "commission": result.commission,
@@ -167,10 +180,16 @@ class Refund(Answer):
     commission_reversal: CommissionReversal | None = Field(
         default=None, description="The partner's share of the refund, when the purchase earned a commission")
     stored_value: StoredValueParts | None = STORED_VALUE_FIELD
+    multiplier: AppliedMultiplier | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="Only where a multiplier raised the buyer's points: the highest of the buyer's tier, statuses "
+                    "and the calendar's (referral credits come from the base)")
 
     @classmethod
     def of(cls, result: Any) -> Self:
+        applied = getattr(result, "multiplier", None)
         return cls.model_validate({
+            "multiplier": {"name": applied.name, "bps": applied.bps} if applied is not None else None,
             "refund_id": result.refund_id, "order_id": result.order_id, "amount_minor": result.amount_minor,
             "reversals": result.points_reversals, "commission_reversal": result.commission_reversal,
             "stored_value": _parts(getattr(result, "stored_value", None))})

@@ -165,7 +165,8 @@ class PurchaseService:
                 raise ValidationProblem(f"The program runs in {rules.currency}; this purchase is in {currency}.",
                                         loc=["body", "currency"])
             buyer = checkout.buyer
-            credits = credit_purchase(rules, member_id, buyer.path, amount_minor, now, buyer.partner, occurred_at)
+            credits = credit_purchase(rules, member_id, buyer.path, amount_minor, now, buyer.partner, occurred_at,
+                                      rules.multiplier(now))
             occurred, recorded = to_rfc3339(occurred_at or now), to_rfc3339(now)
             partner = buyer.partner.holder if buyer.partner else None
             tag[:] = [buyer.referrer_id or partner or ""]

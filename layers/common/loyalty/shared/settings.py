@@ -52,6 +52,7 @@ class Settings:
     review_days: int = 14
     # The wallet (loyalty.wallet, .bundles, .coupons, .rewards): its own items; the balances are ledger assets.
     wallet_table: str = ""
+    earning_table: str = ""  # EARNING_TABLE: the earning rules' own items (docs/earning.md)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -80,6 +81,7 @@ class Settings:
             screening_table=env.get("SCREENING_TABLE", ""),
             review_days=_whole(env.get("REVIEW_DAYS", ""), "REVIEW_DAYS", 14),
             wallet_table=env.get("WALLET_TABLE", ""),
+            earning_table=env.get("EARNING_TABLE", ""),
         )
 
 
