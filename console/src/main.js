@@ -16,12 +16,17 @@ import { verifyPage } from "./pages/verify.js";
 const partners = () => import("./pages/partners.js");
 const reviews = () => import("./pages/reviews.js");
 const wallet = () => import("./pages/wallet.js");
+const earning = () => import("./pages/earning.js");
+const simulation = () => import("./pages/simulation.js");
 
 const PAGES = [
   { path: "counter", key: "nav.counter", role: "staff", render: counterPage },
   { path: "dashboard", key: "nav.dashboard", role: "staff", render: dashboardPage },
   { path: "reviews", key: "nav.reviews", role: "staff", render: async (main) => (await reviews()).reviewsPage(main) },
   { path: "program", key: "nav.program", role: "admin", render: programPage },
+  { path: "earning", key: "nav.earning", role: "admin", render: async (main) => (await earning()).earningPage(main) },
+  { path: "simulation", key: "nav.earning", role: "admin", nav: "earning",
+    render: async (main) => (await simulation()).simulationPage(main) },
   { path: "wallet", key: "nav.wallet", role: "admin", render: async (main) => (await wallet()).walletPage(main) },
   { path: "reminders", key: "nav.reminders", role: "admin", render: remindersPage },
   { path: "verify", key: "nav.verify", role: "admin", render: verifyPage },

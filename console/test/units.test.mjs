@@ -100,3 +100,72 @@ test("refunding a bundle card's unused uses gives back the price's share, floore
   assert.equal(bundleRefund(10000, 3, 1), 3333);
   assert.equal(bundleRefund(10000, 3, 3), 10000);
 });
+
+// --- earning (issue 14) ------------------------------------------------------------------------------------------
+import { timesToBps, bpsToTimes, percentToBps, bpsToPercent, multiplierOn, monthGrid, addMonths, localToday, tierProgress } from "../src/earning.js";
+import { draw, verifyDay } from "../src/surprise.js";
+import { WORDS as EARNING_WORDS } from "../src/pages/earning.words.js";
+
+test("a multiplier typed as times the base becomes basis points, exactly, and back", () => {
+  assert.equal(timesToBps("2"), 20000);
+  assert.equal(timesToBps("1.5"), 15000);
+  assert.equal(timesToBps(" ×1,25 "), 12500);
+  assert.equal(timesToBps("1.0001"), 10001);
+  assert.equal(timesToBps("10"), 100000);
+  for (const bad of ["", "double", "10.01", "11", "1.23456", "-2", "2e1"]) assert.equal(timesToBps(bad), null, bad);
+  assert.deepEqual([20000, 15000, 12500, 10001, 10000].map(bpsToTimes), ["2", "1.5", "1.25", "1.0001", "1"]);
+  assert.deepEqual([percentToBps("5"), percentToBps("2.5"), percentToBps("100"), percentToBps("101")], [500, 250, 10000, null]);
+  assert.deepEqual([bpsToPercent(500), bpsToPercent(250), bpsToPercent(1), bpsToPercent(1500)], ["5", "2.5", "0.01", "15"]);
+});
+
+test("a date's calendar multiplier is the highest that applies, as the service picks it", () => {
+  const rules = [{ name: "Spring Festival", from: "2027-02-06", to: "2027-02-12", bps: 20000 },
+    { name: "Member day", day_of_month: 8, bps: 30000 }, { name: "Month end", day_of_month: 31, bps: 15000 },
+    { name: "Half", from: "2027-02-01", to: "2027-02-02", bps: 5000 }];
+  assert.equal(multiplierOn("2027-02-06", rules).name, "Spring Festival");
+  assert.equal(multiplierOn("2027-02-12", rules).name, "Spring Festival"); // both ends included
+  assert.equal(multiplierOn("2027-02-13", rules), null);
+  assert.equal(multiplierOn("2027-02-08", rules).name, "Member day"); // the highest of the two that apply
+  assert.equal(multiplierOn("2027-03-08", rules).name, "Member day");
+  assert.equal(multiplierOn("2027-01-31", rules).name, "Month end");
+  assert.equal(multiplierOn("2027-02-01", rules), null); // below the base: none
+  assert.equal(multiplierOn("2027-02-09", [{ name: "A", day_of_month: 9, bps: 20000 }, { name: "B", day_of_month: 9, bps: 20000 }]).name, "A");
+});
+
+test("a month's grid starts on Monday and holds every day once", () => {
+  const feb = monthGrid(2027, 2); // 1 February 2027 is a Monday
+  assert.equal(feb[0][0], "2027-02-01");
+  assert.equal(feb.flat().filter(Boolean).length, 28);
+  const dec = monthGrid(2026, 12); // 1 December 2026 is a Tuesday
+  assert.deepEqual(dec[0].slice(0, 2), [null, "2026-12-01"]);
+  assert.equal(dec.flat().filter(Boolean).at(-1), "2026-12-31");
+  assert.ok(dec.every((week) => week.length === 7));
+  assert.deepEqual([addMonths(2026, 12, 1), addMonths(2027, 1, -1), addMonths(2027, 1, -13)], [[2027, 1], [2026, 12], [2025, 12]]);
+  assert.equal(localToday("Asia/Shanghai", new Date("2026-11-30T16:30:00Z")), "2026-12-01");
+  assert.equal(localToday("America/New_York", new Date("2026-11-27T04:30:00Z")), "2026-11-26");
+});
+
+test("a member's progress to the next tier is the spend against the next tier's threshold", () => {
+  assert.deepEqual(tierProgress({ tier: "silver", spend_12m_minor: 200000, next: { tier: "gold", spend_needed_minor: 300000 } }),
+    { tier: "gold", spend: 200000, needed: 300000, target: 500000, percent: 40 });
+  assert.equal(tierProgress({ tier: "gold", spend_12m_minor: 600000, next: null }), null);
+  assert.equal(tierProgress(null), null);
+});
+
+test("a surprise draw is recomputed from the revealed secret as the contract says", async () => {
+  globalThis.crypto ??= (await import("node:crypto")).webcrypto;
+  const secret = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+  const rule = { chance_bps: 6000, min_points: 10, max_points: 100 };
+  // Worked with Python's hmac: int(h[0:4]) mod 10000 is 2943, 9399, 5320, 8814, 3549; points 10 + int(h[4:8]) mod 91.
+  const found = await Promise.all(["POS-1", "POS-2", "POS-3", "POS-4", "POS-5"].map((o) => draw(secret, o, rule)));
+  assert.deepEqual(found, [{ hit: true, points: 14 }, { hit: false, points: 0 }, { hit: true, points: 77 }, { hit: false, points: 0 },
+    { hit: true, points: 16 }]);
+  const day = { secret, commitment: "4773d12e2371bb935b9a0f5439b4a1c3ad3f2414b86980f8418d1cfabdfadfef", surprise: rule,
+    draws: [{ order_id: "POS-1", hit: true, points: 14 }, { order_id: "POS-2", hit: false }, { order_id: "POS-3", hit: true, points: 70 }] };
+  assert.deepEqual(await verifyDay(day), { ok: 2, n: 3, commitment: true });
+  assert.equal((await verifyDay({ ...day, commitment: "00".repeat(32) })).commitment, false);
+});
+
+test("the earning words exist in both languages", () => {
+  assert.deepEqual(Object.keys(EARNING_WORDS["zh-CN"]).sort(), Object.keys(EARNING_WORDS.en).sort());
+});

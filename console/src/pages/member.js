@@ -29,6 +29,10 @@ export async function memberPage(main, memberId) {
   const messages = h("div", { class: "scroll", tabindex: 0 });
   const assets = h("div");
   wallet().then((w) => mount(assets, w.memberAssets(member, currency))).catch(() => {});
+  const standing = h("div");
+  if ("tier" in member || "statuses" in member) { // the earning chunk only where the service tells a tier
+    import("./earning.js").then((e) => mount(standing, e.memberStanding(member, currency))).catch(() => {});
+  }
   mount(main,
     h("h1", {}, member.display_name),
     h("p", { class: "muted" }, [member.email, member.phone, `${t("member.code")} ${member.referral_code}`, `${t("member.joined")} ${when(member.joined_at)}`].filter(Boolean).join(" · "),
@@ -36,6 +40,7 @@ export async function memberPage(main, memberId) {
     h("div", { class: "stats" },
       stat(t("points.available"), number(p.available), "available"), stat(t("points.pending"), number(p.pending), "pending"),
       stat(t("points.queued"), number(p.queued || 0), "queued"), stat(t("points.lifetime"), number(p.lifetime_earned), "lifetime")),
+    standing,
     assets,
     h("section", { class: "card", "aria-labelledby": "ledger-title" },
       h("h2", { id: "ledger-title" }, t("member.ledger"), " ", badge), ledger),

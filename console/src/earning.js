@@ -1,0 +1,94 @@
+// The earning pages' pure parts (no DOM), shared with the unit tests: multipliers typed as "2" or "1.5" (times the
+// base) to basis points and back, which calendar multiplier a local date gets (as the service picks it), a month's
+// grid, and a member's progress to the next tier.
+
+const BPS = 10000;
+
+// A multiplier typed as times the base ("2", "1.5", "1,25", "×3") to basis points, exactly (no floats); null when
+// it is not one. At most four decimals (a basis point) and at most ×10, as the API takes.
+export function timesToBps(text) {
+  const found = /^\s*[×xX]?\s*(\d{1,2})(?:[.,](\d{1,4}))?\s*$/.exec(text || "");
+  if (!found) return null;
+  const bps = Number(found[1]) * BPS + Number((found[2] || "").padEnd(4, "0") || "0");
+  return bps <= 100000 ? bps : null;
+}
+
+// Basis points as times the base: 20000 → "2", 15000 → "1.5", 12500 → "1.25".
+export function bpsToTimes(bps) {
+  const whole = Math.trunc(bps / BPS);
+  const rest = String(bps % BPS).padStart(4, "0").replace(/0+$/, "");
+  return rest ? `${whole}.${rest}` : String(whole);
+}
+
+// A percentage typed as "5" or "2.5" to basis points, exactly (0 to 100 %); null when it is not one.
+export function percentToBps(text) {
+  const found = /^\s*(\d{1,3})(?:[.,](\d{1,2}))?\s*%?\s*$/.exec(text || "");
+  if (!found) return null;
+  const bps = Number(found[1]) * 100 + Number((found[2] || "").padEnd(2, "0") || "0");
+  return bps <= BPS ? bps : null;
+}
+
+export function bpsToPercent(bps) {
+  const rest = String(bps % 100).padStart(2, "0").replace(/0+$/, "");
+  return rest ? `${Math.trunc(bps / 100)}.${rest}` : String(Math.trunc(bps / 100));
+}
+
+// "YYYY-MM-DD" of a year, a month (1–12) and a day, without time zones (calendar arithmetic only).
+export function isoDate(year, month, day) {
+  return `${String(year).padStart(4, "0")}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
+}
+
+export function daysIn(year, month) {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+// The calendar multiplier of a local date ("YYYY-MM-DD"): the highest of the rules that apply (a date range, both
+// ends included, or every month's day_of_month; day 31 never applies in a 30-day month), the first of equals, as the
+// service picks it; null when none raises the base.
+export function multiplierOn(date, multipliers) {
+  const day = Number(date.slice(8, 10));
+  let best = null;
+  for (const m of multipliers) {
+    const applies = m.day_of_month !== null && m.day_of_month !== undefined ? m.day_of_month === day
+      : m.from && m.to && m.from <= date && date <= m.to;
+    if (applies && (!best || m.bps > best.bps)) best = m;
+  }
+  return best && best.bps > BPS ? best : null;
+}
+
+// A month as weeks of seven local dates, Monday first; days of the months around it are null.
+export function monthGrid(year, month) {
+  const first = (new Date(Date.UTC(year, month - 1, 1)).getUTCDay() + 6) % 7; // Monday 0 … Sunday 6
+  const cells = Array.from({ length: first }, () => null);
+  for (let day = 1; day <= daysIn(year, month); day++) cells.push(isoDate(year, month, day));
+  while (cells.length % 7) cells.push(null);
+  const weeks = [];
+  for (let i = 0; i < cells.length; i += 7) weeks.push(cells.slice(i, i + 7));
+  return weeks;
+}
+
+export function addMonths(year, month, n) {
+  const index = year * 12 + (month - 1) + n;
+  return [Math.floor(index / 12), (index % 12) + 1];
+}
+
+// The programme's local date now ("YYYY-MM-DD") in its IANA time zone.
+export function localToday(timeZone, now = new Date()) {
+  try {
+    const parts = Object.fromEntries(new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" })
+      .formatToParts(now).map((p) => [p.type, p.value]));
+    return `${parts.year}-${parts.month}-${parts.day}`;
+  } catch {
+    return now.toISOString().slice(0, 10);
+  }
+}
+
+// A member's progress to the next tier (the member read's `tier`): the spend counted, the next tier's threshold and
+// what is still needed; null when there is no next tier (the top one, or no tiers).
+export function tierProgress(tier) {
+  if (!tier || !tier.next || !tier.next.tier) return null;
+  const spend = Math.max(0, tier.spend_12m_minor || 0);
+  const needed = Math.max(0, tier.next.spend_needed_minor || 0);
+  const target = spend + needed;
+  return { tier: tier.next.tier, spend, needed, target, percent: target ? Math.floor((spend * 100) / target) : 100 };
+}

@@ -1,0 +1,148 @@
+"""The earning pages of the console, in a real browser against `make run`'s server (issue 14, "Console").
+
+The owner sets the points for actions (the well-known ones named in words) with their caps and the calendar of
+multipliers (a member day every month, a date range this month); the month's grid shows each day's multiplier as
+the service would pick it, the next month too; the diff names exactly the changed rules; publishing makes a new
+version the API then answers with. A rule the service refuses (a range that ends before it starts) is said next to
+its field and publishes nothing; a number that is not one is refused before anything is sent. Removing an action
+shows one change. No serious or critical accessibility violation, no sideways scrolling at 1024 and 390 px, in
+English and in Chinese.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.e2e.browsing import PHONE, TABLET, Api, accessible_and_fits, open_console, shoot
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
+
+STAFF = ("till", "staff")
+ADMIN = ("owner", "admin")
+
+
+def earning_page(page: Any, base_url: str) -> None:
+    page.goto(f"{base_url}/console/#/earning")
+    page.wait_for_selector("[data-form=earning] [data-calendar] table")
+
+
+def last(page: Any, rows: str, name: str) -> str:
+    """The selector of a field of the last row of a list (the one just added)."""
+    return f"{rows} > fieldset:last-child [name$='.{name}']"
+
+
+def program(api: Api) -> dict[str, Any]:
+    reply = api("GET", "/v1/program", STAFF)
+    assert reply.status_code == 200, reply.text
+    body: dict[str, Any] = reply.json()
+    return body
+
+
+def test_the_owner_sets_actions_and_a_calendar_of_multipliers_and_publishes_them_after_a_diff(
+        browser: Any, base_url: str, api: Api) -> None:
+    before = program(api)
+    assert before["actions"] == {} and before["multipliers"] == []
+    page = open_console(browser, base_url, "owner")
+    assert page.query_selector("nav a[href='#/earning']") is not None
+    earning_page(page, base_url)
+
+    page.click("[data-action=add-action]")
+    for name, value in (("name", "review"), ("points", "20"), ("per_day", "1"), ("per_month", "5"),
+                        ("lifetime", "100")):
+        page.fill(last(page, "[data-actions]", name), value)
+    assert page.inner_text("[data-actions] > fieldset:last-child legend") == "Review (review)"  # named in words
+    page.click("[data-action=add-action]")
+    for name, value in (("name", "check_in"), ("points", "2"), ("per_day", "1")):
+        page.fill(last(page, "[data-actions]", name), value)
+
+    # A member day on the 8th of every month (×3) and a range of three days this month (×2), in the programme's
+    # time zone: the grid opens on the programme's month.
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+    month = today.strftime("%Y-%m")
+    page.click("[data-action=add-multiplier]")
+    page.fill(last(page, "[data-multipliers]", "name"), "Member day")
+    page.fill(last(page, "[data-multipliers]", "times"), "3")
+    page.select_option(last(page, "[data-multipliers]", "kind"), "day")
+    page.fill(last(page, "[data-multipliers]", "day_of_month"), "8")
+    page.click("[data-action=add-multiplier]")
+    page.fill(last(page, "[data-multipliers]", "name"), "Shop birthday")
+    page.fill(last(page, "[data-multipliers]", "times"), "2")
+    page.fill(last(page, "[data-multipliers]", "from"), f"{month}-10")
+    page.fill(last(page, "[data-multipliers]", "to"), f"{month}-12")
+    assert page.get_attribute("[data-calendar] [data-month]", "data-month") == month
+    bps = {day: page.get_attribute(f"[data-date='{month}-{day:02d}']", "data-bps") for day in (7, 8, 9, 10, 12, 13)}
+    assert bps == {7: "10000", 8: "30000", 9: "10000", 10: "20000", 12: "20000", 13: "10000"}
+    assert "×3" in page.inner_text(f"[data-date='{month}-08']")
+    legend = page.inner_text("[data-calendar] [data-legend]")
+    assert "Member day" in legend and "Shop birthday" in legend
+    page.click("[data-action=next-month]")
+    following = page.get_attribute("[data-calendar] [data-month]", "data-month")
+    assert following != month
+    assert page.get_attribute(f"[data-date='{following}-08']", "data-bps") == "30000"
+    assert page.get_attribute(f"[data-date='{following}-10']", "data-bps") == "10000"
+    page.click("[data-action=prev-month]")
+
+    # A number that is not one is refused here, before anything is sent.
+    page.fill(last(page, "[data-multipliers]", "times"), "double")
+    page.click("[data-form=earning] button[type=submit]")
+    page.wait_for_selector("[data-multipliers] > fieldset:last-child [aria-invalid=true][name$='.times']")
+    page.fill(last(page, "[data-multipliers]", "times"), "2")
+
+    page.click("[data-action=preview]")
+    page.wait_for_selector("[data-diff]")
+    assert sorted(page.eval_on_selector_all("[data-diff] tbody tr", "rows => rows.map(r => r.dataset.rule)")) == [
+        "action:check_in", "action:review", "multiplier:Member day", "multiplier:Shop birthday"]
+    shoot(page, "earning")
+    page.click("[data-form=earning] button[type=submit]")
+    page.wait_for_selector("[data-form=earning] .result")
+    after = program(api)
+    assert after["version"] == before["version"] + 1
+    assert after["actions"] == {"review": {"points": 20, "per_day": 1, "per_month": 5, "lifetime": 100},
+                                "check_in": {"points": 2, "per_day": 1, "per_month": None, "lifetime": None}}
+    assert after["multipliers"] == [
+        {"name": "Member day", "bps": 30000, "from": None, "to": None, "day_of_month": 8},
+        {"name": "Shop birthday", "bps": 20000, "from": f"{month}-10", "to": f"{month}-12", "day_of_month": None}]
+    # The rest of the programme is as it was.
+    kept = ("points_per_currency_unit", "referral_rates_bps", "hold_days", "currency", "timezone")
+    assert {k: after[k] for k in kept} == {k: before[k] for k in kept}
+
+    # The page reads the new version: a range that ends before it starts is the service's to refuse, next to the
+    # row's end date, and nothing is published.
+    page.wait_for_selector("[data-form=earning] .result", state="detached")
+    page.fill("[data-multipliers] > fieldset:nth-child(2) [name$='.to']", f"{month}-09")
+    page.click("[data-form=earning] button[type=submit]")
+    page.wait_for_selector("[data-multipliers] > fieldset:nth-child(2) [data-error-for$='.to']:not(:empty)")
+    assert page.get_attribute("[data-multipliers] > fieldset:nth-child(2) [name$='.to']", "aria-invalid") == "true"
+    assert program(api)["version"] == after["version"]
+
+    # Removing an action is one change, and the programme keeps the rest.
+    page.reload()
+    page.wait_for_selector("[data-form=earning] [data-calendar] table")
+    page.click("[data-actions] fieldset:has(legend:text-is('Check-in (check_in)')) [data-action=remove-action]")
+    page.click("[data-action=preview]")
+    page.wait_for_selector("[data-diff]")
+    changed = page.eval_on_selector_all("[data-diff] tbody tr", "rows => rows.map(r => r.dataset.rule)")
+    assert changed == ["action:check_in"]
+    page.click("[data-form=earning] button[type=submit]")
+    page.wait_for_selector("[data-form=earning] .result")
+    final = program(api)
+    assert final["version"] == after["version"] + 1
+    assert list(final["actions"]) == ["review"] and final["multipliers"] == after["multipliers"]
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("viewport", [TABLET, PHONE], ids=["tablet", "phone"])
+def test_the_earning_pages_are_accessible_and_fit_without_horizontal_scrolling(
+        browser: Any, base_url: str, api: Api, viewport: dict[str, int]) -> None:
+    for lang in ("en", "zh-CN"):
+        page = open_console(browser, base_url, "owner", viewport=viewport, lang=lang, bypass_csp=True)
+        earning_page(page, base_url)
+        page.wait_for_load_state("networkidle")
+        accessible_and_fits(page, f"earning ({lang}, {viewport['width']} px)")
+        if lang == "zh-CN":
+            shoot(page, "earning-zh" if viewport == TABLET else "earning-zh-phone")
+        assert page.errors == []
