@@ -10,6 +10,8 @@ const KINDS = ["phone", "email", "referral_code", "member_code"];
 // The wallet's tabs (top up, bundle cards, coupons) come with its own chunk, loaded when one is first opened.
 const wallet = () => import("./wallet.js");
 const WALLET_TABS = ["topup", "bundle", "coupon"];
+// Crediting an action (a review, a share …) comes with the earning chunk, and only when the programme has actions.
+const earning = () => import("./earning.js");
 
 export async function counterPage(main) {
   let program = { currency: "CNY" };
@@ -96,6 +98,7 @@ export async function counterPage(main) {
       refund: refundForm(member, () => program, () => lastOrder, refresh),
       redemption: redemptionForm(member, code, refresh),
       ...Object.fromEntries(WALLET_TABS.map((name) => [name, async () => (await wallet()).walletPanes(ctx)[name](current)])),
+      ...(Object.keys(program.actions || {}).length ? { action: async () => (await earning()).actionPane(current, ctx) } : {}),
     };
     const holder = h("div");
     const open = async (name) => {

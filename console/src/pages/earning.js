@@ -3,7 +3,8 @@
 // statuses (GET|PUT /v1/tiers). Its own chunk, with its words; the simulation page is in simulation.js.
 import { api } from "../api.js";
 import { t, lang, addWords } from "../i18n.js";
-import { h, mount, field, formError, clearErrors, setError, busy, major, toMinor, money, number, when } from "../ui.js";
+import { h, mount, field, formError, clearErrors, setError, busy, major, toMinor, money, number, when, submitsOnce, pending, hold,
+  newId } from "../ui.js";
 import { timesToBps, bpsToTimes, percentToBps, bpsToPercent, multiplierOn, monthGrid, addMonths, localToday, tierProgress } from "../earning.js";
 import { WORDS } from "./earning.words.js";
 
@@ -89,7 +90,7 @@ export async function earningPage(main) {
   mount(main, h("h1", {}, t("earn.title")), h("p", { class: "muted" }, t("earn.intro"),
     " ", h("a", { href: "#/simulation", "data-link": "simulation" }, t("sim.link"))),
   rules, tiers, commitments);
-  tiersCard(tiers, current.currency);
+  tiersCard(tiers, current.currency, () => earningPage(main));
   if ("surprise" in current) commitmentsCard(commitments);
 }
 
@@ -401,7 +402,9 @@ function rulesCard(current, reload) {
 
 // --- tiers and statuses -----------------------------------------------------------------------------------------
 
-async function tiersCard(slot, currency) {
+// Tiers and statuses are rules of the programme: saving them makes a new version (sent with the version read, so
+// someone else's change in between is a 409), and the page reads everything again.
+async function tiersCard(slot, currency, reload) {
   let settings;
   try {
     settings = await api("GET", "/v1/tiers");
@@ -497,9 +500,11 @@ async function tiersCard(slot, currency) {
     const button = form.querySelector("button[type=submit]");
     busy(button, true);
     try {
-      const saved = await api("PUT", "/v1/tiers", { body: { tiers: strip(sent.tiers), statuses: strip(sent.statuses) } });
+      const body = { tiers: strip(sent.tiers), statuses: strip(sent.statuses) };
+      if (settings.version !== undefined) body.version = settings.version;
+      await api("PUT", "/v1/tiers", { body });
       mount(result, h("p", { class: "result", role: "status" }, t("saved")));
-      fill(saved && saved.tiers ? saved : await api("GET", "/v1/tiers"));
+      setTimeout(reload, 600);
     } catch (e) {
       const names = { min_spend_12m_minor: "min_spend", discount_bps: "discount", points_multiplier_bps: "times", tier: "tier",
         status: "status", min_qualified_referrals: "min" };
@@ -594,4 +599,48 @@ export function memberStanding(member, currency) {
       h("progress", { id: "tier-progress", max: progress.target, value: progress.spend, "aria-describedby": "tier-progress-text" }),
       h("span", { id: "tier-progress-text", class: "hint" }, t("tier.member.next", { more: money(progress.needed, currency), tier: progress.tier })))
       : tier.tier ? h("p", { class: "muted" }, t("tier.member.top")) : null);
+}
+
+// --- at the counter ---------------------------------------------------------------------------------------------
+
+// Crediting an action to the member at the till (POST /v1/actions, staff): the programme's actions in a select, a
+// reference, and an action number kept until an answer says what happened (a lost answer and a second press send
+// the same id: the API replays the first credit). The member's counts against each cap, when the service tells them.
+export function actionPane(member, ctx) {
+  const actions = ctx.program().actions || {};
+  const names = Object.keys(actions);
+  if (!names.length) return h("p", { class: "muted" }, t("act.none"));
+  const slot = `action:${member.member_id}`;
+  const result = h("div", { "aria-live": "polite" });
+  const counts = h("div", { "data-action-counts": "" });
+  const showCounts = async () => {
+    try {
+      const found = await api("GET", `/v1/members/${encodeURIComponent(member.member_id)}/actions`);
+      mount(counts, h("ul", { class: "list" }, (found.actions || []).map((c) => h("li", { "data-count": c.action },
+        h("strong", {}, actionLabel(c.action)), " ", describeAction({ points: c.points, per_day: c.per_day, per_month: c.per_month,
+          lifetime: c.lifetime_cap }), " · ", h("span", { class: "muted" }, t("act.counts", { today: number(c.today),
+          month: number(c.this_month), lifetime: number(c.lifetime) }))))));
+    } catch {
+      mount(counts);
+    }
+  };
+  const form = h("form", { "data-form": "action", novalidate: true },
+    h("div", { class: "row" },
+      field({ name: "action_id", label: t("act.id"), value: pending(slot, () => newId("ACT")), required: true }),
+      field({ name: "action", label: t("act.action"), value: names[0],
+        options: names.map((n) => [n, `${actionLabel(n)} · ${describeAction(actions[n])}`]) }),
+      field({ name: "ref", label: t("act.ref"), hint: t("act.ref.hint"), attrs: { autocomplete: "off" } })),
+    formError(), h("button", { type: "submit" }, t("act.button")), result);
+  form.addEventListener("submit", submitsOnce(form, slot, async ({ action_id: actionId, action, ref }) => {
+    const body = { action_id: actionId.trim(), member_id: member.member_id, action, ...(ref.trim() ? { ref: ref.trim() } : {}) };
+    hold(slot, body.action_id);
+    const done = await api("POST", "/v1/actions", { body });
+    mount(result, h("p", { class: "result", role: "status" }, t("act.done", { action: actionLabel(action), points: number(done.points) })));
+    form.querySelector("[name=action_id]").value = newId("ACT");
+    form.querySelector("[name=ref]").value = "";
+    await ctx.refresh();
+    await showCounts();
+  }, { "action-capped": "action", "unknown-action": "action", "idempotency-mismatch": "action_id" }));
+  showCounts();
+  return h("div", {}, form, h("h3", {}, t("act.standing")), counts);
 }

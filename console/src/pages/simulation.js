@@ -4,7 +4,7 @@
 // chart and as a table. Nothing is written to the ledger.
 import { api } from "../api.js";
 import { t, addWords } from "../i18n.js";
-import { h, mount, field, formError, clearErrors, setError, showProblem, busy, newId, number } from "../ui.js";
+import { h, mount, field, formError, clearErrors, setError, showProblem, busy, newId, number, percentBps } from "../ui.js";
 import { localToday } from "../earning.js";
 import { WORDS } from "./earning.words.js";
 
@@ -26,8 +26,19 @@ export function levels(side) {
     : [item.level ?? i, item.points ?? item.points_issued ?? 0]));
 }
 
-export function days(side) {
-  return (side?.by_day || []).map((d) => [d.date || d.day, d.points ?? d.points_issued ?? 0]);
+// The result's days as [date, [current, proposed]] (the answer's top-level `by_day`, or each side's own).
+export function days(r) {
+  if (Array.isArray(r.by_day)) return r.by_day.map((d) => [d.date, [d.current ?? 0, d.proposed ?? 0]]);
+  const merged = new Map();
+  for (const d of r.current?.by_day || []) merged.set(d.date, [d.points ?? 0, 0]);
+  for (const d of r.proposed?.by_day || []) merged.set(d.date, [merged.get(d.date)?.[0] || 0, d.points ?? 0]);
+  return [...merged.entries()];
+}
+
+// How far a running simulation is, in whole percent (parts of the recorded purchases read), or null when unknown.
+export function progressPercent(p) {
+  if (!p || !p.parts) return null;
+  return Math.min(100, Math.floor((p.parts_done * 100) / p.parts));
 }
 
 function levelName(level) {
@@ -73,8 +84,7 @@ export async function simulationPage(main) {
     try {
       let answer = await api("POST", "/v1/program/simulations", { body: { simulation_id: id, program, from, to } });
       while (answer && answer.status && answer.status !== "done") {
-        const ratio = answer.progress ?? (answer.done !== undefined && answer.total ? answer.done / answer.total : null);
-        const percent = typeof ratio === "number" ? Math.round(ratio <= 1 ? ratio * 100 : ratio) : null;
+        const percent = progressPercent(answer.progress);
         mount(progress, h("div", { class: "field", "data-running": "" },
           h("label", { for: "sim-progress" }, t("sim.progress")),
           h("progress", percent === null ? { id: "sim-progress", max: 100 } : { id: "sim-progress", max: 100, value: percent }),
@@ -84,7 +94,7 @@ export async function simulationPage(main) {
         answer = await api("GET", `/v1/program/simulations/${encodeURIComponent(id)}`);
       }
       mount(progress);
-      await showResult(result, answer.result || answer);
+      await showResult(result, answer);
     } catch (e) {
       mount(progress);
       if (e.status === 404 || e.status === 405) return mount(result, h("p", { class: "muted", "data-unavailable": "simulation" }, t("sim.unavailable")));
@@ -109,10 +119,7 @@ async function showResult(slot, r) {
   for (const [level, points] of levels(cur)) byLevel.set(level, [points, 0]);
   for (const [level, points] of levels(prop)) byLevel.set(level, [byLevel.get(level)?.[0] || 0, points]);
   const rows = [...byLevel.entries()].sort((a, b) => a[0] - b[0]);
-  const byDay = new Map();
-  for (const [day, points] of days(cur)) byDay.set(day, [points, 0]);
-  for (const [day, points] of days(prop)) byDay.set(day, [byDay.get(day)?.[0] || 0, points]);
-  const dayRows = [...byDay.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const dayRows = days(r).sort((a, b) => (a[0] < b[0] ? -1 : 1));
   const levelCanvas = h("canvas", { role: "img", "aria-label": t("sim.by_level") });
   const dayCanvas = dayRows.length ? h("canvas", { role: "img", "aria-label": t("sim.by_day") }) : null;
   const stat = (label, value, name) => h("div", { class: "stat", "data-stat": name }, h("div", { class: "label" }, label), h("div", { class: "value" }, value));
@@ -122,7 +129,11 @@ async function showResult(slot, r) {
     h("h2", { id: "sim-result-title" }, t("sim.result")),
     h("div", { class: "stats" }, stat(t("sim.purchases"), number(r.purchases), "purchases"), stat(t("sim.members"), number(r.members), "members"),
       stat(t("sim.current"), number(cur.points_issued), "current"), stat(t("sim.proposed.total"), number(prop.points_issued), "proposed"),
-      stat(t("sim.difference"), `${diff > 0 ? "+" : ""}${number(diff)}`, "difference")),
+      stat(t("sim.difference"), `${diff > 0 ? "+" : ""}${number(diff)}${r.change && r.change.bps !== null && r.change.bps !== undefined
+        ? ` (${r.change.bps > 0 ? "+" : ""}${percentBps(r.change.bps)})` : ""}`, "difference"),
+      r.earners ? stat(t("sim.earners"), t("sim.earners.text", { more: number(r.earners.more), fewer: number(r.earners.fewer),
+        same: number(r.earners.same) }), "earners") : null),
+    r.not_replayed?.length ? h("p", { class: "muted", "data-not-replayed": "" }, t("sim.not_replayed", { rules: r.not_replayed.join(", ") })) : null,
     h("h3", {}, t("sim.by_level")), h("div", { class: "chart", "data-chart": "by_level" }, levelCanvas),
     table([[t("sim.level")], [t("sim.current"), "num"], [t("sim.proposed.total"), "num"]],
       rows.map(([level, [a, b]]) => h("tr", { "data-level": level }, h("th", { scope: "row" }, levelName(level)),
