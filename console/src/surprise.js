@@ -31,15 +31,15 @@ export async function sha256Hex(secretHex) {
 
 // A revealed day as the API answers it: how many of its draws this browser recomputes the same (hit and points),
 // and whether the secret matches its commitment (undefined when the answer carries none). The rules a draw used are
-// the draw's own (`rule`) or the day's.
+// the draw's own (each draw carries chance_bps, min_points and max_points) or the day's.
 export async function verifyDay(day) {
-  const draws = day.draws || day.items || [];
+  const draws = day.draws || [];
   let ok = 0;
   for (const d of draws) {
-    const rule = d.rule || d.surprise || day.rule || day.surprise || day;
+    const rule = d.chance_bps !== undefined ? d : d.rule || day.surprise || day;
     const mine = await draw(day.secret, d.order_id, rule);
     if (mine.hit === Boolean(d.hit) && (!mine.hit || mine.points === d.points)) ok++;
   }
-  const commitment = day.commitment || day.sha256;
+  const { commitment } = day;
   return { ok, n: draws.length, commitment: commitment ? (await sha256Hex(day.secret)) === commitment : undefined };
 }

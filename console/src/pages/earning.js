@@ -534,15 +534,15 @@ async function commitmentsCard(slot) {
   } catch (e) {
     return mount(body, failure(e));
   }
-  const items = found.items || found.commitments || [];
+  const items = found.items || [];
   if (!items.length) return mount(body, h("p", { class: "muted" }, t("surprise.commitments.none")));
   const draws = h("div", { "aria-live": "polite" });
   mount(body, h("div", { class: "scroll", tabindex: 0 }, h("table", { "data-commitment-list": "" },
     h("thead", {}, h("tr", {}, [t("surprise.day"), t("surprise.commitment"), t("surprise.secret")].map((c) => h("th", { scope: "col" }, c)))),
     h("tbody", {}, items.map((c) => {
-      const date = c.date || c.day;
-      const revealed = c.secret || c.revealed;
-      return h("tr", { "data-day": date }, h("td", {}, date), h("td", { class: "mono" }, c.commitment || c.sha256 || c.hash || ""),
+      const { date, revealed } = c;
+      return h("tr", { "data-day": date, class: date === found.today ? "today" : "" },
+        h("td", {}, date, date === found.today ? ` (${t("earn.calendar.today")})` : ""), h("td", { class: "mono" }, c.commitment),
         h("td", {}, revealed ? h("button", { type: "button", class: "secondary", "data-action": "draws", onclick: () => showDay(draws, date) },
           t("surprise.show")) : h("span", { class: "muted" }, t("surprise.not_yet"))));
     })))), draws);
@@ -552,16 +552,25 @@ async function commitmentsCard(slot) {
 async function showDay(slot, date) {
   mount(slot, h("p", { class: "muted" }, t("loading")));
   let day;
-  try {
-    day = await api("GET", `/v1/program/surprise/days/${encodeURIComponent(date)}`);
+  try { // every page of the day's draws (next_cursor)
+    const path = `/v1/program/surprise/days/${encodeURIComponent(date)}`;
+    day = await api("GET", path);
+    const all = [...(day.draws || [])];
+    for (let cursor = day.next_cursor, pages = 0; cursor && pages < 50; pages++) {
+      const more = await api("GET", `${path}?${new URLSearchParams({ cursor })}`);
+      all.push(...(more.draws || []));
+      cursor = more.next_cursor;
+    }
+    day = { ...day, draws: all };
   } catch (e) {
     return mount(slot, failure(e));
   }
   const { verifyDay } = await import("../surprise.js");
   const check = await verifyDay(day).catch(() => null);
-  const draws = day.draws || day.items || [];
+  const draws = day.draws || [];
   mount(slot, h("h3", {}, `${t("surprise.draws")} ${date}`),
     h("p", { class: "mono", "data-secret": "" }, `${t("surprise.secret")}: ${day.secret}`),
+    day.paid_points !== undefined ? h("p", { "data-paid-points": day.paid_points }, t("surprise.paid_points", { n: number(day.paid_points) })) : null,
     check ? h("p", { class: `badge ${check.ok === check.n && check.commitment !== false ? "ok" : "bad"}`, "data-check": "" },
       t("surprise.check", { ok: check.ok, n: check.n }),
       check.commitment === undefined ? "" : ` · ${check.commitment ? t("surprise.check.commitment") : t("surprise.check.bad")}`) : null,
