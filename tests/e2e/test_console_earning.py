@@ -145,6 +145,10 @@ def test_the_earning_pages_are_accessible_and_fit_without_horizontal_scrolling(
         accessible_and_fits(page, f"earning ({lang}, {viewport['width']} px)")
         if lang == "zh-CN":
             shoot(page, "earning-zh" if viewport == TABLET else "earning-zh-phone")
+        page.click("[data-link=simulation]")
+        page.wait_for_selector("[data-form=simulation]")
+        page.click("[data-form=simulation] summary")  # the rules as JSON, opened
+        accessible_and_fits(page, f"simulation ({lang}, {viewport['width']} px)")
         assert page.errors == []
 
 
@@ -272,9 +276,8 @@ def test_the_owner_rehearses_a_change_and_sees_current_against_proposed(
     now = api("GET", "/local/clock", STAFF).json()["now"][:10]
     page.fill("[data-form=simulation] [name=from]", "2026-01-01")
     page.fill("[data-form=simulation] [name=to]", now)
-    proposed = page.input_value("[data-form=simulation] [name=program]").replace(
-        '"points_per_currency_unit": 1', '"points_per_currency_unit": 2')
-    page.fill("[data-form=simulation] [name=program]", proposed)
+    page.fill("[data-form=simulation] [name=points_per_currency_unit]", "2")  # written into the rules sent
+    assert '"points_per_currency_unit": 2' in page.input_value("[data-form=simulation] [name=program]")
     page.click("[data-form=simulation] button[type=submit]")
     page.wait_for_selector("[data-chart=by_level] canvas", timeout=60_000)
     current = int(page.inner_text("[data-stat=current] .value").replace(",", ""))

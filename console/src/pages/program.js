@@ -78,6 +78,7 @@ export async function programPage(main) {
   });
 
   mount(main, h("h1", {}, t("program.title")),
+    h("p", { class: "muted" }, t("program.earning"), " ", h("a", { href: "#/earning" }, t("nav.earning"))),
     h("section", { class: "card", "aria-labelledby": "current-title" }, h("h2", { id: "current-title" }, t("program.current", { v: current.version })),
       h("dl", { "data-current": "" }, FIELDS.map((k) => [h("dt", {}, t(`program.${k}`)), h("dd", {}, shown(k, current[k]))]))),
     form,

@@ -5,7 +5,7 @@
 import { api } from "../api.js";
 import { t, addWords } from "../i18n.js";
 import { h, mount, field, formError, clearErrors, setError, showProblem, busy, newId, number, percentBps } from "../ui.js";
-import { localToday } from "../earning.js";
+import { localToday, percentToBps, bpsToPercent } from "../earning.js";
 import { WORDS } from "./earning.words.js";
 
 addWords(WORDS);
@@ -52,10 +52,32 @@ export async function simulationPage(main) {
   const today = localToday(current.timezone);
   const progress = h("div", { "aria-live": "polite" });
   const result = h("div", { "data-result": "" });
+  // The knobs most changes turn, as fields that write into the JSON (which holds every rule and is what is sent).
+  const sync = (key, parse) => (event) => {
+    const value = parse(event.target.value);
+    if (value === null) return;
+    try {
+      const all = JSON.parse(form.querySelector("[name=program]").value);
+      all[key] = value;
+      form.querySelector("[name=program]").value = JSON.stringify(all, null, 2);
+    } catch {
+      // the JSON is being edited by hand: it stays as typed
+    }
+  };
+  const rates = (text) => {
+    const parts = text.split(/[,\s，]+/).filter(Boolean).map(percentToBps);
+    return parts.some((p) => p === null) ? null : parts;
+  };
   const form = h("form", { class: "card", "data-form": "simulation", novalidate: true, "aria-labelledby": "sim-form-title" },
     h("h2", { id: "sim-form-title" }, t("sim.proposed")),
-    field({ name: "program", label: t("sim.json"), type: "textarea", value: JSON.stringify(rules, null, 2), hint: t("sim.json.hint"),
-      attrs: { rows: 14, spellcheck: "false", class: "mono" } }),
+    h("div", { class: "row" },
+      field({ name: "points_per_currency_unit", label: t("program.points_per_currency_unit"), value: rules.points_per_currency_unit,
+        attrs: { inputmode: "numeric", oninput: sync("points_per_currency_unit", (v) => (/^\d{1,5}$/.test(v.trim()) ? Number(v) : null)) } }),
+      field({ name: "referral_rates", label: t("sim.rates"), value: rules.referral_rates_bps.map(bpsToPercent).join(", "),
+        hint: t("sim.rates.hint"), attrs: { oninput: sync("referral_rates_bps", rates) } })),
+    h("details", {}, h("summary", {}, t("sim.json")),
+      field({ name: "program", label: t("sim.json"), type: "textarea", value: JSON.stringify(rules, null, 2), hint: t("sim.json.hint"),
+        attrs: { rows: 14, spellcheck: "false", class: "mono" } })),
     h("fieldset", {}, h("legend", {}, t("sim.period")), h("div", { class: "row" },
       field({ name: "from", label: t("sim.from"), type: "date", value: shiftDays(today, -29) }),
       field({ name: "to", label: t("sim.to"), type: "date", value: today }))),
@@ -72,6 +94,7 @@ export async function simulationPage(main) {
     try {
       program = JSON.parse(text);
     } catch (e) {
+      form.querySelector("details").open = true;
       return setError(form, "program", t("sim.json.bad", { reason: e.message }));
     }
     const from = form.querySelector("[name=from]").value;
@@ -104,6 +127,7 @@ export async function simulationPage(main) {
         const loc = (item.loc || []).filter((p) => p !== "body");
         if (loc[0] === "program") item.loc = ["program"];
       }
+      form.querySelector("details").open = true;
       showProblem(form, e, { "validation-error": "program" });
     } finally {
       busy(button, false);
