@@ -3,7 +3,7 @@
 // statuses (GET|PUT /v1/tiers). Its own chunk, with its words; the simulation page is in simulation.js.
 import { api } from "../api.js";
 import { t, lang, addWords } from "../i18n.js";
-import { h, mount, field, formError, clearErrors, setError, busy, major, toMinor, money, number, when, submitsOnce, pending, hold,
+import { h, mount, field, formError, clearErrors, setError, busy, major, toMinor, money, number, submitsOnce, pending, hold,
   newId } from "../ui.js";
 import { timesToBps, bpsToTimes, percentToBps, bpsToPercent, multiplierOn, monthGrid, addMonths, localToday, tierProgress } from "../earning.js";
 import { WORDS } from "./earning.words.js";
@@ -81,16 +81,18 @@ let rowIds = 0;
 
 // --- the page ---------------------------------------------------------------------------------------------------
 
-export async function earningPage(main) {
+export async function earningPage(main, notice = null) {
   mount(main, h("p", { class: "muted" }, t("loading")));
   const current = await api("GET", "/v1/program");
-  const rules = rulesCard(current, () => earningPage(main));
+  // After publishing, the page reads the new version and says what was done above it.
+  const rules = rulesCard(current, (said) => earningPage(main, said));
   const tiers = h("div");
   const commitments = h("div");
   mount(main, h("h1", {}, t("earn.title")), h("p", { class: "muted" }, t("earn.intro"),
     " ", h("a", { href: "#/simulation", "data-link": "simulation" }, t("sim.link"))),
+  notice ? h("div", { "data-notice": "" }, h("p", { class: "result", role: "status" }, notice)) : null,
   rules, tiers, commitments);
-  tiersCard(tiers, current.currency, () => earningPage(main));
+  tiersCard(tiers, current.currency, (said) => earningPage(main, said));
   if ("surprise" in current) commitmentsCard(commitments);
 }
 
@@ -386,7 +388,7 @@ function rulesCard(current, reload) {
       const body = { ...Object.fromEntries(CONTRACT.filter((k) => k in current).map((k) => [k, current[k]])), ...plan.next, version: current.version };
       const published = await api("PUT", "/v1/program", { body });
       mount(result, h("p", { class: "result", role: "status" }, t("program.published", { v: published.version })));
-      setTimeout(reload, 600);
+      setTimeout(() => reload(t("program.published", { v: published.version })), 600);
     } catch (e) {
       const share = [...actionRows.querySelectorAll("[data-action-row]")]
         .find((r) => form.querySelector(`[name="a${r.dataset.actionRow}.name"]`).value.trim() === "share");
@@ -504,7 +506,7 @@ async function tiersCard(slot, currency, reload) {
       if (settings.version !== undefined) body.version = settings.version;
       await api("PUT", "/v1/tiers", { body });
       mount(result, h("p", { class: "result", role: "status" }, t("saved")));
-      setTimeout(reload, 600);
+      setTimeout(() => reload(t("tier.saved")), 600);
     } catch (e) {
       const names = { min_spend_12m_minor: "min_spend", discount_bps: "discount", points_multiplier_bps: "times", tier: "tier",
         status: "status", min_qualified_referrals: "min" };
@@ -581,6 +583,11 @@ async function showDay(slot, date) {
         h("td", {}, d.hit ? (d.paid === false ? t("surprise.paid.budget") : t("yes")) : "—")))))));
 }
 
+function day(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toLocaleDateString(lang(), { dateStyle: "medium" });
+}
+
 // --- on the member page -----------------------------------------------------------------------------------------
 
 // The member's tier, progress to the next (spend over the last 12 months against the next tier's threshold),
@@ -596,10 +603,10 @@ export function memberStanding(member, currency) {
     h("div", { class: "stats" },
       h("div", { class: "stat", "data-stat": "tier" }, h("div", { class: "label" }, t("tier.name")),
         h("div", { class: "value" }, tier.tier || t("tier.member.none")),
-        tier.tier && tier.since ? h("div", { class: "muted" }, t("tier.member.since", { when: when(tier.since) })) : null),
+        tier.tier && tier.since ? h("div", { class: "muted" }, t("tier.member.since", { when: day(tier.since) })) : null),
       tier.tier ? h("div", { class: "stat", "data-stat": "benefits" }, h("div", { class: "label" }, t("tier.member.benefits", {
         discount: `${bpsToPercent(tier.discount_bps || 0)} %`, times: bpsToTimes(tier.points_multiplier_bps || 10000) })),
-      h("div", { class: "value" }, tier.review_at ? t("tier.member.review", { when: when(tier.review_at) }) : "—")) : null,
+      h("div", { class: "value" }, tier.review_at ? t("tier.member.review", { when: day(tier.review_at) }) : "—")) : null,
       h("div", { class: "stat", "data-stat": "statuses" }, h("div", { class: "label" }, t("tier.member.statuses")),
         h("div", { class: "value" }, statuses.length ? statuses.map((s) => h("span", { class: "badge ok", "data-status": s }, s)) : t("tier.member.no_statuses")))),
     h("p", { "data-spend": spend }, t("tier.member.spend", { spend: money(spend, currency) })),
