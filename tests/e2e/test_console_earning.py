@@ -175,7 +175,7 @@ def test_the_cashier_credits_a_review_at_the_counter_once_a_day(browser: Any, ba
         "points_per_currency_unit", "referral_rates_bps", "hold_days", "currency")},
         "actions": {"review": {"points": 20, "per_day": 1}, "share": {"points": 5}}})
     assert reply.status_code == 200, reply.text
-    page = open_console(browser, base_url, "cashier")
+    page = open_console(browser, base_url, "cashier", bypass_csp=True)
     serve(page, "137 0013 7000")
     page.click("[data-tab=action]")
     page.wait_for_selector("[data-form=action] option[value=review]", state="attached")
@@ -193,6 +193,15 @@ def test_the_cashier_credits_a_review_at_the_counter_once_a_day(browser: Any, ba
     assert api.member(ming["member_id"])["balances"]["points"]["available"] == 20
     assert len(api.ledger(ming["member_id"])) == 1
     shoot(page, "counter-action")
+    accessible_and_fits(page, "counter action")
+    for lang, viewport in (("zh-CN", PHONE),):
+        phone = open_console(browser, base_url, "cashier", viewport=viewport, lang=lang, bypass_csp=True)
+        serve(phone, "137 0013 7000")
+        phone.click("[data-tab=action]")
+        phone.wait_for_selector("[data-action-counts] li")
+        accessible_and_fits(phone, f"counter action ({lang}, phone)")
+        shoot(phone, "counter-action-zh-phone")
+        assert phone.errors == []
     assert page.errors == []
 
 
@@ -200,7 +209,7 @@ def test_the_owner_sets_tiers_and_the_member_page_shows_the_progress_to_the_next
         browser: Any, base_url: str, api: Api) -> None:
     needs(api, "GET", "/v1/tiers")
     lan = api.sign_up("lan", "Lan", phone="+8613600136000")
-    page = open_console(browser, base_url, "owner")
+    page = open_console(browser, base_url, "owner", bypass_csp=True)
     earning_page(page, base_url)
     page.wait_for_selector("[data-form=tiers]")
     for tier, spend, discount, times in (("silver", "1000", "5", "1"), ("gold", "5000", "15", "1.2")):
@@ -232,7 +241,13 @@ def test_the_owner_sets_tiers_and_the_member_page_shows_the_progress_to_the_next
     assert page.get_attribute("[data-standing] progress", "max") == "500000"
     assert "2,700.00" in page.inner_text("[data-standing] [data-progress=gold]")
     shoot(page, "member-tier")
-    assert page.errors == []
+    accessible_and_fits(page, "member tier")
+    phone = open_console(browser, base_url, "owner", viewport=PHONE, lang="zh-CN", bypass_csp=True)
+    phone.goto(f"{base_url}/console/#/member/{lan['member_id']}")
+    phone.wait_for_selector("[data-standing] progress")
+    accessible_and_fits(phone, "member tier (zh-CN, phone)")
+    shoot(phone, "member-tier-zh-phone")
+    assert page.errors == [] and phone.errors == []
 
 
 def test_the_owner_turns_surprises_on_and_a_revealed_day_checks_in_the_browser(
@@ -270,10 +285,11 @@ def test_the_owner_turns_surprises_on_and_a_revealed_day_checks_in_the_browser(
 def test_the_owner_rehearses_a_change_and_sees_current_against_proposed(
         browser: Any, base_url: str, api: Api) -> None:
     needs(api, "GET", "/v1/program/simulations/none")
-    page = open_console(browser, base_url, "owner")
+    page = open_console(browser, base_url, "owner", bypass_csp=True)
     page.goto(f"{base_url}/console/#/simulation")
     page.wait_for_selector("[data-form=simulation]")
-    now = api("GET", "/local/clock", STAFF).json()["now"][:10]
+    clock = datetime.fromisoformat(api("GET", "/local/clock", STAFF).json()["now"].replace("Z", "+00:00"))
+    now = clock.astimezone(ZoneInfo(program(api)["timezone"])).date().isoformat()  # the programme's local date
     page.fill("[data-form=simulation] [name=from]", "2026-01-01")
     page.fill("[data-form=simulation] [name=to]", now)
     page.fill("[data-form=simulation] [name=points_per_currency_unit]", "2")  # written into the rules sent
@@ -283,5 +299,8 @@ def test_the_owner_rehearses_a_change_and_sees_current_against_proposed(
     current = int(page.inner_text("[data-stat=current] .value").replace(",", ""))
     doubled = int(page.inner_text("[data-stat=proposed] .value").replace(",", ""))
     assert current > 0 and doubled >= current
+    assert page.get_attribute("[data-stat=purchases]", "data-stat") == "purchases"
+    assert int(page.inner_text("[data-stat=purchases] .value").replace(",", "")) >= 1
     shoot(page, "simulation")
+    accessible_and_fits(page, "simulation result")
     assert page.errors == []

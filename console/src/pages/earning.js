@@ -84,15 +84,19 @@ let rowIds = 0;
 export async function earningPage(main, notice = null) {
   mount(main, h("p", { class: "muted" }, t("loading")));
   const current = await api("GET", "/v1/program");
-  // After publishing, the page reads the new version and says what was done above it.
-  const rules = rulesCard(current, (said) => earningPage(main, said));
+  // After publishing, the page reads the new version and says what was done above it (unless the person has gone
+  // to another page meanwhile).
+  const again = (said) => {
+    if (location.hash.replace(/^#\/?/, "").split("/")[0] === "earning") earningPage(main, said);
+  };
+  const rules = rulesCard(current, again);
   const tiers = h("div");
   const commitments = h("div");
   mount(main, h("h1", {}, t("earn.title")), h("p", { class: "muted" }, t("earn.intro"),
     " ", h("a", { href: "#/simulation", "data-link": "simulation" }, t("sim.link"))),
   notice ? h("div", { "data-notice": "" }, h("p", { class: "result", role: "status" }, notice)) : null,
   rules, tiers, commitments);
-  tiersCard(tiers, current.currency, (said) => earningPage(main, said));
+  tiersCard(tiers, current.currency, again);
   if ("surprise" in current) commitmentsCard(commitments);
 }
 
