@@ -252,8 +252,7 @@ def test_the_owner_sets_tiers_and_the_member_page_shows_the_progress_to_the_next
 
 def test_the_owner_turns_surprises_on_and_a_revealed_day_checks_in_the_browser(
         browser: Any, base_url: str, api: Api) -> None:
-    if "surprise" not in program(api):
-        pytest.skip("the programme has no surprise key on this server yet")
+    needs(api, "GET", "/v1/program/surprise/commitments")
     yu = api.sign_up("yu", "Yu", phone="+8613500135000")
     page = open_console(browser, base_url, "owner")
     earning_page(page, base_url)
@@ -269,11 +268,12 @@ def test_the_owner_turns_surprises_on_and_a_revealed_day_checks_in_the_browser(
                                                  "amount_minor": 1000, "currency": "CNY"})
     assert reply.status_code == 201, reply.text
     drawn = reply.json()["surprise"]["points"]
+    clock = datetime.fromisoformat(api("GET", "/local/clock", STAFF).json()["now"].replace("Z", "+00:00"))
+    day = clock.astimezone(ZoneInfo(program(api)["timezone"])).date().isoformat()  # the purchase's local date
     api("POST", "/local/clock", STAFF, {"advance_seconds": 2 * 86400})
     page = open_console(browser, base_url, "owner")
     earning_page(page, base_url)
-    page.wait_for_selector("[data-commitment-list] [data-action=draws]")
-    page.click("[data-commitment-list] tr:has([data-action=draws]):last-child [data-action=draws]")
+    page.click(f"[data-commitment-list] [data-day='{day}'] [data-action=draws]")
     page.wait_for_selector("[data-draws] [data-order=YU-1]")
     assert str(drawn) in page.inner_text("[data-draws] [data-order=YU-1]")
     check = page.inner_text("[data-check]")

@@ -83,27 +83,29 @@ let rowIds = 0;
 
 export async function earningPage(main, notice = null) {
   mount(main, h("p", { class: "muted" }, t("loading")));
-  const current = await api("GET", "/v1/program");
+  // The published commitments say whether this server draws surprises at all (the programme's `surprise` key is
+  // left out when there is none): a 404 of the route means no.
+  const [current, commitments] = await Promise.all([api("GET", "/v1/program"),
+    api("GET", "/v1/program/surprise/commitments").catch((e) => (e.status === 404 ? null : e))]);
   // After publishing, the page reads the new version and says what was done above it (unless the person has gone
   // to another page meanwhile).
   const again = (said) => {
     if (location.hash.replace(/^#\/?/, "").split("/")[0] === "earning") earningPage(main, said);
   };
-  const rules = rulesCard(current, again);
+  const rules = rulesCard(current, commitments !== null, again);
   const tiers = h("div");
-  const commitments = h("div");
+  const published = h("div");
   mount(main, h("h1", {}, t("earn.title")), h("p", { class: "muted" }, t("earn.intro"),
     " ", h("a", { href: "#/simulation", "data-link": "simulation" }, t("sim.link"))),
   notice ? h("div", { "data-notice": "" }, h("p", { class: "result", role: "status" }, notice)) : null,
-  rules, tiers, commitments);
+  rules, tiers, published);
   tiersCard(tiers, current.currency, again);
-  if ("surprise" in current) commitmentsCard(commitments);
+  if (commitments !== null) commitmentsCard(published, commitments);
 }
 
 // The programme's earning rules as one form: the time zone, the actions, the multipliers (and surprise points
 // when the service has them); the calendar drawn from what the form holds; a diff, then PUT /v1/program.
-function rulesCard(current, reload) {
-  const hasSurprise = "surprise" in current;
+function rulesCard(current, hasSurprise, reload) {
   const diff = h("div", { "aria-live": "polite" });
   const result = h("div", { "aria-live": "polite" });
   const actionRows = h("div", { "data-actions": "" });
@@ -529,17 +531,12 @@ async function tiersCard(slot, currency, reload) {
 
 // --- the surprise commitments -----------------------------------------------------------------------------------
 
-async function commitmentsCard(slot) {
-  const body = h("div", { "data-commitments": "" }, h("p", { class: "muted" }, t("loading")));
+async function commitmentsCard(slot, found) {
+  const body = h("div", { "data-commitments": "" });
   mount(slot, h("section", { class: "card", "aria-labelledby": "commitments-title" },
     h("h2", { id: "commitments-title" }, t("surprise.commitments")), body,
     h("details", {}, h("summary", {}, t("surprise.verify")), h("p", {}, t("surprise.verify.text")))));
-  let found;
-  try {
-    found = await api("GET", "/v1/program/surprise/commitments");
-  } catch (e) {
-    return mount(body, failure(e));
-  }
+  if (found instanceof Error) return mount(body, failure(found));
   const items = found.items || [];
   if (!items.length) return mount(body, h("p", { class: "muted" }, t("surprise.commitments.none")));
   const draws = h("div", { "aria-live": "polite" });
@@ -581,7 +578,8 @@ async function showDay(slot, date) {
       t("surprise.check", { ok: check.ok, n: check.n }),
       check.commitment === undefined ? "" : ` · ${check.commitment ? t("surprise.check.commitment") : t("surprise.check.bad")}`) : null,
     h("div", { class: "scroll", tabindex: 0 }, h("table", { "data-draws": "" },
-      h("thead", {}, h("tr", {}, [t("surprise.order"), t("surprise.hit"), t("surprise.points"), t("surprise.paid")].map((c) => h("th", { scope: "col" }, c)))),
+      h("thead", {}, h("tr", {}, [[t("surprise.order")], [t("surprise.hit")], [t("surprise.points"), "num"], [t("surprise.paid")]]
+        .map(([c, cls]) => h("th", { scope: "col", class: cls }, c)))),
       h("tbody", {}, draws.map((d) => h("tr", { "data-order": d.order_id }, h("td", {}, d.order_id), h("td", {}, d.hit ? t("yes") : t("no")),
         h("td", { class: "num" }, d.hit ? number(d.points) : "—"),
         h("td", {}, d.hit ? (d.paid === false ? t("surprise.paid.budget") : t("yes")) : "—")))))));
