@@ -241,6 +241,12 @@ def test_the_owner_sets_tiers_and_the_member_page_shows_the_progress_to_the_next
     assert page.get_attribute("[data-standing] progress", "max") == "500000"
     assert "2,700.00" in page.inner_text("[data-standing] [data-progress=gold]")
     shoot(page, "member-tier")
+    # At the till, the tier's discount (the till applies it to the price it records).
+    serve(page, "136 0013 6000")
+    page.wait_for_selector("[data-tier]:not(:empty)")
+    assert page.inner_text("[data-tier]") == "Tier silver: 5.00 % off the price."
+    page.goto(f"{base_url}/console/#/member/{lan['member_id']}")
+    page.wait_for_selector("[data-standing] progress")
     accessible_and_fits(page, "member tier")
     phone = open_console(browser, base_url, "owner", viewport=PHONE, lang="zh-CN", bypass_csp=True)
     phone.goto(f"{base_url}/console/#/member/{lan['member_id']}")

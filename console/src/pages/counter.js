@@ -3,7 +3,7 @@
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { h, mount, field, formError, values, clearErrors, showProblem, setError, toMinor, money, number, newId,
-  pending, hold, settle, submitsOnce as submitter } from "../ui.js";
+  pending, hold, settle, submitsOnce as submitter, percentBps } from "../ui.js";
 import { scanner } from "../scan.js";
 
 const KINDS = ["phone", "email", "referral_code", "member_code"];
@@ -75,6 +75,7 @@ export async function counterPage(main) {
   function select(member, code) {
     const balance = h("p", { role: "status", "data-balance": "" });
     const stored = h("p", { "data-stored-value": "" });
+    const standing = h("div", { "data-tier": "" });
     let current = member;
     const showBalance = (m) => {
       current = m;
@@ -84,6 +85,9 @@ export async function counterPage(main) {
       const sv = m.balances.stored_value;
       if (sv && sv.principal_minor + sv.bonus_minor > 0) wallet().then((w) => mount(stored, w.storedValueLine(m, program.currency)));
       else mount(stored);
+      // The member's tier and its discount, which the till applies to the price it records (the service never
+      // changes an amount).
+      mount(standing, m.tier?.tier ? t("counter.tier", { tier: m.tier.tier, discount: percentBps(m.tier.discount_bps || 0) }) : null);
     };
     showBalance(member);
     const refresh = async () => {
@@ -91,6 +95,8 @@ export async function counterPage(main) {
       showBalance(m);
       return m;
     };
+    // A search's members may leave out what only a member's own read tells (the tier): read it once.
+    if (!("tier" in member)) refresh().catch(() => {});
     let lastOrder = "";
     const ctx = { program: () => program, code, refresh };
     const panes = {
@@ -114,7 +120,7 @@ export async function counterPage(main) {
     mount(holder, panes.purchase());
     mount(desk, h("section", { class: "card", "aria-labelledby": "desk-title" },
       h("h2", { id: "desk-title" }, t("counter.for", { name: member.display_name })),
-      balance, stored, tabs, holder));
+      balance, standing, stored, tabs, holder));
   }
 }
 
