@@ -1,6 +1,6 @@
 // The earning pages' pure parts (no DOM), shared with the unit tests: multipliers typed as "2" or "1.5" (times the
 // base) to basis points and back, which calendar multiplier a local date gets (as the service picks it), a month's
-// grid, and a member's progress to the next tier.
+// grid, a member's progress to the next tier, and a rehearsal's answer read by level, by day and by progress.
 
 const BPS = 10000;
 
@@ -91,4 +91,29 @@ export function tierProgress(tier) {
   const needed = Math.max(0, tier.next.spend_needed_minor || 0);
   const target = spend + needed;
   return { tier: tier.next.tier, spend, needed, target, percent: target ? Math.floor((spend * 100) / target) : 100 };
+}
+
+// --- a rehearsal's answer (POST /v1/program/simulations) -------------------------------------------------------
+
+// A side's points by level as [level, points] pairs, whatever the list holds (numbers by position from level 0,
+// or {level, points} objects).
+export function levels(side) {
+  const list = side?.by_level || [];
+  return list.map((item, i) => (typeof item === "number" ? [i, item]
+    : [item.level ?? i, item.points ?? item.points_issued ?? 0]));
+}
+
+// The result's days as [date, [current, proposed]] (the answer's top-level `by_day`, or each side's own).
+export function days(r) {
+  if (Array.isArray(r.by_day)) return r.by_day.map((d) => [d.date, [d.current ?? 0, d.proposed ?? 0]]);
+  const merged = new Map();
+  for (const d of r.current?.by_day || []) merged.set(d.date, [d.points ?? 0, 0]);
+  for (const d of r.proposed?.by_day || []) merged.set(d.date, [merged.get(d.date)?.[0] || 0, d.points ?? 0]);
+  return [...merged.entries()];
+}
+
+// How far a running simulation is, in whole percent (parts of the recorded purchases read), or null when unknown.
+export function progressPercent(p) {
+  if (!p || !p.parts) return null;
+  return Math.min(100, Math.floor((p.parts_done * 100) / p.parts));
 }

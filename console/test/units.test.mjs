@@ -169,3 +169,15 @@ test("a surprise draw is recomputed from the revealed secret as the contract say
 test("the earning words exist in both languages", () => {
   assert.deepEqual(Object.keys(EARNING_WORDS["zh-CN"]).sort(), Object.keys(EARNING_WORDS.en).sort());
 });
+
+import { levels, days, progressPercent } from "../src/earning.js";
+
+test("a rehearsal's answer is read by level, by day and by progress", () => {
+  assert.deepEqual(levels({ by_level: [4000, 800, 0] }), [[0, 4000], [1, 800], [2, 0]]);
+  assert.deepEqual(days({ by_day: [{ date: "2026-11-02", purchases: 3, current: 30, proposed: 45 }] }), [["2026-11-02", [30, 45]]]);
+  assert.deepEqual(days({ current: {}, proposed: {} }), []);
+  assert.equal(progressPercent({ parts: 4, parts_done: 3 }), 75);
+  assert.equal(progressPercent({ parts: 3, parts_done: 1 }), 33);
+  assert.equal(progressPercent({ parts: 0, parts_done: 0 }), null);
+  assert.equal(progressPercent(undefined), null);
+});

@@ -5,7 +5,7 @@
 import { api } from "../api.js";
 import { t, addWords } from "../i18n.js";
 import { h, mount, field, formError, clearErrors, setError, showProblem, busy, newId, number, percentBps } from "../ui.js";
-import { localToday, percentToBps, bpsToPercent } from "../earning.js";
+import { localToday, percentToBps, bpsToPercent, levels, days, progressPercent } from "../earning.js";
 import { WORDS } from "./earning.words.js";
 
 addWords(WORDS);
@@ -16,29 +16,6 @@ function shiftDays(iso, n) {
   const d = new Date(`${iso}T00:00:00Z`);
   d.setUTCDate(d.getUTCDate() + n);
   return d.toISOString().slice(0, 10);
-}
-
-// A side's points by level as [level, points] pairs, whatever the list holds (numbers by position from level 0,
-// or {level, points} objects).
-export function levels(side) {
-  const list = side?.by_level || [];
-  return list.map((item, i) => (typeof item === "number" ? [i, item]
-    : [item.level ?? i, item.points ?? item.points_issued ?? 0]));
-}
-
-// The result's days as [date, [current, proposed]] (the answer's top-level `by_day`, or each side's own).
-export function days(r) {
-  if (Array.isArray(r.by_day)) return r.by_day.map((d) => [d.date, [d.current ?? 0, d.proposed ?? 0]]);
-  const merged = new Map();
-  for (const d of r.current?.by_day || []) merged.set(d.date, [d.points ?? 0, 0]);
-  for (const d of r.proposed?.by_day || []) merged.set(d.date, [merged.get(d.date)?.[0] || 0, d.points ?? 0]);
-  return [...merged.entries()];
-}
-
-// How far a running simulation is, in whole percent (parts of the recorded purchases read), or null when unknown.
-export function progressPercent(p) {
-  if (!p || !p.parts) return null;
-  return Math.min(100, Math.floor((p.parts_done * 100) / p.parts));
 }
 
 function levelName(level) {
