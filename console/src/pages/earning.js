@@ -84,15 +84,17 @@ let rowIds = 0;
 export async function earningPage(main, notice = null) {
   mount(main, h("p", { class: "muted" }, t("loading")));
   // The published commitments say whether this server draws surprises at all (the programme's `surprise` key is
-  // left out when there is none): a 404 of the route means no.
+  // left out when there is none): only an answer means yes (the form then carries the surprise settings); a 404 means
+  // no; another failure is said where the commitments go, and the form leaves surprises as they are.
   const [current, commitments] = await Promise.all([api("GET", "/v1/program"),
     api("GET", "/v1/program/surprise/commitments").catch((e) => (e.status === 404 ? null : e))]);
+  const hasSurprise = commitments !== null && !(commitments instanceof Error);
   // After publishing, the page reads the new version and says what was done above it (unless the person has gone
   // to another page meanwhile).
   const again = (said) => {
     if (location.hash.replace(/^#\/?/, "").split("/")[0] === "earning") earningPage(main, said);
   };
-  const rules = rulesCard(current, commitments !== null, again);
+  const rules = rulesCard(current, hasSurprise, again);
   const tiers = h("div");
   const published = h("div");
   mount(main, h("h1", {}, t("earn.title")), h("p", { class: "muted" }, t("earn.intro"),
