@@ -67,12 +67,25 @@ class Program:
     referral_rates_bps: list[int]
     hold_days: int
     currency: str = "CNY"
+    # Calendar multipliers on a day of the month: (name, day_of_month, bps); days are Shanghai's (UTC+8)
+    multipliers: list[tuple[str, int, int]] = field(default_factory=list)
 
     def body(self) -> dict[str, Any]:
         return {"version": self.version, "points_per_currency_unit": self.points_per_currency_unit,
                 "referral_rates_bps": list(self.referral_rates_bps), "hold_days": self.hold_days,
                 "currency": self.currency, "compliance_profile": "default",
-                "timezone": "Asia/Shanghai", "actions": {}, "multipliers": []}
+                "timezone": "Asia/Shanghai", "actions": {},
+                "multipliers": [{"name": name, "bps": bps, "from": None, "to": None, "day_of_month": day}
+                                for name, day, bps in self.multipliers]}
+
+    def multiplier(self, now: datetime) -> tuple[str, int] | None:
+        """The highest multiplier of the local day (first of equals), if it raises the base."""
+        day = (now + timedelta(hours=8)).day
+        best = None
+        for name, on, bps in self.multipliers:
+            if on == day and (best is None or bps > best[1]):
+                best = (name, bps)
+        return best if best is not None and best[1] > RATE_DENOMINATOR else None
 
 
 DEFAULT = Program(1, 1, [1000, 500], 7)
@@ -345,8 +358,11 @@ class Model:
             up = self.members[up].referrer
         return found
 
-    def publish(self, points_per_currency_unit: int, rates: list[int], hold_days: int) -> dict[str, Any]:
-        self.program = Program(self.program.version + 1, points_per_currency_unit, list(rates), hold_days)
+    def publish(self, points_per_currency_unit: int, rates: list[int], hold_days: int,
+                multipliers: list[tuple[str, int, int]] | None = None) -> dict[str, Any]:
+        kept = self.program.multipliers if multipliers is None else multipliers  # a body without them keeps them
+        self.program = Program(self.program.version + 1, points_per_currency_unit, list(rates), hold_days,
+                               multipliers=list(kept))
         return self.program.body()
 
     # --- purchases and refunds ------------------------------------------------------------------
@@ -358,7 +374,8 @@ class Model:
         at = None
         if rules.hold_days > 0:
             at = (now + timedelta(days=rules.hold_days)).replace(minute=0, second=0, microsecond=0)
-        planned = [(buyer, 0, base)]
+        applied = rules.multiplier(now)  # the buyer's own points only; the tree earns from the base
+        planned = [(buyer, 0, base * applied[1] // RATE_DENOMINATOR if applied else base)]
         for level, ancestor in enumerate(self.ancestors(buyer), start=1):
             if level > len(rules.referral_rates_bps):
                 break
@@ -394,6 +411,9 @@ class Model:
             "currency": body["currency"], "occurred_at": body["occurred_at"], "rule_version": self.program.version,
             "credits": [s for s in shown if s["level"] >= 0], "commission": commission[0] if commission else None,
         }
+        applied = self.program.multiplier(now)
+        if applied is not None and any(c.level == 0 for c in credits):
+            answer["multiplier"] = {"name": applied[0], "bps": applied[1]}
         for c in credits:
             kind = "commission" if c.commission else "purchase" if c.level == 0 else "referral"
             line = Queued(c.points, kind, ("purchase", body["order_id"]), None if c.commission else c.level,

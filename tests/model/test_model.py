@@ -536,13 +536,21 @@ class LedgerMachine(RuleBasedStateMachine):
     # --- the program and time --------------------------------------------------------------------
 
     @precondition(lambda self: self.model.program.version <= MAX_PROGRAM_CHANGES)
-    @rule(points_per_currency_unit=earn_rates, rates=referral_rates, hold_days=st.integers(0, 10))
-    def change_program(self, points_per_currency_unit: int, rates: list[int], hold_days: int) -> None:
-        body = {"points_per_currency_unit": points_per_currency_unit, "referral_rates_bps": rates,
-                "hold_days": hold_days, "currency": "CNY"}
+    @rule(points_per_currency_unit=earn_rates, rates=referral_rates, hold_days=st.integers(0, 10),
+          multipliers=st.none() | st.lists(st.tuples(st.sampled_from(["Member day", "Payday"]),
+                                                     st.integers(20, 31), st.sampled_from([5000, 15000, 30000])),
+                                           max_size=2))
+    def change_program(self, points_per_currency_unit: int, rates: list[int], hold_days: int,
+                       multipliers: list[tuple[str, int, int]] | None) -> None:
+        """Calendar multipliers on days the model's clock reaches (it starts on the 23rd); None: the body leaves
+        them out, which keeps the current ones."""
+        body: dict[str, Any] = {"points_per_currency_unit": points_per_currency_unit, "referral_rates_bps": rates,
+                                "hold_days": hold_days, "currency": "CNY"}
+        if multipliers is not None:
+            body["multipliers"] = [{"name": n, "day_of_month": d, "bps": b} for n, d, b in multipliers]
         reply = self.api.call("PUT", "/v1/program", body, **ADMIN)
         assert reply.status == 200, reply.body
-        assert reply.body == self.model.publish(points_per_currency_unit, rates, hold_days)
+        assert reply.body == self.model.publish(points_per_currency_unit, rates, hold_days, multipliers)
 
     def pending_until(self) -> list[datetime]:
         """The instants at which some member's pending points become available, from now on."""
