@@ -310,3 +310,24 @@ def test_the_owner_rehearses_a_change_and_sees_current_against_proposed(
     shoot(page, "simulation")
     accessible_and_fits(page, "simulation result")
     assert page.errors == []
+
+
+def test_the_member_page_names_the_multiplier_an_entry_was_earned_under(
+        browser: Any, base_url: str, api: Api) -> None:
+    before = program(api)
+    clock = datetime.fromisoformat(api("GET", "/local/clock", STAFF).json()["now"].replace("Z", "+00:00"))
+    today = clock.astimezone(ZoneInfo(before["timezone"])).date().isoformat()
+    kept = ("points_per_currency_unit", "referral_rates_bps", "hold_days", "currency")
+    holiday = {"name": "Holiday", "from": today, "to": today, "bps": 20000}
+    reply = api("PUT", "/v1/program", ADMIN, {**{k: before[k] for k in kept}, "multipliers": [holiday]})
+    assert reply.status_code == 200, reply.text
+    hui = api.sign_up("hui", "Hui")
+    bought = api("POST", "/v1/purchases", STAFF, {"order_id": "HUI-1", "member_id": hui["member_id"],
+                                                  "amount_minor": 10000, "currency": "CNY"})
+    assert bought.status_code == 201 and bought.json()["multiplier"] == {"name": "Holiday", "bps": 20000}
+    page = open_console(browser, base_url, "cashier")
+    page.goto(f"{base_url}/console/#/member/{hui['member_id']}")
+    page.wait_for_selector("[data-ledger] tr[data-seq='1']")
+    row = page.inner_text("[data-ledger] tr[data-seq='1']")
+    assert "HUI-1 · Holiday ×2" in row and "200" in row, row
+    assert page.errors == []

@@ -6,6 +6,7 @@ import { agrees, checkChain, wholeLedger } from "../chain.js";
 import { drawTree } from "../tree.js";
 import { t } from "../i18n.js";
 import { h, mount, money, number, when } from "../ui.js";
+import { bpsToTimes } from "../earning.js";
 
 const PAGE = 20;
 const wallet = () => import("./wallet.js");
@@ -77,8 +78,16 @@ function amountOf(entry, currency) {
   return `${sign}${number(entry.amount)}`;
 }
 
+// The rule that made an entry (issue 14): a multiplier's name and multiple, an action's name; nothing for the rest.
+function ruleOf(entry) {
+  if (!entry.rule) return "";
+  const name = entry.rule.slice(entry.rule.indexOf(":") + 1);
+  return entry.multiplier_bps ? `${name} ×${bpsToTimes(entry.multiplier_bps)}` : name;
+}
+
 function describe(entry) {
-  const source = entry.source ? `${t(`source.${entry.source.type}`)} ${entry.source.id}` : "";
+  const rule = ruleOf(entry);
+  const source = [entry.source ? `${t(`source.${entry.source.type}`)} ${entry.source.id}` : "", rule].filter(Boolean).join(" · ");
   const level = entry.level === null || entry.level === undefined ? "" : t(`level.${Math.min(entry.level, 2)}`, { n: entry.level });
   return { kind: t(`kind.${entry.kind}`), source, level };
 }
