@@ -3,18 +3,19 @@ check in once a local day; both earn the programme's points under its caps."""
 
 from __future__ import annotations
 
-import json
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
 
-from loyalty.actions.http import ActionAnswer, ActionStandings, NewAction
+from loyalty.actions.http import ActionAnswer, ActionStandings, CheckInOptions, NewAction
 from loyalty.http.api import Router, answer, create_app, lambda_entry, written
 from loyalty.http.auth import SIGNED_IN, STAFF_ONLY
 from loyalty.http.types import MemberIdInPath
-from loyalty.shared.errors import ValidationProblem
 from loyalty.wiring import actions
 
 router = Router(tags=["Actions"])
+NOTHING = CheckInOptions()  # a check-in sent without a body
 
 
 @router.operation("POST", "/v1/actions", operation_id="recordAction", summary="Credit a member's action (staff)",
@@ -31,20 +32,12 @@ def record_action(body: NewAction) -> Response[ActionAnswer]:
 
 
 @router.operation("POST", "/v1/members/me/check-ins", operation_id="checkIn", summary="Check in for today",
-                  access=SIGNED_IN, ok=201, model=ActionAnswer, refusals=(404, 409, 422),
+                  access=SIGNED_IN, ok=201, model=ActionAnswer, body=True, refusals=(404, 409),
                   description="No body (or `{}`). Once per local date in the programme's time zone: a second "
                               "check-in that day → `409 action-capped` (not a replay). The programme's `check_in` "
                               "points, as an action; without a `check_in` action → `422 unknown-action`; a caller "
                               "who is not a member yet → `404`.")
-def check_in() -> Response[ActionAnswer]:
-    sent = router.current_event.body
-    if sent and sent.strip():
-        try:
-            parsed = json.loads(sent)
-        except ValueError:
-            parsed = None
-        if parsed != {}:
-            raise ValidationProblem("A check-in takes no body (or {}).", loc=["body"])
+def check_in(body: Annotated[CheckInOptions, Body()] = NOTHING) -> Response[ActionAnswer]:
     outcome = actions().check_in(router.caller().sub)
     return written(ActionAnswer, outcome, "CheckedIn")
 

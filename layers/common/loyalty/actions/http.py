@@ -30,6 +30,12 @@ class NewAction(Request):
     ref: Ref | None = None
 
 
+class CheckInOptions(Request):
+    """A check-in says nothing but who (the token) and when (the moment it is recorded): no body, or ``{}``."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{}]})
+
+
 class ActionAnswer(Answer):
     action_id: str = Field(examples=[ACTION_ID], description="The client's id; a check-in's is `check_in/<local date>`")
     points: int = Field(ge=0, examples=[20], description="What the action earned (the programme's points for it)")
