@@ -5,7 +5,7 @@
 - ``ACTION#<member_id>#<action>`` / ``lifetime``: ``count``, ever.
 
 Each is moved by one in the action's own transaction (``add={"count": 1}``), and where the programme caps it, only
-while it stays at most the cap (``at_most={"count": cap - 1}``): a number never written counts as zero, so the item
+while it stays at most the cap (at most ``cap - 1`` before the move): a number never written counts as zero, so the item
 needs no creating first. The operation record (``action/<action_id>``, ``check-in/<member_id>/<date>``) keeps what
 the action was (its ``ref`` too); the points are entries on the Ledger.
 """
