@@ -33,7 +33,8 @@ ALSO_MODELS = {"adjustments": {"ledger"}, "ledger": {"anchoring"}, "members": {"
                "preferences": {"members", "ledger"}, "redemptions": {"ledger", "coupons"},  # a coupon reward
                "landing": {"partners"}, "partners": {"ledger"},  # a partner's ledger page
                "reviews": {"screening"},  # the reviews' function serves the screening feature's routes
-               "wallet": {"ledger"}}  # a top-up answers the member's balances
+               "wallet": {"ledger"},  # a top-up answers the member's balances
+               "actions": {"ledger"}}  # an action answers its ledger entry
 BUILT_ON_FIRST_USE = ("usecases", "dynamodb", "store", "planning", "sending", "content", "admin", "messaging")
 
 LOADED = """

@@ -410,6 +410,12 @@ def _seed(server: Server) -> None:
                                                             "product_id": SEEDED_BUNDLE})
     assert reply.status_code == 201, reply.text
     server.card_id = reply.json()["card_id"]
+    # Actions (docs/earning-actions.md): a programme that defines the documented example's review (capped, never
+    # reached by the fuzzer's hundreds of ids in a day) and a check-in.
+    reply = server.call("PUT", "/v1/program", ADMIN, {
+        "points_per_currency_unit": 1, "referral_rates_bps": [1000, 500], "hold_days": 7, "currency": "CNY",
+        "actions": {"review": {"points": 20, "per_day": 100_000}, "check_in": {"points": 2}}})
+    assert reply.status_code == 200, reply.text
 
 
 @pytest.fixture(scope="session")

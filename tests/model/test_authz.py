@@ -182,6 +182,13 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("POST", "/v1/members/{member_id}/stored-value/withdrawals"): Expect(
         STAFF_ONLY, f"/v1/members/{SELF}/stored-value/withdrawals", {"withdrawal_id": "WD-1"}),
     # --- end of stored value ---
+    # --- actions (docs/earning-actions.md): staff (the till too) credit actions; members check in, read their own ---
+    ("POST", "/v1/actions"): Expect(STAFF_ONLY, "/v1/actions", {"action_id": "AC-1", "member_id": SELF,
+                                                                "action": "review", "ref": "O-1"}),
+    ("POST", "/v1/members/me/check-ins"): Expect(ANY_MEMBER, "/v1/members/me/check-ins", {}),
+    ("GET", "/v1/members/me/actions"): Expect(ANY_MEMBER, "/v1/members/me/actions"),
+    ("GET", "/v1/members/{member_id}/actions"): Expect(STAFF_ONLY, f"/v1/members/{SELF}/actions"),
+    # --- end of actions ---
     # A referral link's landing page and QR codes need no login: anyone may open a link.
     ("GET", "/r/{code}"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}"),
     ("GET", "/r/{code}/qr.svg"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}/qr.svg"),

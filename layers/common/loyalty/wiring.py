@@ -22,6 +22,7 @@ from loyalty.shared.observability import patch_aws_sdk
 from loyalty.shared.settings import Settings
 
 if TYPE_CHECKING:
+    from loyalty.actions.usecases import ActionService
     from loyalty.adjustments.usecases import AdjustmentService
     from loyalty.anchoring.usecases import AnchorService
     from loyalty.bundles.usecases import BundleService
@@ -496,6 +497,25 @@ def bundles() -> BundleService:
                          DynamoLedgerStore(db, found.settings.tables, found.settings.queue_read_threads), _clock)
 
 
+@cache
+def actions() -> ActionService:
+    """Points for actions and check-ins (``loyalty.actions``): their counters in the Earning table ``EARNING_TABLE``,
+    the points on the ledger, the rules from the current programme."""
+    from loyalty.actions.dynamodb import DynamoActionStore
+    from loyalty.actions.usecases import ActionService
+    from loyalty.ledger.dynamodb import DynamoLedgerStore
+    from loyalty.members.dynamodb import DynamoMemberStore
+    from loyalty.program.dynamodb import DynamoProgramStore
+    from loyalty.program.usecases import ProgramService
+    from loyalty.shared.dynamo import Dynamo
+
+    found = settings()
+    db = Dynamo(_dynamodb())
+    program = ProgramService(DynamoProgramStore(db, found.tables.program))
+    return ActionService(DynamoActionStore(db, found.earning_table), DynamoMemberStore(db, found.tables),
+                         DynamoLedgerStore(db, found.tables, found.queue_read_threads), _clock, program.current)
+
+
 def configure(*, clock: Clock | None = None) -> None:
     """Replace the clock (local server, tests); everything built so far is rebuilt on next use."""
     global _clock
@@ -503,5 +523,5 @@ def configure(*, clock: Clock | None = None) -> None:
         _clock = clock
     for built in (services, outreach, anchoring, poster, metrics, _dynamodb, cognito_users, _member_code_secret,
                   partners, settings, _link_secret, commission, partner_reports, reviews, bundles, coupons,
-                  rewards, wallet):
+                  rewards, wallet, actions):
         built.cache_clear()
