@@ -214,6 +214,18 @@ def exercise(api: Api, clock: FixedClock) -> None:
     stored_value(api, admin, staff)
     bundle_cards(api, admin)
     coupons_and_rewards(api, admin, staff)
+    simulations(api, admin)
+
+
+def simulations(api: Api, admin: CallAs) -> None:
+    """Simulations (docs/earning-simulations.md): one started and run from its queue, read, replayed, refused."""
+    body = {"simulation_id": "S-1", "program": {"referral_rates_bps": [1500]}, "from": "2026-11-01",
+            "to": "2026-11-30"}
+    api.call("POST", "/v1/program/simulations", body, **admin)
+    api.call("POST", "/v1/program/simulations", body, **admin)
+    api.call("POST", "/v1/program/simulations", {**body, "to": "2026-11-29"}, **admin)
+    api.call("GET", "/v1/program/simulations/S-1", **admin)
+    api.call("GET", "/v1/program/simulations/nobody", **admin)
 
 
 def stored_value(api: Api, admin: CallAs, staff: CallAs) -> None:
