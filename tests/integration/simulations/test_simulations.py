@@ -170,6 +170,7 @@ def test_bad_bodies_are_refused_and_write_nothing(api: Api, clock: FixedClock) -
     good = {"simulation_id": "bad", "program": {}, "from": "2026-11-23", "to": "2026-11-24"}
     before = dump_tables()
     for bad in ({**good, "from": "2026-11-25"}, {**good, "from": "2025-11-23"}, {**good, "to": "tomorrow"},
+                {**good, "from": "0001-01-01", "to": "0001-01-02"}, {**good, "from": "9999-12-31", "to": "9999-12-31"},
                 {**good, "program": {"currency": "USD"}}, {**good, "program": {"referral_rates_bps": [-1]}},
                 {**good, "program": {"rates": [1]}}, {**good, "program": {"version": 1}},
                 {**good, "program": {"multipliers": [{"name": "x", "bps": 20000}]}},

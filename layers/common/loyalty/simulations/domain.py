@@ -30,6 +30,8 @@ from loyalty.shared.clock import parse_rfc3339
 from loyalty.shared.errors import ValidationProblem
 
 MAX_DAYS = 366  # the longest period one simulation replays
+# Dates a period may name: nothing was recorded before the first, and the last keeps every instant computable
+EARLIEST, LATEST = date(2000, 1, 1), date(9998, 12, 31)
 RUNNING, DONE = "running", "done"
 NOT_REPLAYED = ("tier and status multipliers", "surprises", "action points", "expiry",
                 "screening decisions (held credits count as recorded)")
@@ -45,6 +47,9 @@ class Period:
 
     @classmethod
     def of(cls, first: date, last: date, zone: str) -> Period:
+        for name, day in (("from", first), ("to", last)):
+            if not EARLIEST <= day <= LATEST:
+                raise ValidationProblem(f"{name} is a date from {EARLIEST} to {LATEST}", loc=["body", name])
         if first > last:
             raise ValidationProblem("from is after to", loc=["body", "from"])
         if (last - first).days + 1 > MAX_DAYS:
