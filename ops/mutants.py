@@ -128,6 +128,15 @@ MUTANTS = [
     Mutant("stored-value-tier-needs-more-than-its-threshold", L + "wallet/domain.py",
            "if amount_minor >= tier.min_minor:", "if amount_minor > tier.min_minor:"),
     # End of stored value.
+    # Simulations (docs/earning-simulations.md).
+    Mutant("simulation-ignores-refunds", L + "simulations/domain.py",
+           "return points - reversed_so_far(points, purchase.amount_minor, purchase.refunded_minor)",
+           "return points"),
+    Mutant("simulation-replays-without-the-calendar", L + "simulations/domain.py",
+           "purchase.amount_minor, rules.multiplier(at))", "purchase.amount_minor, None)"),
+    Mutant("simulation-id-ignores-the-period-end", L + "simulations/http.py",
+           '"to": self.end.isoformat()}', "}"),
+    # End of simulations.
 ]
 
 
