@@ -66,7 +66,7 @@ class Earners(Answer):
 
 
 class SimulatedDay(Answer):
-    date: str = Field(description="Local date of recording")
+    date: dt.date = Field(description="Local date of recording")
     purchases: int
     current: int
     proposed: int
