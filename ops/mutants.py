@@ -134,6 +134,15 @@ MUTANTS = [
            "CHECKED_IN = ResultCodec(ActionRecorded)"),
     Mutant("action-fingerprint-ignores-ref", L + "actions/usecases.py", 'request["ref"] = ref', "pass"),
     # End of actions.
+    # Simulations (docs/earning-simulations.md).
+    Mutant("simulation-ignores-refunds", L + "simulations/domain.py",
+           "return points - reversed_so_far(points, purchase.amount_minor, purchase.refunded_minor)",
+           "return points"),
+    Mutant("simulation-replays-without-the-calendar", L + "simulations/domain.py",
+           "purchase.amount_minor, rules.multiplier(at))", "purchase.amount_minor, None)"),
+    Mutant("simulation-id-ignores-the-period-end", L + "simulations/http.py",
+           '"to": self.end.isoformat()}', "}"),
+    # End of simulations.
 ]
 
 

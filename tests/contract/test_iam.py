@@ -215,6 +215,7 @@ def exercise(api: Api, clock: FixedClock) -> None:
     bundle_cards(api, admin)
     coupons_and_rewards(api, admin, staff)
     actions_and_check_ins(api, admin, staff)
+    simulations(api, admin)
 
 
 def actions_and_check_ins(api: Api, admin: CallAs, staff: CallAs) -> None:
@@ -230,6 +231,17 @@ def actions_and_check_ins(api: Api, admin: CallAs, staff: CallAs) -> None:
         api.call("POST", "/v1/members/me/check-ins", {}, as_="bob")
     api.call("GET", "/v1/members/bob/actions", **staff)
     api.call("GET", "/v1/members/me/actions", as_="bob")
+
+
+def simulations(api: Api, admin: CallAs) -> None:
+    """Simulations (docs/earning-simulations.md): one started and run from its queue, read, replayed, refused."""
+    body = {"simulation_id": "S-1", "program": {"referral_rates_bps": [1500]}, "from": "2026-11-01",
+            "to": "2026-11-30"}
+    api.call("POST", "/v1/program/simulations", body, **admin)
+    api.call("POST", "/v1/program/simulations", body, **admin)
+    api.call("POST", "/v1/program/simulations", {**body, "to": "2026-11-29"}, **admin)
+    api.call("GET", "/v1/program/simulations/S-1", **admin)
+    api.call("GET", "/v1/program/simulations/nobody", **admin)
 
 
 def stored_value(api: Api, admin: CallAs, staff: CallAs) -> None:

@@ -49,6 +49,7 @@ ORDER = (
     "putBundle", "listBundles", "sellBundle", "readBundleCard", "useBundle", "refundBundle",
     "readWalletSettings", "changeWalletSettings", "quoteTopUp", "topUp", "withdrawStoredValue",  # stored value
     "recordAction", "checkIn", "listMyActions", "listActions",  # actions (docs/earning-actions.md)
+    "simulateProgram", "readSimulation",  # rehearsing a rule change over the purchases recorded so far
 )
 # Who sends the example of an operation, by its x-access: (sub, groups); None for the member the examples name.
 CALLERS: dict[str, tuple[str | None, list[str]] | None] = {

@@ -106,6 +106,11 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("GET", "/v1/program"): Expect(ANY_CALLER, "/v1/program"),
     ("GET", "/v1/program/versions/{version}"): Expect(ANY_CALLER, "/v1/program/versions/1"),
     ("PUT", "/v1/program"): Expect(ADMIN_ONLY, "/v1/program", PROGRAM),
+    # --- simulations (issue 14) ---
+    ("POST", "/v1/program/simulations"): Expect(ADMIN_ONLY, "/v1/program/simulations", {
+        "simulation_id": "S-1", "program": {"referral_rates_bps": [1500]}, "from": "2026-11-01", "to": "2026-11-30"}),
+    ("GET", "/v1/program/simulations/{simulation_id}"): Expect(ADMIN_ONLY, "/v1/program/simulations/S-1"),
+    # --- end simulations ---
     ("GET", "/v1/members/me/preferences"): Expect(ANY_MEMBER, "/v1/members/me/preferences"),
     ("PATCH", "/v1/members/me/preferences"): Expect(ANY_MEMBER, "/v1/members/me/preferences", {"notices": True}),
     ("GET", "/v1/members/{member_id}/messages"): Expect(STAFF_ONLY, f"/v1/members/{SELF}/messages"),

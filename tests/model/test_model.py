@@ -515,6 +515,47 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             assert (reply.status, reply.slug) == (409, "idempotency-mismatch"), reply.body
 
+    # --- simulations (docs/earning-simulations.md) ---------------------------------------------------
+
+    @precondition(lambda self: bool(self.model.purchases))
+    @rule()
+    def simulate_the_current_rules(self) -> None:
+        """Every purchase so far replayed: `current` is what the model credited them (points, not commissions), net
+        of their refunds, by level; and nothing is written but the simulation (the invariants check the rest)."""
+        from zoneinfo import ZoneInfo
+
+        from tests.model.world import START as WORLD_START
+
+        zone = ZoneInfo("Asia/Shanghai")
+        first, last = WORLD_START.astimezone(zone).date(), self.now.astimezone(zone).date()
+        if (last - first).days >= 366:
+            return  # longer than one simulation replays
+        heads = account_heads(self.world.dynamodb)
+        simulation_id = f"SIM-{next(self.ids)}"
+        started = self.api.call("POST", "/v1/program/simulations", {
+            "simulation_id": simulation_id, "program": {}, "from": first.isoformat(), "to": last.isoformat()}, **ADMIN)
+        assert started.status == 202, started.body
+        found = self.api.call("GET", f"/v1/program/simulations/{simulation_id}", **ADMIN).body
+        assert found["status"] == "done", found
+        by_level: list[int] = []
+        for bought in self.model.purchases.values():
+            amount = bought.body["amount_minor"]
+            for credit in bought.credits:
+                if credit.commission:
+                    continue
+                by_level += [0] * (credit.level + 1 - len(by_level))
+                by_level[credit.level] += credit.points - credit.points * bought.refunded // amount
+        shown = list(found["current"]["by_level"])
+        while shown and shown[-1] == 0:
+            shown.pop()
+        while by_level and by_level[-1] == 0:
+            by_level.pop()
+        assert (found["purchases"], shown) == (len(self.model.purchases), by_level)
+        assert found["current"]["points_issued"] == sum(by_level)
+        assert account_heads(self.world.dynamodb) == heads
+
+    # --- end of simulations ------------------------------------------------------------------------
+
     # --- the poster ------------------------------------------------------------------------------
 
     @precondition(lambda self: not self.model.poster_held)

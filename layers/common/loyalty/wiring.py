@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from loyalty.screening.usecases import ReviewService, Screener
     from loyalty.shared.once import RetryPolicy
     from loyalty.shared.settings import Tables
+    from loyalty.simulations.usecases import SimulationService
     from loyalty.wallet.usecases import WalletService
 
 
@@ -516,6 +517,26 @@ def actions() -> ActionService:
                          DynamoLedgerStore(db, found.tables, found.queue_read_threads), _clock, program.current)
 
 
+@cache
+def simulations() -> SimulationService:
+    """Rehearsing a rule change (``loyalty.simulations``): its items in the Earning table, the purchase records it
+    replays, and the queue its runs go through (``SIMULATION_QUEUE_URL``; without one a run happens at once)."""
+    import os
+
+    from loyalty.program.dynamodb import DynamoProgramStore
+    from loyalty.program.usecases import ProgramService
+    from loyalty.shared.dynamo import Dynamo
+    from loyalty.simulations.dynamodb import DynamoSimulationStore, SqsWork
+    from loyalty.simulations.usecases import SimulationService
+
+    settings, db = Settings.from_env(), Dynamo(_dynamodb())
+    url = os.environ.get("SIMULATION_QUEUE_URL", "")
+    store = DynamoSimulationStore(db, settings.earning_table, settings.tables.operations, settings.tables.members,
+                                  parts=int(os.environ.get("SIMULATION_SCAN_SEGMENTS") or 8))
+    program = ProgramService(DynamoProgramStore(db, settings.tables.program))
+    return SimulationService(store, program.current, _clock, SqsWork(client("sqs"), url) if url else None)
+
+
 def configure(*, clock: Clock | None = None) -> None:
     """Replace the clock (local server, tests); everything built so far is rebuilt on next use."""
     global _clock
@@ -523,5 +544,5 @@ def configure(*, clock: Clock | None = None) -> None:
         _clock = clock
     for built in (services, outreach, anchoring, poster, metrics, _dynamodb, cognito_users, _member_code_secret,
                   partners, settings, _link_secret, commission, partner_reports, reviews, bundles, coupons,
-                  rewards, wallet, actions):
+                  rewards, wallet, actions, simulations):
         built.cache_clear()
