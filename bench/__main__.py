@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "layers" / "common"), str(ROOT)]  # as /opt/python is on Lambda
 
-SECTIONS = ("units", "cost", "coldstart", "hotref", "flash", "console", "screening")
+SECTIONS = ("units", "cost", "coldstart", "hotref", "flash", "console", "screening", "simulations")
 
 
 def _units_table(units: dict) -> list[str]:
@@ -74,8 +74,16 @@ def _screening(args: argparse.Namespace) -> tuple[str, Callable[[], list[str]]]:
             lambda: screening.report(screening.run()))
 
 
+def _simulations(args: argparse.Namespace) -> tuple[str, Callable[[], list[str]]]:
+    from bench import simulations
+
+    return ("Simulations: a year of a 100,000-member shop (1,000,000 purchases) replayed under proposed rules",
+            lambda: simulations.report(simulations.run()))
+
+
 # Sections that print a title, then their report's lines (units and cost share their measurement: in main).
-_SIMPLE = {"coldstart": _coldstart, "hotref": _hotref, "flash": _flash, "console": _console, "screening": _screening}
+_SIMPLE = {"coldstart": _coldstart, "hotref": _hotref, "flash": _flash, "console": _console, "screening": _screening,
+           "simulations": _simulations}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -105,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
         print("\n== Cost per million purchases ==")
         for line in cost.report(units):
             print(line)
-    for name in ("coldstart", "hotref", "flash", "console", "screening"):
+    for name in ("coldstart", "hotref", "flash", "console", "screening", "simulations"):
         if name in sections:
             title, lines = _SIMPLE[name](args)
             print(f"\n== {title} ==", flush=True)

@@ -128,6 +128,21 @@ MUTANTS = [
     Mutant("stored-value-tier-needs-more-than-its-threshold", L + "wallet/domain.py",
            "if amount_minor >= tier.min_minor:", "if amount_minor > tier.min_minor:"),
     # End of stored value.
+    # Actions (docs/earning-actions.md).
+    Mutant("action-cap-one-more", L + "actions/dynamodb.py", 'at_most={"count": cap - 1}', 'at_most={"count": cap}'),
+    Mutant("check-in-twice-a-day-is-a-replay", L + "actions/usecases.py", "CHECKED_IN = _CheckIns(ActionRecorded)",
+           "CHECKED_IN = ResultCodec(ActionRecorded)"),
+    Mutant("action-fingerprint-ignores-ref", L + "actions/usecases.py", 'request["ref"] = ref', "pass"),
+    # End of actions.
+    # Simulations (docs/earning-simulations.md).
+    Mutant("simulation-ignores-refunds", L + "simulations/domain.py",
+           "return points - reversed_so_far(points, purchase.amount_minor, purchase.refunded_minor)",
+           "return points"),
+    Mutant("simulation-replays-without-the-calendar", L + "simulations/domain.py",
+           "purchase.amount_minor, rules.multiplier(at))", "purchase.amount_minor, None)"),
+    Mutant("simulation-id-ignores-the-period-end", L + "simulations/http.py",
+           '"to": self.end.isoformat()}', "}"),
+    # End of simulations.
 ]
 
 

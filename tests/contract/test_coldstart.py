@@ -33,7 +33,9 @@ ALSO_MODELS = {"adjustments": {"ledger"}, "ledger": {"anchoring"}, "members": {"
                "preferences": {"members", "ledger"}, "redemptions": {"ledger", "coupons"},  # a coupon reward
                "landing": {"partners"}, "partners": {"ledger"},  # a partner's ledger page
                "reviews": {"screening"},  # the reviews' function serves the screening feature's routes
-               "wallet": {"ledger"}}  # a top-up answers the member's balances
+               "wallet": {"ledger"},  # a top-up answers the member's balances
+               "actions": {"ledger"},  # an action answers its ledger entry
+               "simulations": {"program"}}  # a simulation's body is a programme's, and so is its answer
 BUILT_ON_FIRST_USE = ("usecases", "dynamodb", "store", "planning", "sending", "content", "admin", "messaging")
 
 LOADED = """

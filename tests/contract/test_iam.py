@@ -214,6 +214,34 @@ def exercise(api: Api, clock: FixedClock) -> None:
     stored_value(api, admin, staff)
     bundle_cards(api, admin)
     coupons_and_rewards(api, admin, staff)
+    actions_and_check_ins(api, admin, staff)
+    simulations(api, admin)
+
+
+def actions_and_check_ins(api: Api, admin: CallAs, staff: CallAs) -> None:
+    """Actions (docs/earning-actions.md): an action credited (replayed, capped, of an unknown member), a check-in
+    (and a second, refused), a member's counts read by staff and by the member."""
+    api.call("PUT", "/v1/program", {"points_per_currency_unit": 1, "referral_rates_bps": [1000, 500], "hold_days": 1,
+                                    "currency": "CNY", "actions": {"review": {"points": 20, "per_day": 1},
+                                                                   "check_in": {"points": 2}}}, **admin)
+    for action_id in ("AC-1", "AC-1", "AC-2"):
+        api.call("POST", "/v1/actions", {"action_id": action_id, "member_id": "bob", "action": "review"}, **staff)
+    api.call("POST", "/v1/actions", {"action_id": "AC-3", "member_id": "nobody", "action": "review"}, **staff)
+    for _ in range(2):
+        api.call("POST", "/v1/members/me/check-ins", {}, as_="bob")
+    api.call("GET", "/v1/members/bob/actions", **staff)
+    api.call("GET", "/v1/members/me/actions", as_="bob")
+
+
+def simulations(api: Api, admin: CallAs) -> None:
+    """Simulations (docs/earning-simulations.md): one started and run from its queue, read, replayed, refused."""
+    body = {"simulation_id": "S-1", "program": {"referral_rates_bps": [1500]}, "from": "2026-11-01",
+            "to": "2026-11-30"}
+    api.call("POST", "/v1/program/simulations", body, **admin)
+    api.call("POST", "/v1/program/simulations", body, **admin)
+    api.call("POST", "/v1/program/simulations", {**body, "to": "2026-11-29"}, **admin)
+    api.call("GET", "/v1/program/simulations/S-1", **admin)
+    api.call("GET", "/v1/program/simulations/nobody", **admin)
 
 
 def stored_value(api: Api, admin: CallAs, staff: CallAs) -> None:

@@ -52,8 +52,9 @@ ARTEFACTS = (
     (r"(Request|Response|Body|Model|Schema|Dto)$", "a generic suffix"),
     (r"^(HTTP|Body_)", "a framework's default"),
 )
-# Writes answered 201 that never replay: a second sign-up is refused (409 member-exists).
-NOT_REPLAYED = {"signUp"}
+# Writes answered 201 that never replay: a second sign-up is refused (409 member-exists), a second check-in of the
+# day too (409 action-capped).
+NOT_REPLAYED = {"signUp", "checkIn"}
 DATE_TIME_NAMES = re.compile(r"(^|_)(at|until|after|before|since)$")
 DATE_NAMES = re.compile(r"(^|_)(date|birthday|on)$")
 NOT_DATES = {"issue_on"}  # a coupon template's: the event it is issued on (sign_up, birthday …), the contract's name

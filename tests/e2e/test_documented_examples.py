@@ -48,6 +48,8 @@ ORDER = (
     "voidCouponRedemption", "putReward", "listRewards",
     "putBundle", "listBundles", "sellBundle", "readBundleCard", "useBundle", "refundBundle",
     "readWalletSettings", "changeWalletSettings", "quoteTopUp", "topUp", "withdrawStoredValue",  # stored value
+    "recordAction", "checkIn", "listMyActions", "listActions",  # actions (docs/earning-actions.md)
+    "simulateProgram", "readSimulation",  # rehearsing a rule change over the purchases recorded so far
 )
 # Who sends the example of an operation, by its x-access: (sub, groups); None for the member the examples name.
 CALLERS: dict[str, tuple[str | None, list[str]] | None] = {
@@ -177,6 +179,16 @@ class Story:
         return requests.request(method.upper(), f"{self.base}{template.replace('{member_id}', self.member)}",
                                 json=body, headers=till, timeout=30)
 
+    def publish_actions(self) -> None:
+        """The documented programme, with the actions of the contract's example (a fresh install has none)."""
+        method, _, operation = self.operations["publishProgram"]
+        body = {**_example(operation["requestBody"]["content"]["application/json"]),
+                "actions": {"review": {"points": 20, "per_day": 1, "per_month": 5, "lifetime": 100},
+                            "check_in": {"points": 2, "per_day": 1}}}
+        admin = {"Authorization": f"Bearer {self.token('shop-owner', ['admin'])}"}
+        reply = requests.request(method.upper(), f"{self.base}/v1/program", json=body, headers=admin, timeout=30)
+        assert reply.status_code == 200, reply.text
+
     def success(self, operation_id: str) -> int:
         """The documented success: 201 or 202 where declared (200 is then the replay), else 200."""
         declared = self.operations[operation_id][2]["responses"]
@@ -225,6 +237,10 @@ def first_reply(story: Story, operation_id: str, kept: dict[str, Any]) -> reques
         assert "404" in next(iter(token["examples"].values()))["summary"], "the document says it answers 404"
         assert kept.get("unsubscribe_token") is not None, "the previewed email's link comes first"
         return story.send(operation_id, {"token": kept["unsubscribe_token"]})
+    if operation_id == "recordAction":  # the documented programme defines no action yet
+        story.check(operation_id, story.send(operation_id), 422)
+        story.publish_actions()
+        return story.send(operation_id)
     if operation_id == "readLatestAnchor":  # the anchor's hourly slot: the heads moved, so a digest
         requests.post(f"{story.base}/local/clock", json={"advance_seconds": 3600}, timeout=60)
     return story.send(operation_id)

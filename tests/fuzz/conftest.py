@@ -45,6 +45,7 @@ PARTNER, SEEDED_PARTNER = "fz-partner", "FZ-P-1"  # a partner's login, and the p
 SEEDED_TEMPLATE, SEEDED_REWARD = "FZ-T-1", "FZ-R-1"  # a coupon template and a reward of the catalogue
 SEEDED_COUPON_REDEMPTION = "FZ-CR-1"  # a coupon's use, which a void may cancel
 SEEDED_BUNDLE = "FZ-WASH-6"  # a bundle product on sale, and the member holds a card of it
+SEEDED_SIMULATION = "FZ-SIM-1"  # a simulation of the seeded purchases (docs/earning-simulations.md)
 
 
 # --- the tally ------------------------------------------------------------------------------------
@@ -410,6 +411,17 @@ def _seed(server: Server) -> None:
                                                             "product_id": SEEDED_BUNDLE})
     assert reply.status_code == 201, reply.text
     server.card_id = reply.json()["card_id"]
+    # Actions (docs/earning-actions.md): a programme that defines the documented example's review (capped, never
+    # reached by the fuzzer's hundreds of ids in a day) and a check-in.
+    reply = server.call("PUT", "/v1/program", ADMIN, {
+        "points_per_currency_unit": 1, "referral_rates_bps": [1000, 500], "hold_days": 7, "currency": "CNY",
+        "actions": {"review": {"points": 20, "per_day": 100_000}, "check_in": {"points": 2}}})
+    assert reply.status_code == 200, reply.text
+    # A simulation of the purchases so far, run by the time it is read (docs/earning-simulations.md)
+    reply = server.call("POST", "/v1/program/simulations", ADMIN, {
+        "simulation_id": SEEDED_SIMULATION, "program": {"referral_rates_bps": [1500]}, "from": "2026-11-01",
+        "to": "2026-12-31"})
+    assert reply.status_code == 202, reply.text
 
 
 @pytest.fixture(scope="session")

@@ -55,6 +55,7 @@ from tests.fuzz.conftest import (
     SEEDED_PARTNER,
     SEEDED_PENDING_ORDER,
     SEEDED_REWARD,
+    SEEDED_SIMULATION,
     SEEDED_TEMPLATE,
     STAFF,
     STRANGER,
@@ -153,6 +154,8 @@ def _point_at_known_data(case: schemathesis.Case, member: str | None, order: str
         case.path_parameters["card_id"] = card_id
     if order is not None and isinstance(case.body, dict) and "product_id" in case.body:
         case.body["product_id"] = SEEDED_BUNDLE
+    if order is not None and "simulation_id" in (case.path_parameters or {}):  # the seeded simulation
+        case.path_parameters["simulation_id"] = SEEDED_SIMULATION
 
 
 def _point_at_the_wallet(case: schemathesis.Case, coupon_code: str) -> None:

@@ -44,6 +44,7 @@ import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
+from zoneinfo import ZoneInfo
 
 RATE_DENOMINATOR = 10_000  # rates are in basis points
 MINOR_PER_UNIT = 100  # CNY has two decimals
@@ -69,12 +70,13 @@ class Program:
     currency: str = "CNY"
     # Calendar multipliers on a day of the month: (name, day_of_month, bps); days are Shanghai's (UTC+8)
     multipliers: list[tuple[str, int, int]] = field(default_factory=list)
+    actions: dict[str, dict[str, Any]] = field(default_factory=dict)  # by name: points, per_day, per_month, lifetime
 
     def body(self) -> dict[str, Any]:
         return {"version": self.version, "points_per_currency_unit": self.points_per_currency_unit,
                 "referral_rates_bps": list(self.referral_rates_bps), "hold_days": self.hold_days,
                 "currency": self.currency, "compliance_profile": "default",
-                "timezone": "Asia/Shanghai", "actions": {},
+                "timezone": "Asia/Shanghai", "actions": {k: dict(v) for k, v in self.actions.items()},
                 "multipliers": [{"name": name, "bps": bps, "from": None, "to": None, "day_of_month": day}
                                 for name, day, bps in self.multipliers]}
 
@@ -244,6 +246,7 @@ class Model:
         self.sign_ups: dict[tuple[str, datetime], int] = {}  # (referrer or partner, hour) → sign-ups under its code
         self.products: dict[str, dict[str, Any]] = {}  # bundle products: product_id → terms
         self.cards: dict[str, Card] = {}  # bundle cards sold, by card id
+        self.actions = ActionsModel()  # actions and check-ins (docs/earning-actions.md)
 
     def people(self) -> list[str]:
         """The members (not partners' chains)."""
@@ -362,7 +365,7 @@ class Model:
                 multipliers: list[tuple[str, int, int]] | None = None) -> dict[str, Any]:
         kept = self.program.multipliers if multipliers is None else multipliers  # a body without them keeps them
         self.program = Program(self.program.version + 1, points_per_currency_unit, list(rates), hold_days,
-                               multipliers=list(kept))
+                               multipliers=list(kept), actions=self.program.actions)  # PUT keeps what it leaves out
         return self.program.body()
 
     # --- purchases and refunds ------------------------------------------------------------------
@@ -697,6 +700,54 @@ class Model:
         return [{"card_id": c.card_id, "product_id": c.product_id, "name": c.name, "remaining": c.remaining,
                  "uses": c.uses, "price_minor": c.price_minor, "expires_at": rfc3339(c.expires_at)} for c in held]
 
+    # --- actions (docs/earning-actions.md) -------------------------------------------------------------------------
+
+    def publish_actions(self, actions: dict[str, dict[str, Any]]) -> dict[str, Any]:
+        self.program = replace(self.program, version=self.program.version + 1, actions=actions)
+        return self.program.body()
+
+    def act(self, member_id: str, action_id: str, action: str, now: datetime,
+            check_in: bool = False) -> tuple[int, str | None, dict[str, Any] | None]:
+        """An action (a check-in: ``check_in``) at ``now``: (status, slug, answer). A second check-in of a local day
+        is 409 whatever the programme; an action it does not define 422; past any cap 409; else counted, and its
+        points in ``available`` at once (no entry for an action worth 0)."""
+        day = now.astimezone(SHANGHAI).date().isoformat()
+        if check_in and (member_id, day) in self.actions.checked_in:
+            return 409, "action-capped", None
+        rule = self.program.actions.get(action)
+        if rule is None:
+            return 422, "unknown-action", None
+        counts = self.actions.counts.setdefault((member_id, action), {})
+        periods = {"per_day": f"day#{day}", "per_month": f"month#{day[:7]}", "lifetime": "lifetime"}
+        if any(rule.get(cap) is not None and counts.get(key, 0) >= rule[cap] for cap, key in periods.items()):
+            return 409, "action-capped", None
+        for key in periods.values():
+            counts[key] = counts.get(key, 0) + 1
+        if check_in:
+            self.actions.checked_in.add((member_id, day))
+        entry = None
+        if rule["points"] > 0:
+            member = self.members[member_id]
+            self._release(member, now)
+            entry = self._append(member, now, amount=rule["points"], bucket="available", kind="action",
+                                 source=("action", action_id), rule_version=self.program.version)
+            entry["rule"] = f"action:{action}"
+        return 201, None, {"action_id": action_id, "points": rule["points"], "entry": entry}
+
+    def standing(self, member_id: str, now: datetime) -> list[dict[str, Any]]:
+        """What GET /v1/members/{id}/actions shows: each action of the programme, by name."""
+        day = now.astimezone(SHANGHAI).date().isoformat()
+        shown = []
+        for action, rule in sorted(self.program.actions.items()):
+            counts = self.actions.counts.get((member_id, action), {})
+            shown.append({"action": action, "points": rule["points"], "today": counts.get(f"day#{day}", 0),
+                          "this_month": counts.get(f"month#{day[:7]}", 0), "lifetime": counts.get("lifetime", 0),
+                          "per_day": rule.get("per_day"), "per_month": rule.get("per_month"),
+                          "lifetime_cap": rule.get("lifetime")})
+        return shown
+
+    # --- end of actions --------------------------------------------------------------------------------------------
+
     # --- the wallet: coupons and the rewards catalogue (docs/wallet.md) -------------------------------------------
 
     def redeem_reward(self, member_id: str, key: str, reward: CatalogueReward, redemption_id: str,
@@ -712,6 +763,18 @@ class Model:
                   "balances": {"points": member.seen(now, queued=False)}, "reward_id": reward.reward_id}
         self.redemptions[(member_id, key)] = Recorded({"reward_id": reward.reward_id}, answer)
         return answer
+
+
+@dataclass
+class ActionsModel:
+    """Actions' counters (docs/earning-actions.md): (member, action) → counter key (``day#…``, ``month#…``,
+    ``lifetime``) → count; and the (member, local date) of every check-in."""
+
+    counts: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    checked_in: set[tuple[str, str]] = field(default_factory=set)
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # the programme's time zone in the model (the default)
 
 
 @dataclass

@@ -106,6 +106,11 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("GET", "/v1/program"): Expect(ANY_CALLER, "/v1/program"),
     ("GET", "/v1/program/versions/{version}"): Expect(ANY_CALLER, "/v1/program/versions/1"),
     ("PUT", "/v1/program"): Expect(ADMIN_ONLY, "/v1/program", PROGRAM),
+    # --- simulations (issue 14) ---
+    ("POST", "/v1/program/simulations"): Expect(ADMIN_ONLY, "/v1/program/simulations", {
+        "simulation_id": "S-1", "program": {"referral_rates_bps": [1500]}, "from": "2026-11-01", "to": "2026-11-30"}),
+    ("GET", "/v1/program/simulations/{simulation_id}"): Expect(ADMIN_ONLY, "/v1/program/simulations/S-1"),
+    # --- end simulations ---
     ("GET", "/v1/members/me/preferences"): Expect(ANY_MEMBER, "/v1/members/me/preferences"),
     ("PATCH", "/v1/members/me/preferences"): Expect(ANY_MEMBER, "/v1/members/me/preferences", {"notices": True}),
     ("GET", "/v1/members/{member_id}/messages"): Expect(STAFF_ONLY, f"/v1/members/{SELF}/messages"),
@@ -182,6 +187,13 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("POST", "/v1/members/{member_id}/stored-value/withdrawals"): Expect(
         STAFF_ONLY, f"/v1/members/{SELF}/stored-value/withdrawals", {"withdrawal_id": "WD-1"}),
     # --- end of stored value ---
+    # --- actions (docs/earning-actions.md): staff (the till too) credit actions; members check in, read their own ---
+    ("POST", "/v1/actions"): Expect(STAFF_ONLY, "/v1/actions", {"action_id": "AC-1", "member_id": SELF,
+                                                                "action": "review", "ref": "O-1"}),
+    ("POST", "/v1/members/me/check-ins"): Expect(ANY_MEMBER, "/v1/members/me/check-ins", {}),
+    ("GET", "/v1/members/me/actions"): Expect(ANY_MEMBER, "/v1/members/me/actions"),
+    ("GET", "/v1/members/{member_id}/actions"): Expect(STAFF_ONLY, f"/v1/members/{SELF}/actions"),
+    # --- end of actions ---
     # A referral link's landing page and QR codes need no login: anyone may open a link.
     ("GET", "/r/{code}"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}"),
     ("GET", "/r/{code}/qr.svg"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}/qr.svg"),

@@ -72,6 +72,7 @@ from hypothesis.stateful import (
 from tests.model.ledger_model import (
     APPROVED,
     REJECTED,
+    SHANGHAI,
     Binding,
     CatalogueReward,
     CouponsModel,
@@ -514,6 +515,47 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             assert (reply.status, reply.slug) == (409, "idempotency-mismatch"), reply.body
 
+    # --- simulations (docs/earning-simulations.md) ---------------------------------------------------
+
+    @precondition(lambda self: bool(self.model.purchases))
+    @rule()
+    def simulate_the_current_rules(self) -> None:
+        """Every purchase so far replayed: `current` is what the model credited them (points, not commissions), net
+        of their refunds, by level; and nothing is written but the simulation (the invariants check the rest)."""
+        from zoneinfo import ZoneInfo
+
+        from tests.model.world import START as WORLD_START
+
+        zone = ZoneInfo("Asia/Shanghai")
+        first, last = WORLD_START.astimezone(zone).date(), self.now.astimezone(zone).date()
+        if (last - first).days >= 366:
+            return  # longer than one simulation replays
+        heads = account_heads(self.world.dynamodb)
+        simulation_id = f"SIM-{next(self.ids)}"
+        started = self.api.call("POST", "/v1/program/simulations", {
+            "simulation_id": simulation_id, "program": {}, "from": first.isoformat(), "to": last.isoformat()}, **ADMIN)
+        assert started.status == 202, started.body
+        found = self.api.call("GET", f"/v1/program/simulations/{simulation_id}", **ADMIN).body
+        assert found["status"] == "done", found
+        by_level: list[int] = []
+        for bought in self.model.purchases.values():
+            amount = bought.body["amount_minor"]
+            for credit in bought.credits:
+                if credit.commission:
+                    continue
+                by_level += [0] * (credit.level + 1 - len(by_level))
+                by_level[credit.level] += credit.points - credit.points * bought.refunded // amount
+        shown = list(found["current"]["by_level"])
+        while shown and shown[-1] == 0:
+            shown.pop()
+        while by_level and by_level[-1] == 0:
+            by_level.pop()
+        assert (found["purchases"], shown) == (len(self.model.purchases), by_level)
+        assert found["current"]["points_issued"] == sum(by_level)
+        assert account_heads(self.world.dynamodb) == heads
+
+    # --- end of simulations ------------------------------------------------------------------------
+
     # --- the poster ------------------------------------------------------------------------------
 
     @precondition(lambda self: not self.model.poster_held)
@@ -651,6 +693,70 @@ class LedgerMachine(RuleBasedStateMachine):
         assert (reply.status, reply.slug) == (409, "review-closed"), reply.body
         shown = self.api.call("GET", f"/v1/reviews/{review.review_id}", **STAFF)
         assert shown.body["status"] == review.status, shown.body
+
+    # --- actions (docs/earning-actions.md): a programme with actions and caps, actions, check-ins ---------------
+
+    @precondition(lambda self: self.model.program.version <= MAX_PROGRAM_CHANGES)
+    @rule(points=st.sampled_from([0, 20]), per_day=st.sampled_from([None, 1, 2]),
+          per_month=st.sampled_from([None, 2, 3]), lifetime=st.sampled_from([None, 3, 5]),
+          check_in=st.sampled_from([None, 0, 3]))
+    def publish_actions(self, points: int, per_day: int | None, per_month: int | None, lifetime: int | None,
+                        check_in: int | None) -> None:
+        """The programme's actions (replaced whole): a review under caps, and maybe a check-in."""
+        actions = {"review": {"points": points, "per_day": per_day, "per_month": per_month, "lifetime": lifetime}}
+        if check_in is not None:
+            actions["check_in"] = {"points": check_in, "per_day": None, "per_month": None, "lifetime": None}
+        current = self.model.program
+        body = {"points_per_currency_unit": current.points_per_currency_unit,
+                "referral_rates_bps": current.referral_rates_bps, "hold_days": current.hold_days, "currency": "CNY",
+                "actions": actions}
+        reply = self.api.call("PUT", "/v1/program", body, **ADMIN)
+        assert reply.status == 200, reply.body
+        assert reply.body == self.model.publish_actions(actions)
+
+    def _acted(self, member: str, reply: Reply, expected: tuple[int, str | None, dict[str, Any] | None]) -> None:
+        status, slug, answer = expected
+        if status != 201:
+            assert (reply.status, reply.slug) == (status, slug), reply.body
+            return
+        assert reply.status == 201 and answer is not None, reply.body
+        entry = answer["entry"]
+        assert {**reply.body, "entry": None} == {**answer, "entry": None}
+        assert (reply.body["entry"] is None) == (entry is None)
+        if entry is not None:
+            assert {k: reply.body["entry"][k] for k in entry} == entry
+        shown = self.api.call("GET", f"/v1/members/{member}/actions", **STAFF)
+        assert shown.status == 200 and shown.body["actions"] == self.model.standing(member, self.now), shown.body
+
+    @rule(member=members, action=st.sampled_from(["review", "review", "share"]))
+    def post_an_action(self, member: str, action: str) -> None:
+        """Staff credit an action: the programme's points at once, or 409 past a cap, or 422 an action it does not
+        define; nothing written when refused (the invariant counts the entries). Its replay answers the same; the
+        same id for another member is 409."""
+        body = {"action_id": f"AC-{next(self.ids)}", "member_id": member, "action": action, "ref": "O-1"}
+        reply = self.api.call("POST", "/v1/actions", body, **STAFF)
+        self._acted(member, reply, self._write(lambda: self.model.act(member, body["action_id"], action, self.now)))
+        if reply.status == 201:
+            again = self.api.call("POST", "/v1/actions", body, **STAFF)
+            assert (again.status, again.body) == (200, reply.body)
+            other = self.api.call("POST", "/v1/actions", {**body, "ref": "O-2"}, **STAFF)
+            assert (other.status, other.slug) == (409, "idempotency-mismatch"), other.body
+
+    @rule(member=members)
+    def check_in(self, member: str) -> None:
+        """A member checks in: once a local day (Shanghai), else 409; 422 without a check_in action."""
+        reply = self.api.call("POST", "/v1/members/me/check-ins", {}, as_=member)
+        day = self.now.astimezone(SHANGHAI).date().isoformat()
+        self._acted(member, reply, self._write(lambda: self.model.act(member, f"check_in/{day}", "check_in",
+                                                                       self.now, check_in=True)))
+
+    @precondition(lambda self: self.model.program.actions)
+    @rule(hours=st.sampled_from([7, 24, 24 * 30]))
+    def a_day_passes(self, hours: int) -> None:
+        """Time for the caps: into the next local day or month."""
+        self._advance(hours * 3600)
+
+    # --- end of actions ---------------------------------------------------------------------------------------
 
     # --- the wallet: coupons and the rewards catalogue (docs/wallet.md) ----------------------------------------
 
@@ -964,6 +1070,8 @@ def _comparable(entry: dict[str, Any]) -> dict[str, Any]:
     found = {k: entry[k] for k in ENTRY_FIELDS}
     if "review" in entry:
         found["review"] = entry["review"]
+    if "rule" in entry:  # the earning rule that made it (an action's: action:<name>)
+        found["rule"] = entry["rule"]
     if entry["source"]["type"] == "batch":
         found["source"] = {"type": "batch", "id": "*"}
         asset = "" if entry["asset"] == "points" else f"/{entry['asset']}"

@@ -22,6 +22,7 @@ from loyalty.shared.observability import patch_aws_sdk
 from loyalty.shared.settings import Settings
 
 if TYPE_CHECKING:
+    from loyalty.actions.usecases import ActionService
     from loyalty.adjustments.usecases import AdjustmentService
     from loyalty.anchoring.usecases import AnchorService
     from loyalty.bundles.usecases import BundleService
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from loyalty.screening.usecases import ReviewService, Screener
     from loyalty.shared.once import RetryPolicy
     from loyalty.shared.settings import Tables
+    from loyalty.simulations.usecases import SimulationService
     from loyalty.wallet.usecases import WalletService
 
 
@@ -496,6 +498,45 @@ def bundles() -> BundleService:
                          DynamoLedgerStore(db, found.settings.tables, found.settings.queue_read_threads), _clock)
 
 
+@cache
+def actions() -> ActionService:
+    """Points for actions and check-ins (``loyalty.actions``): their counters in the Earning table ``EARNING_TABLE``,
+    the points on the ledger, the rules from the current programme."""
+    from loyalty.actions.dynamodb import DynamoActionStore
+    from loyalty.actions.usecases import ActionService
+    from loyalty.ledger.dynamodb import DynamoLedgerStore
+    from loyalty.members.dynamodb import DynamoMemberStore
+    from loyalty.program.dynamodb import DynamoProgramStore
+    from loyalty.program.usecases import ProgramService
+    from loyalty.shared.dynamo import Dynamo
+
+    found = settings()
+    db = Dynamo(_dynamodb())
+    program = ProgramService(DynamoProgramStore(db, found.tables.program))
+    return ActionService(DynamoActionStore(db, found.earning_table), DynamoMemberStore(db, found.tables),
+                         DynamoLedgerStore(db, found.tables, found.queue_read_threads), _clock, program.current)
+
+
+@cache
+def simulations() -> SimulationService:
+    """Rehearsing a rule change (``loyalty.simulations``): its items in the Earning table, the purchase records it
+    replays, and the queue its runs go through (``SIMULATION_QUEUE_URL``; without one a run happens at once)."""
+    import os
+
+    from loyalty.program.dynamodb import DynamoProgramStore
+    from loyalty.program.usecases import ProgramService
+    from loyalty.shared.dynamo import Dynamo
+    from loyalty.simulations.dynamodb import DynamoSimulationStore, SqsWork
+    from loyalty.simulations.usecases import SimulationService
+
+    settings, db = Settings.from_env(), Dynamo(_dynamodb())
+    url = os.environ.get("SIMULATION_QUEUE_URL", "")
+    store = DynamoSimulationStore(db, settings.earning_table, settings.tables.operations, settings.tables.members,
+                                  parts=int(os.environ.get("SIMULATION_SCAN_SEGMENTS") or 8))
+    program = ProgramService(DynamoProgramStore(db, settings.tables.program))
+    return SimulationService(store, program.current, _clock, SqsWork(client("sqs"), url) if url else None)
+
+
 def configure(*, clock: Clock | None = None) -> None:
     """Replace the clock (local server, tests); everything built so far is rebuilt on next use."""
     global _clock
@@ -503,5 +544,5 @@ def configure(*, clock: Clock | None = None) -> None:
         _clock = clock
     for built in (services, outreach, anchoring, poster, metrics, _dynamodb, cognito_users, _member_code_secret,
                   partners, settings, _link_secret, commission, partner_reports, reviews, bundles, coupons,
-                  rewards, wallet):
+                  rewards, wallet, actions, simulations):
         built.cache_clear()

@@ -38,6 +38,7 @@ DEVICE_ID = "ios-7F3A9C21"  # the example member's phone (screening keeps only i
 REVIEW_ID = "rv_5d41402abc4b2a76b9719d91"  # a review's id is drawn from its purchase and holder: this one is no one's
 LINK_ID = "spring-post-42"
 PAYOUT_ID = "payout-2026-11"
+SIMULATION_ID = "sim-2026-11-rates"  # an admin rehearses higher referral rates (docs/earning-simulations.md)
 LINK_CODE = "K7Q2M9XDHT4F7HR"
 # Bundle cards (docs/wallet.md): the product an admin puts on sale, Li Wei's card of it (its id is derived from the
 # sale: bundles.domain.card_id_of), one use at the till and the refund of what is left.
