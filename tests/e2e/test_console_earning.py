@@ -291,6 +291,10 @@ def test_the_owner_turns_surprises_on_and_a_revealed_day_checks_in_the_browser(
 def test_the_owner_rehearses_a_change_and_sees_current_against_proposed(
         browser: Any, base_url: str, api: Api) -> None:
     needs(api, "GET", "/v1/program/simulations/none")
+    api.sign_up("rui", "Rui")
+    bought = api("POST", "/v1/purchases", STAFF, {"order_id": "RUI-1", "member_id": "rui", "amount_minor": 50000,
+                                                  "currency": "CNY"})
+    assert bought.status_code == 201, bought.text
     page = open_console(browser, base_url, "owner", bypass_csp=True)
     page.goto(f"{base_url}/console/#/simulation")
     page.wait_for_selector("[data-form=simulation]")
