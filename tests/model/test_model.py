@@ -696,6 +696,14 @@ class LedgerMachine(RuleBasedStateMachine):
 
     # --- actions (docs/earning-actions.md): a programme with actions and caps, actions, check-ins ---------------
 
+    @initialize(points=st.sampled_from([0, 20, 20]), per_day=st.sampled_from([None, 1, 2]),
+                per_month=st.sampled_from([None, 2, 3]), lifetime=st.sampled_from([None, 3, 5]),
+                check_in=st.sampled_from([None, 3, 3]))
+    def a_programme_with_actions(self, points: int, per_day: int | None, per_month: int | None,
+                                 lifetime: int | None, check_in: int | None) -> None:
+        """Every sequence starts with actions under caps (version 2), so the rules below reach them."""
+        self.publish_actions(points, per_day, per_month, lifetime, check_in)
+
     @precondition(lambda self: self.model.program.version <= MAX_PROGRAM_CHANGES)
     @rule(points=st.sampled_from([0, 20]), per_day=st.sampled_from([None, 1, 2]),
           per_month=st.sampled_from([None, 2, 3]), lifetime=st.sampled_from([None, 3, 5]),
@@ -728,19 +736,21 @@ class LedgerMachine(RuleBasedStateMachine):
         shown = self.api.call("GET", f"/v1/members/{member}/actions", **STAFF)
         assert shown.status == 200 and shown.body["actions"] == self.model.standing(member, self.now), shown.body
 
-    @rule(member=members, action=st.sampled_from(["review", "review", "share"]))
-    def post_an_action(self, member: str, action: str) -> None:
-        """Staff credit an action: the programme's points at once, or 409 past a cap, or 422 an action it does not
-        define; nothing written when refused (the invariant counts the entries). Its replay answers the same; the
-        same id for another member is 409."""
-        body = {"action_id": f"AC-{next(self.ids)}", "member_id": member, "action": action, "ref": "O-1"}
-        reply = self.api.call("POST", "/v1/actions", body, **STAFF)
-        self._acted(member, reply, self._write(lambda: self.model.act(member, body["action_id"], action, self.now)))
-        if reply.status == 201:
-            again = self.api.call("POST", "/v1/actions", body, **STAFF)
-            assert (again.status, again.body) == (200, reply.body)
-            other = self.api.call("POST", "/v1/actions", {**body, "ref": "O-2"}, **STAFF)
-            assert (other.status, other.slug) == (409, "idempotency-mismatch"), other.body
+    @rule(member=members, action=st.sampled_from(["review", "review", "share"]), times=st.integers(1, 3))
+    def post_an_action(self, member: str, action: str, times: int) -> None:
+        """Staff credit an action (up to three in a row, to reach the caps): the programme's points at once, or 409
+        past a cap, or 422 an action it does not define; nothing written when refused (the invariant counts the
+        entries). Its replay answers the same; the same id with another ref is 409."""
+        for _ in range(times):
+            body = {"action_id": f"AC-{next(self.ids)}", "member_id": member, "action": action, "ref": "O-1"}
+            reply = self.api.call("POST", "/v1/actions", body, **STAFF)
+            self._acted(member, reply, self._write(lambda b=body: self.model.act(
+                member, b["action_id"], action, self.now)))
+            if reply.status == 201:
+                again = self.api.call("POST", "/v1/actions", body, **STAFF)
+                assert (again.status, again.body) == (200, reply.body)
+                other = self.api.call("POST", "/v1/actions", {**body, "ref": "O-2"}, **STAFF)
+                assert (other.status, other.slug) == (409, "idempotency-mismatch"), other.body
 
     @rule(member=members)
     def check_in(self, member: str) -> None:

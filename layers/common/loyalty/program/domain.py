@@ -62,8 +62,7 @@ class Multiplier:
     def applies(self, day: date) -> bool:
         if self.day_of_month is not None:
             return day.day == self.day_of_month
-        assert self.start is not None and self.end is not None
-        return self.start <= day <= self.end
+        return self.start is not None and self.end is not None and self.start <= day <= self.end
 
 
 @dataclass(frozen=True)
