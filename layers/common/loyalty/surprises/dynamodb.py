@@ -52,9 +52,7 @@ class DynamoSurpriseStore:
         item = {"pk": COMMITS, "sk": day.isoformat(), "commitment": commitment, "published_at": published_at}
         if self._db.put_new(self._table, item, "sk"):
             return commitment
-        found = self._db.get(self._table, {"pk": COMMITS, "sk": day.isoformat()})
-        assert found is not None  # put once, never deleted
-        return str(found["commitment"])
+        return self.commitments([day])[day]  # put once (by a rival just now), never deleted
 
     def draws(self, day: date, *, limit: int, after: str | None) -> tuple[list[Draw], str | None]:
         kwargs: dict[str, Any] = {"TableName": self._table, "KeyConditionExpression": "pk = :p",
