@@ -198,7 +198,6 @@ class _SurprisesOnce:
 def build_surprises(settings: Settings, clock: Clock, dynamodb: Any) -> SurpriseService:
     """Surprises over the Earning table; the master secret (``SURPRISE_SECRET_ID``) read once per container, on first
     use; the programme read as purchases read it."""
-    from loyalty.outreach.messaging import Secret
     from loyalty.program.dynamodb import DynamoProgramStore
     from loyalty.program.usecases import ProgramService
     from loyalty.shared.dynamo import Dynamo
@@ -207,8 +206,21 @@ def build_surprises(settings: Settings, clock: Clock, dynamodb: Any) -> Surprise
 
     db = Dynamo(dynamodb)
     program = ProgramService(DynamoProgramStore(db, settings.tables.program))
-    return SurpriseService(DynamoSurpriseStore(db, settings.earning_table),
-                           Secret(client("secretsmanager"), settings.surprise_secret_id), clock, program.current)
+    return SurpriseService(DynamoSurpriseStore(db, settings.earning_table), lambda: _surprise_master(), clock,
+                           program.current)
+
+
+@cache
+def _surprise_secret() -> Callable[[], bytes]:
+    """The master the surprise days' secrets derive from: a Secrets Manager secret of its own
+    (``SURPRISE_SECRET_ID``), read once per container, on first use."""
+    from loyalty.outreach.messaging import Secret
+
+    return Secret(client("secretsmanager"), settings().surprise_secret_id)
+
+
+def _surprise_master() -> bytes:
+    return _surprise_secret()()
 
 
 @cache
@@ -542,5 +554,5 @@ def configure(*, clock: Clock | None = None) -> None:
         _clock = clock
     for built in (services, outreach, anchoring, poster, metrics, _dynamodb, cognito_users, _member_code_secret,
                   partners, settings, _link_secret, commission, partner_reports, reviews, bundles, coupons,
-                  rewards, wallet, surprises):
+                  rewards, wallet, surprises, _surprise_secret):
         built.cache_clear()
