@@ -128,6 +128,15 @@ MUTANTS = [
     Mutant("stored-value-tier-needs-more-than-its-threshold", L + "wallet/domain.py",
            "if amount_minor >= tier.min_minor:", "if amount_minor > tier.min_minor:"),
     # End of stored value.
+    # Surprises (docs/earning-surprise.md).
+    Mutant("surprise-budget-allows-one-over", L + "surprises/dynamodb.py",
+           'at_most={"paid": budget - drawn.points}', 'at_most={"paid": budget - drawn.points + 1}'),
+    Mutant("surprise-hit-at-the-chance", L + "surprises/domain.py",
+           'hit = int.from_bytes(h[0:4], "big") % 10_000 < rule.chance_bps',
+           'hit = int.from_bytes(h[0:4], "big") % 10_000 <= rule.chance_bps'),
+    Mutant("surprise-worth-misses-max", L + "surprises/domain.py",
+           "% (rule.max_points - rule.min_points + 1)", "% (rule.max_points - rule.min_points)"),
+    # End of surprises.
 ]
 
 

@@ -93,7 +93,7 @@ def test_a_day_is_committed_before_drawn_and_revealed_after(api: Api, clock: Fix
 
 
 def test_the_budget_pays_hits_in_full_or_not_at_all(api: Api, clock: FixedClock) -> None:
-    publish(api, surprise=surprise(10_000, 40, 40, 100))  # every purchase hits 40; 100 a day pays two
+    publish(api, surprise=surprise(10_000, 40, 40, 119))  # every purchase hits 40; 119 a day pays two
     api.chain("dan")
     answers = [api.purchase(f"B-{n}", "dan", 1_000) for n in range(4)]
     assert [a.status for a in answers] == [201] * 4  # every purchase succeeds
