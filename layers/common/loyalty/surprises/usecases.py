@@ -130,9 +130,7 @@ class SurpriseService:
 
     def unpaid(self, drawn: Drawn, rules: ProgramRules, buyer_id: str, now: datetime) -> Drawn:
         """The same draw, not paid (the day's budget could not pay it in full)."""
-        assert rules.surprises is not None
-        return self._written(drawn.day, replace(drawn.draw, paid=False), rules.surprises.daily_budget, rules,
-                             buyer_id, now)
+        return self._written(drawn.day, replace(drawn.draw, paid=False), 0, rules, buyer_id, now)  # no budget moves
 
     def _written(self, day: date, drawn: Draw, budget: int, rules: ProgramRules, buyer_id: str,
                  now: datetime) -> Drawn:
