@@ -282,8 +282,23 @@ def _story(client: Client, reader: Any) -> dict[str, Any]:
         rows.append(measured)  # type: ignore[arg-type]
         client.tick()
 
+    rows += _surprises(client, purchase, admin)
+
     return {"rows": [r.row() for r in rows], "sizes": sizes, "details": {
         r.name: [n for c in r.tally.calls for n in c.notes] for r in rows}}
+
+
+def _surprises(client: Client, purchase: Any, admin: CallAs) -> list[Measured]:
+    """Surprises (docs/earning-surprise.md): every purchase hits 10 points, and the day's budget pays two. The first
+    purchase of a container and day reads the master and the day's commitment once: not a purchase's cost."""
+    client.call("PUT", "/v1/program", {"points_per_currency_unit": 1, "referral_rates_bps": TEN_LEVELS,
+                                       "hold_days": 7, "currency": "CNY", "surprise": {
+                                           "chance_bps": 10_000, "min_points": 10, "max_points": 10,
+                                           "daily_budget": 25}}, **admin)
+    purchase("POS-2026-SU0", _member(0))
+    return [purchase(order, _member(0), measure=label) for order, label in (
+        ("POS-2026-SU1", "purchase with a surprise paid (depth 0)"),
+        ("POS-2026-SU2", "purchase with a surprise the day's budget refuses (depth 0)"))]
 
 
 def _sizes(reader: Any) -> dict[str, Any]:

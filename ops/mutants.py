@@ -143,6 +143,15 @@ MUTANTS = [
     Mutant("simulation-id-ignores-the-period-end", L + "simulations/http.py",
            '"to": self.end.isoformat()}', "}"),
     # End of simulations.
+    # Surprises (docs/earning-surprise.md).
+    Mutant("surprise-budget-allows-one-over", L + "surprises/dynamodb.py",
+           'at_most={"paid": budget - drawn.points}', 'at_most={"paid": budget - drawn.points + 1}'),
+    Mutant("surprise-hit-at-the-chance", L + "surprises/domain.py",
+           'hit = int.from_bytes(h[0:4], "big") % 10_000 < rule.chance_bps',
+           'hit = int.from_bytes(h[0:4], "big") % 10_000 <= rule.chance_bps'),
+    Mutant("surprise-worth-misses-max", L + "surprises/domain.py",
+           "% (rule.max_points - rule.min_points + 1)", "% (rule.max_points - rule.min_points)"),
+    # End of surprises.
 ]
 
 

@@ -99,6 +99,7 @@ def _child(listener: socket.socket, clock_file: Path, stats_dir: Path) -> None:
     # No Secrets Manager here (only DynamoDB is): one fixed key stands in for the link secret in every container,
     # so a link code drawn by one is checked by the others.
     wiring._link_key = lambda: b"the containers' link key, the same in every one"
+    wiring._surprise_master = lambda: b"the containers' surprise master, the same in every one"
     gateway = LocalGateway(clock)
     server = HTTPServer(listener.getsockname()[:2], make_handler(gateway), bind_and_activate=False)
     server.socket.close()

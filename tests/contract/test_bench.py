@@ -61,6 +61,18 @@ def test_paying_with_stored_value_stays_one_read_and_one_transaction(figures: di
     assert rows["top-up (stored value, with its bonus)"]["calls"] == {"BatchGetItem": 1, "TransactWriteItems": 1}
 
 
+def test_a_surprise_adds_no_request_and_a_refused_one_a_second_transaction(figures: dict[str, Any]) -> None:
+    """docs/earning-surprise.md: a draw is part of the purchase's own transaction (the draw record, the budget, the
+    bonus line) and reads nothing more once the container has the day's commitment; a hit the budget cannot pay is
+    written again without it."""
+    rows = {r["operation"]: r for r in figures["units"]["rows"]}
+    paid, plain = rows["purchase with a surprise paid (depth 0)"], rows["purchase, referral depth 0"]
+    refused = rows["purchase with a surprise the day's budget refuses (depth 0)"]
+    assert paid["calls"] == {"BatchGetItem": 1, "TransactWriteItems": 1}
+    assert refused["calls"] == {"BatchGetItem": 1, "TransactWriteItems": 2}
+    assert paid["wcu"] > plain["wcu"]
+
+
 def test_the_poster_writes_a_busy_referrer_once_per_batch(figures: dict[str, Any]) -> None:
     rows = {r["operation"]: r for r in figures["units"]["rows"]}
     single = rows["poster: the depth-2 purchase's 2 credits (a batch of 1 per referrer)"]

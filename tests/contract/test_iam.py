@@ -213,6 +213,7 @@ def exercise(api: Api, clock: FixedClock) -> None:
     screening_and_reviews(api)
     stored_value(api, admin, staff)
     bundle_cards(api, admin)
+    surprises(api, admin)
     coupons_and_rewards(api, admin, staff)
     actions_and_check_ins(api, admin, staff)
     simulations(api, admin)
@@ -382,6 +383,23 @@ def screening_and_reviews(api: Api) -> None:
     for _ in range(2):
         api.call("POST", f"/v1/reviews/{held[0]}/decision", {"decision": "reject", "note": "same phone"}, **staff)
     api.move_clock(15 * 86_400)  # the other is approved at its deadline
+
+
+def surprises(api: Api, admin: CallAs) -> None:
+    """Surprise draws (docs/earning-surprise.md): a purchase on a day nobody published yet (it records the day's
+    commitment), the commitments, a paid hit, one the budget refuses, a full refund, a day revealed and one not."""
+    api.call("PUT", "/v1/program", {"points_per_currency_unit": 1, "referral_rates_bps": [1000], "hold_days": 0,
+                                    "currency": "CNY", "surprise": {"chance_bps": 10000, "min_points": 30,
+                                                                    "max_points": 30, "daily_budget": 50}}, **admin)
+    api.sign_up("sam")
+    api.purchase("SP-1", "sam", 1000)
+    api.call("GET", "/v1/program/surprise/commitments")
+    api.purchase("SP-2", "sam", 1000)  # the budget cannot pay it: unpaid
+    api.refund("SP-1", "SP-R-1", 1000)
+    today = api.call("GET", "/v1/program/surprise/commitments").body["today"]
+    api.call("GET", f"/v1/program/surprise/days/{today}")  # not over: refused
+    api.move_clock(86_400)
+    api.call("GET", f"/v1/program/surprise/days/{today}")
 
 
 def console_assets_are_published_and_removed(api: Api, bucket: str) -> None:

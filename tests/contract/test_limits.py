@@ -12,12 +12,13 @@ from tests.contract.test_deployable import _expanded
 
 # Routes anyone may call without a token (API Gateway route keys), and the functions that answer them.
 PUBLIC_ROUTES = {"GET /u/{token}", "POST /u/{token}", "GET /docs", "GET /docs/{asset}", "GET /openapi.json",
-                 "$default", "GET /r/{code}", "GET /r/{code}/qr.svg", "GET /r/{code}/qr.png"}
+                 "$default", "GET /r/{code}", "GET /r/{code}/qr.svg", "GET /r/{code}/qr.png",
+                 "GET /v1/program/surprise/commitments", "GET /v1/program/surprise/days/{day}"}
 # What a stack replacement or deletion must not take with it: the members' identities, the key every sent
 # unsubscribe link is signed with, the key of every link code printed or shared, and every table of record.
 RETAINED = {"UserPool", "UnsubscribeSecret", "LinkSecret", "MembersTable", "AccountsTable", "LedgerTable",
             "OperationsTable", "ProgramTable", "OutreachTable", "AnchorBucket", "CreditQueueTable", "MetricsTable",
-            "PartnersTable", "ScreeningTable", "WalletTable", "EarningTable"}
+            "PartnersTable", "ScreeningTable", "WalletTable", "EarningTable", "SurpriseSecret"}
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def test_functions_answering_anonymous_routes_reserve_concurrency_only_when_aske
     assert parameters["PublicConcurrency"]["Default"] == 0  # new accounts have 10: nothing to reserve from
     assert conditions["HasPublicConcurrency"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "PublicConcurrency"}, 0]}]}
     public = {spec.logical_id for spec in template.functions() for route in spec.routes if not route.authorized}
-    assert public == {"DocsFunction", "PreferencesFunction", "LandingFunction"}
+    assert public == {"DocsFunction", "PreferencesFunction", "LandingFunction", "SurprisesFunction"}
     for name in public:
         assert _resources()[name]["Properties"]["ReservedConcurrentExecutions"] == {
             "Fn::If": ["HasPublicConcurrency", {"Ref": "PublicConcurrency"}, {"Ref": "AWS::NoValue"}]}, name

@@ -50,6 +50,7 @@ ORDER = (
     "readWalletSettings", "changeWalletSettings", "quoteTopUp", "topUp", "withdrawStoredValue",  # stored value
     "recordAction", "checkIn", "listMyActions", "listActions",  # actions (docs/earning-actions.md)
     "simulateProgram", "readSimulation",  # rehearsing a rule change over the purchases recorded so far
+    "listSurpriseCommitments", "revealSurpriseDay",  # surprises (a day before today: revealed)
 )
 # Who sends the example of an operation, by its x-access: (sub, groups); None for the member the examples name.
 CALLERS: dict[str, tuple[str | None, list[str]] | None] = {

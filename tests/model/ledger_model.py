@@ -41,6 +41,7 @@ releases the buyer's matured points first, as every write for a holder does.
 from __future__ import annotations
 
 import hashlib
+import hmac
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
@@ -71,6 +72,7 @@ class Program:
     # Calendar multipliers on a day of the month: (name, day_of_month, bps); days are Shanghai's (UTC+8)
     multipliers: list[tuple[str, int, int]] = field(default_factory=list)
     actions: dict[str, dict[str, Any]] = field(default_factory=dict)  # by name: points, per_day, per_month, lifetime
+    surprise: dict[str, int] | None = None  # surprises (docs/earning-surprise.md): None, off
 
     def body(self) -> dict[str, Any]:
         return {"version": self.version, "points_per_currency_unit": self.points_per_currency_unit,
@@ -78,7 +80,8 @@ class Program:
                 "currency": self.currency, "compliance_profile": "default",
                 "timezone": "Asia/Shanghai", "actions": {k: dict(v) for k, v in self.actions.items()},
                 "multipliers": [{"name": name, "bps": bps, "from": None, "to": None, "day_of_month": day}
-                                for name, day, bps in self.multipliers]}
+                                for name, day, bps in self.multipliers],
+                **({"surprise": dict(self.surprise)} if self.surprise else {})}
 
     def multiplier(self, now: datetime) -> tuple[str, int] | None:
         """The highest multiplier of the local day (first of equals), if it raises the base."""
@@ -162,6 +165,7 @@ class Queued:
     rule_version: int
     available_at: datetime | None  # the lot it goes to or comes out of (a held credit: its hold's usual end)
     review: str | None = None  # held for review: the lot is the review's
+    rule: str | None = None  # the earning rule that made it (a surprise's: ``surprise``)
 
 
 @dataclass(frozen=True)
@@ -185,6 +189,7 @@ class Purchase:
     credits: list[Credit]
     refunded: int = 0
     stored_value: tuple[int, int] | None = None  # (principal, bonus) it paid from stored value
+    surprise: Queued | None = None  # its paid surprise's line (a full refund reverses it)
 
 
 @dataclass
@@ -247,6 +252,8 @@ class Model:
         self.products: dict[str, dict[str, Any]] = {}  # bundle products: product_id → terms
         self.cards: dict[str, Card] = {}  # bundle cards sold, by card id
         self.actions = ActionsModel()  # actions and check-ins (docs/earning-actions.md)
+        self.surprise_master: bytes = b""  # surprises: the master the days' secrets derive from (read from the
+        self.surprise_paid: dict[str, int] = {}  # emulator's secret by the test); the points paid, by local day
 
     def people(self) -> list[str]:
         """The members (not partners' chains)."""
@@ -260,7 +267,7 @@ class Model:
     def _append(self, member: Member, now: datetime, *, amount: int, bucket: str, kind: str, source: tuple[str, str],
                 level: int | None = None, rule_version: int | None = None, available_at: datetime | None = None,
                 suffix: str = "", parts: list[list[Any]] | None = None, review: str | None = None,
-                asset: str | None = None) -> dict[str, Any]:
+                asset: str | None = None, rule: str | None = None) -> dict[str, Any]:
         """An entry of the holder's own asset, or of ``asset`` (a bundle card's, stored value's: not in the
         points balances)."""
         if asset is not None and asset != "stored_value":  # stored value's entries are named by bucket below
@@ -284,6 +291,8 @@ class Model:
             entry["parts"] = parts
         if review is not None:
             entry["review"] = review
+        if rule is not None:
+            entry["rule"] = rule
         member.entries.append(entry)
         if asset == "stored_value":
             member.principal += amount if bucket == "principal" else 0
@@ -365,7 +374,8 @@ class Model:
                 multipliers: list[tuple[str, int, int]] | None = None) -> dict[str, Any]:
         kept = self.program.multipliers if multipliers is None else multipliers  # a body without them keeps them
         self.program = Program(self.program.version + 1, points_per_currency_unit, list(rates), hold_days,
-                               multipliers=list(kept), actions=self.program.actions)  # PUT keeps what it leaves out
+                               multipliers=list(kept), actions=self.program.actions,
+                               surprise=self.program.surprise)  # PUT keeps what it leaves out
         return self.program.body()
 
     # --- purchases and refunds ------------------------------------------------------------------
@@ -388,7 +398,7 @@ class Model:
             planned.append((binding.partner, -1, amount_minor * binding.commission_bps // RATE_DENOMINATOR))
         return [Credit(m, level, points, at, rules.version) for m, level, points in planned if points > 0]
 
-    def purchase(self, body: dict[str, Any], now: datetime) -> dict[str, Any]:
+    def purchase(self, body: dict[str, Any], now: datetime, *, draws: bool = True) -> dict[str, Any]:
         occurred = datetime.strptime(body["occurred_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=now.tzinfo)
         credits = []
         for c in self.credits(body["member_id"], body["amount_minor"], now, occurred):
@@ -427,6 +437,8 @@ class Model:
             paid = self.pay(self.members[body["member_id"]], body["order_id"], body["stored_value_minor"], now)
             answer["stored_value"] = {"principal_minor": paid[0], "bonus_minor": paid[1]}
         self.purchases[body["order_id"]] = Purchase(body, answer, credits, stored_value=paid)
+        if draws:  # (a bundle sale draws after its card's line: ``sell``)
+            self.draw_surprise(body["order_id"], now)
         return answer
 
     def refund(self, order_id: str, refund_id: str, amount_minor: int, now: datetime) -> dict[str, Any]:
@@ -456,6 +468,8 @@ class Model:
             buyer = self.members[purchase.body["member_id"]]
             self._stored_value_lines(buyer, ("refund", f"{order_id}/{refund_id}"), "refund", back[0], back[1], now)
             answer["stored_value"] = {"principal_minor": back[0], "bonus_minor": back[1]}
+        if purchase.surprise is not None and after == total:  # a full refund takes the surprise back
+            self.take_surprise_back(purchase, refund_id, answer, now)
         self.refunds[(order_id, refund_id)] = Recorded({"refund_id": refund_id, "amount_minor": amount_minor}, answer)
         return answer
 
@@ -531,7 +545,7 @@ class Model:
                      rule_version=first.rule_version,
                      available_at=first.available_at if isinstance(lot, str) else lot,
                      parts=[[f"{q.source[0]}/{q.source[1]}", q.amount] for q in group] if several else None,
-                     review=first.review)
+                     review=first.review, rule=first.rule)
 
     # --- reviews ----------------------------------------------------------------------------------
 
@@ -647,6 +661,51 @@ class Model:
                                  -bonus, now)
         return {"withdrawal_id": withdrawal_id, "principal_minor": principal, "bonus_forfeited_minor": bonus}
 
+    # --- surprises (docs/earning-surprise.md) -------------------------------------------------------------------
+    def publish_surprise(self, rule: dict[str, int] | None) -> dict[str, Any]:
+        """A new version with this surprise rule (None or a chance of 0: off), the rest kept."""
+        self.program = replace(self.program, version=self.program.version + 1,
+                               surprise=rule if rule and rule["chance_bps"] > 0 else None)
+        return self.program.body()
+
+    def draw_surprise(self, order_id: str, now: datetime) -> None:
+        """The contract's draw, recomputed here: the day secret ``HMAC-SHA256(master, "loyalty surprise day " +
+        local date)``, then ``h = HMAC-SHA256(secret, order_id)``; paid when the day's budget pays it in full, as
+        a ``bonus`` line in the buyer's write, held like the purchase's own points."""
+        rule, purchase = self.program.surprise, self.purchases[order_id]
+        if rule is None:
+            return
+        day = now.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+        secret = hmac.new(self.surprise_master, f"loyalty surprise day {day}".encode(), hashlib.sha256).digest()
+        h = hmac.new(secret, order_id.encode(), hashlib.sha256).digest()
+        if int.from_bytes(h[0:4], "big") % 10000 >= rule["chance_bps"]:
+            return
+        points = rule["min_points"] + int.from_bytes(h[4:8], "big") % (rule["max_points"] - rule["min_points"] + 1)
+        if self.surprise_paid.get(day, 0) + points > rule["daily_budget"]:
+            return
+        self.surprise_paid[day] = self.surprise_paid.get(day, 0) + points
+        if points == 0:  # paid nothing: no line, and the answer names none
+            return
+        purchase.answer["surprise"] = {"points": points}
+        at = (now + timedelta(days=self.program.hold_days)).replace(minute=0, second=0, microsecond=0) \
+            if self.program.hold_days > 0 else None
+        purchase.surprise = Queued(points, "bonus", ("surprise", order_id), None, self.program.version, at,
+                                   rule="surprise")
+        member = self.members[purchase.body["member_id"]]
+        self._release(member, now)
+        self._post_group(member, [purchase.surprise], now)
+
+    def take_surprise_back(self, purchase: Purchase, refund_id: str, answer: dict[str, Any], now: datetime) -> None:
+        paid = purchase.surprise
+        assert paid is not None
+        line = replace(paid, amount=-paid.amount, kind="refund",
+                       source=("surprise", f"{purchase.body['order_id']}/refund/{refund_id}"))
+        member = self.members[purchase.body["member_id"]]
+        self._release(member, now)
+        self._post_group(member, [line], now)
+        answer["surprise"] = {"points": paid.amount}
+    # --- end surprises ------------------------------------------------------------------------------------------
+
     # --- bundle cards (docs/wallet.md) ----------------------------------------------------------
 
     def put_product(self, product_id: str, terms: dict[str, Any]) -> None:
@@ -655,13 +714,14 @@ class Model:
     def sell(self, sale_id: str, member_id: str, product_id: str, now: datetime) -> dict[str, Any]:
         terms = self.products[product_id]
         self.purchase({"order_id": sale_id, "member_id": member_id, "amount_minor": terms["price_minor"],
-                       "currency": "CNY", "occurred_at": rfc3339(now)}, now)
+                       "currency": "CNY", "occurred_at": rfc3339(now)}, now, draws=False)
         card = Card(card_id_of(sale_id), sale_id, member_id, product_id, terms["name"], terms["uses"],
                     terms["price_minor"], now, now + timedelta(days=terms["valid_days"]), terms["uses"])
         member = self.members[member_id]
         self._release(member, now)  # (done already if the buyer earned points: one write)
         self._append(member, now, amount=card.uses, bucket="available", kind="bundle_sale",
                      source=("purchase", sale_id), asset=card.asset)
+        self.draw_surprise(sale_id, now)
         self.cards[card.card_id] = card
         return {"card_id": card.card_id, "product_id": product_id, "remaining": card.uses,
                 "expires_at": rfc3339(card.expires_at), "price_minor": card.price_minor}

@@ -198,6 +198,9 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("GET", "/r/{code}"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}"),
     ("GET", "/r/{code}/qr.svg"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}/qr.svg"),
     ("GET", "/r/{code}/qr.png"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}/qr.png"),
+    # surprises (docs/earning-surprise.md): anyone may audit
+    ("GET", "/v1/program/surprise/commitments"): Expect(PUBLIC, "/v1/program/surprise/commitments"),
+    ("GET", "/v1/program/surprise/days/{day}"): Expect(PUBLIC, "/v1/program/surprise/days/2026-11-22"),
     ("GET", "/openapi.json"): Expect(PUBLIC, "/openapi.json"),
     ("GET", "/docs"): Expect(PUBLIC, "/docs"),
     ("GET", "/docs/{asset}"): Expect(PUBLIC, "/docs/swagger-ui.css"),

@@ -55,6 +55,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypedDict
 
+import boto3
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -184,6 +185,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self.link_code = ""  # the partner's link
         self.coupons = CouponsModel()  # the wallet: coupons and the catalogue (docs/wallet.md)
         self.reward = CatalogueReward("wash", "Wash", 50, 3)
+        # surprises (docs/earning-surprise.md): the model draws with the emulator's master, by the formula alone
+        self.model.surprise_master = boto3.client("secretsmanager").get_secret_value(
+            SecretId=os.environ["SURPRISE_SECRET_ID"])["SecretString"].encode()
 
     def teardown(self) -> None:
         self.world.close()
@@ -593,6 +597,22 @@ class LedgerMachine(RuleBasedStateMachine):
         reply = self.api.call("PUT", "/v1/program", body, **ADMIN)
         assert reply.status == 200, reply.body
         assert reply.body == self.model.publish(points_per_currency_unit, rates, hold_days, multipliers)
+
+    # --- surprises (docs/earning-surprise.md) ---------------------------------------------------------------
+    @precondition(lambda self: self.model.program.version <= MAX_PROGRAM_CHANGES)
+    @rule(chance_bps=st.sampled_from([0, 3000, 10_000]), low=st.integers(0, 30), span=st.integers(0, 40),
+          budget=st.sampled_from([0, 45, 120, 10_000]), off=st.booleans())
+    def change_surprises(self, chance_bps: int, low: int, span: int, budget: int, off: bool) -> None:
+        """Surprises on (a rule, its budget small enough to run out), off (`null`), or a chance of 0 (off too):
+        every purchase from then on draws by the day's secret, which the model derives from the master itself."""
+        rule = None if off else {"chance_bps": chance_bps, "min_points": low, "max_points": low + span,
+                                 "daily_budget": budget}
+        body = {k: v for k, v in self.model.program.body().items()
+                if k in ("points_per_currency_unit", "referral_rates_bps", "hold_days", "currency")}
+        reply = self.api.call("PUT", "/v1/program", {**body, "surprise": rule}, **ADMIN)
+        assert reply.status == 200, reply.body
+        assert reply.body == self.model.publish_surprise(rule)
+    # --- end surprises ---------------------------------------------------------------------------------------
 
     def pending_until(self) -> list[datetime]:
         """The instants at which some member's pending points become available, from now on."""
@@ -1080,7 +1100,7 @@ def _comparable(entry: dict[str, Any]) -> dict[str, Any]:
     found = {k: entry[k] for k in ENTRY_FIELDS}
     if "review" in entry:
         found["review"] = entry["review"]
-    if "rule" in entry:  # the earning rule that made it (an action's: action:<name>)
+    if "rule" in entry:  # the earning rule that made it (an action's: action:<name>; surprises: ``surprise``)
         found["rule"] = entry["rule"]
     if entry["source"]["type"] == "batch":
         found["source"] = {"type": "batch", "id": "*"}

@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from loyalty.shared.once import RetryPolicy
     from loyalty.shared.settings import Tables
     from loyalty.simulations.usecases import SimulationService
+    from loyalty.surprises.usecases import SurpriseService
     from loyalty.wallet.usecases import WalletService
 
 
@@ -171,13 +172,63 @@ def build(settings: Settings, clock: Clock, dynamodb: Any, *,
         members=membership,
         program=program,
         purchases=PurchaseService(DynamoPurchaseStore(db, tables, settings.program_cache_seconds), ledger, clock,
-                                  retry(), settings.credit_spread, screen=screen),
+                                  retry(), settings.credit_spread, screen=screen,
+                                  surprises=_SurprisesOnce(settings, clock, dynamodb) if settings.earning_table
+                                  else None),
         redemptions=RedemptionService(members, ledger, clock, retry(), present=counter.check_present,
                                       catalogue=wallet.catalogue if wallet is not None else None),
         adjustments=AdjustmentService(members, ledger, clock, retry()),
         ledger=LedgerService(ledger, retry()),
         counter=counter,
     )
+
+
+class _SurprisesOnce:
+    """Surprises (``loyalty.surprises``) for purchases, built on the first purchase of a programme that has them (a
+    plain programme's purchase never imports them)."""
+
+    def __init__(self, settings: Settings, clock: Clock, dynamodb: Any) -> None:
+        self._settings, self._clock, self._dynamodb = settings, clock, dynamodb
+        self._built: SurpriseService | None = None
+
+    def __call__(self) -> SurpriseService:
+        if self._built is None:
+            self._built = build_surprises(self._settings, self._clock, self._dynamodb)
+        return self._built
+
+
+def build_surprises(settings: Settings, clock: Clock, dynamodb: Any) -> SurpriseService:
+    """Surprises over the Earning table; the master secret (``SURPRISE_SECRET_ID``) read once per container, on first
+    use; the programme read as purchases read it."""
+    from loyalty.program.dynamodb import DynamoProgramStore
+    from loyalty.program.usecases import ProgramService
+    from loyalty.shared.dynamo import Dynamo
+    from loyalty.surprises.dynamodb import DynamoSurpriseStore
+    from loyalty.surprises.usecases import SurpriseService
+
+    db = Dynamo(dynamodb)
+    program = ProgramService(DynamoProgramStore(db, settings.tables.program))
+    return SurpriseService(DynamoSurpriseStore(db, settings.earning_table), lambda: _surprise_master(), clock,
+                           program.current)
+
+
+@cache
+def _surprise_secret() -> Callable[[], bytes]:
+    """The master the surprise days' secrets derive from: a Secrets Manager secret of its own
+    (``SURPRISE_SECRET_ID``), read once per container, on first use."""
+    from loyalty.outreach.messaging import Secret
+
+    return Secret(client("secretsmanager"), settings().surprise_secret_id)
+
+
+def _surprise_master() -> bytes:
+    return _surprise_secret()()
+
+
+@cache
+def surprises() -> SurpriseService:
+    """Surprises' commitments and reveals (``loyalty.surprises``) over the Earning table."""
+    return build_surprises(settings(), _clock, _dynamodb())
 
 
 class _Wallet:
@@ -544,5 +595,5 @@ def configure(*, clock: Clock | None = None) -> None:
         _clock = clock
     for built in (services, outreach, anchoring, poster, metrics, _dynamodb, cognito_users, _member_code_secret,
                   partners, settings, _link_secret, commission, partner_reports, reviews, bundles, coupons,
-                  rewards, wallet, actions, simulations):
+                  rewards, wallet, actions, simulations, surprises, _surprise_secret):
         built.cache_clear()

@@ -94,6 +94,26 @@ class Applied:
     bps: int
 
 
+# --- surprises (docs/earning-surprise.md) ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class SurpriseRule:
+    """Provably fair surprise points: each purchase draws a hit with ``chance_bps`` / 10000, worth ``min_points`` ..
+    ``max_points``, while the local day's ``daily_budget`` of surprise points lasts. ``chance_bps`` 0: no surprises
+    (how an admin turns them off; such a rule is not stored)."""
+
+    chance_bps: int
+    min_points: int
+    max_points: int
+    daily_budget: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.chance_bps <= 10_000 or self.min_points < 0 or self.daily_budget < 0:
+            raise ValueError("a surprise's chance is 0..10000 basis points; points and budget are not negative")
+        if self.min_points > self.max_points:
+            raise ValueError("a surprise's max_points is at least its min_points")
+# --- end surprises -------------------------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class ProgramRules:
     """One version of the programme. Rates are basis points per ancestor level, nearest first."""
@@ -109,6 +129,7 @@ class ProgramRules:
     multipliers: tuple[Multiplier, ...] = ()
     tiers: tuple[TierRule, ...] = ()  # by min_spend_12m_minor, lowest first
     statuses: tuple[StatusRule, ...] = ()
+    surprise: SurpriseRule | None = None  # None (or a chance of 0): no surprises
 
     def __post_init__(self) -> None:
         if len(self.referral_rates_bps) > MAX_LEVELS:
@@ -118,6 +139,11 @@ class ProgramRules:
         ZoneInfo(self.timezone)  # an unknown zone is refused here, not at the first purchase
         if list(self.tiers) != sorted(self.tiers, key=lambda t: t.min_spend_12m_minor):
             raise ValueError("tiers are ordered by min_spend_12m_minor")
+
+    @property
+    def surprises(self) -> SurpriseRule | None:
+        """The surprise rule purchases draw under, or None when the programme has none (or a chance of 0)."""
+        return self.surprise if self.surprise is not None and self.surprise.chance_bps > 0 else None
 
     @property
     def action_rules(self) -> Mapping[str, ActionRule]:

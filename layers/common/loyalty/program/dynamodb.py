@@ -14,6 +14,7 @@ from loyalty.program.domain import (
     Multiplier,
     ProgramRules,
     StatusRule,
+    SurpriseRule,
     TierRule,
 )
 from loyalty.program.store import ProgramChanged
@@ -63,6 +64,8 @@ def program_item(rules: ProgramRules, version: int) -> dict[str, Any]:
         item["tiers"] = [asdict(t) for t in rules.tiers]
     if rules.statuses:
         item["statuses"] = [asdict(s) for s in rules.statuses]
+    if rules.surprises is not None:  # surprises: only while on (a chance of 0 is not stored)
+        item["surprise"] = asdict(rules.surprises)
     return item
 
 
@@ -76,6 +79,7 @@ def program_from_item(item: dict[str, Any]) -> ProgramRules:
         multipliers=tuple(_multiplier_from(m) for m in item.get("multipliers") or ()),
         tiers=tuple(TierRule(**t) for t in item.get("tiers") or ()),
         statuses=tuple(StatusRule(**s) for s in item.get("statuses") or ()),
+        surprise=SurpriseRule(**{k: int(v) for k, v in item["surprise"].items()}) if item.get("surprise") else None,
     )
 
 

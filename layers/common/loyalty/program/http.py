@@ -11,7 +11,7 @@ from pydantic import ConfigDict, Field, RootModel, StrictInt, field_validator, m
 
 from loyalty.http.types import Answer, Currency, Name, Request, TimeZone
 from loyalty.members.domain import MAX_LEVELS
-from loyalty.program.domain import ActionRule, Multiplier, ProgramRules
+from loyalty.program.domain import ActionRule, Multiplier, ProgramRules, SurpriseRule
 
 
 class ComplianceProfile(StrEnum):
@@ -78,6 +78,38 @@ class MultiplierSettings(Request):
         return Multiplier(self.name, self.bps, self.start, self.end, self.day_of_month)
 
 
+# --- surprises (docs/earning-surprise.md) ----------------------------------------------------------------------
+class SurpriseSettings(Request):
+    """Surprise points drawn, provably fairly, on each purchase: a hit with `chance_bps` / 10000, worth `min_points`
+    to `max_points`, while the local day's `daily_budget` of surprise points lasts. `chance_bps` 0 turns them off."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"chance_bps": 1000, "min_points": 10, "max_points": 100, "daily_budget": 5000}]})
+
+    chance_bps: Rate
+    min_points: Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+    max_points: Annotated[StrictInt, Field(ge=0, le=1_000_000)]
+    daily_budget: Annotated[StrictInt, Field(ge=0, le=1_000_000_000)]
+
+    @model_validator(mode="after")
+    def ordered(self) -> Self:
+        if self.min_points > self.max_points:
+            raise ValueError("max_points is at least min_points")
+        return self
+
+    @classmethod
+    def of(cls, rule: SurpriseRule) -> Self:
+        return cls(chance_bps=rule.chance_bps, min_points=rule.min_points, max_points=rule.max_points,
+                   daily_budget=rule.daily_budget)
+
+    def rule(self) -> SurpriseRule:
+        return SurpriseRule(self.chance_bps, self.min_points, self.max_points, self.daily_budget)
+
+
+SURPRISES_OFF = SurpriseRule(0, 0, 0, 0)  # what `"surprise": null` publishes: none (not stored)
+# --- end surprises -------------------------------------------------------------------------------------------------
+
+
 class ActionTable(RootModel[Annotated[dict[ActionName, ActionSettings], Field(max_length=50)]]):
     """Points for actions by name (`POST /v1/actions`)."""
 
@@ -116,6 +148,10 @@ class NewProgramVersion(Request):
     multipliers: Annotated[list[MultiplierSettings], Field(max_length=100)] | None = Field(
         default=None, description="Calendar multipliers of the buyer's points; left out: the current ones; `[]`: none")
 
+    surprise: SurpriseSettings | None = Field(default=None, description=(
+        "Surprise points on purchases (docs/earning-surprise.md); left out: the current ones; `null` or "
+        "`chance_bps` 0: none"))
+
     _zone = field_validator("timezone")(classmethod(lambda cls, v: _known_zone(v)))
 
     def changes(self) -> dict[str, object]:
@@ -128,6 +164,8 @@ class NewProgramVersion(Request):
             "actions": None if self.actions is None else tuple(sorted((k, v.rule())
                                                                     for k, v in self.actions.root.items())),
             "multipliers": None if self.multipliers is None else tuple(m.rule() for m in self.multipliers),
+            "surprise": self.surprise.rule() if self.surprise is not None
+            else SURPRISES_OFF if "surprise" in self.model_fields_set else None,
         }
 
 
@@ -141,6 +179,8 @@ class Program(Answer):
     timezone: str
     actions: dict[str, ActionSettings]
     multipliers: list[MultiplierSettings]
+    surprise: SurpriseSettings | None = Field(default=None, exclude_if=lambda value: value is None,
+                                              description="Surprise points on purchases; absent: none")
 
     @classmethod
     def of(cls, rules: ProgramRules) -> Program:
@@ -148,4 +188,5 @@ class Program(Answer):
                    referral_rates_bps=list(rules.referral_rates_bps), hold_days=rules.hold_days,
                    currency=rules.currency, compliance_profile=ComplianceProfile(rules.compliance_profile),
                    timezone=rules.timezone, actions={k: ActionSettings.of(v) for k, v in rules.actions},
-                   multipliers=[MultiplierSettings.of(m) for m in rules.multipliers])
+                   multipliers=[MultiplierSettings.of(m) for m in rules.multipliers],
+                   surprise=SurpriseSettings.of(rules.surprises) if rules.surprises is not None else None)

@@ -166,6 +166,7 @@ class PurchaseRecorded:
     rule_version: int
     credits: tuple[Credit, ...] = field(default_factory=tuple)  # points and commission, as recorded
     stored_value: tuple[int, int] | None = None  # (principal, bonus) paid from stored value; None: none
+    surprise: int | None = None  # surprise points paid (docs/earning-surprise.md); None: none
 
     @property
     def points_credits(self) -> tuple[Credit, ...]:
@@ -211,6 +212,7 @@ class RefundRecorded:
     amount_minor: int
     reversals: tuple[Reversal, ...]  # of points and of commission, as recorded
     stored_value: tuple[int, int] | None = None  # (principal, bonus) of stored value given back; None: none paid
+    surprise: int | None = None  # a full refund: the purchase's surprise points taken back; None: none
 
     @property
     def points_reversals(self) -> tuple[Reversal, ...]:

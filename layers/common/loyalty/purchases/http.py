@@ -120,6 +120,17 @@ class AppliedMultiplier(Answer):
     bps: int = Field(examples=[20000], description="The buyer's points are floor(base × bps / 10000)")
 
 
+class SurprisePoints(Answer):
+    """Surprise points (docs/earning-surprise.md): paid with the purchase (held like its points), or taken back by
+    its full refund."""
+
+    points: int = Field(examples=[42])
+
+
+SURPRISE_FIELD = Field(default=None, exclude_if=lambda value: value is None,
+                       description="Only where the purchase's surprise draw hit and the day's budget paid it")
+
+
 class Purchase(Answer):
     order_id: str
     member_id: str
@@ -135,12 +146,15 @@ class Purchase(Answer):
         default=None, exclude_if=lambda value: value is None,
         description="Only where a multiplier raised the buyer's points: the highest of the buyer's tier, statuses "
                     "and the calendar's (referral credits come from the base)")
+    surprise: SurprisePoints | None = SURPRISE_FIELD
 
     @classmethod
     def of(cls, result: Any) -> Self:
         applied = getattr(result, "multiplier", None)
+        surprise = getattr(result, "surprise", None)
         return cls.model_validate({
             "multiplier": {"name": applied.name, "bps": applied.bps} if applied is not None else None,
+            "surprise": {"points": surprise} if surprise is not None else None,
             "order_id": result.order_id, "member_id": result.member_id, "amount_minor": result.amount_minor,
             "currency": result.currency, "occurred_at": result.occurred_at, "rule_version": result.rule_version,
             "credits": result.points_credits, "commission": result.commission,
@@ -184,12 +198,18 @@ class Refund(Answer):
         default=None, exclude_if=lambda value: value is None,
         description="Only where a multiplier raised the buyer's points: the highest of the buyer's tier, statuses "
                     "and the calendar's (referral credits come from the base)")
+    surprise: SurprisePoints | None = Field(
+        default=None, exclude_if=lambda value: value is None,
+        description="Only on the refund that makes a purchase fully refunded: its surprise points taken back (a "
+                    "partial refund leaves them)")
 
     @classmethod
     def of(cls, result: Any) -> Self:
         applied = getattr(result, "multiplier", None)
+        surprise = getattr(result, "surprise", None)
         return cls.model_validate({
             "multiplier": {"name": applied.name, "bps": applied.bps} if applied is not None else None,
+            "surprise": {"points": surprise} if surprise is not None else None,
             "refund_id": result.refund_id, "order_id": result.order_id, "amount_minor": result.amount_minor,
             "reversals": result.points_reversals, "commission_reversal": result.commission_reversal,
             "stored_value": _parts(getattr(result, "stored_value", None))})

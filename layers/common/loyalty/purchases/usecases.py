@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty.ledger.accounts import Account
 from loyalty.ledger.assets import Bucket
 from loyalty.ledger.deferred import DEFAULT_SPREAD, Deferred, lane_of
 from loyalty.ledger.posting import LedgerInvariantError, Posting, post
 from loyalty.ledger.store import AccountWrite, CounterGuard, LedgerStore, LedgerWrite, Record
-from loyalty.program.domain import DEFAULT_PROGRAM
+from loyalty.program.domain import DEFAULT_PROGRAM, ProgramRules
 from loyalty.purchases.domain import (
     MAX_CLOCK_SKEW,
     POSTED,
@@ -41,6 +41,9 @@ from loyalty.shared.errors import LoyaltyError, NotFound, ValidationProblem
 from loyalty.shared.once import Contention, Operation, Outcome, ResultCodec, RetryPolicy, fingerprint, run_once
 from loyalty.wallet.payment import pay_with_stored_value, stored_value_back
 
+if TYPE_CHECKING:
+    from loyalty.surprises.usecases import Drawn, SurpriseService
+
 
 class _PurchaseAnswers(ResultCodec[PurchaseRecorded]):
     """A purchase's answer is what its record's state holds already (the credits, the order): it is rebuilt from
@@ -53,7 +56,8 @@ class _PurchaseAnswers(ResultCodec[PurchaseRecorded]):
     def load_operation(self, recorded: Operation) -> PurchaseRecorded:
         record = PurchaseRecord.from_state(recorded.key.removeprefix("purchase/"), recorded.state, recorded.created_at)
         return PurchaseRecorded(record.order_id, record.member_id, record.amount_minor, record.currency,
-                                record.occurred_at, record.rule_version or 0, record.credits, record.stored_value)
+                                record.occurred_at, record.rule_version or 0, record.credits, record.stored_value,
+                                (recorded.state.get("surprise") or {}).get("points"))
 
 
 class _RefundAnswers(ResultCodec[RefundRecorded]):
@@ -62,8 +66,9 @@ class _RefundAnswers(ResultCodec[RefundRecorded]):
 
     def dump(self, result: RefundRecorded) -> dict[str, Any]:
         dumped = super().dump(result)
-        if dumped.get("stored_value") is None:
-            dumped.pop("stored_value", None)
+        for name in ("stored_value", "surprise"):
+            if dumped.get(name) is None:
+                dumped.pop(name, None)
         return dumped
 
 
@@ -112,11 +117,26 @@ def _with_ride(account: Account, own: list[Posting], ride: Ride | None, now: dat
     return [AccountWrite(account, result.account, result.entries, at_least=dict(ride.at_least) if ride else {})]
 
 
+def _committer(ledger: LedgerStore, operation: Operation, account: Account, own: list[Posting],
+               queued: list[Deferred], opened: Sequence[Record], now: datetime) -> Callable[[Ride], None]:
+    """A purchase's commit with a ride (its rider's, its payment's, its surprise's): the buyer's one account write,
+    the operation record keeping the ride's state too, the referrers' queued credits and the ride's records."""
+
+    def commit(ride: Ride) -> None:
+        ledger.commit(LedgerWrite(replace(operation, state={**operation.state, **ride.state}),
+                                  _with_ride(account, own, ride, now), deferred=queued,
+                                  records=[*opened, *ride.records]))
+
+    return commit
+
+
 class PurchaseService:
     def __init__(self, store: PurchaseStore, ledger: LedgerStore, clock: Clock,
                  retry: RetryPolicy | None = None, spread: int = DEFAULT_SPREAD,
-                 screen: PurchaseScreen | None = None) -> None:
+                 screen: PurchaseScreen | None = None,
+                 surprises: Callable[[], SurpriseService] | None = None) -> None:
         self._store = store
+        self._surprises = surprises  # None: no surprise draws (docs/earning-surprise.md)
         self._screen = screen  # None: no screening (the buyer's stored verdicts still hold credits)
         self._ledger = ledger
         self._clock = clock
@@ -194,12 +214,12 @@ class PurchaseService:
             if paid is not None:  # the payment's lines join the buyer's write, conditioned on what they take
                 ride = replace(ride or Ride(), postings=[*(ride.postings if ride else ()), *paid.lines],
                                at_least={**(ride.at_least if ride else {}), **paid.at_least})
-            state = {**record.state(), **ride.state} if ride is not None else record.state()
-            self._ledger.commit(LedgerWrite(
-                Operation(key, fingerprint(request), 201, PURCHASES.dump(result), recorded, state),
-                _with_ride(checkout.account, own, ride, now), deferred=queued,
-                records=[*opened, *(ride.records if ride is not None else ())]))
-            return result
+            commit = _committer(self._ledger, Operation(key, fingerprint(request), 201, PURCHASES.dump(result),
+                                                        recorded, record.state()), checkout.account, own, queued,
+                                opened, now)
+
+            # surprises (docs/earning-surprise.md): drawn only where the programme has them
+            return _draw_and_commit(self._surprises, rules, result, now, ride or Ride(), commit)
 
         outcome = run_once(self._ledger, self._retry, key, fingerprint(request), attempt, PURCHASES)
         if self._screen is not None and (device_id or payment_fingerprint) and tag and not outcome.replayed:
@@ -235,8 +255,10 @@ class PurchaseService:
                 raise RefundExceedsPurchase(
                     f"{before} of {total} is already refunded; {refund_minor} more would exceed the purchase.")
             postings = reverse_refund(purchase.credits, total, before, refund_minor, order_id, refund_id, now)
+            surprise = _surprise_back(found.state, purchase.member_id, order_id, refund_id, purchase.rule_version,
+                                      now) if before + refund_minor == total else []  # a full refund's
             back = stored_value_back(purchase, refund_minor, refund_id)
-            own = [p for p in postings if p.holder == purchase.member_id] + (back[1] if back else [])
+            own = [p for p in postings if p.holder == purchase.member_id] + (back[1] if back else []) + surprise
             try:
                 writes = _with_ride(account, own, ride, now)
             except LedgerInvariantError:
@@ -252,7 +274,7 @@ class PurchaseService:
             result = RefundRecorded(refund_id, order_id, refund_minor, tuple(
                 Reversal(p.holder, p.level or 0, -p.amount, POSTED if p.holder == purchase.member_id else QUEUED,
                          p.asset)
-                for p in postings), back[0] if back else None)
+                for p in postings), back[0] if back else None, -surprise[0].amount if surprise else None)
             op = Operation(key, fingerprint(request), 201, REFUNDS.dump(result), recorded,
                            {"order_id": order_id, "amount_minor": refund_minor, "requested_by": requested_by,
                             **(ride.state if ride is not None else {})})
@@ -263,3 +285,39 @@ class PurchaseService:
             return result
 
         return run_once(self._ledger, self._retry, key, fingerprint(request), attempt, REFUNDS)
+
+
+# --- surprises (docs/earning-surprise.md) -------------------------------------------------------------------------
+def _draw_and_commit(surprises: Callable[[], SurpriseService] | None, rules: ProgramRules, result: PurchaseRecorded,
+                     now: datetime, ride: Ride, commit: Callable[[Ride], None]) -> PurchaseRecorded:
+    """Commit the purchase: as it is without a surprise rule; else with its draw, paid, and if the day's budget
+    cannot pay it in full (the budget record's condition), again with the draw unpaid."""
+    drawn = surprises().draw(rules, result.order_id, result.member_id, now) \
+        if surprises is not None and rules.surprises is not None else None
+    if drawn is None:
+        commit(ride)
+        return result
+    from loyalty.surprises.domain import SurpriseBudgetSpent
+
+    try:
+        commit(_surprising(ride, drawn))
+    except SurpriseBudgetSpent:
+        drawn = surprises().unpaid(drawn, rules, result.member_id, now)  # type: ignore[misc]
+        commit(_surprising(ride, drawn))
+    return replace(result, surprise=drawn.draw.points if drawn.postings else None)
+
+
+def _surprising(ride: Ride, drawn: Drawn) -> Ride:
+    """The purchase's ride with its surprise draw's records and, when paid, the buyer's bonus line and state."""
+    return replace(ride, postings=[*ride.postings, *drawn.postings], records=[*ride.records, *drawn.records],
+                   state={**ride.state, **drawn.state})
+
+
+def _surprise_back(state: Mapping[str, Any], buyer_id: str, order_id: str, refund_id: str, version: int | None,
+                   now: datetime) -> list[Posting]:
+    if "surprise" not in state:
+        return []
+    from loyalty.surprises.usecases import surprise_reversal
+
+    return surprise_reversal(dict(state["surprise"]), buyer_id, order_id, refund_id, version, now)
+# --- end surprises ---

@@ -53,6 +53,7 @@ class Settings:
     # The wallet (loyalty.wallet, .bundles, .coupons, .rewards): its own items; the balances are ledger assets.
     wallet_table: str = ""
     earning_table: str = ""  # EARNING_TABLE: the earning rules' own items (docs/earning.md)
+    surprise_secret_id: str = ""  # SURPRISE_SECRET_ID: the master the surprise days' secrets derive from
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -82,6 +83,7 @@ class Settings:
             review_days=_whole(env.get("REVIEW_DAYS", ""), "REVIEW_DAYS", 14),
             wallet_table=env.get("WALLET_TABLE", ""),
             earning_table=env.get("EARNING_TABLE", ""),
+            surprise_secret_id=env.get("SURPRISE_SECRET_ID", ""),
         )
 
 

@@ -1,0 +1,1 @@
+"""Provably fair surprise points on purchases (docs/earning-surprise.md)."""
