@@ -50,8 +50,10 @@ class MembershipService:
                  links: LinkResolver | None = None, screen: SignUpScreen | None = None,
                  welcome: Callable[[str, bool], None] | None = None,
                  bundles: Callable[[Account], Sequence[Any]] | None = None,
-                 currency: Callable[[], str] | None = None) -> None:
+                 currency: Callable[[], str] | None = None,
+                 standing: Callable[[str], Any] | None = None) -> None:
         self._store = store
+        self._standing = standing  # tiers: the member's tier and statuses (tiers.usecases.standing_view)
         self._welcome = welcome  # after a sign-up: the automatic coupons (member id, referred); best effort
         self._currency = currency  # the programme's, read only for a member who holds stored value
         self._screen = screen  # None: sign-ups are not screened (docs/screening.md)
@@ -223,7 +225,10 @@ class MembershipService:
             raise NotFound(f"No member {member_id}.")
         account, look_up = accounts[member_id], self._queued
         found = self._retry.run(lambda: look_up(account)) if queued and look_up is not None else None
-        return self._view(member, account, found)
+        view = self._view(member, account, found)
+        if queued and self._standing is not None:  # a member read: tiers and statuses (docs/earning-tiers.md)
+            view = replace(view, standing=self._standing(member_id))
+        return view
 
     def _view(self, member: Member, account: Account, queued: Mapping[str, int] | None = None) -> MemberView:
         """``queued``: what the member's queue holds, per asset (None: not looked up)."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty.ledger.accounts import Account
 from loyalty.ledger.assets import Bucket
@@ -40,6 +40,9 @@ from loyalty.shared.clock import Clock, to_rfc3339
 from loyalty.shared.errors import LoyaltyError, NotFound, ValidationProblem
 from loyalty.shared.once import Contention, Operation, Outcome, ResultCodec, RetryPolicy, fingerprint, run_once
 from loyalty.wallet.payment import pay_with_stored_value, stored_value_back
+
+if TYPE_CHECKING:
+    from loyalty.tiers.usecases import StandingWrites
 
 
 class _PurchaseAnswers(ResultCodec[PurchaseRecorded]):
@@ -115,8 +118,9 @@ def _with_ride(account: Account, own: list[Posting], ride: Ride | None, now: dat
 class PurchaseService:
     def __init__(self, store: PurchaseStore, ledger: LedgerStore, clock: Clock,
                  retry: RetryPolicy | None = None, spread: int = DEFAULT_SPREAD,
-                 screen: PurchaseScreen | None = None) -> None:
+                 screen: PurchaseScreen | None = None, standings: StandingWrites | None = None) -> None:
         self._store = store
+        self._standings = standings  # tiers and statuses (docs/earning-tiers.md); None: no Earning table
         self._screen = screen  # None: no screening (the buyer's stored verdicts still hold credits)
         self._ledger = ledger
         self._clock = clock
@@ -165,8 +169,10 @@ class PurchaseService:
                 raise ValidationProblem(f"The program runs in {rules.currency}; this purchase is in {currency}.",
                                         loc=["body", "currency"])
             buyer = checkout.buyer
+            standing = self._standings.purchase(rules, checkout.standing, member_id, buyer.referrer_id, amount_minor,
+                                                now) if self._standings is not None else None  # tiers (None: plain)
             credits = credit_purchase(rules, member_id, buyer.path, amount_minor, now, buyer.partner, occurred_at,
-                                      rules.multiplier(now))
+                                      standing.multiplier if standing is not None else rules.multiplier(now))
             occurred, recorded = to_rfc3339(occurred_at or now), to_rfc3339(now)
             partner = buyer.partner.holder if buyer.partner else None
             tag[:] = [buyer.referrer_id or partner or ""]
@@ -195,10 +201,12 @@ class PurchaseService:
                 ride = replace(ride or Ride(), postings=[*(ride.postings if ride else ()), *paid.lines],
                                at_least={**(ride.at_least if ride else {}), **paid.at_least})
             state = {**record.state(), **ride.state} if ride is not None else record.state()
+            state = {**state, **(standing.state if standing is not None else {})}  # tiers: the month, for a refund
             self._ledger.commit(LedgerWrite(
                 Operation(key, fingerprint(request), 201, PURCHASES.dump(result), recorded, state),
                 _with_ride(checkout.account, own, ride, now), deferred=queued,
-                records=[*opened, *(ride.records if ride is not None else ())]))
+                records=[*opened, *(ride.records if ride is not None else ()),
+                         *(standing.records if standing is not None else ())]))
             return result
 
         outcome = run_once(self._ledger, self._retry, key, fingerprint(request), attempt, PURCHASES)
@@ -256,10 +264,13 @@ class PurchaseService:
             op = Operation(key, fingerprint(request), 201, REFUNDS.dump(result), recorded,
                            {"order_id": order_id, "amount_minor": refund_minor, "requested_by": requested_by,
                             **(ride.state if ride is not None else {})})
+            standing = self._standings.refund(  # tiers and statuses (docs/earning-tiers.md)
+                found.state, purchase.member_id, refund_minor, before + refund_minor >= total, now,
+                self._retry.run) if self._standings is not None else []
             self._ledger.commit(LedgerWrite(
                 op, writes, counter=CounterGuard(found.key, "refunded_minor", before, before + refund_minor),
                 deferred=[Deferred(lane, recorded, p) for p in postings if p.holder != purchase.member_id],
-                records=ride.records if ride is not None else ()))
+                records=[*(ride.records if ride is not None else ()), *standing]))
             return result
 
         return run_once(self._ledger, self._retry, key, fingerprint(request), attempt, REFUNDS)
