@@ -48,6 +48,7 @@ ORDER = (
     "voidCouponRedemption", "putReward", "listRewards",
     "putBundle", "listBundles", "sellBundle", "readBundleCard", "useBundle", "refundBundle",
     "readWalletSettings", "changeWalletSettings", "quoteTopUp", "topUp", "withdrawStoredValue",  # stored value
+    "readTiers", "publishTiers",  # tiers and statuses: last, so the purchases above are a plain programme's
 )
 # Who sends the example of an operation, by its x-access: (sub, groups); None for the member the examples name.
 CALLERS: dict[str, tuple[str | None, list[str]] | None] = {

@@ -106,6 +106,9 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("GET", "/v1/program"): Expect(ANY_CALLER, "/v1/program"),
     ("GET", "/v1/program/versions/{version}"): Expect(ANY_CALLER, "/v1/program/versions/1"),
     ("PUT", "/v1/program"): Expect(ADMIN_ONLY, "/v1/program", PROGRAM),
+    # tiers and statuses (docs/earning-tiers.md): a programme version, the admin's
+    ("GET", "/v1/tiers"): Expect(ADMIN_ONLY, "/v1/tiers"),
+    ("PUT", "/v1/tiers"): Expect(ADMIN_ONLY, "/v1/tiers", {"tiers": [], "statuses": []}),
     ("GET", "/v1/members/me/preferences"): Expect(ANY_MEMBER, "/v1/members/me/preferences"),
     ("PATCH", "/v1/members/me/preferences"): Expect(ANY_MEMBER, "/v1/members/me/preferences", {"notices": True}),
     ("GET", "/v1/members/{member_id}/messages"): Expect(STAFF_ONLY, f"/v1/members/{SELF}/messages"),

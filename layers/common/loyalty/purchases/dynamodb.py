@@ -51,9 +51,10 @@ class DynamoPurchaseStore:
             programs = found.get(self._t.program, [])
             kept = self._program = (now, program_from_item(programs[0]) if programs else None)
         standing = None
-        if self._earning and has_rules(kept[1]):  # (the first purchase here after tiers were published: one get)
-            stored = found.get(self._earning, []) if asked else [self._db.get(self._earning, standing_key(member_id))]
-            standing = standing_from_item(stored[0]) if stored and stored[0] else None
+        if self._earning and has_rules(kept[1]):  # (the first purchase here after tiers were published: one read more)
+            stored = found if asked else self._db.batch_get({self._earning: [standing_key(member_id)]})
+            items = stored.get(self._earning, [])
+            standing = standing_from_item(items[0]) if items else None
         return Checkout(buyer=member_from_item(members[0]) if members else None,
                         account=accounts_from(found.get(self._t.accounts, []), [member_id])[member_id],
                         program=kept[1], standing=standing)
