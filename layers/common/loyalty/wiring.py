@@ -182,19 +182,20 @@ def build(settings: Settings, clock: Clock, dynamodb: Any, *,
 
 
 def _standings(settings: Settings, db: Any, program: ProgramService, clock: Clock,
-               retry: Callable[[], RetryPolicy]) -> tuple[Any, Callable[[str], Any] | None]:
+               retry: Callable[[], RetryPolicy]) -> tuple[Any, Callable[[str, Any], Any] | None]:
     """Tiers and statuses (``loyalty.tiers``) as purchases and member reads use them: what a purchase and a refund
     write to standings, and a member's tier and statuses (the standing read only under a programme with tiers or
     statuses). Both None without an Earning table."""
     if not settings.earning_table:
         return None, None
+    from loyalty.program.domain import DEFAULT_PROGRAM
     from loyalty.tiers.dynamodb import DynamoStandingStore
     from loyalty.tiers.usecases import StandingWrites, standing_view
 
     store, again = DynamoStandingStore(db, settings.earning_table), retry()
 
-    def standing_of(member_id: str) -> Any:
-        return standing_view(program.current(), store, again, member_id, clock.now())
+    def standing_of(member_id: str, rules: Any) -> Any:  # rules: read with the member (None: the defaults)
+        return standing_view(rules or DEFAULT_PROGRAM, store, again, member_id, clock.now())
 
     return StandingWrites(settings.earning_table, store), standing_of
 
