@@ -398,8 +398,8 @@ class Model:
             "currency": body["currency"], "occurred_at": body["occurred_at"], "rule_version": self.program.version,
             "credits": [s for s in shown if s["level"] >= 0], "commission": commission[0] if commission else None,
         }
-        if applied is not None:  # tiers and statuses
-            answer["multiplier"] = {"name": applied[0], "bps": applied[1]}
+        if applied is not None and any(c.level == 0 for c in credits):  # tiers and statuses (a buyer's credit of 0
+            answer["multiplier"] = {"name": applied[0], "bps": applied[1]}  # points is none: nothing was multiplied)
         for c in credits:
             kind = "commission" if c.commission else "purchase" if c.level == 0 else "referral"
             line = Queued(c.points, kind, ("purchase", body["order_id"]), None if c.commission else c.level,
