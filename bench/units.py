@@ -282,6 +282,7 @@ def _story(client: Client, reader: Any) -> dict[str, Any]:
         rows.append(measured)  # type: ignore[arg-type]
         client.tick()
 
+    rows += _tiers(client, code, purchase)  # tiers and statuses (docs/earning-tiers.md)
     rows += _surprises(client, purchase, admin)
 
     return {"rows": [r.row() for r in rows], "sizes": sizes, "details": {
@@ -299,6 +300,39 @@ def _surprises(client: Client, purchase: Any, admin: CallAs) -> list[Measured]:
     return [purchase(order, _member(0), measure=label) for order, label in (
         ("POS-2026-SU1", "purchase with a surprise paid (depth 0)"),
         ("POS-2026-SU2", "purchase with a surprise the day's budget refuses (depth 0)"))]
+
+
+def _tiers(client: Client, code: str | None, purchase: Any) -> list[Measured]:
+    """What tiers and statuses add (docs/earning-tiers.md), beside the plain rows above: a purchase reading and
+    putting the buyer's standing, a referee's first purchase (the referrer's count too), a refund, a member read."""
+    rows: list[Measured] = []
+    staff: CallAs = {"as_": "pos", "groups": ("staff",)}
+    client.call("PUT", "/v1/tiers", {
+        "tiers": [{"tier": "silver", "min_spend_12m_minor": 100000, "discount_bps": 500,
+                   "points_multiplier_bps": 10000},
+                  {"tier": "gold", "min_spend_12m_minor": 500000, "discount_bps": 1500,
+                   "points_multiplier_bps": 12000}],
+        "statuses": [{"status": "shareholder", "min_qualified_referrals": 5, "points_multiplier_bps": 15000}]},
+        as_="owner", groups=("admin",))
+    purchase("POS-2026-T00", _member(2))  # the container's first under tiers; the buyer's standing made
+    rows.append(purchase("POS-2026-T01", _member(2), measure="purchase under tiers and statuses, referral depth 2 "
+                                                           "(the standing read and put)"))
+    newcomer = _member(95)
+    client.call("POST", "/v1/members", {"email": f"{newcomer}@example.com", "display_name": "Newcomer",
+                                        "locale": "zh-CN", "referral_code": code}, as_=newcomer)
+    client.tick()
+    rows.append(purchase("POS-2026-T02", newcomer, measure="purchase under tiers and statuses, a referee's first "
+                                                         "at referral depth 11 (the referrer's count too)"))
+    _, _, measured = client.call("POST", "/v1/purchases/POS-2026-T01/refunds",
+                                 {"refund_id": "R-T1", "amount_minor": 40_000},
+                                 measure="refund under tiers and statuses (partial, depth 2: the standing too)",
+                                 **staff)
+    rows.append(measured)  # type: ignore[arg-type]
+    client.tick()
+    _, _, measured = client.call("GET", f"/v1/members/{_member(2)}", measure="balance read under tiers and statuses "
+                                 "(GET member: the tier and statuses too)", **staff)
+    rows.append(measured)  # type: ignore[arg-type]
+    return [r for r in rows if r is not None]
 
 
 def _sizes(reader: Any) -> dict[str, Any]:

@@ -152,6 +152,14 @@ MUTANTS = [
     Mutant("surprise-worth-misses-max", L + "surprises/domain.py",
            "% (rule.max_points - rule.min_points + 1)", "% (rule.max_points - rule.min_points)"),
     # End of surprises.
+    # Tiers and statuses (docs/earning-tiers.md).
+    Mutant("tier-upgrade-earns-the-old-tiers-multiplier", L + "tiers/usecases.py",
+           "rules.multiplier(now, after.tier, after.statuses)", "rules.multiplier(now, before.tier, after.statuses)"),
+    Mutant("tier-spend-ignores-refunds", L + "tiers/domain.py", "months[month] -= refund_minor",
+           "months[month] -= 0"),
+    Mutant("status-kept-after-the-last-purchase-is-refunded", L + "tiers/domain.py",
+           "uncounts = current.counted_by if left == 0 and", "uncounts = current.counted_by if left < 0 and"),
+    # End of tiers and statuses.
 ]
 
 

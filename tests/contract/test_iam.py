@@ -217,6 +217,7 @@ def exercise(api: Api, clock: FixedClock) -> None:
     coupons_and_rewards(api, admin, staff)
     actions_and_check_ins(api, admin, staff)
     simulations(api, admin)
+    tiers_and_statuses(api, admin, staff)  # tiers (docs/earning-tiers.md): last, so the flows above stay plain
 
 
 def actions_and_check_ins(api: Api, admin: CallAs, staff: CallAs) -> None:
@@ -243,6 +244,25 @@ def simulations(api: Api, admin: CallAs) -> None:
     api.call("POST", "/v1/program/simulations", {**body, "to": "2026-11-29"}, **admin)
     api.call("GET", "/v1/program/simulations/S-1", **admin)
     api.call("GET", "/v1/program/simulations/nobody", **admin)
+
+
+# --- tiers and statuses (docs/earning-tiers.md) ------------------------------------------------------------------
+def tiers_and_statuses(api: Api, admin: CallAs, staff: CallAs) -> None:
+    """Tiers published (and read); under them a referee's first purchase (the buyer's standing put, the
+    referrer's count moved), its full refund, a member read showing the tier, a bundle sale and its refund."""
+    api.call("GET", "/v1/tiers", **admin)
+    api.call("PUT", "/v1/tiers", {"tiers": [{"tier": "gold", "min_spend_12m_minor": 1000, "discount_bps": 1500,
+                                             "points_multiplier_bps": 12000}],
+                                  "statuses": [{"status": "shareholder", "min_qualified_referrals": 1,
+                                                "points_multiplier_bps": 15000}]}, **admin)
+    ann = api.sign_up("tier-ann")
+    api.sign_up("tier-ben", ann["referral_code"])
+    api.purchase("T-O-1", "tier-ben", 2000)
+    api.refund("T-O-1", "T-R-1", 2000)
+    api.call("GET", "/v1/members/tier-ben", **staff)
+    card = api.call("POST", "/v1/bundle-sales", {"sale_id": "T-B-1", "member_id": "tier-ben", "product_id": "WASH-2"},
+                    **staff).body["card_id"]
+    api.call("POST", f"/v1/bundle-cards/{card}/refunds", {"refund_id": "T-B-R-1"}, **staff)
 
 
 def stored_value(api: Api, admin: CallAs, staff: CallAs) -> None:

@@ -23,6 +23,7 @@ IMPLEMENTED_ADDITIONS: list[str] = [
     "Coupons", "Rewards catalogue",
     "Bundle cards (套餐卡)",
     "Stored value (储值卡)",
+    "Tiers and status (会员卡)",
 ]
 
 

@@ -51,6 +51,7 @@ ORDER = (
     "recordAction", "checkIn", "listMyActions", "listActions",  # actions (docs/earning-actions.md)
     "simulateProgram", "readSimulation",  # rehearsing a rule change over the purchases recorded so far
     "listSurpriseCommitments", "revealSurpriseDay",  # surprises (a day before today: revealed)
+    "readTiers", "publishTiers",  # tiers and statuses: last, so the purchases above are a plain programme's
 )
 # Who sends the example of an operation, by its x-access: (sub, groups); None for the member the examples name.
 CALLERS: dict[str, tuple[str | None, list[str]] | None] = {

@@ -254,6 +254,7 @@ class Model:
         self.actions = ActionsModel()  # actions and check-ins (docs/earning-actions.md)
         self.surprise_master: bytes = b""  # surprises: the master the days' secrets derive from (read from the
         self.surprise_paid: dict[str, int] = {}  # emulator's secret by the test); the points paid, by local day
+        self.tiers = TiersModel()  # tiers and statuses (docs/earning-tiers.md)
 
     def people(self) -> list[str]:
         """The members (not partners' chains)."""
@@ -380,15 +381,16 @@ class Model:
 
     # --- purchases and refunds ------------------------------------------------------------------
 
-    def credits(self, buyer: str, amount_minor: int, now: datetime, occurred: datetime | None = None) -> list[Credit]:
+    def credits(self, buyer: str, amount_minor: int, now: datetime, occurred: datetime | None = None,
+                multiplier_bps: int | None = None) -> list[Credit]:
         rules = self.program
         base = amount_minor // MINOR_PER_UNIT * rules.points_per_currency_unit
         # Holds end on the hour (the product's documented rule, docs/ledger.md).
         at = None
         if rules.hold_days > 0:
             at = (now + timedelta(days=rules.hold_days)).replace(minute=0, second=0, microsecond=0)
-        applied = rules.multiplier(now)  # the buyer's own points only; the tree earns from the base
-        planned = [(buyer, 0, base * applied[1] // RATE_DENOMINATOR if applied else base)]
+        # the buyer's own points only (the highest of tier, status and calendar); the tree earns from the base
+        planned = [(buyer, 0, base * multiplier_bps // RATE_DENOMINATOR if multiplier_bps else base)]
         for level, ancestor in enumerate(self.ancestors(buyer), start=1):
             if level > len(rules.referral_rates_bps):
                 break
@@ -401,7 +403,12 @@ class Model:
     def purchase(self, body: dict[str, Any], now: datetime, *, draws: bool = True) -> dict[str, Any]:
         occurred = datetime.strptime(body["occurred_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=now.tzinfo)
         credits = []
-        for c in self.credits(body["member_id"], body["amount_minor"], now, occurred):
+        applied = self.tiers.purchase(body["order_id"], body["member_id"], self.members[body["member_id"]].referrer,
+                                      body["amount_minor"], now)  # tiers and statuses
+        calendar = self.program.multiplier(now)
+        if calendar is not None and (applied is None or calendar[1] > applied[1]):  # equals: the tier's, the status's
+            applied = calendar
+        for c in self.credits(body["member_id"], body["amount_minor"], now, occurred, applied[1] if applied else None):
             signals = self.held(body["member_id"], c) if c.level != 0 else None  # the buyer's own: never held
             if signals is not None:
                 review_id = review_id_of(body["order_id"], c.member_id)
@@ -424,9 +431,8 @@ class Model:
             "currency": body["currency"], "occurred_at": body["occurred_at"], "rule_version": self.program.version,
             "credits": [s for s in shown if s["level"] >= 0], "commission": commission[0] if commission else None,
         }
-        applied = self.program.multiplier(now)
-        if applied is not None and any(c.level == 0 for c in credits):
-            answer["multiplier"] = {"name": applied[0], "bps": applied[1]}
+        if applied is not None and any(c.level == 0 for c in credits):  # a buyer's credit of 0 points is none:
+            answer["multiplier"] = {"name": applied[0], "bps": applied[1]}  # nothing was multiplied
         for c in credits:
             kind = "commission" if c.commission else "purchase" if c.level == 0 else "referral"
             line = Queued(c.points, kind, ("purchase", body["order_id"]), None if c.commission else c.level,
@@ -461,6 +467,7 @@ class Model:
                           None if c.commission else c.level, c.rule_version, c.available_at, c.review)
             self._post_or_queue(self.members[c.member_id], line, now, own=c.member_id == purchase.body["member_id"])
         purchase.refunded = after
+        self.tiers.refund(order_id, purchase.body["member_id"], amount_minor, after >= total)  # tiers and statuses
         answer = {"refund_id": refund_id, "order_id": order_id, "amount_minor": amount_minor, "reversals": reversals,
                   "commission_reversal": commission}
         if purchase.stored_value is not None:  # each part: floor(part × R / A) in all, in the refund's own write
@@ -911,3 +918,133 @@ class CouponsModel:
         if coupon.used is not None:
             return 409, "coupon-used"
         return 201, None
+
+
+# --- tiers and statuses (docs/earning-tiers.md) -------------------------------------------------------- begin tiers
+# The programme's tiers and statuses and every member's standing, written from the rules (not from the code): spend
+# by local month (Asia/Shanghai) net of refunds, the upgrade with the purchase that qualifies, the review 12 months
+# after `since` at read time, qualified referrals counted by a referee's first purchase not fully refunded.
+
+TIERS_ZONE = "Asia/Shanghai"
+
+
+def _local_month(moment: datetime) -> int:
+    from zoneinfo import ZoneInfo
+
+    local = moment.astimezone(ZoneInfo(TIERS_ZONE))
+    return local.year * 12 + local.month - 1
+
+
+def _months_on(moment: datetime, months: int) -> datetime:
+    index = moment.year * 12 + moment.month - 1 + months
+    day = moment.day
+    while True:
+        try:
+            return moment.replace(year=index // 12, month=index % 12 + 1, day=day)
+        except ValueError:
+            day -= 1
+
+
+@dataclass
+class ModelStanding:
+    spend: dict[int, int] = field(default_factory=dict)  # local month index → net spend
+    tier: str | None = None
+    since: datetime | None = None
+    review_at: datetime | None = None
+    open: int = 0
+    counted_by: str | None = None
+    qualified: int = 0
+
+
+@dataclass
+class TiersModel:
+    tiers: list[dict[str, Any]] = field(default_factory=list)
+    statuses: list[dict[str, Any]] = field(default_factory=list)
+    standings: dict[str, ModelStanding] = field(default_factory=dict)
+    counted: dict[str, int] = field(default_factory=dict)  # order id → the local month its amount counts in
+
+    @property
+    def active(self) -> bool:
+        return bool(self.tiers or self.statuses)
+
+    def _spend(self, s: ModelStanding, month: int) -> int:
+        return sum(v for m, v in s.spend.items() if month - 12 < m <= month)
+
+    def _rank(self, tier: str | None) -> int:
+        return next((n for n, t in enumerate(self.tiers, start=1) if t["tier"] == tier), 0)
+
+    def _reached(self, spend: int) -> dict[str, Any] | None:
+        return next((t for t in reversed(self.tiers) if spend >= t["min_spend_12m_minor"]), None)
+
+    def _now(self, s: ModelStanding, now: datetime) -> ModelStanding:
+        """The standing at ``now``, a review that fell due applied (not stored: the next write stores it)."""
+        out = replace(s, spend=dict(s.spend))
+        if out.tier is not None and self._rank(out.tier) == 0:
+            out.tier = out.since = out.review_at = None
+        if out.tier is None or out.review_at is None or now < out.review_at:
+            return out
+        due = out.review_at
+        while _months_on(due, 12) <= now:
+            due = _months_on(due, 12)
+        reached = self._reached(self._spend(out, _local_month(due)))
+        if reached is None:
+            out.tier = out.since = out.review_at = None
+        elif reached["tier"] == out.tier:
+            out.review_at = _months_on(due, 12)
+        else:
+            out.tier, out.since, out.review_at = reached["tier"], due, _months_on(due, 12)
+        return out
+
+    def purchase(self, order_id: str, buyer: str, referrer: str | None, amount_minor: int,
+                 now: datetime) -> tuple[str, int] | None:
+        """The multiplier the buyer's own points earn under (name, bps), or None."""
+        if not self.active:
+            return None
+        s = self._now(self.standings.get(buyer, ModelStanding()), now)
+        month = _local_month(now)
+        s.spend = {m: v for m, v in s.spend.items() if month - m < 13}
+        s.spend[month] = s.spend.get(month, 0) + amount_minor
+        s.open += 1
+        reached = self._reached(self._spend(s, month))
+        if reached is not None and self._rank(reached["tier"]) > self._rank(s.tier):
+            s.tier, s.since, s.review_at = reached["tier"], now, _months_on(now, 12)
+        if self.statuses and referrer is not None and s.counted_by is None:
+            s.counted_by = referrer
+            self.standings.setdefault(referrer, ModelStanding()).qualified += 1
+        self.standings[buyer] = replace(s, qualified=self.standings.get(buyer, ModelStanding()).qualified)
+        self.counted[order_id] = month
+        found = [(t["tier"], t["points_multiplier_bps"]) for t in self.tiers if t["tier"] == s.tier]
+        found += [(st["status"], st["points_multiplier_bps"]) for st in self.statuses
+                  if self.standings[buyer].qualified >= st["min_qualified_referrals"]]
+        best = max(found, key=lambda f: f[1], default=None)
+        return best if best is not None and best[1] > 10_000 else None
+
+    def refund(self, order_id: str, buyer: str, amount_minor: int, fully: bool) -> None:
+        if order_id not in self.counted:
+            return
+        s = self.standings[buyer]
+        if self.counted[order_id] in s.spend:
+            s.spend[self.counted[order_id]] -= amount_minor
+        if fully and s.open > 0:
+            s.open -= 1
+        if s.open == 0 and s.counted_by is not None:
+            self.standings.setdefault(s.counted_by, ModelStanding()).qualified -= 1
+            s.counted_by = None
+
+    def shown(self, member_id: str, now: datetime) -> dict[str, Any]:
+        """What a member read adds: nothing without tiers or statuses."""
+        if not self.active:
+            return {}
+        s = self._now(self.standings.get(member_id, ModelStanding()), now)
+        spend = self._spend(s, _local_month(now))
+        held = next((t for t in self.tiers if t["tier"] == s.tier), None)
+        above = self.tiers[self._rank(s.tier)] if self._rank(s.tier) < len(self.tiers) else None
+        return {"tier": {
+            "tier": s.tier, "since": rfc3339(s.since) if s.since else None,
+            "review_at": rfc3339(s.review_at) if s.review_at else None,
+            "discount_bps": held["discount_bps"] if held else 0,
+            "points_multiplier_bps": held["points_multiplier_bps"] if held else 10_000, "spend_12m_minor": spend,
+            "next": {"tier": above["tier"], "spend_needed_minor": max(0, above["min_spend_12m_minor"] - spend)}
+            if above else None},
+            "statuses": [st["status"] for st in self.statuses if s.qualified >= st["min_qualified_referrals"]]}
+# --- tiers and statuses ---------------------------------------------------------------------------------- end tiers

@@ -111,6 +111,9 @@ ROUTES: dict[tuple[str, str], Expect] = {
         "simulation_id": "S-1", "program": {"referral_rates_bps": [1500]}, "from": "2026-11-01", "to": "2026-11-30"}),
     ("GET", "/v1/program/simulations/{simulation_id}"): Expect(ADMIN_ONLY, "/v1/program/simulations/S-1"),
     # --- end simulations ---
+    # tiers and statuses (docs/earning-tiers.md): a programme version, the admin's
+    ("GET", "/v1/tiers"): Expect(ADMIN_ONLY, "/v1/tiers"),
+    ("PUT", "/v1/tiers"): Expect(ADMIN_ONLY, "/v1/tiers", {"tiers": [], "statuses": []}),
     ("GET", "/v1/members/me/preferences"): Expect(ANY_MEMBER, "/v1/members/me/preferences"),
     ("PATCH", "/v1/members/me/preferences"): Expect(ANY_MEMBER, "/v1/members/me/preferences", {"notices": True}),
     ("GET", "/v1/members/{member_id}/messages"): Expect(STAFF_ONLY, f"/v1/members/{SELF}/messages"),

@@ -51,6 +51,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypedDict
@@ -95,6 +96,14 @@ GENESIS = "0" * 64
 ENTRY_FIELDS = ("entry_id", "member_id", "seq", "asset", "amount", "bucket", "kind", "level", "source", "rule_version",
                 "created_at", "available_at")  # all but the hashes, which the chain checks cover
 MAX_PROGRAM_CHANGES = 3  # per sequence: enough to credit and refund under several versions
+# tiers and statuses (docs/earning-tiers.md): low thresholds, so that the model's few purchases reach and lose them
+TIER_CHOICES = [[], [{"tier": "silver", "min_spend_12m_minor": 5000, "discount_bps": 500,
+                      "points_multiplier_bps": 10000},
+                     {"tier": "gold", "min_spend_12m_minor": 20000, "discount_bps": 1500,
+                      "points_multiplier_bps": 12500}],
+                [{"tier": "vip", "min_spend_12m_minor": 1, "discount_bps": 0, "points_multiplier_bps": 30000}]]
+STATUS_CHOICES = [[], [{"status": "shareholder", "min_qualified_referrals": 1, "points_multiplier_bps": 15000}],
+                  [{"status": "partner", "min_qualified_referrals": 2, "points_multiplier_bps": 40000}]]
 MAX_MEMBERS = 12  # a chain of 12 puts its last member 11 levels below the root: past the maximum of 10
 # 12 days of attribution: the clock's moves take some bound members past it.
 PARTNER: dict[str, Any] = {"partner_id": "P-1", "name": "Wang's vlog", "email": "wang@example.com",
@@ -614,6 +623,19 @@ class LedgerMachine(RuleBasedStateMachine):
         assert reply.body == self.model.publish_surprise(rule)
     # --- end surprises ---------------------------------------------------------------------------------------
 
+    # --- tiers and statuses (docs/earning-tiers.md) ---------------------------------------------------- begin tiers
+
+    @precondition(lambda self: self.model.program.version <= MAX_PROGRAM_CHANGES)
+    @rule(tiers=st.sampled_from(TIER_CHOICES), statuses=st.sampled_from(STATUS_CHOICES))
+    def publish_tiers(self, tiers: list[dict[str, Any]], statuses: list[dict[str, Any]]) -> None:
+        reply = self.api.call("PUT", "/v1/tiers", {"tiers": tiers, "statuses": statuses}, **ADMIN)
+        assert reply.status == 200, reply.body
+        self.model.program = replace(self.model.program, version=self.model.program.version + 1)
+        self.model.tiers.tiers, self.model.tiers.statuses = list(tiers), list(statuses)
+        assert reply.body == {"version": self.model.program.version, "tiers": tiers, "statuses": statuses}
+
+    # --- tiers and statuses ------------------------------------------------------------------------------ end tiers
+
     def pending_until(self) -> list[datetime]:
         """The instants at which some member's pending points become available, from now on."""
         now = self.now
@@ -1036,6 +1058,8 @@ class LedgerMachine(RuleBasedStateMachine):
             assert shown[member_id] == member.seen(now), member_id
             assert reply.body["balances"].get("stored_value") == member.stored_value(), member_id
             assert reply.body["balances"]["bundles"] == self.model.bundles_of(member_id), member_id
+            assert {k: reply.body[k] for k in ("tier", "statuses") if k in reply.body} == self.model.tiers.shown(
+                member_id, now), member_id  # tiers and statuses
         assert ledger_entries_in_table(self.world.dynamodb) == self.model.entry_count()
         heads = account_heads(self.world.dynamodb)
         assert set(heads) <= set(self.model.members)

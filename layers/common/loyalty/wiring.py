@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from loyalty.shared.settings import Tables
     from loyalty.simulations.usecases import SimulationService
     from loyalty.surprises.usecases import SurpriseService
+    from loyalty.tiers.usecases import TierService
     from loyalty.wallet.usecases import WalletService
 
 
@@ -159,11 +160,12 @@ def build(settings: Settings, clock: Clock, dynamodb: Any, *,
 
     wallet = _Wallet(settings, clock, dynamodb) if settings.wallet_table else None
     program = ProgramService(DynamoProgramStore(db, tables.program), retry())
+    standings, standing_of = _standings(settings, db, program, clock, retry)  # tiers: docs/earning-tiers.md
     membership = MembershipService(members, clock, settings.referral_link_base, retry(),
                                    queued=lambda account: ledger.queued(account.holder, settings.credit_spread),
                                    links=_Links(links or partners), screen=screen, bundles=bundles_held,
                                    welcome=wallet.welcome if wallet is not None else None,
-                                   currency=lambda: program.current().currency)
+                                   currency=lambda: program.current().currency, standing=standing_of)
     counter = CounterService(members, membership, clock, secret or _member_code_key,
                              settings.program_time_zone, retry())
     return Services(
@@ -171,10 +173,11 @@ def build(settings: Settings, clock: Clock, dynamodb: Any, *,
         clock=clock,
         members=membership,
         program=program,
-        purchases=PurchaseService(DynamoPurchaseStore(db, tables, settings.program_cache_seconds), ledger, clock,
+        purchases=PurchaseService(DynamoPurchaseStore(db, tables, settings.program_cache_seconds,
+                                                      earning_table=settings.earning_table), ledger, clock,
                                   retry(), settings.credit_spread, screen=screen,
                                   surprises=_SurprisesOnce(settings, clock, dynamodb) if settings.earning_table
-                                  else None),
+                                  else None, standings=standings),
         redemptions=RedemptionService(members, ledger, clock, retry(), present=counter.check_present,
                                       catalogue=wallet.catalogue if wallet is not None else None),
         adjustments=AdjustmentService(members, ledger, clock, retry()),
@@ -229,6 +232,36 @@ def _surprise_master() -> bytes:
 def surprises() -> SurpriseService:
     """Surprises' commitments and reveals (``loyalty.surprises``) over the Earning table."""
     return build_surprises(settings(), _clock, _dynamodb())
+
+
+def _standings(settings: Settings, db: Any, program: ProgramService, clock: Clock,
+               retry: Callable[[], RetryPolicy]) -> tuple[Any, Callable[[str, Any], Any] | None]:
+    """Tiers and statuses (``loyalty.tiers``) as purchases and member reads use them: what a purchase and a refund
+    write to standings, and a member's tier and statuses (the standing read only under a programme with tiers or
+    statuses). Both None without an Earning table."""
+    if not settings.earning_table:
+        return None, None
+    from loyalty.program.domain import DEFAULT_PROGRAM
+    from loyalty.tiers.dynamodb import DynamoStandingStore
+    from loyalty.tiers.usecases import StandingWrites, standing_view
+
+    store, again = DynamoStandingStore(db, settings.earning_table), retry()
+
+    def standing_of(member_id: str, rules: Any) -> Any:  # rules: read with the member (None: the defaults)
+        return standing_view(rules or DEFAULT_PROGRAM, store, again, member_id, clock.now())
+
+    return StandingWrites(settings.earning_table, store), standing_of
+
+
+@cache
+def tiers() -> TierService:
+    """The admin's tiers and statuses (``loyalty.tiers``): a programme version; a member's standing."""
+    from loyalty.shared.dynamo import Dynamo
+    from loyalty.tiers.dynamodb import DynamoStandingStore
+    from loyalty.tiers.usecases import TierService
+
+    found = services()
+    return TierService(found.program, DynamoStandingStore(Dynamo(_dynamodb()), found.settings.earning_table), _clock)
 
 
 class _Wallet:
@@ -595,5 +628,5 @@ def configure(*, clock: Clock | None = None) -> None:
         _clock = clock
     for built in (services, outreach, anchoring, poster, metrics, _dynamodb, cognito_users, _member_code_secret,
                   partners, settings, _link_secret, commission, partner_reports, reviews, bundles, coupons,
-                  rewards, wallet, actions, simulations, surprises, _surprise_secret):
+                  rewards, wallet, actions, simulations, surprises, _surprise_secret, tiers):
         built.cache_clear()

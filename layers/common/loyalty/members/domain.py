@@ -216,6 +216,8 @@ class MemberView:
     # The bundle cards with uses left (bundles.domain.CardView), read when a member read shows them; None: the
     # account holds no card (nothing to read)
     bundles: Callable[[], Sequence[Any]] | None = None
+    # The member's tier and statuses (tiers.domain.TierView) on a member read; None: the programme has neither
+    standing: Any = None
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ from loyalty.ledger.accounts import Account
 from loyalty.ledger.dynamodb import account_key, accounts_from
 from loyalty.members.domain import Member, PartnerBinding, Referee, ReferralPath
 from loyalty.members.store import CodeTaken, MemberTaken, NoSuchMember, UnsubscribeIdTaken
+from loyalty.program.domain import ProgramRules
+from loyalty.program.dynamodb import program_from_item, program_key
 from loyalty.shared.dynamo import CONDITION_FAILED, Cancelled, Dynamo, error_code, from_item, shard_of, to_item
 from loyalty.shared.once import Contention
 from loyalty.shared.settings import Tables
@@ -97,6 +99,16 @@ class DynamoMemberStore:
                                     self._t.accounts: [account_key(m) for m in unique]})
         members = {i["member_id"]: member_from_item(i) for i in found.get(self._t.members, [])}
         return members, accounts_from(found.get(self._t.accounts, []), unique)
+
+    def member_read(self, member_id: str) -> tuple[dict[str, Member], dict[str, Account], ProgramRules | None]:
+        """A member read under tiers (docs/earning-tiers.md): the member, their account and the current programme
+        in the one ``BatchGetItem`` (the programme decides whether the member's standing is read at all)."""
+        found = self._db.batch_get({self._t.members: [member_key(member_id)],
+                                    self._t.accounts: [account_key(member_id)], self._t.program: [program_key()]})
+        members = {i["member_id"]: member_from_item(i) for i in found.get(self._t.members, [])}
+        programs = found.get(self._t.program, [])
+        return (members, accounts_from(found.get(self._t.accounts, []), [member_id]),
+                program_from_item(programs[0]) if programs else None)
 
     def member_id_for_code(self, code: str) -> str | None:
         item = self._db.get(self._t.members, {"pk": f"C#{code}", "sk": "CODE"})

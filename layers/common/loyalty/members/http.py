@@ -12,6 +12,7 @@ from loyalty.http.types import Answer, DeviceId, Email, Locale, Name, PaymentFin
 from loyalty.identity.domain import normalize_phone
 from loyalty.ledger.http import Balances
 from loyalty.members.domain import MemberView, ReferralSummary
+from loyalty.tiers.http import MemberTier, member_fields
 
 DisplayName = Annotated[Name, StringConstraints(max_length=80), Field(examples=["Li Wei"])]
 Birthday = Annotated[date, Field(description="YYYY-MM-DD", examples=["1990-05-01"])]
@@ -85,6 +86,10 @@ class Member(Answer):
     phone: str | None = Field(description="E.164; null when the member has none")
     balances: Balances
     partner: PartnerBinding | None = Field(default=None, description="Only for a member a partner's link brought")
+    tier: MemberTier | None = Field(default=None, exclude_if=lambda value: value is None, description=(
+        "Only under a programme with tiers or statuses: the tier held now and the progress to the next"))
+    statuses: list[str] | None = Field(default=None, exclude_if=lambda value: value is None, examples=[
+        ["shareholder"]], description="Only under a programme with tiers or statuses: the statuses held now")
 
     @classmethod
     def of(cls, view: MemberView) -> Member:
@@ -97,7 +102,8 @@ class Member(Answer):
                    phone=m.phone_number,
                    balances=Balances.of(view.balances, view.currency,
                                         bundles=view.bundles() if view.bundles is not None else []),
-                   partner=PartnerBinding.model_validate(m.partner) if m.partner else None)
+                   partner=PartnerBinding.model_validate(m.partner) if m.partner else None,
+                   **member_fields(view.standing))
 
 
 class ProfileChanges(Request):

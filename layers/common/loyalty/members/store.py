@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from loyalty.ledger.accounts import Account
 from loyalty.members.domain import LinkTarget, Member, Referee
+
+if TYPE_CHECKING:
+    from loyalty.program.domain import ProgramRules
 
 
 class MemberTaken(Exception):
@@ -57,6 +60,10 @@ class MemberStore(Protocol):
 
     def members_with_accounts(self, member_ids: Sequence[str]) -> tuple[dict[str, Member], dict[str, Account]]:
         """Members and their accounts (an empty account for one without), in one read."""
+        ...
+
+    def member_read(self, member_id: str) -> tuple[dict[str, Member], dict[str, Account], ProgramRules | None]:
+        """Tiers (docs/earning-tiers.md): the member, their account and the current programme, in one read."""
         ...
 
     def create_member(self, member: Member) -> None:

@@ -36,7 +36,7 @@ from loyalty.members.store import (
     SignUpScreen,
     UnsubscribeIdTaken,
 )
-from loyalty.program.domain import DEFAULT_PROGRAM
+from loyalty.program.domain import DEFAULT_PROGRAM, ProgramRules
 from loyalty.shared.clock import Clock, to_rfc3339
 from loyalty.shared.errors import NotFound
 from loyalty.shared.once import Contention, RetryPolicy
@@ -50,8 +50,10 @@ class MembershipService:
                  links: LinkResolver | None = None, screen: SignUpScreen | None = None,
                  welcome: Callable[[str, bool], None] | None = None,
                  bundles: Callable[[Account], Sequence[Any]] | None = None,
-                 currency: Callable[[], str] | None = None) -> None:
+                 currency: Callable[[], str] | None = None,
+                 standing: Callable[[str, ProgramRules | None], Any] | None = None) -> None:
         self._store = store
+        self._standing = standing  # tiers: the member's tier and statuses (tiers.usecases.standing_view)
         self._welcome = welcome  # after a sign-up: the automatic coupons (member id, referred); best effort
         self._currency = currency  # the programme's, read only for a member who holds stored value
         self._screen = screen  # None: sign-ups are not screened (docs/screening.md)
@@ -217,13 +219,16 @@ class MembershipService:
 
     def get(self, member_id: str, *, queued: bool = False) -> MemberView:
         """The member and their balances; with ``queued``, also what their queue holds (one Query per lane)."""
-        members, accounts = self._retry.run(lambda: self._store.members_with_accounts([member_id]))
+        standing = self._standing if queued else None  # a member read: tiers and statuses (docs/earning-tiers.md)
+        members, accounts, rules = self._retry.run(lambda: self._store.member_read(member_id)) if standing else (
+            *self._retry.run(lambda: self._store.members_with_accounts([member_id])), None)
         member = members.get(member_id)
         if member is None:
             raise NotFound(f"No member {member_id}.")
         account, look_up = accounts[member_id], self._queued
         found = self._retry.run(lambda: look_up(account)) if queued and look_up is not None else None
-        return self._view(member, account, found)
+        view = self._view(member, account, found)
+        return replace(view, standing=standing(member_id, rules)) if standing is not None else view
 
     def _view(self, member: Member, account: Account, queued: Mapping[str, int] | None = None) -> MemberView:
         """``queued``: what the member's queue holds, per asset (None: not looked up)."""

@@ -12,6 +12,7 @@ from loyalty.members.domain import Member
 from loyalty.program.domain import ProgramRules
 from loyalty.screening.domain import Verdict
 from loyalty.screening.review import Review
+from loyalty.tiers.domain import Standing
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,8 @@ class Checkout:
     buyer: Member | None
     account: Account
     program: ProgramRules | None  # None on a fresh install: the built-in defaults
+    # tiers: the buyer's standing as stored, read only under a programme with tiers or statuses (docs/earning-tiers.md)
+    standing: Standing | None = None
 
 
 class PurchaseStore(Protocol):

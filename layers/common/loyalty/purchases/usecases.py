@@ -43,6 +43,7 @@ from loyalty.wallet.payment import pay_with_stored_value, stored_value_back
 
 if TYPE_CHECKING:
     from loyalty.surprises.usecases import Drawn, SurpriseService
+    from loyalty.tiers.usecases import PurchaseStanding, StandingWrites
 
 
 class _PurchaseAnswers(ResultCodec[PurchaseRecorded]):
@@ -134,9 +135,11 @@ class PurchaseService:
     def __init__(self, store: PurchaseStore, ledger: LedgerStore, clock: Clock,
                  retry: RetryPolicy | None = None, spread: int = DEFAULT_SPREAD,
                  screen: PurchaseScreen | None = None,
-                 surprises: Callable[[], SurpriseService] | None = None) -> None:
+                 surprises: Callable[[], SurpriseService] | None = None,
+                 standings: StandingWrites | None = None) -> None:
         self._store = store
         self._surprises = surprises  # None: no surprise draws (docs/earning-surprise.md)
+        self._standings = standings  # tiers and statuses (docs/earning-tiers.md); None: no Earning table
         self._screen = screen  # None: no screening (the buyer's stored verdicts still hold credits)
         self._ledger = ledger
         self._clock = clock
@@ -185,8 +188,10 @@ class PurchaseService:
                 raise ValidationProblem(f"The program runs in {rules.currency}; this purchase is in {currency}.",
                                         loc=["body", "currency"])
             buyer = checkout.buyer
+            standing = self._standings.purchase(rules, checkout.standing, member_id, buyer.referrer_id, amount_minor,
+                                                now) if self._standings is not None else None  # tiers (None: plain)
             credits = credit_purchase(rules, member_id, buyer.path, amount_minor, now, buyer.partner, occurred_at,
-                                      rules.multiplier(now))
+                                      standing.multiplier if standing is not None else rules.multiplier(now))
             occurred, recorded = to_rfc3339(occurred_at or now), to_rfc3339(now)
             partner = buyer.partner.holder if buyer.partner else None
             tag[:] = [buyer.referrer_id or partner or ""]
@@ -217,9 +222,10 @@ class PurchaseService:
             commit = _committer(self._ledger, Operation(key, fingerprint(request), 201, PURCHASES.dump(result),
                                                         recorded, record.state()), checkout.account, own, queued,
                                 opened, now)
-
+            # tiers (docs/earning-tiers.md): the standing's records and state (the month, for a refund) in the write;
             # surprises (docs/earning-surprise.md): drawn only where the programme has them
-            return _draw_and_commit(self._surprises, rules, result, now, ride or Ride(), commit)
+            return _draw_and_commit(self._surprises, rules, result, now, _standing_ride(ride or Ride(), standing),
+                                    commit)
 
         outcome = run_once(self._ledger, self._retry, key, fingerprint(request), attempt, PURCHASES)
         if self._screen is not None and (device_id or payment_fingerprint) and tag and not outcome.replayed:
@@ -278,13 +284,23 @@ class PurchaseService:
             op = Operation(key, fingerprint(request), 201, REFUNDS.dump(result), recorded,
                            {"order_id": order_id, "amount_minor": refund_minor, "requested_by": requested_by,
                             **(ride.state if ride is not None else {})})
+            standing = self._standings.refund(  # tiers and statuses (docs/earning-tiers.md)
+                found.state, purchase.member_id, refund_minor, before + refund_minor >= total, now,
+                self._retry.run) if self._standings is not None else []
             self._ledger.commit(LedgerWrite(
                 op, writes, counter=CounterGuard(found.key, "refunded_minor", before, before + refund_minor),
                 deferred=[Deferred(lane, recorded, p) for p in postings if p.holder != purchase.member_id],
-                records=ride.records if ride is not None else ()))
+                records=[*(ride.records if ride is not None else ()), *standing]))
             return result
 
         return run_once(self._ledger, self._retry, key, fingerprint(request), attempt, REFUNDS)
+
+
+def _standing_ride(ride: Ride, standing: PurchaseStanding | None) -> Ride:
+    """The purchase's ride with the buyer's standing (tiers and statuses), where the programme has them."""
+    if standing is None:
+        return ride
+    return replace(ride, records=[*ride.records, *standing.records], state={**ride.state, **standing.state})
 
 
 # --- surprises (docs/earning-surprise.md) -------------------------------------------------------------------------
