@@ -6,7 +6,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import ConfigDict, Field, StrictInt
 
-from loyalty.http.types import Answer, Name, Request
+from loyalty.http.types import Answer, Name, Request, Timestamp
 from loyalty.program.domain import ProgramRules, StatusRule, TierRule
 from loyalty.shared.clock import to_rfc3339
 from loyalty.tiers.domain import MAX_DISCOUNT_BPS, MAX_MULTIPLIER_BPS, MAX_STATUSES, MAX_TIERS, TierView
@@ -78,8 +78,8 @@ class MemberTier(Answer):
     """A member's tier now (a review that fell due is applied on read) and their progress."""
 
     tier: str | None = Field(examples=["gold"], description="null: no tier")
-    since: str | None = Field(description="RFC 3339, UTC: when the tier was reached or last changed at a review")
-    review_at: str | None = Field(description="RFC 3339, UTC: the tier may go down only then (since + 12 months)")
+    since: Timestamp | None = Field(description="When the tier was reached or last changed at a review")
+    review_at: Timestamp | None = Field(description="The tier may go down only then (since + 12 months)")
     discount_bps: int = Field(description="For the till to apply to the price it sends")
     points_multiplier_bps: int
     spend_12m_minor: int = Field(description="Net of refunds, over the last 12 local months of recording")
