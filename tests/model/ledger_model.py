@@ -405,9 +405,11 @@ class Model:
         credits = []
         applied = self.tiers.purchase(body["order_id"], body["member_id"], self.members[body["member_id"]].referrer,
                                       body["amount_minor"], now)  # tiers and statuses
+        rule = None if applied is None else (  # the rule the buyer's entry names
+            "tier:" if any(t["tier"] == applied[0] for t in self.tiers.tiers) else "status:") + applied[0]
         calendar = self.program.multiplier(now)
         if calendar is not None and (applied is None or calendar[1] > applied[1]):  # equals: the tier's, the status's
-            applied = calendar
+            applied, rule = calendar, f"calendar:{calendar[0]}"
         for c in self.credits(body["member_id"], body["amount_minor"], now, occurred, applied[1] if applied else None):
             signals = self.held(body["member_id"], c) if c.level != 0 else None  # the buyer's own: never held
             if signals is not None:
@@ -436,7 +438,7 @@ class Model:
         for c in credits:
             kind = "commission" if c.commission else "purchase" if c.level == 0 else "referral"
             line = Queued(c.points, kind, ("purchase", body["order_id"]), None if c.commission else c.level,
-                          c.rule_version, c.available_at, c.review)
+                          c.rule_version, c.available_at, c.review, rule if c.level == 0 else None)
             self._post_or_queue(self.members[c.member_id], line, now, own=c.level == 0)
         paid = None
         if body.get("stored_value_minor") is not None:  # in the same write as the buyer's own credit
