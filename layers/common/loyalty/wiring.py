@@ -250,7 +250,7 @@ def _standings(settings: Settings, db: Any, program: ProgramService, clock: Cloc
     def standing_of(member_id: str, rules: Any) -> Any:  # rules: read with the member (None: the defaults)
         return standing_view(rules or DEFAULT_PROGRAM, store, again, member_id, clock.now())
 
-    return StandingWrites(settings.earning_table, store), standing_of
+    return StandingWrites(settings.earning_table, store, program.current), standing_of
 
 
 @cache

@@ -200,3 +200,21 @@ def test_a_plain_programmes_member_read_and_purchase_are_unchanged(api: Api) -> 
     assert member(api, "ivy")["tier"]["tier"] is None
     api.call("PUT", "/v1/tiers", {"tiers": [], "statuses": []}, **ADMIN)
     assert "tier" not in member(api, "ivy")
+
+
+def test_a_refund_after_the_review_date_never_downgrades_before_the_next_review(api: Api, clock: FixedClock) -> None:
+    """The review that fell due judges the spend as it stood at review_at; a refund recorded after it, of a purchase
+    that counted at the review, takes its amount off without reviewing the tier again (found in review: the refund
+    used to save the months without applying the due review, so the next read reviewed with the refund taken off)."""
+    publish(api, tiers=[{**GOLD, "min_spend_12m_minor": 5_000, "points_multiplier_bps": 20_000}], statuses=[])
+    api.chain("alice")
+    bought(api, "A-1", "alice", 6_000)  # gold, reviewed a year on
+    clock.advance(300 * DAY)
+    bought(api, "A-2", "alice", 5_000)  # within the twelve months the review will look at
+    clock.advance(70 * DAY)  # past review_at: kept gold (A-2 counts), reviewed again a year later
+    reviewed = member(api, "alice")["tier"]
+    assert reviewed["tier"] == "gold"
+    assert api.refund("A-2", "R-1", 5_000).status == 201
+    after = member(api, "alice")["tier"]
+    assert (after["tier"], after["review_at"]) == ("gold", reviewed["review_at"])
+    assert bought(api, "A-3", "alice", 1_000)["multiplier"] == {"name": "gold", "bps": 20_000}

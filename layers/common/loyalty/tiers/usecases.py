@@ -65,9 +65,11 @@ class PurchaseStanding:
 class StandingWrites:
     """What purchases and refunds write to standings, in the Earning table (``table``)."""
 
-    def __init__(self, table: str, standings: StandingStore) -> None:
+    def __init__(self, table: str, standings: StandingStore,
+                 program: Callable[[], ProgramRules] | None = None) -> None:
         self._table = table
         self._standings = standings
+        self._program = program  # the current programme, which a refund needs to apply a review that fell due
 
     def purchase(self, rules: ProgramRules, stored: Standing | None, member_id: str, referrer_id: str | None,
                  amount_minor: int, now: datetime) -> PurchaseStanding | None:
@@ -89,7 +91,10 @@ class StandingWrites:
         if not isinstance(month, str):
             return []
         before = read(lambda: self._standings.standing(member_id)) or Standing(member_id)
-        after = after_refund(before, now, None, month, refund_minor, fully_refunded)
+        # A review that fell due is applied before the refund takes its amount off a month: the review judges the
+        # spend as it stood at review_at, never a refund made after it (which would downgrade early).
+        rules = self._program() if self._program is not None else None
+        after = after_refund(before, now, rules, month, refund_minor, fully_refunded)
         records = [standing_write(self._table, before, after.standing)]
         if after.uncounts_referrer is not None:
             records.append(referral_count(self._table, after.uncounts_referrer, -1))
