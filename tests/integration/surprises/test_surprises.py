@@ -74,7 +74,13 @@ def test_a_day_is_committed_before_drawn_and_revealed_after(api: Api, clock: Fix
     assert (reveal(api, "2026-12-01").status, reveal(api, "2026-13-01").status) == (409, 422)
     assert dump_tables() == before  # refusals write nothing
 
-    clock.advance(6 * HOUR + 31 * 60)  # 00:01 on the 24th in Shanghai: the 23rd is over
+    clock.advance(6 * HOUR + 31 * 60)  # 00:01 on the 24th in Shanghai: the 23rd is over there, not everywhere
+    early = reveal(api, TODAY)
+    assert (early.status, early.slug) == (409, "day-not-over")
+    assert commitments(api)["items"][0]["revealed"] is False
+    clock.advance(20 * HOUR - 61)  # 11:59:59 UTC on the 24th: still the 23rd in UTC-12
+    assert reveal(api, TODAY).status == 409
+    clock.advance(1)  # 12:00 UTC on the 24th: the 23rd is over in every time zone
     day = reveal(api, TODAY)
     assert day.status == 200, day.body
     assert day.body["commitment"] == committed
@@ -100,7 +106,7 @@ def test_the_budget_pays_hits_in_full_or_not_at_all(api: Api, clock: FixedClock)
     assert [a.body.get("surprise") for a in answers] == [{"points": 40}, {"points": 40}, None, None]
     assert api.points("dan")["available"] == 4 * 10 + 80  # no partial surprise of the 20 left
     assert api.purchase("B-2", "dan", 1_000).body == answers[2].body  # an unpaid draw replays unpaid
-    clock.advance(15 * HOUR)
+    clock.advance(27 * HOUR)  # past 12:00 UTC on the 24th: the 23rd is over everywhere
     day = reveal(api, TODAY).body
     assert [(d["order_id"], d["hit"], d["points"], d["paid"]) for d in day["draws"]] == [
         ("B-0", True, 40, True), ("B-1", True, 40, True), ("B-2", True, 40, False), ("B-3", True, 40, False)]
@@ -153,3 +159,19 @@ def test_bad_surprise_rules_and_unknown_buyers_write_nothing(api: Api) -> None:
         assert reply.status == 422, (bad, reply.body)
     assert api.purchase("X-1", "nobody", 1_000).status == 404
     assert dump_tables() == before
+
+
+def test_moving_the_time_zone_west_never_draws_under_a_revealed_secret(api: Api, clock: FixedClock) -> None:
+    """Found in review: revealed as soon as the day was over in Shanghai, a day could come back as today when the
+    admin moved the programme to Los Angeles, and anyone could pick order ids that win under its public secret. A
+    day is revealed only once it is over in every time zone, so no zone's today is ever a revealed day."""
+    publish(api, surprise=surprise(1_000, 10, 100, 5_000))
+    api.chain("erin")
+    assert api.purchase("E-1", "erin", 1_000).status == 201  # the 23rd in Shanghai
+    clock.advance(15 * HOUR)  # 00:30 UTC on the 24th, 08:30 in Shanghai: the 23rd is over there
+    assert reveal(api, TODAY).status == 409
+    publish(api, timezone="America/Los_Angeles")  # 16:30 on the 23rd there: the 23rd is today again
+    assert api.purchase("E-2", "erin", 1_000).status == 201
+    clock.advance(12 * HOUR)  # 12:30 UTC on the 24th: the 23rd is over everywhere
+    day = reveal(api, TODAY).body
+    assert {d["order_id"] for d in day["draws"]} == {"E-1", "E-2"}  # both drawn before anyone knew the secret

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from loyalty.ledger.assets import POINTS, Bucket, EntryKind
 from loyalty.ledger.entries import Source
@@ -58,6 +58,21 @@ class Drawn:
     state: dict[str, object]
 
 
+LAST_ZONE = timedelta(hours=12)  # UTC-12: the last local date to end anywhere (Baker Island)
+
+
+def reveal_at(day: date) -> datetime:
+    """When ``day`` has ended in every time zone: midnight after it in UTC-12, 12:00 UTC the next day."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=UTC) + LAST_ZONE
+
+
+def over_everywhere(day: date, now: datetime) -> bool:
+    """Whether a day's secret may be revealed. Not when it is over in the programme's time zone only: an admin could
+    then move the zone west, make that local date today again and draw under a secret already public. Once a date
+    has ended everywhere, no zone's today is it any more, so nothing is ever drawn under a revealed secret."""
+    return now >= reveal_at(day)
+
+
 class SurpriseService:
     def __init__(self, store: SurpriseStore, master: Callable[[], bytes], clock: Clock,
                  program: Callable[[], ProgramRules]) -> None:
@@ -80,14 +95,16 @@ class SurpriseService:
             if day >= today and day not in recorded:
                 recorded[day] = self._store.record_commitment(day, commitment(day_secret(master, day)),
                                                               to_rfc3339(now))
-        return today, [Commitment(d, recorded[d], d < today) for d in days if d in recorded]
+        return today, [Commitment(d, recorded[d], over_everywhere(d, now)) for d in days if d in recorded]
 
     def reveal(self, day: date, *, after: str | None = None) -> Reveal:
-        """The secret of a day that has ended and its draws, by order id (``PAGE`` to a page); ``DayNotOver``
-        for today or later."""
-        today = self._program().local_date(self._clock.now())
-        if day >= today:
-            raise DayNotOver(f"{day} is not over yet (today is {today} in the programme's time zone).")
+        """The secret of a day that has ended everywhere and its draws, by order id (``PAGE`` to a page);
+        ``DayNotOver`` before (``over_everywhere``)."""
+        now = self._clock.now()
+        if not over_everywhere(day, now):
+            today = self._program().local_date(now)
+            raise DayNotOver(f"{day} is revealed once it is over in every time zone, from {to_rfc3339(reveal_at(day))} "
+                             f"(today is {today} in the programme's time zone).")
         secret = day_secret(self._master(), day)
         recorded = self._store.commitments([day]).get(day, commitment(secret))
         draws, cursor = self._store.draws(day, limit=PAGE, after=after)
