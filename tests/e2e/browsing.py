@@ -91,3 +91,12 @@ def open_console(browser: Any, base_url: str, person: str, *, viewport: dict[str
     page.click(f"[data-person={person}]")
     page.wait_for_selector("nav a[aria-current=page]")
     return page
+
+
+def serve(page: Any, phone: str) -> None:
+    """At the counter, find a member by phone and serve them (the desk open)."""
+    page.goto(page.url.split("#")[0] + "#/counter")
+    page.select_option("[data-field=kind] select", "phone")
+    page.fill("[data-field=q] input", phone)
+    page.click("form[role=search] button[type=submit]")
+    page.wait_for_selector("#desk-title")

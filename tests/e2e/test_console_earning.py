@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.browsing import PHONE, TABLET, Api, accessible_and_fits, open_console, shoot
+from tests.e2e.browsing import PHONE, TABLET, Api, accessible_and_fits, open_console, serve, shoot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -153,14 +153,6 @@ def test_the_earning_pages_are_accessible_and_fit_without_horizontal_scrolling(
 
 
 # --- the till's Action tab, tiers, surprises ------------------------------------------------------------------------
-
-def serve(page: Any, phone: str) -> None:
-    page.goto(page.url.split("#")[0] + "#/counter")
-    page.select_option("[data-field=kind] select", "phone")
-    page.fill("[data-field=q] input", phone)
-    page.click("form[role=search] button[type=submit]")
-    page.wait_for_selector("#desk-title")
-
 
 def needs(api: Api, method: str, path: str, who: tuple[str, ...] = ADMIN, body: Any = None) -> None:
     """The route the page relies on is served (a missing one fails the test: it is never skipped)."""

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.browsing import PHONE, TABLET, Api, accessible_and_fits, open_console, shoot
+from tests.e2e.browsing import PHONE, TABLET, Api, accessible_and_fits, open_console, serve, shoot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("e2e")]
 
@@ -38,14 +38,6 @@ def stored(api: Api, member_id: str) -> tuple[int, int]:
 def wallet_page(page: Any, base_url: str) -> None:
     page.goto(f"{base_url}/console/#/wallet")
     page.wait_for_selector("[data-form=wallet_settings] [data-tier]")
-
-
-def serve(page: Any, phone: str) -> None:
-    page.goto(page.url.split("#")[0] + "#/counter")
-    page.select_option("[data-field=kind] select", "phone")
-    page.fill("[data-field=q] input", phone)
-    page.click("form[role=search] button[type=submit]")
-    page.wait_for_selector("#desk-title")
 
 
 def tab(page: Any, name: str, ready: str) -> None:
