@@ -1,9 +1,11 @@
 """Accounts: the projection kept beside a holder's chain, always equal to the sum of its entries.
 
 An ``Account`` is the head of the chain (seq, hash) and one ``Balance`` per asset the holder has ever
-had: an amount per bucket, the hold's lots (amount by the instant it becomes free), and the asset's
-tallies. A lot whose time has come counts as free on every read (``Account.view``) and is moved by
-the next write for that holder (``post``), so no job has to run for held points to become spendable.
+had: an amount per bucket, the hold's lots (amount by the instant it becomes free), the dated lots of a bucket
+that expires (amount by the instant it expires, ``ledger.expiry``) and the asset's tallies. A lot whose time has
+come counts as free on every read (``Account.view``) and is moved by the next write for that holder (``post``), so
+no job has to run for held points to become spendable; points whose date has passed are, the same way, gone from
+every read at once and recorded as an ``expiry`` entry by the next write.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from datetime import datetime
 
 from loyalty.ledger.assets import Bucket, asset
 from loyalty.ledger.entries import GENESIS_HASH, is_review_lot
+from loyalty.ledger.expiry import Expiry, Lots, dated_parts, due, ordered, settle
 from loyalty.shared.clock import parse_rfc3339
 
 
@@ -26,13 +29,18 @@ class Balance:
     lots: Mapping[str, int] = field(default_factory=dict)
     earned: int = 0
     from_referrals: int = 0
+    dated: Mapping[str, int] = field(default_factory=dict)  # the bucket that expires: amount by instant it expires
 
     def __getitem__(self, bucket: str) -> int:
         return self.buckets.get(bucket, 0)
 
+    def matured_lots(self, now: datetime) -> list[str]:
+        """The lots whose hold has ended by ``now``, oldest first (a review's lot waits for its decision)."""
+        return sorted((at for at in self.lots if not is_review_lot(at) and parse_rfc3339(at) <= now), key=parse_rfc3339)
+
     def matured(self, now: datetime) -> int:
-        """What the lots whose hold has ended by ``now`` hold (a review's lot waits for its decision)."""
-        return sum(amount for at, amount in self.lots.items() if not is_review_lot(at) and parse_rfc3339(at) <= now)
+        """What the lots whose hold has ended by ``now`` hold."""
+        return sum(self.lots[at] for at in self.matured_lots(now))
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,7 @@ class BalanceView:
     earned: int
     from_referrals: int
     queued: int | None = None  # None: not looked up
+    expiring: Lots = ()  # the dated lots still to expire, oldest first (ledger.expiry)
 
     def __getitem__(self, bucket: str) -> int:
         return self.buckets.get(bucket, 0)
@@ -66,16 +75,29 @@ class Account:
     def balance(self, name: str) -> Balance:
         return self.balances.get(name) or Balance()
 
-    def view(self, name: str, now: datetime) -> BalanceView:
-        """The asset's balance at ``now``, matured lots moved to the bucket the hold releases them to."""
+    def view(self, name: str, now: datetime, expiry: Expiry = None) -> BalanceView:
+        """The asset's balance at ``now``, as the next write would leave it before its own lines: matured lots moved
+        to the bucket the hold releases them to (dated by ``expiry``, the programme's rule), expired points gone."""
         declared, balance = asset(name), self.balance(name)
         buckets = {str(bucket): balance[bucket] for bucket in declared.buckets}
+        dated = dict(balance.dated)
         if declared.hold is not None:
-            matured = balance.matured(now)
-            buckets[declared.hold.bucket] -= matured
-            buckets[declared.hold.releases_to] += matured
-        return BalanceView(buckets, balance.earned, balance.from_referrals)
+            matured = balance.matured_lots(now)
+            amount = sum(balance.lots[at] for at in matured)
+            buckets[declared.hold.bucket] -= amount
+            buckets[declared.hold.releases_to] += amount
+            if declared.expires == declared.hold.releases_to:
+                for at, part in dated_parts(((parse_rfc3339(at), balance.lots[at]) for at in matured), expiry) or ():
+                    dated[at] = dated.get(at, 0) + part
+        if declared.expires is None:
+            return BalanceView(buckets, balance.earned, balance.from_referrals)
+        dated = settle(buckets[declared.expires], dated)
+        for at, part in due(dated, now):
+            buckets[declared.expires] -= part
+            dated.pop(at)
+        return BalanceView(buckets, balance.earned, balance.from_referrals, expiring=ordered(dated))
 
-    def available(self, name: str, now: datetime, bucket: Bucket = Bucket.AVAILABLE) -> int:
+    def available(self, name: str, now: datetime, bucket: Bucket = Bucket.AVAILABLE,
+                  expiry: Expiry = None) -> int:
         """What can be spent of an asset's bucket at ``now``."""
-        return self.view(name, now)[bucket]
+        return self.view(name, now, expiry)[bucket]

@@ -13,10 +13,9 @@ about an asset, so a new asset is a declaration here, not an edit of the posting
 - whether it counts as **earned** (``lifetime_earned``: every entry but the kinds named), and whether
   its referral credits are **tallied** (points from referrals: entries at level 1 or deeper);
 - whether it is a **family** of assets, one per instrument (``bundle:<card_id>``: each card its own
-  balance of uses).
-
-Expiry is the next thing an asset will declare (points that expire, oldest first); it arrives with the
-earning rules, as dated lots of the free bucket beside the hold's lots.
+  balance of uses);
+- which bucket **expires** under the programme's expiry rule: what arrives there gets a date and is spent oldest
+  first (``ledger.expiry``: dated lots of the free bucket beside the hold's lots).
 """
 
 from __future__ import annotations
@@ -81,18 +80,21 @@ class Asset:
     not_earned: frozenset[EntryKind] = frozenset()  # … over every entry but these kinds
     tallies_referrals: bool = False  # whether it keeps the sum of entries at level >= 1
     family: bool = False  # "<name>:<instrument id>", one balance per instrument
+    expires: Bucket | None = None  # the bucket whose arrivals the expiry rule dates (ledger.expiry)
 
     def __post_init__(self) -> None:
         if self.hold is not None and not {self.hold.bucket, self.hold.releases_to} <= set(self.buckets):
             raise ValueError(f"{self.name}: the hold names a bucket the asset does not have")
+        if self.expires is not None and self.expires not in self.buckets:
+            raise ValueError(f"{self.name}: what expires is a bucket the asset does not have")
 
 
 POINTS = Asset(
     "points", Unit.POINTS, (Bucket.PENDING, Bucket.AVAILABLE),
     may_go_below_zero=frozenset({Bucket.AVAILABLE}),
     hold=Hold(Bucket.PENDING, Bucket.AVAILABLE),
-    earned=True, not_earned=frozenset({EntryKind.REDEMPTION, EntryKind.RELEASE}),
-    tallies_referrals=True,
+    earned=True, not_earned=frozenset({EntryKind.REDEMPTION, EntryKind.RELEASE, EntryKind.EXPIRY}),
+    tallies_referrals=True, expires=Bucket.AVAILABLE,
 )
 STORED_VALUE = Asset("stored_value", Unit.MINOR, (Bucket.PRINCIPAL, Bucket.BONUS))
 BUNDLE = Asset("bundle", Unit.USES, (Bucket.AVAILABLE,), family=True)

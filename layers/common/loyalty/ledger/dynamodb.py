@@ -52,11 +52,13 @@ def entry_item(entry: Entry) -> dict[str, Any]:
     for name in ("rule", "multiplier_bps"):
         if getattr(entry, name) is not None:
             item[name] = getattr(entry, name)
+    if entry.expires is not None:
+        item["expires"] = [[at, amount] for at, amount in entry.expires]
     return item
 
 
 def entry_from_item(item: dict[str, Any]) -> Entry:
-    parts = item.get("parts")
+    parts, expires = item.get("parts"), item.get("expires")
     return Entry(
         holder=item["member_id"], entry_id=item["entry_id"], seq=item["seq"], asset=item["asset"],
         amount=item["amount"], bucket=Bucket(item["bucket"]), kind=EntryKind(item["kind"]), level=item.get("level"),
@@ -67,6 +69,7 @@ def entry_from_item(item: dict[str, Any]) -> Entry:
         review=str(item["review"]) if item.get("review") is not None else None,
         rule=str(item["rule"]) if item.get("rule") is not None else None,
         multiplier_bps=item.get("multiplier_bps"),
+        expires=tuple((str(at), int(a)) for at, a in expires) if expires is not None else None,
     )
 
 
@@ -104,7 +107,7 @@ def account_item(account: Account) -> dict[str, Any]:
     item = {
         "member_id": account.holder, "seq": account.seq, "head_hash": account.head_hash,
         "balances": {name: {"buckets": dict(b.buckets), "lots": dict(b.lots), "lifetime_earned": b.earned,
-                            "from_referrals": b.from_referrals}
+                            "from_referrals": b.from_referrals, **({"dated": dict(b.dated)} if b.dated else {})}
                      for name, b in account.balances.items()},
     }
     if account.marks:
@@ -119,7 +122,7 @@ def account_from_item(item: dict[str, Any]) -> Account:
     return Account(
         holder=item["member_id"], seq=item["seq"], head_hash=item["head_hash"],
         balances={name: Balance(dict(b.get("buckets", {})), dict(b.get("lots", {})), b.get("lifetime_earned", 0),
-                                b.get("from_referrals", 0))
+                                b.get("from_referrals", 0), dict(b.get("dated", {})))
                   for name, b in item.get("balances", {}).items()},
         marks={int(lane): int(position) for lane, position in item.get("marks", {}).items()},
         settled={str(review): str(outcome) for review, outcome in item.get("settled", {}).items()},

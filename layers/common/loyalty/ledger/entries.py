@@ -67,6 +67,9 @@ class Entry:
     # points. None for every other entry.
     rule: str | None = None
     multiplier_bps: int | None = None
+    # Points that arrive in a bucket that expires, dated by the programme's expiry rule, and the lots an ``expiry``
+    # entry ends: (instant they expire, amount), oldest first (ledger.expiry). None for every other entry.
+    expires: tuple[tuple[str, int], ...] | None = None
 
     @property
     def lot(self) -> str | None:
@@ -97,6 +100,8 @@ class Entry:
             content["rule"] = self.rule
         if self.multiplier_bps is not None:
             content["multiplier_bps"] = self.multiplier_bps
+        if self.expires is not None:
+            content["expires"] = [[at, amount] for at, amount in self.expires]
         return content
 
     def body(self) -> dict[str, Any]:

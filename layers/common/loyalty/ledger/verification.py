@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from loyalty.ledger.accounts import Account
 from loyalty.ledger.assets import EntryKind, asset
 from loyalty.ledger.entries import GENESIS_HASH, Entry, is_review_lot
+from loyalty.ledger.expiry import settle
 from loyalty.shared.clock import parse_rfc3339
 
 
@@ -99,6 +100,7 @@ class _Sums:
         self.earned: dict[str, int] = defaultdict(int)
         self.from_referrals: dict[str, int] = defaultdict(int)
         self.lots: dict[str, dict[str, int]] = defaultdict(dict)
+        self.dated: dict[str, dict[str, int]] = defaultdict(dict)
         self.unknown: set[str] = set()
         self.misreleased: list[str] = []
 
@@ -120,13 +122,18 @@ class _Sums:
             problem = _hold(self.lots[entry.asset], entry)
             if problem:
                 self.misreleased.append(problem)
+        if declared.expires == entry.bucket:
+            problem = _expiry(self.dated[entry.asset], entry)
+            self.dated[entry.asset] = settle(self.buckets[entry.asset][entry.bucket], self.dated[entry.asset])
+            if problem:
+                self.misreleased.append(problem)
 
     def against(self, account: Account) -> list[str]:
         """Every way the account's stored balances differ from the sums."""
         mismatched = [f"entries of an unknown asset {name!r}" for name in sorted(self.unknown)] + self.misreleased
         for name in sorted({*account.balances, *self.buckets} - self.unknown):
             mismatched += _compare(name, account, self.buckets[name], self.earned[name], self.from_referrals[name],
-                                   self.lots[name])
+                                   self.lots[name], self.dated[name])
         return mismatched
 
 
@@ -151,8 +158,29 @@ def _hold(lots: dict[str, int], entry: Entry) -> str | None:
     return None
 
 
+def _expiry(dated: dict[str, int], entry: Entry) -> str | None:
+    """Replay one entry of a bucket that expires on its dated lots (``ledger.expiry``): a credit adds the parts it
+    dates; an ``expiry`` ends exactly the lots it names, none of them before its time."""
+    parts = entry.expires or ()
+    if entry.kind is not EntryKind.EXPIRY:
+        if parts and (entry.amount <= 0 or sum(amount for _, amount in parts) > entry.amount):
+            return f"seq {entry.seq}: dates more than it brings"
+        for at, amount in parts:
+            dated[at] = dated.get(at, 0) + amount
+        return None
+    try:
+        early = [at for at, _ in parts if parse_rfc3339(at) > parse_rfc3339(entry.created_at)]
+    except ValueError:
+        return f"seq {entry.seq}: an expiry names no instant"
+    ended = sum(dated.pop(at, 0) for at, _ in parts)
+    if early or ended != -entry.amount or ended != sum(amount for _, amount in parts):
+        return f"seq {entry.seq}: expires {-entry.amount}, the dated lots it names hold {ended}" + (
+            f" (and {', '.join(early)} had not come)" if early else "")
+    return None
+
+
 def _compare(name: str, account: Account, sums: dict[str, int], earned: int, from_referrals: int,
-             lots: dict[str, int]) -> list[str]:
+             lots: dict[str, int], dated: dict[str, int]) -> list[str]:
     """One asset's stored balance against what its entries add up to."""
     declared, stored = asset(name), account.balance(name)
     if name not in account.balances and not any(sums.values()):
@@ -169,6 +197,8 @@ def _compare(name: str, account: Account, sums: dict[str, int], earned: int, fro
         kept_lots = {at: amount for at, amount in stored.lots.items() if amount}
         if expected != kept_lots:
             found.append(f"{name}/lots: the entries leave {_lots(expected)}, stored {_lots(kept_lots)}")
+    if declared.expires is not None and dict(stored.dated) != dated:
+        found.append(f"{name}/dated: the entries leave {_lots(dated)}, stored {_lots(dict(stored.dated))}")
     return found
 
 

@@ -14,10 +14,11 @@ Definitions (docs/metrics.md has the reasons):
   there is nothing to divide by.
 - ``points.issued``: the sum of the period's points entries of every kind that counts as earned (the asset's
   ``lifetime_earned``: purchases, referrals, refund reversals, adjustments; not redemptions, not releases),
-  so it is net of refunds and adjustments; ``redeemed``: the points redemptions took; ``outstanding``: the
-  sum of every points entry recorded up to the end of the period: all members' ``available`` + ``pending``
-  as the ledger (and ``make verify``) totals them, queued referral credits not yet posted left out.
-  So ``outstanding(to) = outstanding(from - 1) + issued - redeemed``.
+  so it is net of refunds and adjustments; ``redeemed``: the points redemptions took; ``expired``: what the
+  period's ``expiry`` entries took (recorded by a member's next write after their date, like the ledger);
+  ``outstanding``: the sum of every points entry recorded up to the end of the period: all members' ``available`` +
+  ``pending`` as the ledger (and ``make verify``) totals them, queued referral credits not yet posted left out.
+  So ``outstanding(to) = outstanding(from - 1) + issued - redeemed - expired``.
 - A partner's report (``partners.report``) is kept here too, by the same events, exactly once: per partner, local
   day and link, the sign-ups bound through the link, the purchases of those members that earned a commission
   (counted on the day they occurred), their revenue net of refunds, the commission and its reversals, and the
@@ -57,6 +58,7 @@ BPS = 10_000
 # The counters a day (and a month, and a year) keeps.
 PURCHASES, REVENUE, REFERRED_REVENUE = "purchases", "revenue_minor", "referred_revenue_minor"
 NEW_MEMBERS, POINTS_ISSUED, POINTS_REDEEMED = "new_members", "points_issued", "points_redeemed"
+POINTS_EXPIRED = "points_expired"  # what the period's expiry entries took (docs/earning-expiry.md)
 COMMISSION_OWED = "commission_minor"  # every commission entry: credits, reversals, payouts (releases net 0)
 # Stored value (docs/wallet.md): every entry by bucket (what is outstanding), and by kind what moved it.
 SV_PRINCIPAL, SV_BONUS = "sv_principal_minor", "sv_bonus_minor"
@@ -66,7 +68,8 @@ SV_WITHDRAWN, SV_FORFEITED = "sv_withdrawn_minor", "sv_forfeited_minor"
 # Bundle cards (docs/wallet.md): every card's entries (the uses outstanding), and by kind what moved them.
 BUNDLE_USES, BUNDLE_SOLD = "bundle_uses", "bundle_uses_sold"
 BUNDLE_USED, BUNDLE_REFUNDED = "bundle_uses_used", "bundle_uses_refunded"
-COUNTERS = (PURCHASES, REVENUE, REFERRED_REVENUE, NEW_MEMBERS, POINTS_ISSUED, POINTS_REDEEMED, COMMISSION_OWED,
+COUNTERS = (PURCHASES, REVENUE, REFERRED_REVENUE, NEW_MEMBERS, POINTS_ISSUED, POINTS_REDEEMED, POINTS_EXPIRED,
+            COMMISSION_OWED,
             SV_PRINCIPAL, SV_BONUS, SV_TOPPED_UP, SV_BONUS_GIVEN, SV_PAID, SV_REFUNDED, SV_WITHDRAWN, SV_FORFEITED,
             BUNDLE_USES, BUNDLE_SOLD, BUNDLE_USED, BUNDLE_REFUNDED)
 
@@ -257,7 +260,8 @@ def posted(holder: str, seq: int, asset: str, kind: str, amount: int, created_at
         return None
     entry_kind = EntryKind(kind)
     counts = {POINTS_ISSUED: amount if entry_kind not in POINTS.not_earned else 0,
-              POINTS_REDEEMED: -amount if entry_kind is EntryKind.REDEMPTION else 0}
+              POINTS_REDEEMED: -amount if entry_kind is EntryKind.REDEMPTION else 0,
+              POINTS_EXPIRED: -amount if entry_kind is EntryKind.EXPIRY else 0}
     return Fact(f"entry/{holder}/{seq}", local_day(created_at, zone), counts)
 
 
@@ -338,6 +342,7 @@ class PurchaseFigures:
 class PointFigures:
     issued: int
     redeemed: int
+    expired: int
     outstanding: int
 
 
@@ -402,7 +407,9 @@ def metrics_of(period: Period, days: Mapping[str, Mapping[str, int]], through_en
         repeat_purchase_rate_bps=share_bps(repeat, len(buyers)),
         referred_revenue_share_bps=share_bps(period_totals[REFERRED_REVENUE], period_totals[REVENUE]),
         points=PointFigures(issued=period_totals[POINTS_ISSUED], redeemed=period_totals[POINTS_REDEEMED],
-                            outstanding=through_end[POINTS_ISSUED] - through_end[POINTS_REDEEMED]),
+                            expired=period_totals[POINTS_EXPIRED],
+                            outstanding=through_end[POINTS_ISSUED] - through_end[POINTS_REDEEMED]
+                            - through_end[POINTS_EXPIRED]),
         commission=CommissionFigures(outstanding_minor=through_end[COMMISSION_OWED]),
         stored_value=StoredValueFigures(
             outstanding_principal_minor=through_end[SV_PRINCIPAL], outstanding_bonus_minor=through_end[SV_BONUS],

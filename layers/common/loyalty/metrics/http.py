@@ -29,6 +29,8 @@ class PointFigures(Answer):
     issued: int = Field(description="Points of the period's entries that count as earned (purchases, referrals, "
                                     "refund reversals, adjustments): net of refunds and adjustments", examples=[61240])
     redeemed: int = Field(description="Points redemptions took in the period", examples=[18300])
+    expired: int = Field(description="Points the period's expiry entries took (recorded by each member's next write "
+                                     "after the points' date; a read never counts expired points)", examples=[1200])
     outstanding: int = Field(description="Every member's available + pending points at the end of the period "
                                          "(posted entries; queued referral credits not included)",
                              examples=[240150])

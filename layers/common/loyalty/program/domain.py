@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from loyalty.ledger.expiry import ExpiryPolicy
 from loyalty.members.domain import MAX_LEVELS
+from loyalty.shared.clock import parse_rfc3339
 from loyalty.shared.errors import LoyaltyError
 from loyalty.shared.money import BPS, minor_units
 
@@ -114,6 +116,23 @@ class SurpriseRule:
 # --- end surprises -------------------------------------------------------------------------------------------------
 
 
+EXPIRY_TAKES_EFFECT = timedelta(seconds=60)  # past the longest a container keeps the programme (PROGRAM_CACHE_SECONDS)
+
+
+@dataclass(frozen=True)
+class ExpiryRule:
+    """Points expire at the end of the local day ``months`` after they became available, counting only points that
+    became available after ``since`` (the rule's publication, plus ``EXPIRY_TAKES_EFFECT``: never retroactively,
+    docs/earning-expiry.md). ``months`` 0: no expiry (how an admin turns it off; such a rule is not stored)."""
+
+    months: int
+    since: str = ""  # RFC 3339; set by ``ProgramService.publish``
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.months <= 120:
+            raise ValueError("points expire 1 to 120 months after they become available (0: never)")
+
+
 @dataclass(frozen=True)
 class ProgramRules:
     """One version of the programme. Rates are basis points per ancestor level, nearest first."""
@@ -130,6 +149,7 @@ class ProgramRules:
     tiers: tuple[TierRule, ...] = ()  # by min_spend_12m_minor, lowest first
     statuses: tuple[StatusRule, ...] = ()
     surprise: SurpriseRule | None = None  # None (or a chance of 0): no surprises
+    expiry: ExpiryRule | None = None  # None (or 0 months): points never expire
 
     def __post_init__(self) -> None:
         if len(self.referral_rates_bps) > MAX_LEVELS:
@@ -144,6 +164,12 @@ class ProgramRules:
     def surprises(self) -> SurpriseRule | None:
         """The surprise rule purchases draw under, or None when the programme has none (or a chance of 0)."""
         return self.surprise if self.surprise is not None and self.surprise.chance_bps > 0 else None
+
+    def expiry_policy(self) -> ExpiryPolicy | None:
+        """The expiry rule as the ledger dates points by it, or None when points never expire."""
+        if self.expiry is None or not self.expiry.months:
+            return None
+        return ExpiryPolicy(self.expiry.months, parse_rfc3339(self.expiry.since), self.timezone)
 
     @property
     def action_rules(self) -> Mapping[str, ActionRule]:

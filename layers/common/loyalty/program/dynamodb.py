@@ -11,6 +11,7 @@ from loyalty.program.domain import (
     DEFAULT_PROFILE,
     DEFAULT_TIME_ZONE,
     ActionRule,
+    ExpiryRule,
     Multiplier,
     ProgramRules,
     StatusRule,
@@ -66,6 +67,8 @@ def program_item(rules: ProgramRules, version: int) -> dict[str, Any]:
         item["statuses"] = [asdict(s) for s in rules.statuses]
     if rules.surprises is not None:  # surprises: only while on (a chance of 0 is not stored)
         item["surprise"] = asdict(rules.surprises)
+    if rules.expiry is not None:
+        item["expiry"] = asdict(rules.expiry)
     return item
 
 
@@ -80,6 +83,7 @@ def program_from_item(item: dict[str, Any]) -> ProgramRules:
         tiers=tuple(TierRule(**t) for t in item.get("tiers") or ()),
         statuses=tuple(StatusRule(**s) for s in item.get("statuses") or ()),
         surprise=SurpriseRule(**{k: int(v) for k, v in item["surprise"].items()}) if item.get("surprise") else None,
+        expiry=ExpiryRule(int(item["expiry"]["months"]), str(item["expiry"]["since"])) if item.get("expiry") else None,
     )
 
 

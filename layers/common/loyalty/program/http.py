@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ConfigDict, Field, RootModel, StrictInt, field_validator, model_validator
 
-from loyalty.http.types import Answer, Currency, Name, Request, TimeZone
+from loyalty.http.types import Answer, Currency, Name, Request, Timestamp, TimeZone
 from loyalty.members.domain import MAX_LEVELS
-from loyalty.program.domain import ActionRule, Multiplier, ProgramRules, SurpriseRule
+from loyalty.program.domain import ActionRule, ExpiryRule, Multiplier, ProgramRules, SurpriseRule
 
 
 class ComplianceProfile(StrEnum):
@@ -110,6 +110,25 @@ SURPRISES_OFF = SurpriseRule(0, 0, 0, 0)  # what `"surprise": null` publishes: n
 # --- end surprises -------------------------------------------------------------------------------------------------
 
 
+class ExpirySettings(Request):
+    """Points expire at the end of the local day `months` after they become available, oldest first; only points that
+    become available after the rule is published (a minute after, once every server has read it) ever expire.
+    `months` 0 turns expiry off for points from then on (points already dated keep their date)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"months": 12}]})
+
+    months: Annotated[StrictInt, Field(ge=0, le=120)]
+
+
+class Expiry(Answer):
+    months: int
+    since: Annotated[Timestamp, Field(description="Points that become available after this instant expire")]
+
+    @classmethod
+    def of(cls, rule: ExpiryRule) -> Expiry:
+        return cls(months=rule.months, since=rule.since)
+
+
 class ActionTable(RootModel[Annotated[dict[ActionName, ActionSettings], Field(max_length=50)]]):
     """Points for actions by name (`POST /v1/actions`)."""
 
@@ -151,6 +170,8 @@ class NewProgramVersion(Request):
     surprise: SurpriseSettings | None = Field(default=None, description=(
         "Surprise points on purchases (docs/earning-surprise.md); left out: the current ones; `null` or "
         "`chance_bps` 0: none"))
+    expiry: ExpirySettings | None = Field(default=None, description=(
+        "When points expire (docs/earning-expiry.md); left out: the current rule; `null` or `months` 0: never"))
 
     _zone = field_validator("timezone")(classmethod(lambda cls, v: _known_zone(v)))
 
@@ -166,6 +187,8 @@ class NewProgramVersion(Request):
             "multipliers": None if self.multipliers is None else tuple(m.rule() for m in self.multipliers),
             "surprise": self.surprise.rule() if self.surprise is not None
             else SURPRISES_OFF if "surprise" in self.model_fields_set else None,
+            "expiry": ExpiryRule(self.expiry.months) if self.expiry is not None
+            else ExpiryRule(0) if "expiry" in self.model_fields_set else None,
         }
 
 
@@ -181,6 +204,8 @@ class Program(Answer):
     multipliers: list[MultiplierSettings]
     surprise: SurpriseSettings | None = Field(default=None, exclude_if=lambda value: value is None,
                                               description="Surprise points on purchases; absent: none")
+    expiry: Expiry | None = Field(default=None, exclude_if=lambda value: value is None,
+                                  description="When points expire; absent: never")
 
     @classmethod
     def of(cls, rules: ProgramRules) -> Program:
@@ -189,4 +214,5 @@ class Program(Answer):
                    currency=rules.currency, compliance_profile=ComplianceProfile(rules.compliance_profile),
                    timezone=rules.timezone, actions={k: ActionSettings.of(v) for k, v in rules.actions},
                    multipliers=[MultiplierSettings.of(m) for m in rules.multipliers],
-                   surprise=SurpriseSettings.of(rules.surprises) if rules.surprises is not None else None)
+                   surprise=SurpriseSettings.of(rules.surprises) if rules.surprises is not None else None,
+                   expiry=Expiry.of(rules.expiry) if rules.expiry is not None else None)
