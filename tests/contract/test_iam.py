@@ -217,6 +217,7 @@ def exercise(api: Api, clock: FixedClock) -> None:
     coupons_and_rewards(api, admin, staff)
     actions_and_check_ins(api, admin, staff)
     simulations(api, admin)
+    expiry_everywhere(api, admin, staff)
     tiers_and_statuses(api, admin, staff)  # tiers (docs/earning-tiers.md): last, so the flows above stay plain
 
 
@@ -420,6 +421,38 @@ def surprises(api: Api, admin: CallAs) -> None:
     api.call("GET", f"/v1/program/surprise/days/{today}")  # not over: refused
     api.move_clock(2 * 86_400)  # over in every time zone (a day is revealed only then)
     api.call("GET", f"/v1/program/surprise/days/{today}")
+
+
+def expiry_everywhere(api: Api, admin: CallAs, staff: CallAs) -> None:
+    """Expiry (docs/earning-expiry.md): a rule published, then every function that writes to or shows a member's
+    points meets points whose hold has ended, which it must date by the rule (it reads the programme for that)."""
+    api.call("PUT", "/v1/program", {"points_per_currency_unit": 1, "referral_rates_bps": [1000], "hold_days": 1,
+                                    "currency": "CNY", "expiry": {"months": 1}}, **admin)
+    api.move_clock(120)  # the rule takes effect a minute after it is published
+    api.sign_up("exa")
+    rex = api.call("GET", "/v1/members/me", as_="rex").body["referral_code"]
+    api.sign_up("rex-3", rex, device_id="rex-phone")
+    api.purchase("EX-1", "exa", 10000)
+    card = api.call("POST", "/v1/bundle-sales", {"sale_id": "EX-S-1", "member_id": "exa", "product_id": "WASH-2"},
+                    **staff).body["card_id"]
+    api.purchase("EX-R-1", "rex", 1000)
+    api.move_clock(2 * 86_400)  # their holds have ended: each function below dates them
+    api.call("GET", "/v1/members/me", as_="exa")
+    api.call("POST", "/v1/top-ups", {"top_up_id": "EX-TU-1", "member_id": "exa", "amount_minor": 1000,
+                                     "currency": "CNY"}, **staff)
+    api.purchase("EX-2", "exa", 10000)
+    api.move_clock(2 * 86_400)
+    api.call("POST", f"/v1/bundle-cards/{card}/uses", {"use_id": "EX-U-1"}, **staff)
+    held = [c["review_id"] for n in range(2) for c in api.purchase(
+        f"EX-H-{n}", "rex-3", 10000, device_id="rex-phone", payment_fingerprint="rex-card").body["credits"]
+        if "review_id" in c]
+    api.tick()
+    api.purchase("EX-R-2", "rex", 1000)
+    api.move_clock(2 * 86_400)
+    api.call("POST", f"/v1/reviews/{held[0]}/decision", {"decision": "approve", "note": "known"}, **staff)
+    api.purchase("EX-R-3", "rex", 1000)
+    api.move_clock(15 * 86_400)  # the other is approved at its deadline, over rex's ended hold
+    api.call("GET", "/v1/members/exa", **staff)
 
 
 def console_assets_are_published_and_removed(api: Api, bucket: str) -> None:

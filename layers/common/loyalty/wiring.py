@@ -149,7 +149,8 @@ def build(settings: Settings, clock: Clock, dynamodb: Any, *,
 
     retry = retry or RetryPolicy
     db, tables = Dynamo(dynamodb), settings.tables
-    members, ledger = DynamoMemberStore(db, tables), DynamoLedgerStore(db, tables, settings.queue_read_threads)
+    members = DynamoMemberStore(db, tables)
+    ledger = DynamoLedgerStore(db, tables, settings.queue_read_threads, expiry=expiry_rule(db, tables))
     screen = build_screener(settings, clock, dynamodb, screening_key or _screening_key) \
         if settings.screening_table else None
     def bundles_held(account: Any) -> Sequence[Any]:  # a member's cards, read only when their account has some
@@ -165,7 +166,8 @@ def build(settings: Settings, clock: Clock, dynamodb: Any, *,
                                    queued=lambda account: ledger.queued(account.holder, settings.credit_spread),
                                    links=_Links(links or partners), screen=screen, bundles=bundles_held,
                                    welcome=wallet.welcome if wallet is not None else None,
-                                   currency=lambda: program.current().currency, standing=standing_of)
+                                   currency=lambda: program.current().currency, standing=standing_of,
+                                   expiry=ledger.expiry)
     counter = CounterService(members, membership, clock, secret or _member_code_key,
                              settings.program_time_zone, retry())
     return Services(
@@ -438,6 +440,16 @@ def _screening_key() -> bytes:
     return hmac.new(_link_key(), b"loyalty screening signals", hashlib.sha256).digest()
 
 
+def expiry_rule(db: Any, tables: Any) -> Callable[[], Any]:
+    """The programme's expiry rule (``ledger.expiry``) as the ledger reads it: only when a write or a read has points to
+    date (or dated points to show), one GetItem of the current programme."""
+    from loyalty.program.dynamodb import DynamoProgramStore
+    from loyalty.program.usecases import ProgramService
+
+    program = ProgramService(DynamoProgramStore(db, tables.program))
+    return lambda: program.current().expiry_policy()
+
+
 def build_screener(settings: Settings, clock: Clock, dynamodb: Any, key: Callable[[], bytes]) -> Screener:
     from loyalty.screening.dynamodb import DynamoScreeningStore
     from loyalty.screening.usecases import Screener
@@ -456,7 +468,8 @@ def reviews() -> ReviewService:
 
     db = Dynamo(_dynamodb())
     return ReviewService(DynamoScreeningStore(db, settings().screening_table),
-                         DynamoLedgerStore(db, settings().tables, settings().queue_read_threads), _clock,
+                         DynamoLedgerStore(db, settings().tables, settings().queue_read_threads,
+                                           expiry=expiry_rule(db, settings().tables)), _clock,
                          review_days=settings().review_days)
 
 
@@ -471,7 +484,8 @@ def wallet() -> WalletService:
 
     db, found = Dynamo(_dynamodb()), services()
     return WalletService(DynamoWalletStore(db, found.settings.tables, found.settings.wallet_table),
-                         DynamoLedgerStore(db, found.settings.tables), _clock, present=found.counter.check_present)
+                         DynamoLedgerStore(db, found.settings.tables, expiry=expiry_rule(db, found.settings.tables)),
+                         _clock, present=found.counter.check_present)
 
 
 @cache
@@ -491,7 +505,8 @@ def poster() -> DeferredPoster:
     from loyalty.ledger.usecases import DeferredPoster
     from loyalty.shared.dynamo import Dynamo
 
-    return DeferredPoster(DynamoLedgerStore(Dynamo(_dynamodb()), Settings.from_env().tables), _clock)
+    db, tables = Dynamo(_dynamodb()), Settings.from_env().tables
+    return DeferredPoster(DynamoLedgerStore(db, tables, expiry=expiry_rule(db, tables)), _clock)
 
 
 @cache
@@ -525,7 +540,8 @@ def outreach() -> Outreach:
     settings, env = Settings.from_env(), OutreachEnv.from_env()
     db = Dynamo(_dynamodb())
     store = DynamoOutreachStore(db, env.table, settings.tables.members, shards=env.due_shards)
-    members, ledger = DynamoMemberStore(db, settings.tables), DynamoLedgerStore(db, settings.tables)
+    members = DynamoMemberStore(db, settings.tables)
+    ledger = DynamoLedgerStore(db, settings.tables, expiry=expiry_rule(db, settings.tables))
     sqs = client("sqs") if env.send_queue_url or env.fanout_queue_url else None
     secret = Secret(client("secretsmanager"), env.unsubscribe_secret)
     config = OutreachConfig(sender=env.sender, shop_name=env.shop_name, app_link=env.app_link,
@@ -579,7 +595,8 @@ def bundles() -> BundleService:
     found = services()
     db = Dynamo(_dynamodb())
     return BundleService(DynamoBundleStore(db, found.settings.wallet_table), found.purchases,
-                         DynamoLedgerStore(db, found.settings.tables, found.settings.queue_read_threads), _clock)
+                         DynamoLedgerStore(db, found.settings.tables, found.settings.queue_read_threads,
+                                           expiry=expiry_rule(db, found.settings.tables)), _clock)
 
 
 @cache

@@ -43,7 +43,7 @@ def _line(points: int, kind: EntryKind, source: Source) -> Posting:
 def _funded(store: DynamoLedgerStore, points: int = 100) -> Account:
     """Dan's account after an adjustment of ``points``, as read back from the table."""
     write = AccountWrite.posting(Account("dan"), [_line(points, EntryKind.ADJUSTMENT, Source("adjustment", "A-1"))],
-                                 NOW)
+                                 NOW, None)
     store.commit(LedgerWrite(_operation("adjustment/A-1"), [write]))
     account = store.accounts(["dan"])["dan"]
     assert (account.seq, account.balance("points")[Bucket.AVAILABLE]) == (1, 100)

@@ -35,7 +35,7 @@ def spend(points: int, name: str) -> Posting:
 
 
 def run(*steps: tuple[list[Posting], datetime], policy: ExpiryPolicy | None = POLICY) -> tuple[Account, list[Entry]]:
-    account, entries = Account("dan"), []
+    account, entries = Account("dan"), list[Entry]()
     for lines, at in steps:
         result = post(account, lines, at, policy)
         account, entries = result.account, entries + result.entries
@@ -159,7 +159,7 @@ def test_an_expiry_must_name_exactly_the_lots_it_ends() -> None:
                           st.integers(0, 500)), max_size=25))
 def test_dated_lots_never_exceed_the_bucket_and_reads_agree_with_the_next_write(
         steps: list[tuple[str, int, int]]) -> None:
-    account, entries, at = Account("dan"), [], SINCE - timedelta(days=20)
+    account, entries, at = Account("dan"), list[Entry](), SINCE - timedelta(days=20)
     for n, (kind, amount, days) in enumerate(steps):
         at += timedelta(days=days)
         line = {"credit": action(amount, f"a{n}"), "spend": spend(amount, f"s{n}"),

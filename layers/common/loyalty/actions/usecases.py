@@ -102,7 +102,7 @@ class ActionService:
         if rule.points > 0:
             line = Posting(member_id, POINTS.name, rule.points, Bucket.AVAILABLE, EntryKind.ACTION,
                            Source("action", action_id), rule_version=rules.version, rule=f"action:{action}")
-            write = AccountWrite.posting(accounts[member_id], [line], now)
+            write = AccountWrite.posting(accounts[member_id], [line], now, rules.expiry_policy())
             writes.append(write)
             entry = write.entries[-1]
         result = ActionRecorded(action_id, member_id, action, rule.points, entry)

@@ -35,7 +35,7 @@ class AdjustmentService:
                 raise NotFound(f"No member {member_id}.")
             line = Posting(member_id, POINTS.name, points, Bucket.AVAILABLE, EntryKind.ADJUSTMENT,
                            Source("adjustment", adjustment_id))
-            write = AccountWrite.posting(accounts[member_id], [line], now)
+            write = AccountWrite.posting(accounts[member_id], [line], now, self._ledger.expiry)
             entry = write.entries[-1]
             op = Operation(key, fingerprint(request), 201, ADJUSTMENTS.dump(entry), to_rfc3339(now),
                            {"member_id": member_id, "reason": reason, "requested_by": requested_by})

@@ -131,7 +131,7 @@ class BundleService:
                 raise BundleUsedUp(f"Bundle card {card_id} has no uses left.")
             line = Posting(card.member_id, card.asset, -1, Bucket.AVAILABLE, EntryKind.BUNDLE_USE,
                            Source("bundle_use", f"{card_id}/{use_id}"))
-            result = post(account, [line], now)
+            result = post(account, [line], now, self._ledger.expiry)
             answer = UseRecorded(card_id, remaining - 1)
             recorded = to_rfc3339(now)
             self._ledger.commit(LedgerWrite(

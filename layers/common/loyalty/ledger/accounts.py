@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from loyalty.ledger.assets import Bucket, asset
 from loyalty.ledger.entries import GENESIS_HASH, is_review_lot
-from loyalty.ledger.expiry import Expiry, Lots, dated_parts, due, ordered, settle
+from loyalty.ledger.expiry import Expiry, Lots, dated_parts, due, last_day, once, ordered, policy_of, settle
 from loyalty.shared.clock import parse_rfc3339
 
 
@@ -52,7 +52,12 @@ class BalanceView:
     earned: int
     from_referrals: int
     queued: int | None = None  # None: not looked up
-    expiring: Lots = ()  # the dated lots still to expire, oldest first (ledger.expiry)
+    expiring: Lots = ()  # the dated lots still to expire, oldest first (ledger.expiry) …
+    zone: str = "UTC"  # … and the time zone whose local days they end on (the programme's)
+
+    def expiring_on(self) -> list[tuple[int, date]]:
+        """What expires, by the local date at whose end it does, oldest first."""
+        return [(amount, last_day(at, self.zone)) for at, amount in self.expiring]
 
     def __getitem__(self, bucket: str) -> int:
         return self.buckets.get(bucket, 0)
@@ -78,7 +83,7 @@ class Account:
     def view(self, name: str, now: datetime, expiry: Expiry = None) -> BalanceView:
         """The asset's balance at ``now``, as the next write would leave it before its own lines: matured lots moved
         to the bucket the hold releases them to (dated by ``expiry``, the programme's rule), expired points gone."""
-        declared, balance = asset(name), self.balance(name)
+        declared, balance, expiry = asset(name), self.balance(name), once(expiry)
         buckets = {str(bucket): balance[bucket] for bucket in declared.buckets}
         dated = dict(balance.dated)
         if declared.hold is not None:
@@ -95,7 +100,11 @@ class Account:
         for at, part in due(dated, now):
             buckets[declared.expires] -= part
             dated.pop(at)
-        return BalanceView(buckets, balance.earned, balance.from_referrals, expiring=ordered(dated))
+        if not dated:
+            return BalanceView(buckets, balance.earned, balance.from_referrals)
+        policy = policy_of(expiry)
+        return BalanceView(buckets, balance.earned, balance.from_referrals, expiring=ordered(dated),
+                           zone=policy.zone if policy is not None else "UTC")
 
     def available(self, name: str, now: datetime, bucket: Bucket = Bucket.AVAILABLE,
                   expiry: Expiry = None) -> int:

@@ -12,13 +12,14 @@ holder's key, which for a member is its id.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from loyalty.ledger.accounts import Account, Balance
 from loyalty.ledger.assets import Bucket, EntryKind
 from loyalty.ledger.deferred import Deferred, Delivered, queue_key
 from loyalty.ledger.entries import Entry, Source
+from loyalty.ledger.expiry import ExpiryPolicy
 from loyalty.ledger.posting import Posting
 from loyalty.ledger.store import AccountWrite, LedgerWrite, Record
 from loyalty.shared.dynamo import (
@@ -226,10 +227,15 @@ def accounts_from(found: list[dict[str, Any]], holders: Sequence[str]) -> dict[s
 class DynamoLedgerStore:
     """``ledger.store.LedgerStore`` on DynamoDB."""
 
-    def __init__(self, db: Dynamo, tables: Tables, read_threads: int = 8) -> None:
+    def __init__(self, db: Dynamo, tables: Tables, read_threads: int = 8,
+                 expiry: Callable[[], ExpiryPolicy | None] | None = None) -> None:
         self._db = db
         self._t = tables
         self._read_threads = read_threads  # for a queue's lanes (in-process emulators are faster without threads)
+        self._expiry = expiry  # the programme's expiry rule, as the wiring reads it (None: points never expire)
+
+    def expiry(self) -> ExpiryPolicy | None:
+        return self._expiry() if self._expiry is not None else None
 
     def accounts(self, holders: Sequence[str]) -> dict[str, Account]:
         unique = list(dict.fromkeys(holders))

@@ -37,7 +37,8 @@ def add_months(day: date, months: int) -> date:
 
 @dataclass(frozen=True)
 class ExpiryPolicy:
-    """Points that become available after ``since`` expire at the end of the local day ``months`` later."""
+    """Points that become available after ``since`` expire at the end of the local day ``months`` later (``months``
+    0: none do; the zone still says which local day a dated lot ends on)."""
 
     months: int
     since: datetime
@@ -45,7 +46,7 @@ class ExpiryPolicy:
 
     def expires_at(self, arrival: datetime) -> str | None:
         """The instant points that became available at ``arrival`` expire (None: they never do)."""
-        if arrival <= self.since:
+        if not self.months or arrival <= self.since:
             return None
         zone = ZoneInfo(self.zone)
         last_day = add_months(arrival.astimezone(zone).date(), self.months)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -66,6 +67,11 @@ class Entry(Answer):
         default=None, exclude_if=lambda value: value is None, examples=[20000],
         description="Only on a buyer's points earned under a multiplier: its basis points (the points are "
                     "floor(base × multiplier_bps / 10000)). The hash covers it.")
+    expires: list[tuple[Timestamp, int]] | None = Field(
+        default=None, exclude_if=lambda value: value is None, examples=[[["2027-03-31T16:00:00Z", 20]]],
+        description="Only on points that arrive in `available` under an expiry rule: when they expire (the end of "
+                    "the local day, as an instant) and how many; on a `kind` `expiry` entry: the dated lots it ends "
+                    "(docs/earning-expiry.md). The hash covers it; absent from every other entry.")
 
     @classmethod
     def of(cls, entry: entries.Entry) -> Entry:
@@ -94,10 +100,20 @@ class LedgerVerification(Answer):
                    first_invalid_seq=report.first_invalid_seq, problems=report.problems)
 
 
+class Expiring(Answer):
+    points: int = Field(examples=[20])
+    on: dt.date = Field(description="They expire at the end of this local day, in the programme's time zone",
+                        examples=["2027-03-31"])
+
+
 class PointsBalance(Answer):
-    available: int = Field(description="Spendable now; counts pending points whose hold has ended")
+    available: int = Field(description="Spendable now; counts pending points whose hold has ended, not points past "
+                                       "their expiry")
     pending: int
     lifetime_earned: int
+    expiring: list[Expiring] = Field(description=(
+        "The available points that will expire, by the day they expire, soonest first (docs/earning-expiry.md); "
+        "spending takes the oldest points first"))
     queued: int | None = Field(
         default=None, exclude_if=lambda value: value is None,
         description="On a member read: referral points other members' purchases (less their refunds) have queued "
@@ -149,7 +165,9 @@ class Balances(Answer):
         points = views[POINTS.name]
         stored = views.get(STORED_VALUE.name)
         return cls(points=PointsBalance(available=points[Bucket.AVAILABLE], pending=points[Bucket.PENDING],
-                                        lifetime_earned=points.earned, queued=points.queued),
+                                        lifetime_earned=points.earned, queued=points.queued,
+                                        expiring=[Expiring(points=amount, on=day)
+                                                  for amount, day in points.expiring_on()]),
                    stored_value=StoredValueBalance(principal_minor=stored[Bucket.PRINCIPAL],
                                                    bonus_minor=stored[Bucket.BONUS], currency=currency or "")
                    if stored is not None else None,

@@ -19,6 +19,7 @@ from loyalty.ledger.accounts import Account
 from loyalty.ledger.assets import Bucket
 from loyalty.ledger.deferred import Deferred
 from loyalty.ledger.entries import Entry
+from loyalty.ledger.expiry import Expiry, ExpiryPolicy
 from loyalty.ledger.posting import Posting, post
 from loyalty.shared.once import Operation
 
@@ -50,8 +51,8 @@ class AccountWrite:
     at_most: Mapping[tuple[str, Bucket], int] = field(default_factory=dict)  # a cap (stored value's principal)
 
     @classmethod
-    def posting(cls, account: Account, postings: Sequence[Posting], now: datetime) -> AccountWrite:
-        result = post(account, postings, now)
+    def posting(cls, account: Account, postings: Sequence[Posting], now: datetime, expiry: Expiry) -> AccountWrite:
+        result = post(account, postings, now, expiry)
         return cls(account, result.account, result.entries)
 
 
@@ -102,6 +103,11 @@ class LedgerStore(Protocol):
         ...
 
     def operation(self, key: str) -> Operation | None: ...
+
+    def expiry(self) -> ExpiryPolicy | None:
+        """The programme's expiry rule (``ledger.expiry``), read when a write or a read has points to date: pass the
+        method itself to ``post`` and ``Account.view``, which call it only then."""
+        ...
 
     def queued(self, holder: str, spread: int) -> dict[str, int]:
         """Per asset, what the holder's queue holds: deferred postings the poster has not applied yet."""

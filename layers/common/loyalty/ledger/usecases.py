@@ -98,11 +98,11 @@ class DeferredPoster:
         bad: list[Delivered] = []
         try:
             write = AccountWrite.posting(account, batched([d.deferred.posting for d in fresh], batch_id, now,
-                                                                account.settled), now)
+                                                                account.settled), now, self._store.expiry)
         except LedgerInvariantError:
             good, bad = _sort_out(account, fresh, now)
             write = AccountWrite.posting(account, batched([d.deferred.posting for d in good], batch_id, now,
-                                                                    account.settled), now)
+                                                                    account.settled), now, self._store.expiry)
         self._store.commit(LedgerWrite(None, [replace(write, after=replace(write.after, marks=marks))]))
         return bad
 

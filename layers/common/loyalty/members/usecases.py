@@ -9,6 +9,7 @@ from typing import Any
 
 from loyalty.ledger.accounts import Account
 from loyalty.ledger.assets import BUNDLE, POINTS, STORED_VALUE
+from loyalty.ledger.expiry import ExpiryPolicy
 from loyalty.members.domain import (
     MAX_LEVELS,
     InvalidClickId,
@@ -51,8 +52,10 @@ class MembershipService:
                  welcome: Callable[[str, bool], None] | None = None,
                  bundles: Callable[[Account], Sequence[Any]] | None = None,
                  currency: Callable[[], str] | None = None,
-                 standing: Callable[[str, ProgramRules | None], Any] | None = None) -> None:
+                 standing: Callable[[str, ProgramRules | None], Any] | None = None,
+                 expiry: Callable[[], ExpiryPolicy | None] | None = None) -> None:
         self._store = store
+        self._expiry = expiry  # the programme's expiry rule, read only for an account with points to date or dated
         self._standing = standing  # tiers: the member's tier and statuses (tiers.usecases.standing_view)
         self._welcome = welcome  # after a sign-up: the automatic coupons (member id, referred); best effort
         self._currency = currency  # the programme's, read only for a member who holds stored value
@@ -227,13 +230,15 @@ class MembershipService:
             raise NotFound(f"No member {member_id}.")
         account, look_up = accounts[member_id], self._queued
         found = self._retry.run(lambda: look_up(account)) if queued and look_up is not None else None
-        view = self._view(member, account, found)
+        view = self._view(member, account, found, rules.expiry_policy() if rules is not None else None)
         return replace(view, standing=standing(member_id, rules)) if standing is not None else view
 
-    def _view(self, member: Member, account: Account, queued: Mapping[str, int] | None = None) -> MemberView:
-        """``queued``: what the member's queue holds, per asset (None: not looked up)."""
+    def _view(self, member: Member, account: Account, queued: Mapping[str, int] | None = None,
+              expiry: ExpiryPolicy | None = None) -> MemberView:
+        """``queued``: what the member's queue holds, per asset (None: not looked up); ``expiry``: the programme's
+        rule where it was read with the member (else read only if the account has points to date)."""
         now = self._clock.now()
-        points = account.view(POINTS.name, now)
+        points = account.view(POINTS.name, now, expiry or self._expiry)
         if queued is not None:
             points = replace(points, queued=queued.get(POINTS.name, 0))
         balances = {POINTS.name: points}

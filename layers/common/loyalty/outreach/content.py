@@ -82,7 +82,7 @@ class Composer:
         context["feedback_link"] = f"{self._config.app_link}/feedback?order={data.get('order_id', '')}"
         if reminder.kind in (ReminderKind.POINTS_AVAILABLE, ReminderKind.WINBACK):
             account = self._ledger.accounts([member.member_id])[member.member_id]
-            context["available"] = account.available(POINTS.name, now)
+            context["available"] = account.available(POINTS.name, now, expiry=self._ledger.expiry)
         if reminder.kind is ReminderKind.POINTS_AVAILABLE:
             purchase = find_purchase(self._ledger, data["order_id"])
             points = int(data["points"])

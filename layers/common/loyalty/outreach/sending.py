@@ -120,7 +120,7 @@ class OutreachSender:
             if purchase.remaining(int(reminder.data["points"])) <= 0:
                 return "the points were reversed by a refund"
             account = self._ledger.accounts([reminder.member_id])[reminder.member_id]
-            if account.available(POINTS.name, now) <= 0:
+            if account.available(POINTS.name, now, expiry=self._ledger.expiry) <= 0:
                 return "nothing to spend: the points went to make up for points refunded after they were spent"
             return None
         return "the order was fully refunded" if purchase.fully_refunded else None

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from loyalty.ledger.expiry import ExpiryPolicy
@@ -116,6 +116,7 @@ class SurpriseRule:
 # --- end surprises -------------------------------------------------------------------------------------------------
 
 
+NEVER = datetime.max.replace(tzinfo=UTC)
 EXPIRY_TAKES_EFFECT = timedelta(seconds=60)  # past the longest a container keeps the programme (PROGRAM_CACHE_SECONDS)
 
 
@@ -165,10 +166,10 @@ class ProgramRules:
         """The surprise rule purchases draw under, or None when the programme has none (or a chance of 0)."""
         return self.surprise if self.surprise is not None and self.surprise.chance_bps > 0 else None
 
-    def expiry_policy(self) -> ExpiryPolicy | None:
-        """The expiry rule as the ledger dates points by it, or None when points never expire."""
+    def expiry_policy(self) -> ExpiryPolicy:
+        """The expiry rule as the ledger dates points by it (0 months when points never expire)."""
         if self.expiry is None or not self.expiry.months:
-            return None
+            return ExpiryPolicy(0, NEVER, self.timezone)
         return ExpiryPolicy(self.expiry.months, parse_rfc3339(self.expiry.since), self.timezone)
 
     @property

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from loyalty.ledger.accounts import Account
 from loyalty.ledger.assets import Bucket
 from loyalty.ledger.deferred import DEFAULT_SPREAD, Deferred, lane_of
+from loyalty.ledger.expiry import Expiry
 from loyalty.ledger.posting import LedgerInvariantError, Posting, post
 from loyalty.ledger.store import AccountWrite, CounterGuard, LedgerStore, LedgerWrite, Record
 from loyalty.program.domain import DEFAULT_PROGRAM, ProgramRules
@@ -109,23 +110,25 @@ class Rider:
     ride: Callable[[Account, PurchaseRecord | None, datetime], Ride]
 
 
-def _with_ride(account: Account, own: list[Posting], ride: Ride | None, now: datetime) -> list[AccountWrite]:
+def _with_ride(account: Account, own: list[Posting], ride: Ride | None, now: datetime,
+               expiry: Expiry) -> list[AccountWrite]:
     """The buyer's account write: its own lines and the rider's, one write (none when there is nothing to post)."""
     lines = own + list(ride.postings if ride else ())
     if not lines:
         return []
-    result = post(account, lines, now)
+    result = post(account, lines, now, expiry)
     return [AccountWrite(account, result.account, result.entries, at_least=dict(ride.at_least) if ride else {})]
 
 
 def _committer(ledger: LedgerStore, operation: Operation, account: Account, own: list[Posting],
-               queued: list[Deferred], opened: Sequence[Record], now: datetime) -> Callable[[Ride], None]:
+               queued: list[Deferred], opened: Sequence[Record], now: datetime,
+               expiry: Expiry) -> Callable[[Ride], None]:
     """A purchase's commit with a ride (its rider's, its payment's, its surprise's): the buyer's one account write,
     the operation record keeping the ride's state too, the referrers' queued credits and the ride's records."""
 
     def commit(ride: Ride) -> None:
         ledger.commit(LedgerWrite(replace(operation, state={**operation.state, **ride.state}),
-                                  _with_ride(account, own, ride, now), deferred=queued,
+                                  _with_ride(account, own, ride, now, expiry), deferred=queued,
                                   records=[*opened, *ride.records]))
 
     return commit
@@ -221,7 +224,7 @@ class PurchaseService:
                                at_least={**(ride.at_least if ride else {}), **paid.at_least})
             commit = _committer(self._ledger, Operation(key, fingerprint(request), 201, PURCHASES.dump(result),
                                                         recorded, record.state()), checkout.account, own, queued,
-                                opened, now)
+                                opened, now, rules.expiry_policy())
             # tiers (docs/earning-tiers.md): the standing's records and state (the month, for a refund) in the write;
             # surprises (docs/earning-surprise.md): drawn only where the programme has them
             return _draw_and_commit(self._surprises, rules, result, now, _standing_ride(ride or Ride(), standing),
@@ -266,7 +269,7 @@ class PurchaseService:
             back = stored_value_back(purchase, refund_minor, refund_id)
             own = [p for p in postings if p.holder == purchase.member_id] + (back[1] if back else []) + surprise
             try:
-                writes = _with_ride(account, own, ride, now)
+                writes = _with_ride(account, own, ride, now, self._ledger.expiry)
             except LedgerInvariantError:
                 # The account may be newer than the purchase record read above (a rival refund landed in
                 # between): then read both again (the commit's guard on refunded_minor would refuse it anyway).

@@ -79,16 +79,17 @@ class RedemptionService:
                 taken = catalogue.take(found, member_id, key, now)
             if points is None or reward is None:  # pragma: no cover - the HTTP model sends one or the other
                 raise AssertionError("a redemption names points and a reward, or a reward_id")
-            available = account.available(POINTS.name, now)
+            available = account.available(POINTS.name, now, expiry=self._ledger.expiry)
             if available < points:
                 raise InsufficientPoints(f"{points} points requested, {available} available.")
             spend = Posting(member_id, POINTS.name, -points, Bucket.AVAILABLE, EntryKind.REDEMPTION,
                             Source("redemption", spent_as))
-            result = post(account, [spend], now)
-            redeemed = Redeemed(spent_as, points, reward, {POINTS.name: result.account.view(POINTS.name, now)},
+            result = post(account, [spend], now, self._ledger.expiry)
+            redeemed = Redeemed(spent_as, points, reward,
+                                {POINTS.name: result.account.view(POINTS.name, now, self._ledger.expiry)},
                                 reward_id=reward_id, coupon=taken.coupon if taken is not None else None)
-            # Stored available, before this write's own release, must still cover the spend.
-            least = points - result.released.get(POINTS.name, 0)
+            # Stored available, before this write's own release and expiry, must still cover the spend.
+            least = points - result.freed(POINTS.name)
             write = AccountWrite(account, result.account, result.entries,
                                  at_least={(POINTS.name, Bucket.AVAILABLE): least})
             op = Operation(key, fingerprint(request), 201, REDEMPTIONS.dump(redeemed), to_rfc3339(now),

@@ -161,7 +161,8 @@ class ReviewService:
             now = self._clock.now()
             account = self._ledger.accounts([review.holder])[review.holder]
             held = held_for(account, review)
-            write = AccountWrite.posting(account, decision_postings(review, held, decision, now), now)
+            write = AccountWrite.posting(account, decision_postings(review, held, decision, now), now,
+                                         self._ledger.expiry)
             after = replace(write.after, settled={**account.settled, review_id: decision})
             decided = replace(review, status=decision, decided_at=to_rfc3339(now), decided_by=decided_by, note=note)
             try:

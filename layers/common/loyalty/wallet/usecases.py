@@ -97,9 +97,9 @@ class WalletService:
                                      f"of {cap} ({holding.principal_minor} held now).")
             bonus = settings.bonus(amount_minor)
             lines = postings(member_id, Parts(amount_minor, bonus), 1, EntryKind.TOP_UP, Source("top_up", top_up_id))
-            result = post(found.account, lines, now)
+            result = post(found.account, lines, now, self._ledger.expiry)
             recorded = TopUpRecorded(top_up_id, member_id, amount_minor, bonus, currency, {
-                POINTS.name: result.account.view(POINTS.name, now),
+                POINTS.name: result.account.view(POINTS.name, now, self._ledger.expiry),
                 STORED_VALUE.name: result.account.view(STORED_VALUE.name, now)})
             # The seq condition already refuses a write over a rival's; the cap is the write's own condition too.
             write = AccountWrite(found.account, result.account, result.entries,
@@ -141,7 +141,7 @@ class WalletService:
                              Source("withdrawal", f"{member_id}/{withdrawal_id}"))
             writes = []
             if lines:
-                result = post(found.account, lines, now)
+                result = post(found.account, lines, now, self._ledger.expiry)
                 least = {(STORED_VALUE.name, bucket): amount for bucket, amount in
                          ((PRINCIPAL, holding.principal_minor), (BONUS, holding.bonus_minor)) if amount}
                 writes = [AccountWrite(found.account, result.account, result.entries, at_least=least)]
