@@ -284,6 +284,7 @@ def _story(client: Client, reader: Any) -> dict[str, Any]:
 
     rows += _tiers(client, code, purchase)  # tiers and statuses (docs/earning-tiers.md)
     rows += _surprises(client, purchase, admin)
+    rows += _expiry(client, purchase, admin)
 
     return {"rows": [r.row() for r in rows], "sizes": sizes, "details": {
         r.name: [n for c in r.tally.calls for n in c.notes] for r in rows}}
@@ -300,6 +301,29 @@ def _surprises(client: Client, purchase: Any, admin: CallAs) -> list[Measured]:
     return [purchase(order, _member(0), measure=label) for order, label in (
         ("POS-2026-SU1", "purchase with a surprise paid (depth 0)"),
         ("POS-2026-SU2", "purchase with a surprise the day's budget refuses (depth 0)"))]
+
+
+def _expiry(client: Client, purchase: Any, admin: CallAs) -> list[Measured]:
+    """Expiry (docs/earning-expiry.md): the rule published, then a purchase by a member whose held points have
+    matured (they are released and dated by the rule the purchase already read), a redemption of a member whose
+    held points have matured (it reads the rule to date them), and a member read showing what expires."""
+    staff: CallAs = {"as_": "pos", "groups": ("staff",)}
+    client.call("PUT", "/v1/program", {"points_per_currency_unit": 1, "referral_rates_bps": TEN_LEVELS,
+                                       "hold_days": 7, "currency": "CNY", "surprise": None,
+                                       "expiry": {"months": 12}}, **admin)
+    client.tick(120)  # the rule takes effect a minute after it is published
+    for order, member in (("POS-2026-EX0", _member(0)), ("POS-2026-EX1", _member(1))):
+        purchase(order, member)
+    client.tick(8 * 86_400)  # their holds end
+    rows = [purchase("POS-2026-EX2", _member(0), measure="purchase releasing points it dates (expiry, depth 0)")]
+    _, _, measured = client.call("POST", "/v1/redemptions", {"points": 10, "reward": "free-car-wash"},
+                                 as_=_member(1), headers={"Idempotency-Key": "expiry-1"},
+                                 measure="redemption releasing points it dates (reads the expiry rule)")
+    rows.append(measured)
+    _, _, measured = client.call("GET", f"/v1/members/{_member(1)}", measure="balance read with expiring points "
+                                 "(GET member)", **staff)
+    rows.append(measured)
+    return rows
 
 
 def _tiers(client: Client, code: str | None, purchase: Any) -> list[Measured]:

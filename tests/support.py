@@ -115,9 +115,11 @@ class Api:
 
     def points(self, member_id: str) -> dict[str, int]:
         """The member's points as a member read shows them, but ``queued``, which must be 0: the local server
-        delivers what a request queued to the poster before it serves the next one (``queued`` says more)."""
+        delivers what a request queued to the poster before it serves the next one (``queued`` says more), and
+        ``expiring``, which must be empty (the expiry tests read it themselves)."""
         shown = self.queued(member_id)
         assert shown.pop("queued") == 0, shown
+        assert shown.pop("expiring") == [], shown  # nothing dated without an expiry rule (docs/earning-expiry.md)
         return shown
 
     def queued(self, member_id: str) -> dict[str, int]:

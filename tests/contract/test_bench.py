@@ -73,6 +73,18 @@ def test_a_surprise_adds_no_request_and_a_refused_one_a_second_transaction(figur
     assert paid["wcu"] > plain["wcu"]
 
 
+def test_expiry_adds_no_request_to_a_purchase_and_one_read_to_a_write_that_dates(figures: dict[str, Any]) -> None:
+    """docs/earning-expiry.md: a purchase dates what it releases by the programme it already read; a redemption that
+    releases held points reads the rule once (an extra BatchGetItem); a member read reads it with the member."""
+    rows = {r["operation"]: r for r in figures["units"]["rows"]}
+    dated = rows["purchase releasing points it dates (expiry, depth 0)"]
+    assert dated["calls"] == {"BatchGetItem": 1, "TransactWriteItems": 1}
+    redemption = rows["redemption releasing points it dates (reads the expiry rule)"]
+    plain = rows["redemption"]  # nothing to release: nothing to date, no read of the rule
+    assert plain["calls"] == {"BatchGetItem": 1, "TransactWriteItems": 1}
+    assert redemption["calls"] == {"BatchGetItem": 2, "TransactWriteItems": 1}
+
+
 def test_the_poster_writes_a_busy_referrer_once_per_batch(figures: dict[str, Any]) -> None:
     rows = {r["operation"]: r for r in figures["units"]["rows"]}
     single = rows["poster: the depth-2 purchase's 2 credits (a batch of 1 per referrer)"]

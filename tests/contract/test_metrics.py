@@ -19,7 +19,8 @@ from tests.contract.test_openapi import addition_sections
 # Fields of capabilities not built yet: none.
 NOT_BUILT: set[tuple[str, ...]] = set()
 # Additive fields the answer has beyond the contract's.
-BEYOND = {("time_zone",)} | {("stored_value", f) for f in (  # what the period's entries moved (docs/metrics.md)
+BEYOND = {("time_zone",), ("points", "from_actions"), ("points", "from_surprises")} | {("stored_value", f) for f in (
+    # what the period's entries moved (docs/metrics.md)
     "topped_up_minor", "bonus_given_minor", "paid_minor", "refunded_minor", "withdrawn_minor", "bonus_forfeited_minor")
 } | {("bundles", f) for f in ("sold_uses", "used", "refunded_uses")}
 Shape = dict[str, Any]  # field → None (a value), a Shape (an object) or [Shape] (a list of objects)

@@ -24,6 +24,7 @@ IMPLEMENTED_ADDITIONS: list[str] = [
     "Bundle cards (套餐卡)",
     "Stored value (储值卡)",
     "Tiers and status (会员卡)",
+    "Earning beyond purchases",
 ]
 
 

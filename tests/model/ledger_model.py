@@ -40,10 +40,12 @@ releases the buyer's matured points first, as every write for a holder does.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
@@ -73,6 +75,7 @@ class Program:
     multipliers: list[tuple[str, int, int]] = field(default_factory=list)
     actions: dict[str, dict[str, Any]] = field(default_factory=dict)  # by name: points, per_day, per_month, lifetime
     surprise: dict[str, int] | None = None  # surprises (docs/earning-surprise.md): None, off
+    expiry: tuple[int, datetime] | None = None  # expiry (docs/earning-expiry.md): months, and since when
 
     def body(self) -> dict[str, Any]:
         return {"version": self.version, "points_per_currency_unit": self.points_per_currency_unit,
@@ -81,7 +84,19 @@ class Program:
                 "timezone": "Asia/Shanghai", "actions": {k: dict(v) for k, v in self.actions.items()},
                 "multipliers": [{"name": name, "bps": bps, "from": None, "to": None, "day_of_month": day}
                                 for name, day, bps in self.multipliers],
-                **({"surprise": dict(self.surprise)} if self.surprise else {})}
+                **({"surprise": dict(self.surprise)} if self.surprise else {}),
+                **({"expiry": {"months": self.expiry[0], "since": rfc3339(self.expiry[1])}} if self.expiry else {})}
+
+    def expires_at(self, arrival: datetime) -> datetime | None:
+        """When points that became available at ``arrival`` expire: the end of the Shanghai day ``months`` later
+        (calendar months, a short month's last day), if they arrived after the rule's ``since``."""
+        if self.expiry is None or arrival <= self.expiry[1]:
+            return None
+        local = (arrival + timedelta(hours=8)).date()
+        month = local.month - 1 + self.expiry[0]
+        year, month = local.year + month // 12, month % 12 + 1
+        last = local.replace(year=year, month=month, day=min(local.day, calendar.monthrange(year, month)[1]))
+        return datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1) - timedelta(hours=8)
 
     def multiplier(self, now: datetime) -> tuple[str, int] | None:
         """The highest multiplier of the local day (first of equals), if it raises the base."""
@@ -129,6 +144,10 @@ class Member:
     # Stored value (docs/wallet.md), kept apart from points on the same chain.
     principal: int = 0
     bonus: int = 0
+    # Expiry (docs/earning-expiry.md): available points by the instant they expire; undated ones are the rest. And
+    # the rule now in force, which dates what a read finds matured.
+    dated: dict[datetime, int] = field(default_factory=dict)
+    expires_at: Callable[[datetime], datetime | None] | None = field(default=None, repr=False, compare=False)
 
     def stored_value(self) -> dict[str, Any] | None:
         """What a member read shows of stored value: nothing until the member's first stored-value entry."""
@@ -145,13 +164,37 @@ class Member:
     def matured(self, now: datetime) -> int:
         return sum(points for at, points in self.lots.items() if at <= now)
 
-    def seen(self, now: datetime, *, queued: bool = True) -> dict[str, int]:
-        """The balances GET /v1/members/{id} shows at ``now`` (a redemption's answer shows them without ``queued``)."""
+    def seen(self, now: datetime, *, queued: bool = True) -> dict[str, Any]:
+        """The balances GET /v1/members/{id} shows at ``now`` (a redemption's answer shows them without ``queued``):
+        matured lots count as available, dated by the rule; what has expired is gone."""
         matured = self.matured(now)
-        shown = {"available": self.available + matured,
-                 "pending": sum(self.lots.values()) + sum(self.review_lots.values()) - matured,
-                 "lifetime_earned": self.lifetime_earned}
+        available, dated = self.available + matured, dict(self.dated)
+        for at, points in self.lots.items():
+            ends = self.expires_at(at) if self.expires_at is not None and at <= now else None
+            if ends is not None:
+                dated[ends] = dated.get(ends, 0) + points
+        dated = settled(available, dated)
+        available -= sum(dated.pop(at) for at in sorted(dated) if at <= now)
+        shown: dict[str, Any] = {"available": available,
+                                 "pending": sum(self.lots.values()) + sum(self.review_lots.values()) - matured,
+                                 "lifetime_earned": self.lifetime_earned}
+        if self.asset == "points":
+            shown["expiring"] = [{"points": dated[at], "on": (at - timedelta(hours=16)).date().isoformat()}
+                                 for at in sorted(dated)]  # the Shanghai day whose end it is
         return {**shown, "queued": sum(q.amount for q in self.queue)} if queued else shown
+
+
+def settled(available: int, dated: dict[datetime, int]) -> dict[datetime, int]:
+    """Dated lots never hold more than the bucket: what is missing comes out of the soonest to expire (spending
+    takes the undated, older points first, then the oldest dated)."""
+    excess = sum(dated.values()) - max(available, 0)
+    kept = {}
+    for at in sorted(dated):
+        taken = min(dated[at], max(excess, 0))
+        excess -= taken
+        if dated[at] - taken:
+            kept[at] = dated[at] - taken
+    return kept
 
 
 @dataclass(frozen=True)
@@ -268,7 +311,8 @@ class Model:
     def _append(self, member: Member, now: datetime, *, amount: int, bucket: str, kind: str, source: tuple[str, str],
                 level: int | None = None, rule_version: int | None = None, available_at: datetime | None = None,
                 suffix: str = "", parts: list[list[Any]] | None = None, review: str | None = None,
-                asset: str | None = None, rule: str | None = None) -> dict[str, Any]:
+                asset: str | None = None, rule: str | None = None,
+                expires: list[list[Any]] | None = None) -> dict[str, Any]:
         """An entry of the holder's own asset, or of ``asset`` (a bundle card's, stored value's: not in the
         points balances)."""
         if asset is not None and asset != "stored_value":  # stored value's entries are named by bucket below
@@ -294,6 +338,8 @@ class Model:
             entry["review"] = review
         if rule is not None:
             entry["rule"] = rule
+        if asset == "points" and bucket == "available":
+            self._date(member, entry, expires, now)
         member.entries.append(entry)
         if asset == "stored_value":
             member.principal += amount if bucket == "principal" else 0
@@ -302,22 +348,63 @@ class Model:
             return entry
         if bucket == "available":
             member.available += amount
-        if kind not in ("redemption", "release", "payout"):
+            if asset == "points":
+                member.dated = settled(member.available, member.dated)
+        if kind not in ("redemption", "release", "payout", "expiry"):
             member.lifetime_earned += amount
         return entry
 
+    def _date(self, member: Member, entry: dict[str, Any], expires: list[list[Any]] | None, now: datetime) -> None:
+        """The dates of points arriving in available: a release's, by its lots (``expires``); any other credit's,
+        from now. An expiry names the lots it ends (taken off already)."""
+        if entry["amount"] > 0 and entry["kind"] not in ("release", "expiry"):
+            ends = self.program.expires_at(now)
+            expires = [[rfc3339(ends), entry["amount"]]] if ends is not None else None
+        if expires is None:
+            return
+        entry["expires"] = expires
+        if entry["kind"] != "expiry":
+            for at, points in expires:
+                ends = datetime.strptime(at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+                member.dated[ends] = member.dated.get(ends, 0) + points
+
     def _release(self, member: Member, now: datetime) -> int:
-        """Before a write for a member, its matured lots move to available as one pair of entries."""
-        matured = sorted(at for at in member.lots if at <= now)
-        points = sum(member.lots.pop(at) for at in matured)
+        """Before a write for a member, its matured lots move to available as one pair of entries (dated by the
+        expiry rule from each lot's end), then what has expired is recorded as one entry."""
+        matured = {at: member.lots.pop(at) for at in sorted(at for at in member.lots if at <= now)}
+        points = sum(matured.values())
         if points:
             # Named by the latest hold the pair ends (docs/ledger.md): later lots always end later.
-            source = ("release", rfc3339(matured[-1]))
+            last = max(matured)
+            source = ("release", rfc3339(last))
+            dated: dict[datetime, int] = {}
+            for at, amount in matured.items():
+                ends = self.program.expires_at(at) if member.asset == "points" else None
+                if ends is not None and amount > 0:
+                    dated[ends] = dated.get(ends, 0) + amount
             self._append(member, now, amount=-points, bucket="pending", kind="release", source=source,
-                         available_at=matured[-1], suffix="/pending")
+                         available_at=last, suffix="/pending")
             self._append(member, now, amount=points, bucket="available", kind="release", source=source,
-                         available_at=matured[-1], suffix="/available")
+                         available_at=last, suffix="/available",
+                         expires=[[rfc3339(at), dated[at]] for at in sorted(dated)] or None)
+        ended = sorted(at for at in member.dated if at <= now)
+        if ended:
+            expired: list[list[Any]] = [[rfc3339(at), member.dated.pop(at)] for at in ended]
+            self._append(member, now, amount=-sum(int(p) for _, p in expired), bucket="available", kind="expiry",
+                         source=("expiry", rfc3339(ended[-1])), expires=expired)
         return points
+
+    def publish_expiry(self, months: int | None, now: datetime) -> dict[str, Any]:
+        """A new version with this expiry rule (None or 0: off); the same months keep their ``since``, other months
+        count from a minute after now."""
+        if not months:
+            rule = None
+        elif self.program.expiry is not None and self.program.expiry[0] == months:
+            rule = self.program.expiry
+        else:
+            rule = (months, now + timedelta(seconds=60))
+        self.program = replace(self.program, version=self.program.version + 1, expiry=rule)
+        return self.program.body()
 
     def _to_lot(self, member: Member, at: datetime, points: int) -> None:
         member.lots[at] = member.lots.get(at, 0) + points
@@ -330,7 +417,8 @@ class Model:
     def sign_up(self, member_id: str, referrer: str | None, code: str, now: datetime, binding: Binding | None = None,
                 device: str | None = None) -> None:
         tag = referrer or (binding.partner if binding is not None else "")
-        member = Member(member_id, referrer, code, binding=binding, device=device, tag=tag)
+        member = Member(member_id, referrer, code, binding=binding, device=device, tag=tag,
+                        expires_at=lambda at: self.program.expires_at(at))
         hour = (tag, now.replace(minute=0, second=0, microsecond=0))  # sign-ups are counted per code and hour
         self.sign_ups[hour] = self.sign_ups.get(hour, 0) + 1
         sharing = {m.member_id: m.tag for m in self.members.values() if device is not None and m.device == device}
@@ -376,7 +464,7 @@ class Model:
         kept = self.program.multipliers if multipliers is None else multipliers  # a body without them keeps them
         self.program = Program(self.program.version + 1, points_per_currency_unit, list(rates), hold_days,
                                multipliers=list(kept), actions=self.program.actions,
-                               surprise=self.program.surprise)  # PUT keeps what it leaves out
+                               surprise=self.program.surprise, expiry=self.program.expiry)  # PUT keeps the rest
         return self.program.body()
 
     # --- purchases and refunds ------------------------------------------------------------------

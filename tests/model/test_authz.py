@@ -358,7 +358,7 @@ def test_a_members_redemption_only_ever_touches_its_own_account(api: Api, clock:
     mine = api.redeem(OTHER, REDEMPTION["points"], "k-1", REDEMPTION["reward"])
     assert mine.status == 201, mine.body
     assert mine.body["redemption_id"] != dans.body["redemption_id"]
-    assert mine.body["balances"]["points"] == {"available": 40, "pending": 0, "lifetime_earned": 50}
+    assert mine.body["balances"]["points"] == {"available": 40, "pending": 0, "lifetime_earned": 50, "expiring": []}
     after = dump_tables()
     changed = {t: set(after[t]) - set(before[t]) for t in after if after[t] != before[t]}
     # The dashboard's figures took bob's entries into the shop's totals, marked counted by bob's entry ids: no

@@ -224,7 +224,8 @@ class LedgerMachine(RuleBasedStateMachine):
         reply = self.api.call("POST", "/v1/members", body, as_=member_id)
         assert reply.status == 201, reply.body
         assert (reply.body["member_id"], reply.body["referrer_id"]) == (member_id, referrer)
-        assert reply.body["balances"]["points"] == {"available": 0, "pending": 0, "lifetime_earned": 0, "queued": 0}
+        assert reply.body["balances"]["points"] == {"available": 0, "pending": 0, "lifetime_earned": 0, "queued": 0,
+                                                    "expiring": []}
         self.model.sign_up(member_id, referrer, reply.body["referral_code"], self.now, device=device)
         return member_id
 
@@ -622,6 +623,31 @@ class LedgerMachine(RuleBasedStateMachine):
         assert reply.status == 200, reply.body
         assert reply.body == self.model.publish_surprise(rule)
     # --- end surprises ---------------------------------------------------------------------------------------
+
+    # --- expiry (docs/earning-expiry.md) ----------------------------------------------------------------------
+    @precondition(lambda self: self.model.program.version <= MAX_PROGRAM_CHANGES)
+    @rule(months=st.sampled_from([None, 0, 1, 1, 2]))
+    def change_expiry(self, months: int | None) -> None:
+        """Points expire a month or two after they become available (short, so the clock reaches it), or never
+        (`null`, 0): what becomes available a minute after publication is dated, oldest spent first."""
+        body = {k: v for k, v in self.model.program.body().items()
+                if k in ("points_per_currency_unit", "referral_rates_bps", "hold_days", "currency")}
+        reply = self.api.call("PUT", "/v1/program", {**body, "expiry": None if months is None else
+                                                     {"months": months}}, **ADMIN)
+        assert reply.status == 200, reply.body
+        assert reply.body == self.model.publish_expiry(months, self.now)
+
+    def expiring_at(self) -> list[datetime]:
+        """The instants at which some member's dated points expire, from now on."""
+        return sorted({at for member in self.model.members.values() for at in member.dated if at > self.now})
+
+    @precondition(lambda self: self.expiring_at())
+    @rule(which=st.sampled_from(["soonest", "latest"]), late=st.sampled_from([0, -1, 1]))
+    def move_the_clock_to_an_expiry(self, which: str, late: int) -> None:
+        """To the very second some points expire (the end of their local day), or one second either side."""
+        ends = self.expiring_at()
+        self._advance(int(((ends[0] if which == "soonest" else ends[-1]) - self.now).total_seconds()) + late)
+    # --- end expiry ------------------------------------------------------------------------------------------
 
     # --- tiers and statuses (docs/earning-tiers.md) ---------------------------------------------------- begin tiers
 
@@ -1092,17 +1118,21 @@ class LedgerMachine(RuleBasedStateMachine):
         entries_of_asset = [e for e in entries if e["asset"] == member.asset]  # (not a bundle card's uses)
         stored_available = sum(e["amount"] for e in entries_of_asset if e["bucket"] == "available")
         stored_pending = sum(e["amount"] for e in entries_of_asset if e["bucket"] == "pending")
-        earned = sum(e["amount"] for e in entries_of_asset if e["kind"] not in ("redemption", "release", "payout"))
+        earned = sum(e["amount"] for e in entries_of_asset
+                     if e["kind"] not in ("redemption", "release", "payout", "expiry"))
         assert (sum(e["amount"] for e in entries if e["bucket"] == "principal"),
                 sum(e["amount"] for e in entries if e["bucket"] == "bonus")) == (member.principal, member.bonus)
         assert (stored_available, stored_pending, earned) == (
             member.available, sum(member.lots.values()) + sum(member.review_lots.values()), member.lifetime_earned), \
             member_id
-        # What GET /v1/members/{id} shows = the entries, plus the matured lots no write has released yet.
+        # What GET /v1/members/{id} shows = the entries, plus the matured lots no write has released yet, less what
+        # has expired since the last write (what the next write will record).
         matured = member.matured(now)
-        balances = {k: v for k, v in shown.items() if k != "queued"}
-        assert balances == {"available": stored_available + matured, "pending": stored_pending - matured,
-                         "lifetime_earned": earned}, member_id
+        expired = stored_available + matured - shown["available"]
+        assert expired >= 0 and (expired == 0 or member.asset == "points"), member_id
+        balances = {k: v for k, v in shown.items() if k not in ("queued", "expiring")}
+        assert balances == {"available": stored_available + matured - expired, "pending": stored_pending - matured,
+                            "lifetime_earned": earned}, member_id
         head = chain_head(entries)
         if member.asset == "points":  # the referral tally: a rejected credit leaves it as a refunded one does
             reply = self.api.call("GET", f"/v1/members/{member_id}/referrals", **STAFF)

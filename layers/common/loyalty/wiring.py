@@ -150,7 +150,7 @@ def build(settings: Settings, clock: Clock, dynamodb: Any, *,
     retry = retry or RetryPolicy
     db, tables = Dynamo(dynamodb), settings.tables
     members = DynamoMemberStore(db, tables)
-    ledger = DynamoLedgerStore(db, tables, settings.queue_read_threads, expiry=expiry_rule(db, tables))
+    ledger = DynamoLedgerStore(db, tables, settings.queue_read_threads, expiry=expiry_rule(db, settings))
     screen = build_screener(settings, clock, dynamodb, screening_key or _screening_key) \
         if settings.screening_table else None
     def bundles_held(account: Any) -> Sequence[Any]:  # a member's cards, read only when their account has some
@@ -160,7 +160,7 @@ def build(settings: Settings, clock: Clock, dynamodb: Any, *,
         return held(DynamoBundleStore(db, settings.wallet_table), account, retry())
 
     wallet = _Wallet(settings, clock, dynamodb) if settings.wallet_table else None
-    program = ProgramService(DynamoProgramStore(db, tables.program), retry())
+    program = ProgramService(DynamoProgramStore(db, tables.program), retry(), clock)
     standings, standing_of = _standings(settings, db, program, clock, retry)  # tiers: docs/earning-tiers.md
     membership = MembershipService(members, clock, settings.referral_link_base, retry(),
                                    queued=lambda account: ledger.queued(account.holder, settings.credit_spread),
@@ -440,14 +440,25 @@ def _screening_key() -> bytes:
     return hmac.new(_link_key(), b"loyalty screening signals", hashlib.sha256).digest()
 
 
-def expiry_rule(db: Any, tables: Any) -> Callable[[], Any]:
+def expiry_rule(db: Any, settings: Settings) -> Callable[[], Any]:
     """The programme's expiry rule (``ledger.expiry``) as the ledger reads it: only when a write or a read has points to
-    date (or dated points to show), one GetItem of the current programme."""
+    date (or dated points to show), one read of the current programme, kept ``PROGRAM_CACHE_SECONDS`` per container as
+    purchases keep the programme (the rule takes effect a minute after it is published, longer than that)."""
+    import time
+
     from loyalty.program.dynamodb import DynamoProgramStore
     from loyalty.program.usecases import ProgramService
 
-    program = ProgramService(DynamoProgramStore(db, tables.program))
-    return lambda: program.current().expiry_policy()
+    program = ProgramService(DynamoProgramStore(db, settings.tables.program))
+    kept: list[tuple[float, Any]] = []
+
+    def rule() -> Any:
+        moment = time.monotonic()
+        if not kept or moment - kept[0][0] >= settings.program_cache_seconds:
+            kept[:] = [(moment, program.current().expiry_policy())]
+        return kept[0][1]
+
+    return rule
 
 
 def build_screener(settings: Settings, clock: Clock, dynamodb: Any, key: Callable[[], bytes]) -> Screener:
@@ -469,7 +480,7 @@ def reviews() -> ReviewService:
     db = Dynamo(_dynamodb())
     return ReviewService(DynamoScreeningStore(db, settings().screening_table),
                          DynamoLedgerStore(db, settings().tables, settings().queue_read_threads,
-                                           expiry=expiry_rule(db, settings().tables)), _clock,
+                                           expiry=expiry_rule(db, settings())), _clock,
                          review_days=settings().review_days)
 
 
@@ -484,7 +495,7 @@ def wallet() -> WalletService:
 
     db, found = Dynamo(_dynamodb()), services()
     return WalletService(DynamoWalletStore(db, found.settings.tables, found.settings.wallet_table),
-                         DynamoLedgerStore(db, found.settings.tables, expiry=expiry_rule(db, found.settings.tables)),
+                         DynamoLedgerStore(db, found.settings.tables, expiry=expiry_rule(db, found.settings)),
                          _clock, present=found.counter.check_present)
 
 
@@ -505,8 +516,8 @@ def poster() -> DeferredPoster:
     from loyalty.ledger.usecases import DeferredPoster
     from loyalty.shared.dynamo import Dynamo
 
-    db, tables = Dynamo(_dynamodb()), Settings.from_env().tables
-    return DeferredPoster(DynamoLedgerStore(db, tables, expiry=expiry_rule(db, tables)), _clock)
+    db, found = Dynamo(_dynamodb()), Settings.from_env()
+    return DeferredPoster(DynamoLedgerStore(db, found.tables, expiry=expiry_rule(db, found)), _clock)
 
 
 @cache
@@ -541,7 +552,8 @@ def outreach() -> Outreach:
     db = Dynamo(_dynamodb())
     store = DynamoOutreachStore(db, env.table, settings.tables.members, shards=env.due_shards)
     members = DynamoMemberStore(db, settings.tables)
-    ledger = DynamoLedgerStore(db, settings.tables, expiry=expiry_rule(db, settings.tables))
+    ledger = DynamoLedgerStore(db, settings.tables,
+                               expiry=expiry_rule(db, settings))
     sqs = client("sqs") if env.send_queue_url or env.fanout_queue_url else None
     secret = Secret(client("secretsmanager"), env.unsubscribe_secret)
     config = OutreachConfig(sender=env.sender, shop_name=env.shop_name, app_link=env.app_link,
@@ -596,7 +608,7 @@ def bundles() -> BundleService:
     db = Dynamo(_dynamodb())
     return BundleService(DynamoBundleStore(db, found.settings.wallet_table), found.purchases,
                          DynamoLedgerStore(db, found.settings.tables, found.settings.queue_read_threads,
-                                           expiry=expiry_rule(db, found.settings.tables)), _clock)
+                                           expiry=expiry_rule(db, found.settings)), _clock)
 
 
 @cache

@@ -128,7 +128,7 @@ def test_staff_find_a_member_by_email_phone_referral_code_or_member_code(api: Ap
     assert found(api, f"member_code={card(api, 'dan')['member_code']}") == ["dan"]
     member = find(api, "email=dan.li@example.com").body["items"][0]
     assert member == {**api.call("GET", "/v1/members/dan", **STAFF).body, "balances": member["balances"]}
-    assert member["balances"]["points"] == {"available": 0, "pending": 0, "lifetime_earned": 0}
+    assert member["balances"]["points"] == {"available": 0, "pending": 0, "lifetime_earned": 0, "expiring": []}
 
 
 def test_the_till_and_admins_look_up_too(api: Api) -> None:

@@ -64,6 +64,7 @@ def brute_force(first: str, last: str) -> dict[str, Any]:
     from_referred = sum(s[3] for s in inside if s[1] in referred)
     entries = list(scan("LedgerTable"))
     points = [(local(e["created_at"]), e["kind"], e["amount"]) for e in entries if e["asset"] == "points"]
+    ruled = [(local(e["created_at"]), e.get("rule") or "", e["amount"]) for e in entries if e["asset"] == "points"]
     owed = sum(e["amount"] for e in entries if e["asset"] == "commission" and local(e["created_at"]) <= last)
     stored = [(local(e["created_at"]), e["kind"], e["bucket"], e["amount"]) for e in entries
               if e["asset"] == "stored_value"]
@@ -80,9 +81,13 @@ def brute_force(first: str, last: str) -> dict[str, Any]:
         "purchases": {"count": len(inside), "buyers": len(buyers), "revenue_minor": revenue},
         "repeat_purchase_rate_bps": len(repeat) * 10000 // len(buyers) if buyers else 0,
         "referred_revenue_share_bps": from_referred * 10000 // revenue if revenue > 0 else 0,
-        "points": {"issued": sum(a for d, k, a in points if first <= d <= last and k not in ("redemption", "release")),
+        "points": {"issued": sum(a for d, k, a in points
+                                 if first <= d <= last and k not in ("redemption", "release", "expiry")),
                    "redeemed": -sum(a for d, k, a in points if first <= d <= last and k == "redemption"),
-                   "outstanding": sum(a for d, _, a in points if d <= last)},
+                   "expired": -sum(a for d, k, a in points if first <= d <= last and k == "expiry"),
+                   "outstanding": sum(a for d, _, a in points if d <= last),
+                   "from_actions": sum(a for d, r, a in ruled if first <= d <= last and r.startswith("action:")),
+                   "from_surprises": sum(a for d, r, a in ruled if first <= d <= last and r == "surprise")},
         "commission": {"outstanding_minor": owed},
         "stored_value": {
             "outstanding_principal_minor": sum(a for d, _, b, a in stored if d <= last and b == "principal"),
@@ -125,6 +130,17 @@ def bundle_step(api: Api, rng: random.Random, step: int, members: list[str], car
     assert reply.status == 201 or reply.slug in ("bundle-used-up", "bundle-expired"), reply.body
 
 
+def credit_step(api: Api, rng: random.Random, step: int, members: list[str], action: str) -> None:
+    """An adjustment either way (by an admin) or an action's points (by the till)."""
+    if action == "adjust":
+        body = {"adjustment_id": f"A-{step}", "member_id": rng.choice(members), "points": rng.choice([-30, 7, 100]),
+                "reason": "goodwill"}
+        assert api.call("POST", "/v1/adjustments", body, as_="boss", groups=("admin",)).status == 201
+        return
+    body = {"action_id": f"ACT-{step}", "member_id": rng.choice(members), "action": "review"}
+    assert api.call("POST", "/v1/actions", body, as_="pos", groups=("staff",)).status == 201
+
+
 def random_mix(api: Api, clock: FixedClock, rng: random.Random, steps: int) -> None:
     """Sign-ups (most under a referrer), purchases (some back-dated by days, at any hour), partial and full
     refunds, redemptions, adjustments, stored value, bundle cards and moves of the clock."""
@@ -133,9 +149,15 @@ def random_mix(api: Api, clock: FixedClock, rng: random.Random, steps: int) -> N
     cards: list[str] = []
     api.call("PUT", "/v1/bundles/WASH-3", {"name": "3 washes", "uses": 3, "price_minor": 9000, "valid_days": 30},
              as_="boss", groups=("admin",))
+    # the earning rules whose figures are counted apart: actions, surprises, and points that expire after a month
+    assert api.call("PUT", "/v1/program", {
+        "points_per_currency_unit": 1, "referral_rates_bps": [1000, 500, 200], "hold_days": 7, "currency": "CNY",
+        "actions": {"review": {"points": 15}}, "expiry": {"months": 1},
+        "surprise": {"chance_bps": 3000, "min_points": 5, "max_points": 20, "daily_budget": 100}},
+        as_="boss", groups=("admin",)).status == 200
     for step in range(steps):
-        action = rng.choices(["join", "buy", "refund", "redeem", "adjust", "wait", "top_up", "withdraw", "bundle"],
-                             [3, 6, 2, 2, 1, 2, 2, 1, 3])[0]
+        action = rng.choices(["join", "buy", "refund", "redeem", "adjust", "wait", "top_up", "withdraw", "bundle",
+                              "act"], [3, 6, 2, 2, 1, 2, 2, 1, 3, 1])[0]
         if action == "join" or len(members) < 2:
             code = rng.choice(members)[1] if members and rng.random() < 0.7 else None
             joined = api.sign_up(f"m{step}", code)
@@ -156,10 +178,8 @@ def random_mix(api: Api, clock: FixedClock, rng: random.Random, steps: int) -> N
                 orders[order] -= amount
         elif action == "redeem":
             api.redeem(rng.choice(members)[0], rng.choice([1, 10, 50]), f"k-{step}")  # 409 when short: fine
-        elif action == "adjust":
-            body = {"adjustment_id": f"A-{step}", "member_id": rng.choice(members)[0],
-                    "points": rng.choice([-30, 7, 100]), "reason": "goodwill"}
-            assert api.call("POST", "/v1/adjustments", body, as_="boss", groups=("admin",)).status == 201
+        elif action in ("adjust", "act"):
+            credit_step(api, rng, step, [m for m, _ in members], action)
         elif action == "top_up":
             body = {"top_up_id": f"T-{step}", "member_id": rng.choice(members)[0],
                     "amount_minor": rng.choice([5000, 200000, 300000]), "currency": "CNY"}

@@ -42,7 +42,7 @@ def test_points_become_available_after_the_hold_without_any_job(api: Api, clock:
 
     spent = api.redeem("dan", 100, "k-1")
     assert spent.status == 201
-    assert spent.body["balances"]["points"] == {"available": 29, "pending": 0, "lifetime_earned": 129}
+    assert spent.body["balances"]["points"] == {"available": 29, "pending": 0, "lifetime_earned": 129, "expiring": []}
     too_much = api.redeem("dan", 30, "k-2")
     assert (too_much.status, too_much.slug) == (409, "insufficient-points")
     assert api.redeem("dan", 100, "k-1").status == 200  # replay of the first one: same answer

@@ -33,7 +33,7 @@ def test_a_redemption_of_exactly_the_available_balance_succeeds(api: Api) -> Non
 
     exact = api.redeem("dan", 100, "k-all")
     assert exact.status == 201, exact.body
-    assert exact.body["balances"]["points"] == {"available": 0, "pending": 0, "lifetime_earned": 100}
+    assert exact.body["balances"]["points"] == {"available": 0, "pending": 0, "lifetime_earned": 100, "expiring": []}
     assert api.points("dan") == {"available": 0, "pending": 0, "lifetime_earned": 100}
     assert api.redeem("dan", 1, "k-after").slug == "insufficient-points"
     assert [(e["kind"], e["amount"]) for e in api.ledger("dan")] == [("redemption", -100), ("adjustment", 100)]

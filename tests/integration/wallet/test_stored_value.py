@@ -111,7 +111,7 @@ def test_a_top_up_earns_the_bonus_of_the_highest_tier_it_reaches(api: Api, amoun
     api.sign_up("ann")
     body = topped(api, "T-1", "ann", amount)
     assert body == {"top_up_id": "T-1", "member_id": "ann", "amount_minor": amount, "bonus_minor": bonus,
-                    "balances": {"points": {"available": 0, "pending": 0, "lifetime_earned": 0},
+                    "balances": {"points": {"available": 0, "pending": 0, "lifetime_earned": 0, "expiring": []},
                                  "stored_value": {"principal_minor": amount, "bonus_minor": bonus,
                                                   "currency": "CNY"}}}
     assert held(api, "ann") == (amount, bonus)

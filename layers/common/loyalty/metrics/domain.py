@@ -59,6 +59,7 @@ BPS = 10_000
 PURCHASES, REVENUE, REFERRED_REVENUE = "purchases", "revenue_minor", "referred_revenue_minor"
 NEW_MEMBERS, POINTS_ISSUED, POINTS_REDEEMED = "new_members", "points_issued", "points_redeemed"
 POINTS_EXPIRED = "points_expired"  # what the period's expiry entries took (docs/earning-expiry.md)
+POINTS_ACTIONS, POINTS_SURPRISES = "points_actions", "points_surprises"  # by earning rule (docs/earning.md)
 COMMISSION_OWED = "commission_minor"  # every commission entry: credits, reversals, payouts (releases net 0)
 # Stored value (docs/wallet.md): every entry by bucket (what is outstanding), and by kind what moved it.
 SV_PRINCIPAL, SV_BONUS = "sv_principal_minor", "sv_bonus_minor"
@@ -69,7 +70,7 @@ SV_WITHDRAWN, SV_FORFEITED = "sv_withdrawn_minor", "sv_forfeited_minor"
 BUNDLE_USES, BUNDLE_SOLD = "bundle_uses", "bundle_uses_sold"
 BUNDLE_USED, BUNDLE_REFUNDED = "bundle_uses_used", "bundle_uses_refunded"
 COUNTERS = (PURCHASES, REVENUE, REFERRED_REVENUE, NEW_MEMBERS, POINTS_ISSUED, POINTS_REDEEMED, POINTS_EXPIRED,
-            COMMISSION_OWED,
+            POINTS_ACTIONS, POINTS_SURPRISES, COMMISSION_OWED,
             SV_PRINCIPAL, SV_BONUS, SV_TOPPED_UP, SV_BONUS_GIVEN, SV_PAID, SV_REFUNDED, SV_WITHDRAWN, SV_FORFEITED,
             BUNDLE_USES, BUNDLE_SOLD, BUNDLE_USED, BUNDLE_REFUNDED)
 
@@ -169,6 +170,7 @@ class Recorded:
     amount: int
     created_at: str
     bucket: str | None = None
+    rule: str | None = None  # the earning rule that made it (docs/earning.md)
 
 
 Event = Joined | Bought | Refunded | Recorded
@@ -247,7 +249,7 @@ def refunded(order_id: str, refund_id: str, amount_minor: int, purchase_occurred
 
 
 def posted(holder: str, seq: int, asset: str, kind: str, amount: int, created_at: str,
-           zone: ZoneInfo, bucket: str | None = None) -> Fact | None:
+           zone: ZoneInfo, bucket: str | None = None, rule: str | None = None) -> Fact | None:
     """A ledger entry's points, a partner's commission, a member's stored value (by ``bucket``) or a bundle card's uses,
     on the day it was recorded; None for other assets."""
     if asset.startswith(f"{BUNDLE.name}:"):
@@ -261,7 +263,9 @@ def posted(holder: str, seq: int, asset: str, kind: str, amount: int, created_at
     entry_kind = EntryKind(kind)
     counts = {POINTS_ISSUED: amount if entry_kind not in POINTS.not_earned else 0,
               POINTS_REDEEMED: -amount if entry_kind is EntryKind.REDEMPTION else 0,
-              POINTS_EXPIRED: -amount if entry_kind is EntryKind.EXPIRY else 0}
+              POINTS_EXPIRED: -amount if entry_kind is EntryKind.EXPIRY else 0,
+              POINTS_ACTIONS: amount if (rule or "").startswith("action:") else 0,
+              POINTS_SURPRISES: amount if rule == "surprise" else 0}
     return Fact(f"entry/{holder}/{seq}", local_day(created_at, zone), counts)
 
 
@@ -344,6 +348,8 @@ class PointFigures:
     redeemed: int
     expired: int
     outstanding: int
+    from_actions: int = 0
+    from_surprises: int = 0
 
 
 @dataclass(frozen=True)
@@ -407,7 +413,8 @@ def metrics_of(period: Period, days: Mapping[str, Mapping[str, int]], through_en
         repeat_purchase_rate_bps=share_bps(repeat, len(buyers)),
         referred_revenue_share_bps=share_bps(period_totals[REFERRED_REVENUE], period_totals[REVENUE]),
         points=PointFigures(issued=period_totals[POINTS_ISSUED], redeemed=period_totals[POINTS_REDEEMED],
-                            expired=period_totals[POINTS_EXPIRED],
+                            expired=period_totals[POINTS_EXPIRED], from_actions=period_totals[POINTS_ACTIONS],
+                            from_surprises=period_totals[POINTS_SURPRISES],
                             outstanding=through_end[POINTS_ISSUED] - through_end[POINTS_REDEEMED]
                             - through_end[POINTS_EXPIRED]),
         commission=CommissionFigures(outstanding_minor=through_end[COMMISSION_OWED]),

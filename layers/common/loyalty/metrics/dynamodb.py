@@ -38,7 +38,7 @@ from loyalty.metrics.domain import (
 from loyalty.metrics.store import Sale
 from loyalty.purchases.domain import purchase_key
 from loyalty.shared.clock import parse_rfc3339
-from loyalty.shared.dynamo import Cancelled, Dynamo, from_item, to_item
+from loyalty.shared.dynamo import Cancelled, Dynamo, from_item, table_of, to_item
 from loyalty.shared.once import Contention
 from loyalty.shared.settings import Tables
 
@@ -255,11 +255,6 @@ class DynamoMetricsStore:
 
 # --- stream records ---------------------------------------------------------------------------------
 
-def table_of(arn: str) -> str:
-    """The table a stream record comes from, by its stream's ARN (``…:table/<name>/stream/<label>``)."""
-    return arn.split(":table/", 1)[1].split("/", 1)[0]
-
-
 def event_from_record(record: Mapping[str, Any], tables: Tables) -> Event | None:
     """The event a stream record of the Members, Operations or Ledger table carries, None for any other
     record (a member's code or edges, a redemption's operation record …); ``KeyError``, ``ValueError`` or
@@ -285,7 +280,8 @@ def event_from_record(record: Mapping[str, Any], tables: Tables) -> Event | None
     if table == tables.ledger:
         return Recorded(str(image["member_id"]), _whole(image["seq"]), str(image["asset"]),
                         EntryKind(image["kind"]).value, _whole(image["amount"]), _instant(image["created_at"]),
-                        str(image["bucket"]) if image.get("bucket") is not None else None)
+                        str(image["bucket"]) if image.get("bucket") is not None else None,
+                        str(image["rule"]) if image.get("rule") is not None else None)
     return None
 
 

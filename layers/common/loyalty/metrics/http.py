@@ -34,6 +34,9 @@ class PointFigures(Answer):
     outstanding: int = Field(description="Every member's available + pending points at the end of the period "
                                          "(posted entries; queued referral credits not included)",
                              examples=[240150])
+    from_actions: int = Field(description="Of `issued`: what actions earned (docs/earning-actions.md)", examples=[3200])
+    from_surprises: int = Field(description="Of `issued`: surprise points paid, less those full refunds took back "
+                                            "(docs/earning-surprise.md)", examples=[850])
 
 
 class CommissionFigures(Answer):

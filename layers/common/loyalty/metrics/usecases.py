@@ -80,7 +80,7 @@ class Aggregator:
                                       event.commission_reversed_minor, sale.commission_held_until))
             else:
                 entry = posted(event.holder, event.seq, event.asset, event.kind, event.amount, event.created_at,
-                               self._zone, event.bucket)
+                               self._zone, event.bucket, event.rule)
                 if entry is not None:
                     facts.append(entry)
         # A first purchase day only ever moves earlier, so lowering it again on a redelivery changes nothing: it

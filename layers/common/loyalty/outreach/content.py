@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from loyalty.ledger.assets import POINTS
+from loyalty.ledger.accounts import BalanceView
+from loyalty.ledger.assets import POINTS, Bucket
 from loyalty.ledger.store import LedgerStore
 from loyalty.members.domain import Member
 from loyalty.members.store import MemberStore
@@ -23,6 +25,12 @@ from loyalty.shared.money import format_amount
 
 ORDER_KINDS = (ReminderKind.THANK_YOU, ReminderKind.GREETING, ReminderKind.CHECKIN, ReminderKind.REPLACEMENT)
 ABOUT_THE_ORDER = ORDER_KINDS[:3]  # emails that show the order (its amount and items), read when they are written
+
+
+def expiring_in(view: BalanceView, month: str) -> tuple[int, date | None]:
+    """What of a member's points expires in a local month (``YYYY-MM``), and the first day some of it does."""
+    found = [(amount, day) for amount, day in view.expiring_on() if day.strftime("%Y-%m") == month]
+    return sum(amount for amount, _ in found), min((day for _, day in found), default=None)
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,12 @@ class Composer:
         if reminder.kind in (ReminderKind.POINTS_AVAILABLE, ReminderKind.WINBACK):
             account = self._ledger.accounts([member.member_id])[member.member_id]
             context["available"] = account.available(POINTS.name, now, expiry=self._ledger.expiry)
+        if reminder.kind is ReminderKind.POINTS_EXPIRING:
+            view = self._ledger.accounts([member.member_id])[member.member_id].view(POINTS.name, now,
+                                                                                    self._ledger.expiry)
+            points, first = expiring_in(view, data["month"])
+            context.update(points=points, on=first.isoformat() if first else data["month"],
+                           available=view[Bucket.AVAILABLE])
         if reminder.kind is ReminderKind.POINTS_AVAILABLE:
             purchase = find_purchase(self._ledger, data["order_id"])
             points = int(data["points"])
@@ -134,6 +148,12 @@ class Composer:
             return {"campaign_id": find_campaign(self._store, needed("a campaign"))["campaign_id"]}
         if kind is ReminderKind.WINBACK:
             return {"days": self._store.settings().winback_after_days}
+        if kind is ReminderKind.POINTS_EXPIRING:
+            month = needed("a month (YYYY-MM)")
+            if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+                raise ValidationProblem("A points_expiring email's occasion is a month: YYYY-MM.",
+                                        loc=["body", "occasion"])
+            return {"month": month}
         return {}
 
     def _order_data(self, member_id: str, kind: ReminderKind, occasion: str, *, or_none: bool = False

@@ -27,13 +27,16 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from loyalty.ledger.assets import POINTS
+from loyalty.ledger.dynamodb import entry_from_item
+from loyalty.ledger.entries import Entry
 from loyalty.members.dynamodb import OPTIN_SHARDS
 from loyalty.outreach.plans import Holiday, ReplacementRule
 from loyalty.outreach.policy import ContactHistory, OutreachSettings, Reminder
 from loyalty.outreach.store import ClaimLost, Planned
 from loyalty.purchases.domain import PurchaseRecord
 from loyalty.shared.clock import parse_rfc3339, to_rfc3339
-from loyalty.shared.dynamo import Dynamo, error_code, from_item, operation_from_item, shard_of, to_item
+from loyalty.shared.dynamo import Dynamo, error_code, from_item, operation_from_item, shard_of, table_of, to_item
 from loyalty.shared.once import Contention
 
 QUARANTINE = "QUARANTINE#DUE"  # due items that could not be queued, kept with why (outside every DUE# shard)
@@ -54,6 +57,17 @@ def purchase_from_stream(record: dict[str, Any]) -> PurchaseRecord | None:
         return None
     op = operation_from_item(item)
     return PurchaseRecord.from_state(op.key.removeprefix("purchase/"), op.state, op.created_at)
+
+
+def entry_from_stream(record: dict[str, Any], ledger_table: str) -> Entry | None:
+    """The points entry a DynamoDB stream record of the Ledger table inserts, if it is one (docs/earning-expiry.md:
+    what it dates plans the member's expiry notices)."""
+    image = record.get("dynamodb", {}).get("NewImage")
+    if record.get("eventName") != "INSERT" or not image \
+            or table_of(str(record.get("eventSourceARN", ""))) != ledger_table:
+        return None
+    entry = entry_from_item(from_item(image))
+    return entry if entry.asset == POINTS.name else None
 
 
 class DynamoOutreachStore:

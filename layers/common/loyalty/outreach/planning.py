@@ -9,17 +9,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Literal
 
 from loyalty.ledger.assets import POINTS
+from loyalty.ledger.entries import Entry
+from loyalty.ledger.expiry import once, policy_of
 from loyalty.ledger.store import LedgerStore
 from loyalty.outreach.plans import (
     birthday_days,
     birthday_keys,
     birthday_keys_of,
     birthday_window,
+    expiry_dates,
     plan_birthday,
+    plan_expiry,
     plan_holiday,
     plan_purchase,
 )
@@ -56,6 +61,20 @@ class OutreachPlanner:
         reminders = plan_purchase(purchase, self._store.settings(), self._store.replacement_rules())
         categories = sorted({i["category"] for i in purchase.items if i.get("category")})
         self._store.note_purchase(purchase.member_id, purchase.order_id, purchase.recorded_at, categories)
+        self._store.schedule(reminders)
+        return reminders
+
+    def plan_expiry(self, entries: Sequence[Entry]) -> list[Reminder]:
+        """Plan the notices of the points these ledger entries date (docs/earning-expiry.md): a credit into
+        ``available`` names its dates; a held credit will be dated from the instant its hold ends, by the programme's
+        rule (read only when a batch has one)."""
+        rule = once(self._ledger.expiry)
+        by_holder: dict[str, list[str]] = {}
+        for entry in entries:
+            by_holder.setdefault(entry.holder, []).extend(expiry_dates(entry, rule))
+        policy = policy_of(rule) if any(by_holder.values()) else None
+        reminders = [reminder for holder, instants in by_holder.items() if instants and policy is not None
+                     for reminder in plan_expiry(holder, instants, policy.zone)]
         self._store.schedule(reminders)
         return reminders
 

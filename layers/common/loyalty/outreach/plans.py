@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from loyalty.ledger.assets import Bucket
+from loyalty.ledger.assets import Bucket, EntryKind
+from loyalty.ledger.entries import Entry
+from loyalty.ledger.expiry import Expiry, last_day, policy_of
 from loyalty.outreach.policy import BIRTHDAY_SETTLING, OutreachSettings, Reminder, ReminderKind, zone
 from loyalty.purchases.domain import PurchaseRecord
 from loyalty.shared.clock import parse_rfc3339
@@ -73,6 +75,38 @@ def plan_purchase(purchase: PurchaseRecord, settings: OutreachSettings,
                 "order_id": order_id, "sku": item["sku"], "name": item.get("name") or rule.name or item["sku"],
                 "interval_days": rule.interval_days}))
     return plans
+
+
+def expiry_dates(entry: Entry, expiry: Expiry) -> list[str]:
+    """The instants at which the points a new points entry brings will expire: the dates a credit into ``available``
+    carries, or the one its hold's end will get (a credit held for review is dated only once approved)."""
+    if entry.amount <= 0 or entry.kind is EntryKind.EXPIRY:
+        return []
+    if entry.expires is not None:
+        return [at for at, _ in entry.expires]
+    if entry.bucket is Bucket.PENDING and entry.available_at is not None and entry.review is None:
+        policy = policy_of(expiry)
+        at = policy.expires_at(parse_rfc3339(entry.available_at)) if policy is not None else None
+        return [at] if at is not None else []
+    return []
+
+
+EXPIRY_NOTICE = timedelta(days=30)  # a month's expiring points are announced this long before the month begins
+
+
+def plan_expiry(holder: str, expires: list[str], time_zone: str) -> list[Reminder]:
+    """One notice per local month in which some of a member's points expire (docs/earning-expiry.md), 30 days
+    before that month begins, whatever day of it they expire on: a member who earns every day gets one email a
+    month, not one a day. It is keyed by the month, so every credit that expires in it plans the same reminder; what
+    it says (how many, from which day) is read from the member's balance when it is written."""
+    plans: dict[str, Reminder] = {}
+    for instant in expires:
+        month = last_day(instant, time_zone).replace(day=1)
+        begins = datetime.combine(month, time(), tzinfo=zone(time_zone, "UTC")).astimezone(UTC)
+        occasion = month.strftime("%Y-%m")
+        plans[occasion] = Reminder.new(holder, ReminderKind.POINTS_EXPIRING, occasion, begins - EXPIRY_NOTICE,
+                                       data={"month": occasion})
+    return list(plans.values())
 
 
 def birthday_this_year(birthday: date, year: int) -> date:

@@ -27,6 +27,7 @@ class ReminderKind(StrEnum):
     BIRTHDAY = "birthday"
     HOLIDAY = "holiday"
     POINTS_AVAILABLE = "points_available"
+    POINTS_EXPIRING = "points_expiring"
     WINBACK = "winback"
     CAMPAIGN = "campaign"
 
@@ -40,6 +41,7 @@ class Category(StrEnum):
 CATEGORY = {
     ReminderKind.THANK_YOU: Category.TRANSACTIONAL,
     ReminderKind.POINTS_AVAILABLE: Category.NOTICE,
+    ReminderKind.POINTS_EXPIRING: Category.NOTICE,
     ReminderKind.GREETING: Category.MARKETING,
     ReminderKind.CHECKIN: Category.MARKETING,
     ReminderKind.REPLACEMENT: Category.MARKETING,
@@ -58,6 +60,7 @@ EXPIRY = {
     ReminderKind.BIRTHDAY: timedelta(days=7),
     ReminderKind.HOLIDAY: timedelta(days=7),
     ReminderKind.POINTS_AVAILABLE: timedelta(days=7),
+    ReminderKind.POINTS_EXPIRING: timedelta(days=25),  # still worth sending until 5 days before the month
     ReminderKind.WINBACK: timedelta(days=14),
     ReminderKind.CAMPAIGN: timedelta(days=7),
 }

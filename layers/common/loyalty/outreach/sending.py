@@ -13,7 +13,7 @@ from loyalty.ledger.assets import POINTS
 from loyalty.ledger.store import LedgerStore
 from loyalty.members.domain import Member
 from loyalty.members.store import MemberStore
-from loyalty.outreach.content import ORDER_KINDS, Composer
+from loyalty.outreach.content import ORDER_KINDS, Composer, expiring_in
 from loyalty.outreach.policy import (
     Category,
     ContactHistory,
@@ -109,6 +109,11 @@ class OutreachSender:
     def _cancelled(self, reminder: Reminder, history: ContactHistory, now: datetime) -> str | None:
         """Why the occasion no longer holds (refunded, reversed, superseded, nothing to spend), or None."""
         order_id = reminder.data.get("order_id")
+        if reminder.kind is ReminderKind.POINTS_EXPIRING:
+            view = self._ledger.accounts([reminder.member_id])[reminder.member_id].view(POINTS.name, now,
+                                                                                        self._ledger.expiry)
+            return None if expiring_in(view, str(reminder.data.get("month")))[0] > 0 \
+                else "nothing left that expires that month: spent, or gone already"
         if reminder.kind is ReminderKind.WINBACK:
             return "a later purchase was made" if history.last_order_id not in (None, order_id) else None
         if not order_id or (reminder.kind not in ORDER_KINDS and reminder.kind is not ReminderKind.POINTS_AVAILABLE):

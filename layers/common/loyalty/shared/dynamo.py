@@ -183,3 +183,8 @@ def put_operation(table: str, op: Operation) -> dict[str, Any]:
     """The transaction item that records an event, only if it was never recorded."""
     return {"Put": {"TableName": table, "Item": to_item(operation_item(op)),
                     "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def table_of(arn: str) -> str:
+    """The table a stream record comes from, by its stream's ARN (``…:table/<name>/stream/<label>``)."""
+    return arn.split(":table/", 1)[1].split("/", 1)[0]
