@@ -1,6 +1,7 @@
 // The earning pages' pure parts (no DOM), shared with the unit tests: multipliers typed as "2" or "1.5" (times the
 // base) to basis points and back, which calendar multiplier a local date gets (as the service picks it), a month's
-// grid, a member's progress to the next tier, and a rehearsal's answer read by level, by day and by progress.
+// grid, a member's progress to the next tier, a rehearsal's answer read by level, by day and by progress, and points
+// expiry: the months typed, the local day a dated lot ends on, a member's expiring points summed for the page.
 
 const BPS = 10000;
 
@@ -116,4 +117,50 @@ export function days(r) {
 export function progressPercent(p) {
   if (!p || !p.parts) return null;
   return Math.min(100, Math.floor((p.parts_done * 100) / p.parts));
+}
+
+// --- points expiry (PUT /v1/program `expiry`; a member's `balances.points.expiring`) ----------------------------
+
+// The months typed for the expiry rule: a whole number from 0 (points never expire) to 120, as the API takes; null
+// when it is not one.
+export function monthsOf(text) {
+  const found = /^\s*(\d{1,3})\s*$/.exec(text ?? "");
+  if (!found) return null;
+  const months = Number(found[1]);
+  return months <= 120 ? months : null;
+}
+
+// The local date ("YYYY-MM-DD", the programme's time zone) at whose end points dated `instant` expire. A lot's instant
+// is the start of the next local day, so the day is the one just before it: what the service's `on` says.
+export function expiryDay(instant, timeZone) {
+  const at = new Date(instant);
+  if (Number.isNaN(at.getTime())) return null;
+  return localToday(timeZone, new Date(at.getTime() - 1));
+}
+
+// A member's expiring points as the member page shows them: the first `shown` days (soonest first, as the service
+// lists them), what the later days add up to, the total and the last day.
+export function expiringSummary(expiring, shown = 3) {
+  const all = (expiring || []).filter((e) => e && e.points > 0);
+  const sum = (items) => items.reduce((total, e) => total + e.points, 0);
+  const later = all.slice(shown);
+  return { first: all.slice(0, shown), later: sum(later), laterDays: later.length, total: sum(all),
+    last: all.length ? all[all.length - 1].on : null };
+}
+
+// A local date ("YYYY-MM-DD") in words of the locale, as it is (no time zone moves it: it is a calendar date).
+export function dayText(date, locale) {
+  const d = new Date(`${date}T00:00:00Z`);
+  return Number.isNaN(d.getTime()) ? String(date) : new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone: "UTC" }).format(d);
+}
+
+// An instant in words of the locale at the programme's time zone (the expiry rule's `since`).
+export function instantText(instant, timeZone, locale) {
+  const d = new Date(instant);
+  if (Number.isNaN(d.getTime())) return String(instant);
+  try {
+    return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short", timeZone }).format(d);
+  } catch {
+    return d.toISOString();
+  }
 }

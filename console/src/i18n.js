@@ -95,6 +95,12 @@ const EN = {
   "nav.partners": "Partners", "nav.partner": "My partner page", "nav.reviews": "Reviews", "role.partner": "Partner",
   "signin.partner_id": "Partner id", "signin.partner_id.hint": "For the partner role: the partner this person is.",
   "partner.denied.title": "Not your partner page", "partner.denied.text": "A partner sees its own page only.",
+  "expiring.title": "Points that will expire", "expiring.item": "{points} points expire on {date}",
+  "expiring.item.one": "{points} point expires on {date}", "expiring.later": "… and {points} more after {date}",
+  "expiring.total": "{points} points in all will expire, the last on {date}. Spending takes the oldest first.",
+  "ledger.expires": "expires on {date}", "ledger.expires.lots": "expires: {lots}", "ledger.lot": "{points} on {date}",
+  "ledger.expired": "due {date}", "ledger.expired.lots": "due {lots}",
+  "dash.expired": "Points expired", "reminder.points_expiring": "Points expiring",
 };
 
 const ZH = {
@@ -191,6 +197,12 @@ const ZH = {
   "nav.partners": "合作伙伴", "nav.partner": "我的合作伙伴页", "nav.reviews": "奖励审核", "role.partner": "合作伙伴",
   "signin.partner_id": "合作伙伴 ID", "signin.partner_id.hint": "合作伙伴角色：此人所代表的合作伙伴。",
   "partner.denied.title": "不是您的合作伙伴页", "partner.denied.text": "合作伙伴只能查看自己的页面。",
+  "expiring.title": "即将过期的积分", "expiring.item": "{points} 积分将于 {date} 过期",
+  "expiring.item.one": "{points} 积分将于 {date} 过期", "expiring.later": "… {date} 之后另有 {points} 积分过期",
+  "expiring.total": "共 {points} 积分将陆续过期，最后一批于 {date} 过期。消费时先扣最早的积分。",
+  "ledger.expires": "{date} 过期", "ledger.expires.lots": "过期：{lots}", "ledger.lot": "{date} {points} 积分",
+  "ledger.expired": "{date} 到期", "ledger.expired.lots": "到期：{lots}",
+  "dash.expired": "过期积分", "reminder.points_expiring": "积分即将过期",
 };
 
 export const DICTIONARIES = { en: EN, "zh-CN": ZH };

@@ -181,3 +181,35 @@ test("a rehearsal's answer is read by level, by day and by progress", () => {
   assert.equal(progressPercent({ parts: 0, parts_done: 0 }), null);
   assert.equal(progressPercent(undefined), null);
 });
+
+// --- points expiry -----------------------------------------------------------------------------------------------
+import { monthsOf, expiryDay, expiringSummary, dayText, instantText } from "../src/earning.js";
+
+test("the expiry rule's months are a whole number from 0 (never) to 120", () => {
+  assert.deepEqual(["12", " 0 ", "1", "120"].map(monthsOf), [12, 0, 1, 120]);
+  for (const bad of ["", "twelve", "121", "-1", "1.5", "12 months", "1e1", null, undefined]) assert.equal(monthsOf(bad), null, String(bad));
+});
+
+test("a dated lot's instant ends the local day before it, as the service's `on` says", () => {
+  // Midnight in Shanghai is 16:00 UTC the day before: points dated 2027-03-31T16:00:00Z expire at the end of 31 March.
+  assert.equal(expiryDay("2027-03-31T16:00:00Z", "Asia/Shanghai"), "2027-03-31");
+  assert.equal(expiryDay("2027-04-01T00:00:00Z", "UTC"), "2027-03-31");
+  assert.equal(expiryDay("2027-03-14T05:00:00Z", "America/New_York"), "2027-03-13"); // the night clocks go forward
+  assert.equal(expiryDay("not a date", "UTC"), null);
+});
+
+test("a member's expiring points: the first few days, the later ones summed, the total", () => {
+  const expiring = [{ points: 15, on: "2027-01-01" }, { points: 30, on: "2027-01-04" }, { points: 40, on: "2027-01-07" },
+    { points: 50, on: "2027-01-10" }, { points: 5, on: "2027-02-01" }];
+  assert.deepEqual(expiringSummary(expiring), { first: expiring.slice(0, 3), later: 55, laterDays: 2, total: 140, last: "2027-02-01" });
+  assert.deepEqual(expiringSummary(expiring.slice(0, 1)), { first: expiring.slice(0, 1), later: 0, laterDays: 0, total: 15, last: "2027-01-01" });
+  assert.deepEqual(expiringSummary([]), { first: [], later: 0, laterDays: 0, total: 0, last: null });
+  assert.deepEqual(expiringSummary(undefined).total, 0);
+});
+
+test("a calendar date reads the same in every time zone; the rule's start reads in the programme's", () => {
+  assert.equal(dayText("2027-03-31", "en"), "Mar 31, 2027");
+  assert.equal(dayText("2027-03-31", "zh-CN"), "2027年3月31日");
+  assert.equal(instantText("2026-11-30T21:40:00Z", "Asia/Shanghai", "en"), "Dec 1, 2026, 5:40 AM");
+  assert.equal(instantText("2026-11-30T21:40:00Z", "UTC", "en"), "Nov 30, 2026, 9:40 PM");
+});

@@ -71,11 +71,15 @@ def accessible_and_fits(page: Any, label: str) -> None:
     assert overflow <= 0, f"{label} scrolls sideways by {overflow} px"
 
 
-def shoot(page: Any, name: str) -> None:
+def shoot(page: Any, name: str, part: str | None = None) -> None:
+    """The whole page (or only the element `part` selects: one card of a long page) into $CONSOLE_SCREENSHOTS."""
     folder = os.environ.get("CONSOLE_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+        if part:
+            page.locator(part).screenshot(path=str(Path(folder) / f"{name}.png"))
+        else:
+            page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 def open_console(browser: Any, base_url: str, person: str, *, viewport: dict[str, int] = TABLET,

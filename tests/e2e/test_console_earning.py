@@ -7,11 +7,17 @@ version the API then answers with. A rule the service refuses (a range that ends
 its field and publishes nothing; a number that is not one is refused before anything is sent. Removing an action
 shows one change. No serious or critical accessibility violation, no sideways scrolling at 1024 and 390 px, in
 English and in Chinese.
+
+Points expiry: the owner publishes a rule from the Earning page (refused in the page unless 0 to 120 months; the diff as
+typed; the API then has it, the rest unchanged; a stale version is a 409), and turns it off. A member whose points are
+dated (adjustments under a one-month rule) sees them by day on the member page, soonest first, the ledger says when each
+credit expires and, once a day is over, shows the expiry entry; the dashboard counts the points expired.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -326,4 +332,201 @@ def test_the_member_page_names_the_multiplier_an_entry_was_earned_under(
     page.wait_for_selector("[data-ledger] tr[data-seq='1']")
     row = page.inner_text("[data-ledger] tr[data-seq='1']")
     assert "HUI-1 · Holiday ×2" in row and "200" in row, row
+    assert page.errors == []
+
+
+# --- points expiry ------------------------------------------------------------------------------------------------
+
+CONTRACT = ("points_per_currency_unit", "referral_rates_bps", "hold_days", "currency")
+MONTHS = "[data-form=expiry] [name='expiry.months']"
+
+
+def server_now(api: Api) -> datetime:
+    return datetime.fromisoformat(api("GET", "/local/clock", STAFF).json()["now"].replace("Z", "+00:00"))
+
+
+def medium(day: date) -> str:
+    """A date as the console writes it in English (Intl's medium date style): Mar 31, 2027."""
+    return f"{day:%b} {day.day}, {day.year}"
+
+
+def test_the_owner_publishes_points_expiry_from_the_earning_page_and_the_api_reports_it(
+        browser: Any, base_url: str, api: Api) -> None:
+    before = program(api)
+    assert "expiry" not in before
+    page = open_console(browser, base_url, "owner", bypass_csp=True)
+    earning_page(page, base_url)
+    page.wait_for_selector("[data-form=expiry] [data-expiry-current='0']")
+    assert page.inner_text("[data-form=expiry] [data-expiry-current]") == "Points never expire."
+    explained = page.inner_text("[data-form=expiry] [data-explain]")
+    assert "oldest points first" in explained and "30 days before" in explained and "Asia/Shanghai" in explained
+
+    # What is not a number of months from 0 to 120 is refused here, and nothing is sent.
+    for bad in ("twelve", "121", "1.5"):
+        page.fill(MONTHS, bad)
+        page.click("[data-form=expiry] button[type=submit]")
+        page.wait_for_selector(f"{MONTHS}[aria-invalid=true]")
+        assert page.inner_text("[data-form=expiry] [data-error-for='expiry.months']") == \
+            "A whole number of months from 0 to 120."
+    assert program(api)["version"] == before["version"]
+
+    # The change is said as it is typed, then published with the programme's other keys as they were.
+    page.fill(MONTHS, "12")
+    cells = page.eval_on_selector_all("[data-form=expiry] [data-diff] tr[data-rule=expiry] td",
+                                      "cells => cells.map(c => c.textContent)")
+    assert cells[1:] == ["never", "12 months after they become available (for points available from a minute after "
+                                  "publishing)"], cells
+    page.click("[data-form=expiry] button[type=submit]")
+    page.wait_for_selector("[data-form=expiry] .result")
+    after = program(api)
+    assert after["version"] == before["version"] + 1
+    assert after["expiry"]["months"] == 12
+    since = datetime.fromisoformat(after["expiry"]["since"].replace("Z", "+00:00"))
+    assert {k: v for k, v in after.items() if k not in ("version", "expiry")} == \
+        {k: v for k, v in before.items() if k != "version"}
+
+    # The page reads the new version: the rule, and since when it counts in the programme's time zone.
+    page.wait_for_selector("[data-form=expiry] [data-expiry-current='12']")
+    assert page.get_attribute("[data-form=expiry] [data-expiry-current]", "data-since") == after["expiry"]["since"]
+    rule = page.inner_text("[data-form=expiry] [data-expiry-current]")
+    local = since.astimezone(ZoneInfo(after["timezone"]))
+    assert "12 months after they become available" in rule and f"{medium(local.date())}, " in rule, rule
+    assert f"({after['timezone']})" in rule, rule
+    assert page.input_value(MONTHS) == "12"
+    # The same months again publish nothing.
+    page.click("[data-form=expiry] button[type=submit]")
+    page.wait_for_selector(f"{MONTHS}[aria-invalid=true]")
+    assert program(api)["version"] == after["version"]
+    assert page.query_selector("[data-form=expiry] [data-diff]") is None
+
+    # Someone else publishes in between: the page's version is not the current one, the API refuses (409) and the
+    # rule stays as it was.
+    reply = api("PUT", "/v1/program", ADMIN, {k: after[k] for k in CONTRACT})
+    assert reply.status_code == 200, reply.text
+    page.fill(MONTHS, "6")
+    page.wait_for_selector("[data-form=expiry] [data-diff] tr[data-rule=expiry]")
+    shoot(page, "earning-expiry", "[data-form=expiry]")
+    page.click("[data-form=expiry] button[type=submit]")
+    page.wait_for_selector("[data-form=expiry] .form-error:not(:empty)")
+    assert program(api)["expiry"] == after["expiry"]
+
+    # Rehearsing a change still works with a rule in the programme: its proposal names the months only.
+    page.goto(f"{base_url}/console/#/simulation")
+    page.wait_for_selector("[data-form=simulation]")
+    assert json.loads(page.input_value("[data-form=simulation] [name=program]"))["expiry"] == {"months": 12}
+    page.fill("[data-form=simulation] [name=from]", "2026-01-01")
+    today = server_now(api).astimezone(ZoneInfo(after["timezone"])).date()
+    page.fill("[data-form=simulation] [name=to]", today.isoformat())
+    page.click("[data-form=simulation] button[type=submit]")
+    page.wait_for_selector("[data-result] [data-stat=purchases]", timeout=60_000)
+
+    for lang in ("en", "zh-CN"):
+        for viewport in (TABLET, PHONE):
+            seen = open_console(browser, base_url, "owner", viewport=viewport, lang=lang, bypass_csp=True)
+            earning_page(seen, base_url)
+            seen.wait_for_selector("[data-form=expiry] [data-expiry-current='12']")
+            seen.fill(MONTHS, "0")  # the diff shown too
+            seen.wait_for_selector("[data-form=expiry] [data-diff] tr[data-rule=expiry]")
+            seen.wait_for_load_state("networkidle")
+            accessible_and_fits(seen, f"earning, expiry ({lang}, {viewport['width']} px)")
+            if lang == "zh-CN" and viewport == PHONE:
+                shoot(seen, "earning-expiry-zh-phone", "[data-form=expiry]")
+            assert seen.errors == []
+            seen.context.close()
+
+    # Turning expiry off: 0 months, and the programme has no rule any more.
+    page = open_console(browser, base_url, "owner")
+    earning_page(page, base_url)
+    page.fill(MONTHS, "0")
+    cells = page.eval_on_selector_all("[data-form=expiry] [data-diff] tr[data-rule=expiry] td",
+                                      "cells => cells.map(c => c.textContent)")
+    assert cells[1:] == ["12 months after they become available", "never (points already dated keep their dates)"]
+    page.click("[data-form=expiry] button[type=submit]")
+    page.wait_for_selector("[data-form=expiry] .result")
+    assert "expiry" not in program(api)
+    page.wait_for_selector("[data-form=expiry] [data-expiry-current='0']")
+    assert page.errors == []
+
+
+def test_the_member_page_shows_the_points_that_will_expire_and_the_ledger_their_dates(
+        browser: Any, base_url: str, api: Api) -> None:
+    rules = program(api)
+    reply = api("PUT", "/v1/program", ADMIN, {**{k: rules[k] for k in CONTRACT}, "expiry": {"months": 1}})
+    assert reply.status_code == 200, reply.text
+    zone = ZoneInfo(rules["timezone"])
+    api("POST", "/local/clock", STAFF, {"advance_seconds": 120})  # past the minute after which the rule counts
+    fang = api.sign_up("fang", "Fang")["member_id"]
+
+    def adjust(name: str, points: int) -> None:
+        done = api("POST", "/v1/adjustments", ADMIN, {"adjustment_id": f"FANG-{name}", "member_id": fang,
+                                                       "points": points, "reason": "Expiry in the console"})
+        assert done.status_code == 201, done.text
+
+    # Four credits three days apart, each dated a month after it became available; a debit of 5 takes the oldest.
+    for n, points in enumerate((20, 30, 40, 50)):
+        if n:
+            api("POST", "/local/clock", STAFF, {"advance_seconds": 3 * 86400})
+        adjust(str(n), points)
+    adjust("spent", -5)
+    expiring = api.member(fang)["balances"]["points"]["expiring"]
+    assert [e["points"] for e in expiring] == [15, 30, 40, 50]
+    days = [date.fromisoformat(e["on"]) for e in expiring]
+    assert days == sorted(set(days))
+
+    page = open_console(browser, base_url, "cashier")
+    page.goto(f"{base_url}/console/#/member/{fang}")
+    page.wait_for_selector("[data-expiring] li")
+    shown = page.eval_on_selector_all("[data-expiring] li", "items => items.map(i => i.textContent)")
+    assert shown == [f"{points} points expire on {medium(day)}"
+                     for points, day in zip((15, 30, 40), days[:3], strict=True)]
+    assert page.inner_text("[data-expiring] [data-later]") == f"… and 50 more after {medium(days[2])}"
+    assert page.inner_text("[data-expiring] [data-total]").startswith(f"135 points in all will expire, the last on "
+                                                                      f"{medium(days[3])}.")
+    # Each credit's row says when its points expire: its lot's instant ends the local day the member read names.
+    entries = api.ledger(fang)
+    first = next(e for e in entries if e["source"]["id"] == "FANG-0")
+    [[at, amount]] = first["expires"]
+    ends = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    assert amount == 20 and (ends - timedelta(microseconds=1)).astimezone(zone).date() == days[0]
+    assert f"expires on {medium(days[0])}" in page.inner_text(f"[data-ledger] tr[data-seq='{first['seq']}']")
+    page.wait_for_selector("[data-chain=verified]")  # the dated entries hash as the service hashed them
+
+    # Once the first day is over its points are gone from every read, and the next write records them as an
+    # expiry entry naming the lot it ends.
+    api("POST", "/local/clock", STAFF, {"advance_seconds": int((ends - server_now(api)).total_seconds()) + 3600})
+    assert [e["points"] for e in api.member(fang)["balances"]["points"]["expiring"]] == [30, 40, 50]
+    adjust("later", 1)
+    expired = next(e for e in api.ledger(fang) if e["kind"] == "expiry")
+    assert expired["amount"] == -15 and expired["expires"] == [[at, 15]]
+    page = open_console(browser, base_url, "cashier", bypass_csp=True)
+    page.goto(f"{base_url}/console/#/member/{fang}")
+    page.wait_for_selector(f"[data-ledger] tr[data-seq='{expired['seq']}']")
+    row = page.eval_on_selector_all(f"[data-ledger] tr[data-seq='{expired['seq']}'] td",
+                                    "cells => cells.map(c => c.textContent)")
+    assert row[2:] == ["Expiry", f"due {medium(days[0])}", "", "available", "-15"], row
+    assert page.inner_text("[data-expiring] li") == f"30 points expire on {medium(days[1])}"
+    page.wait_for_selector("[data-chain=verified]")
+    shoot(page, "member-expiry")
+    accessible_and_fits(page, "member, expiring points")
+    for lang, viewport in (("en", PHONE), ("zh-CN", TABLET), ("zh-CN", PHONE)):
+        seen = open_console(browser, base_url, "owner", viewport=viewport, lang=lang, bypass_csp=True)
+        seen.goto(f"{base_url}/console/#/member/{fang}")
+        seen.wait_for_selector("[data-expiring] li")
+        seen.wait_for_selector("[data-chain=verified]")
+        if lang == "zh-CN":
+            day = days[1]
+            assert seen.inner_text("[data-expiring] li") == f"30 积分将于 {day.year}年{day.month}月{day.day}日 过期"
+            assert seen.inner_text(f"[data-ledger] tr[data-seq='{expired['seq']}'] td:nth-child(3)") == "过期"
+        accessible_and_fits(seen, f"member, expiring points ({lang}, {viewport['width']} px)")
+        if lang == "zh-CN" and viewport == PHONE:
+            shoot(seen, "member-expiry-zh-phone")
+        assert seen.errors == []
+        seen.context.close()
+
+    # The dashboard counts what the period's expiry entries took beside what was issued and redeemed.
+    page.goto(f"{base_url}/console/#/dashboard")
+    page.wait_for_selector("[data-metric=expired] .value")
+    assert page.inner_text("[data-metric=expired] .value") == "15"
+    assert api("GET", "/v1/metrics", STAFF).json()["points"]["expired"] == 15
+    accessible_and_fits(page, "dashboard, points expired")
     assert page.errors == []

@@ -67,6 +67,7 @@ export async function dashboardPage(main) {
       ["outstanding", t("dash.outstanding"), number(m.points.outstanding)],
       ["issued", t("dash.issued"), number(m.points.issued)],
       ["redeemed", t("dash.redeemed"), number(m.points.redeemed)],
+      ...(m.points.expired !== undefined ? [["expired", t("dash.expired"), number(m.points.expired)]] : []),
       ...(m.stored_value ? [["stored_value", t("dash.stored_value"),
         money(m.stored_value.outstanding_principal_minor + m.stored_value.outstanding_bonus_minor, currency)]] : []),
     ];

@@ -1,11 +1,13 @@
 // Earning (admin): points for actions with their caps, the calendar of multipliers and the programme's time zone,
-// published through PUT /v1/program after a diff; surprise points and their published commitments; tiers and
-// statuses (GET|PUT /v1/tiers). Its own chunk, with its words; the simulation page is in simulation.js.
+// published through PUT /v1/program after a diff; points expiry (the programme's `expiry`), likewise; surprise points
+// and their published commitments; tiers and statuses (GET|PUT /v1/tiers). Its own chunk, with its words; the
+// simulation page is in simulation.js.
 import { api } from "../api.js";
 import { t, lang, addWords } from "../i18n.js";
 import { h, mount, field, formError, clearErrors, setError, busy, major, toMinor, money, number, submitsOnce, pending, hold,
   newId } from "../ui.js";
-import { timesToBps, bpsToTimes, percentToBps, bpsToPercent, multiplierOn, monthGrid, addMonths, localToday, tierProgress } from "../earning.js";
+import { timesToBps, bpsToTimes, percentToBps, bpsToPercent, multiplierOn, monthGrid, addMonths, localToday, tierProgress, monthsOf,
+  instantText } from "../earning.js";
 import { WORDS } from "./earning.words.js";
 
 addWords(WORDS);
@@ -95,12 +97,13 @@ export async function earningPage(main, notice = null) {
     if (location.hash.replace(/^#\/?/, "").split("/")[0] === "earning") earningPage(main, said);
   };
   const rules = rulesCard(current, hasSurprise, again);
+  const expiry = expiryCard(current, again);
   const tiers = h("div");
   const published = h("div");
   mount(main, h("h1", {}, t("earn.title")), h("p", { class: "muted" }, t("earn.intro"),
     " ", h("a", { href: "#/simulation", "data-link": "simulation" }, t("sim.link"))),
   notice ? h("div", { "data-notice": "" }, h("p", { class: "result", role: "status" }, notice)) : null,
-  rules, tiers, published);
+  rules, expiry, tiers, published);
   tiersCard(tiers, current.currency, again);
   if (commitments !== null) commitmentsCard(published, commitments);
 }
@@ -407,6 +410,83 @@ function rulesCard(current, hasSurprise, reload) {
   });
 
   drawCalendar();
+  return form;
+}
+
+// --- points expiry ----------------------------------------------------------------------------------------------
+
+function describeExpiry(months) {
+  return months ? t(months === 1 ? "exp.diff.months.one" : "exp.diff.months", { months }) : t("exp.diff.never");
+}
+
+// The programme's expiry rule: what it is now (the months, and since when it counts, in the programme's time zone), how
+// it works, and a form for the months (0: never) that publishes through PUT /v1/program as the rules above do: the
+// contract's keys as they are, `expiry` as typed and the version shown (someone else's publishing in between is a
+// 409, not lost). What changes is said as it is typed, in the same diff as the rules'.
+function expiryCard(current, reload) {
+  const rule = current.expiry && current.expiry.months ? current.expiry : null;
+  const zone = current.timezone;
+  const months = rule ? rule.months : 0;
+  const diff = h("div", { "aria-live": "polite" });
+  const result = h("div", { "aria-live": "polite" });
+  const now = rule
+    ? h("div", { "data-expiry-current": rule.months, "data-since": rule.since },
+      h("p", {}, h("strong", {}, t(rule.months === 1 ? "exp.rule.one" : "exp.rule", { months: rule.months }))),
+      h("p", { class: "muted" }, t("exp.since", { when: instantText(rule.since, zone, lang()), zone })))
+    : h("div", { "data-expiry-current": 0 }, h("p", {}, h("strong", {}, t("exp.none"))));
+  const form = h("form", { class: "card", "data-form": "expiry", novalidate: true, "aria-labelledby": "expiry-title" },
+    h("h2", { id: "expiry-title" }, t("exp.title")),
+    now,
+    h("h3", {}, t("exp.how")),
+    h("ul", { class: "explain", "data-explain": "" },
+      ["exp.how.oldest", "exp.how.since", "exp.how.reminder", "exp.how.gone"].map((key) => h("li", {}, t(key, { zone })))),
+    h("div", { class: "row" },
+      field({ name: "expiry.months", label: t("exp.months"), value: months, hint: t("exp.months.hint"),
+        attrs: { inputmode: "numeric", autocomplete: "off" } }),
+      h("button", { type: "submit" }, t("program.publish"))),
+    formError(), diff, result);
+
+  // What publishing would change, as typed: one row, or "nothing changes".
+  function planned() {
+    const typed = monthsOf(form.querySelector("[name='expiry.months']").value);
+    if (typed === null) {
+      mount(diff);
+      return { typed, rows: [] };
+    }
+    const rows = typed === months ? [] : [[t("exp.diff"), describeExpiry(months),
+      typed ? `${describeExpiry(typed)} (${t("exp.diff.from")})` : `${describeExpiry(0)} (${t("exp.diff.kept")})`]];
+    mount(diff, rows.length ? h("div", { class: "scroll", tabindex: 0 }, h("table", { "data-diff": "expiry" },
+      h("caption", { class: "muted" }, t("program.changes", { n: rows.length })),
+      h("thead", {}, h("tr", {}, [t("program.rule"), t("program.now", { v: current.version }), t("program.next")].map((c) => h("th", { scope: "col" }, c)))),
+      h("tbody", {}, rows.map(([what, was, next]) => h("tr", { class: "changed", "data-rule": "expiry" },
+        h("td", {}, what), h("td", {}, was), h("td", {}, next)))))) : null);
+    return { typed, rows };
+  }
+  form.addEventListener("input", () => {
+    clearErrors(form);
+    planned();
+  });
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    clearErrors(form);
+    const plan = planned();
+    if (plan.typed === null) return setError(form, "expiry.months", t("exp.bad"));
+    if (!plan.rows.length) return setError(form, "expiry.months", t("program.nothing"));
+    const button = form.querySelector("button[type=submit]");
+    busy(button, true);
+    try {
+      const body = { ...Object.fromEntries(CONTRACT.filter((k) => k in current).map((k) => [k, current[k]])),
+        expiry: { months: plan.typed }, version: current.version };
+      const published = await api("PUT", "/v1/program", { body });
+      mount(result, h("p", { class: "result", role: "status" }, t("program.published", { v: published.version })));
+      setTimeout(() => reload(t("program.published", { v: published.version })), 600);
+    } catch (e) {
+      placeProblem(form, e, ([head]) => (head === "expiry" ? ["expiry.months"] : []));
+    } finally {
+      busy(button, false);
+    }
+  });
   return form;
 }
 

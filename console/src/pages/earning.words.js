@@ -1,5 +1,5 @@
-// The earning pages' words (actions, the calendar of multipliers, tiers and statuses, surprises, simulations),
-// English and Simplified Chinese: loaded with the earning chunk, not with the first page.
+// The earning pages' words (actions, the calendar of multipliers, points expiry, tiers and statuses, surprises,
+// simulations), English and Simplified Chinese: loaded with the earning chunk, not with the first page.
 export const WORDS = {
   en: {
     "nav.earning": "Earning", "earn.title": "Earning rules",
@@ -67,6 +67,20 @@ export const WORDS = {
     "act.button": "Credit", "act.done": "{action}: {points} points credited.", "act.none": "The programme has no actions.",
     "act.id": "Action number", "act.standing": "This member's actions",
     "act.counts": "today {today}, this month {month}, in all {lifetime}",
+    "exp.title": "Points expiry", "exp.none": "Points never expire.",
+    "exp.rule": "Points expire at the end of the local day {months} months after they become available.",
+    "exp.rule.one": "Points expire at the end of the local day a month after they become available.",
+    "exp.since": "The rule counts points that become available after {when} ({zone}); points available before then never expire.",
+    "exp.how": "How expiry works",
+    "exp.how.oldest": "Spending takes the oldest points first: points from before the rule (which never expire) go first, then those that expire soonest.",
+    "exp.how.since": "Only points that become available after the rule is published (a minute after, once every server has it) ever expire; nothing already earned is dated. Points on hold are dated from the day their hold ends. Days are local to {zone}.",
+    "exp.how.reminder": "A reminder email goes out 30 days before each month's expiring points: one email for each month in which some of a member's points expire.",
+    "exp.how.gone": "Expired points leave the balance at the end of their day; the member's next ledger entry records them as an Expiry entry. Changing the months counts from the new publication; points already dated keep their dates.",
+    "exp.months": "Points expire after (months)", "exp.months.hint": "0: points never expire from then on (points already dated keep their dates). At most 120.",
+    "exp.bad": "A whole number of months from 0 to 120.",
+    "exp.diff": "Points expiry", "exp.diff.never": "never", "exp.diff.months": "{months} months after they become available",
+    "exp.diff.months.one": "a month after they become available", "exp.diff.from": "for points available from a minute after publishing",
+    "exp.diff.kept": "points already dated keep their dates",
   },
   "zh-CN": {
     "nav.earning": "积分获取", "earn.title": "积分获取规则",
@@ -134,5 +148,19 @@ export const WORDS = {
     "act.button": "记录", "act.done": "{action}：已记 {points} 积分。", "act.none": "积分规则中没有任务。",
     "act.id": "任务单号", "act.standing": "该会员的任务",
     "act.counts": "今天 {today} 次，本月 {month} 次，累计 {lifetime} 次",
+    "exp.title": "积分有效期", "exp.none": "积分永不过期。",
+    "exp.rule": "积分自可用之日起 {months} 个月后，于当地日期当天结束时过期。",
+    "exp.rule.one": "积分自可用之日起 1 个月后，于当地日期当天结束时过期。",
+    "exp.since": "此规则适用于 {when}（{zone}）之后才可用的积分；在此之前已可用的积分永不过期。",
+    "exp.how": "过期规则说明",
+    "exp.how.oldest": "消费时先扣最早的积分：先扣规则之前的积分（永不过期），再扣最早到期的积分。",
+    "exp.how.since": "只有规则发布后（发布一分钟后，所有服务器都已读到规则）才可用的积分才会过期；已获得的积分不会补记到期日。冻结中的积分从冻结期结束之日起计算。日期按 {zone} 计算。",
+    "exp.how.reminder": "每个月到期的积分，会提前 30 天给会员发送一封提醒邮件：会员有积分到期的每个月一封。",
+    "exp.how.gone": "过期积分在到期日结束时从余额中扣除，会员的下一条账本记录会将其记为“过期”条目。修改月数后从新的发布时间起计算，已有到期日的积分保持原到期日。",
+    "exp.months": "积分有效期（月）", "exp.months.hint": "0：此后积分永不过期（已有到期日的积分保持原到期日）。最多 120。",
+    "exp.bad": "请输入 0 到 120 之间的整数月数。",
+    "exp.diff": "积分有效期", "exp.diff.never": "永不过期", "exp.diff.months": "可用后 {months} 个月过期",
+    "exp.diff.months.one": "可用后 1 个月过期", "exp.diff.from": "适用于发布一分钟后才可用的积分",
+    "exp.diff.kept": "已有到期日的积分保持原到期日",
   },
 };

@@ -1,29 +1,31 @@
-// A member: balances, the ledger (newest first, paged) with its chain checked in this browser, the referral
-// tree as a picture, the send log and the preferences.
+// A member: balances (and the points that will expire, soonest first), the ledger (newest first, paged) with its chain
+// checked in this browser, the referral tree as a picture, the send log and the preferences.
 import { api } from "../api.js";
 import { roles } from "../auth.js";
 import { agrees, checkChain, wholeLedger } from "../chain.js";
 import { drawTree } from "../tree.js";
-import { t } from "../i18n.js";
+import { t, lang } from "../i18n.js";
 import { h, mount, money, number, when } from "../ui.js";
-import { bpsToTimes } from "../earning.js";
+import { bpsToTimes, dayText, expiringSummary, expiryDay } from "../earning.js";
 
 const PAGE = 20;
 const wallet = () => import("./wallet.js");
 const MAX_CHECKED = 5000;
+const ZONE = "Asia/Shanghai"; // the programme's time zone when the programme cannot be read (a fresh install's)
+const EXPIRING_SHOWN = 3;
 
 export async function memberPage(main, memberId) {
   const path = `/v1/members/${encodeURIComponent(memberId)}`;
   mount(main, h("p", { class: "muted" }, t("loading")));
   let member;
-  const programme = api("GET", "/v1/program").catch(() => ({ currency: "CNY", referral_rates_bps: [] }));
+  const programme = api("GET", "/v1/program").catch(() => ({ currency: "CNY", referral_rates_bps: [], timezone: ZONE }));
   try {
     member = await api("GET", path);
   } catch (e) {
     return mount(main, h("h1", {}, t("member.title")), h("p", { class: "error", role: "alert" }, e.problem?.detail || e.message));
   }
   const p = member.balances.points;
-  const { currency } = await programme;
+  const { currency, timezone: zone = ZONE } = await programme;
   const badge = h("span", { class: "badge muted", "data-chain": "checking" }, t("chain.checking"));
   const ledger = h("div");
   const treeSlot = h("div", { class: "scroll", tabindex: 0 }, h("p", { class: "muted" }, t("loading")));
@@ -41,6 +43,7 @@ export async function memberPage(main, memberId) {
     h("div", { class: "stats" },
       stat(t("points.available"), number(p.available), "available"), stat(t("points.pending"), number(p.pending), "pending"),
       stat(t("points.queued"), number(p.queued || 0), "queued"), stat(t("points.lifetime"), number(p.lifetime_earned), "lifetime")),
+    expiringPoints(p),
     standing,
     assets,
     h("section", { class: "card", "aria-labelledby": "ledger-title" },
@@ -56,7 +59,7 @@ export async function memberPage(main, memberId) {
           h("dt", {}, t("pref.birthday")), h("dd", {}, member.birthday || "—")))));
 
   const failed = (slot) => (e) => mount(slot, h("p", { class: "error", role: "alert" }, e.problem?.detail || e.message));
-  showLedger(ledger, path, null, currency).catch(failed(ledger));
+  showLedger(ledger, path, null, currency, zone).catch(failed(ledger));
   verify(badge, path);
   showTree(treeSlot, member, path).catch(failed(treeSlot));
   api("GET", `${path}/messages`).then(({ items }) => mount(messages, items.length ? h("table", {},
@@ -64,6 +67,22 @@ export async function memberPage(main, memberId) {
     h("tbody", {}, items.map((m) => h("tr", {}, h("td", {}, t(`reminder.${m.kind}`)), h("td", {}, m.occasion),
       h("td", {}, `${m.status}${m.reason ? ` (${m.reason})` : ""}`), h("td", {}, when(m.sent_at || m.updated_at))))))
     : h("p", { class: "muted" }, t("member.no_messages")))).catch((e) => mount(messages, h("p", { class: "error" }, e.message)));
+}
+
+// The available points that will expire (the member read's `expiring`, soonest first): the first few days, what the
+// later ones add up to, and the total; nothing when no point is dated.
+function expiringPoints(points) {
+  const found = expiringSummary(points.expiring, EXPIRING_SHOWN);
+  if (!found.first.length) return null;
+  const on = (date) => dayText(date, lang());
+  return h("section", { class: "card", "aria-labelledby": "expiring-title", "data-expiring": found.total },
+    h("h2", { id: "expiring-title" }, t("expiring.title")),
+    h("ul", { class: "list" }, found.first.map((e) => h("li", { "data-on": e.on, "data-points": e.points },
+      t(e.points === 1 ? "expiring.item.one" : "expiring.item", { points: number(e.points), date: on(e.on) })))),
+    found.laterDays ? h("p", { "data-later": found.later },
+      t("expiring.later", { points: number(found.later), date: on(found.first[found.first.length - 1].on) })) : null,
+    found.first.length > 1 ? h("p", { class: "muted", "data-total": found.total },
+      t("expiring.total", { points: number(found.total), date: on(found.last) })) : null);
 }
 
 function stat(label, value, name) {
@@ -85,24 +104,36 @@ function ruleOf(entry) {
   return entry.multiplier_bps ? `${name} ×${bpsToTimes(entry.multiplier_bps)}` : name;
 }
 
-function describe(entry) {
+// When an entry's points expire (points that arrived in `available` under an expiry rule), or which dated points an
+// `expiry` entry ended: each lot's local day in the programme's time zone, as the member's `expiring` names it.
+function datesOf(entry, zone) {
+  const lots = (entry.expires || []).map(([at, points]) => [dayText(expiryDay(at, zone) || at, lang()), points]);
+  if (!lots.length) return "";
+  const kind = entry.kind === "expiry" ? "ledger.expired" : "ledger.expires";
+  if (lots.length === 1) return t(kind, { date: lots[0][0] });
+  return t(`${kind}.lots`, { lots: lots.map(([date, points]) => t("ledger.lot", { date, points: number(points) })).join(", ") });
+}
+
+function describe(entry, zone) {
   const rule = ruleOf(entry);
-  const source = [entry.source ? `${t(`source.${entry.source.type}`)} ${entry.source.id}` : "", rule].filter(Boolean).join(" · ");
+  // An expiry entry's source names its last lot's instant: its dates say it in words instead.
+  const from = entry.source && entry.kind !== "expiry" ? `${t(`source.${entry.source.type}`)} ${entry.source.id}` : "";
+  const source = [from, rule, datesOf(entry, zone)].filter(Boolean).join(" · ");
   const level = entry.level === null || entry.level === undefined ? "" : t(`level.${Math.min(entry.level, 2)}`, { n: entry.level });
   return { kind: t(`kind.${entry.kind}`), source, level };
 }
 
-async function showLedger(slot, path, cursor, currency = "CNY") {
+async function showLedger(slot, path, cursor, currency = "CNY", zone = ZONE) {
   const page = await api("GET", `${path}/ledger?${new URLSearchParams(cursor ? { limit: PAGE, cursor } : { limit: PAGE })}`);
   const older = page.next_cursor ? h("button", { type: "button", class: "secondary", "data-action": "older",
-    onclick: () => showLedger(slot, path, page.next_cursor, currency).catch(() => {}) }, t("ledger.older")) : null;
-  const first = h("button", { type: "button", class: "secondary", onclick: () => showLedger(slot, path, null, currency).catch(() => {}) }, t("ledger.newest"));
+    onclick: () => showLedger(slot, path, page.next_cursor, currency, zone).catch(() => {}) }, t("ledger.older")) : null;
+  const first = h("button", { type: "button", class: "secondary", onclick: () => showLedger(slot, path, null, currency, zone).catch(() => {}) }, t("ledger.newest"));
   mount(slot, page.items.length ? h("div", { class: "scroll", tabindex: 0 }, h("table", { "data-ledger": "" },
     h("thead", {}, h("tr", {}, [["#", "num"], [t("ledger.when")], [t("ledger.kind")], [t("ledger.what")], [t("ledger.level")], [t("ledger.bucket")], [t("ledger.amount"), "num"]]
       .map(([c, cls]) => h("th", { scope: "col", class: cls }, c)))),
     h("tbody", {}, page.items.map((e) => {
-      const d = describe(e);
-      return h("tr", { "data-seq": e.seq }, h("td", { class: "num" }, e.seq), h("td", {}, when(e.created_at)), h("td", {}, d.kind),
+      const d = describe(e, zone);
+      return h("tr", { "data-seq": e.seq }, h("td", { class: "num" }, e.seq), h("td", {}, when(e.created_at)), h("td", { class: "kind" }, d.kind),
         h("td", {}, d.source), h("td", {}, d.level), h("td", {}, t(`bucket.${e.bucket}`)),
         h("td", { class: "num", "data-asset": e.asset || "points" }, amountOf(e, currency)));
     })))) : h("p", { class: "muted" }, t("ledger.empty")),

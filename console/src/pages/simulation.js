@@ -26,6 +26,8 @@ export async function simulationPage(main) {
   mount(main, h("p", { class: "muted" }, t("loading")));
   const current = await api("GET", "/v1/program");
   const { version, ...rules } = current;
+  // The programme's answer says since when its expiry rule counts; a proposal names only the months, as PUT takes it.
+  if (rules.expiry) rules.expiry = { months: rules.expiry.months };
   const today = localToday(current.timezone);
   const progress = h("div", { "aria-live": "polite" });
   const result = h("div", { "data-result": "" });
