@@ -221,13 +221,16 @@ class Service:
 
         return self.stream.drain(lambda records: post(records, wiring.poster()))
 
-    def points(self, member_id: str) -> dict[str, int]:
-        """The member's balances once the poster has caught up (``queued`` is then 0 and left out)."""
+    def points(self, member_id: str, *, expiring: bool = False) -> dict[str, Any]:
+        """The member's balances once the poster has caught up (``queued`` is then 0 and left out; so is
+        ``expiring``, which must then be empty, unless asked for: docs/earning-expiry.md)."""
         self.drain()
         reply = self.call("GET", f"/v1/members/{member_id}", as_="pos", groups=("staff",))
         assert reply.status == 200, reply.body
         shown = dict(reply.body["balances"]["points"])
         assert shown.pop("queued") == 0, shown
+        if not expiring:
+            assert shown.pop("expiring") == [], shown
         return shown
 
     def verify(self, member_id: str) -> dict[str, Any]:

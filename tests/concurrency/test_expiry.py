@@ -32,7 +32,7 @@ def test_100_redemptions_racing_a_balance_part_of_which_just_expired(service: Se
     service.clock.advance(DAY)
     assert service.adjust("A-2", "ann", 200).status == 201  # dated: the end of 24 December
     service.clock.advance(30 * DAY)  # 24 December, 17:31 in Shanghai: the 300 are gone, nothing recorded yet
-    shown = service.points("ann")
+    shown = service.points("ann", expiring=True)
     assert (shown["available"], shown["expiring"]) == (300, [{"points": 200, "on": "2026-12-24"}])
     before = service.transactions.mark()
 
@@ -41,7 +41,7 @@ def test_100_redemptions_racing_a_balance_part_of_which_just_expired(service: Se
     statuses = Counter((r.status, r.slug) for r in replies)
     assert statuses[(201, None)] + statuses[(200, None)] == 4, statuses  # floor(300 / 70)
     assert statuses[(409, "insufficient-points")] == 96, statuses
-    shown = service.points("ann")
+    shown = service.points("ann", expiring=True)
     # 280 spent: the 100 undated first, then 180 of the 200 dated
     assert (shown["available"], shown["expiring"]) == (20, [{"points": 20, "on": "2026-12-24"}])
     entries = service.ledger("ann")

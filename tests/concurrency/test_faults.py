@@ -110,7 +110,8 @@ class Person:
     def view(self, now: datetime) -> dict[str, int]:
         matured = sum(p for at, p in self.lots.items() if at <= now)
         return {"available": self.available + matured,
-                "pending": sum(self.lots.values()) - matured, "lifetime_earned": self.earned}
+                "pending": sum(self.lots.values()) - matured, "lifetime_earned": self.earned,
+                "expiring": []}  # no expiry rule here
 
     def write(self, now: datetime, lines: int) -> None:
         """A committed write for this member: matured lots become a release pair, then the lines."""

@@ -44,7 +44,7 @@ def test_the_ledger_core_story(base_url: str) -> None:
     assert http("GET", "/v1/members/me", "dan").json()["balances"]["points"]["available"] == 0
     assert http("POST", "/local/clock", body={"advance_seconds": 7 * 86400}).status_code == 200
     assert http("GET", "/v1/members/me", "dan").json()["balances"]["points"] == {
-        "available": 129, "pending": 0, "lifetime_earned": 129, "queued": 0}
+        "available": 129, "pending": 0, "lifetime_earned": 129, "queued": 0, "expiring": []}
     redeemed = http("POST", "/v1/redemptions", "dan", {"points": 100, "reward": "free-car-wash"},
                     {"Idempotency-Key": "dan-wash-1"})
     assert redeemed.status_code == 201 and redeemed.json()["balances"]["points"]["available"] == 29
@@ -68,7 +68,7 @@ def test_the_ledger_core_story(base_url: str) -> None:
     assert below.status_code == 409
     for name in ("bob", "carol"):
         assert http("GET", f"/v1/members/{name}", staff).json()["balances"]["points"] == {
-            "available": 0, "pending": 0, "lifetime_earned": 0, "queued": 0}
+            "available": 0, "pending": 0, "lifetime_earned": 0, "queued": 0, "expiring": []}
 
     # 6. Verification confirms every chain and every balance.
     for name in ("alice", "bob", "carol", "dan"):

@@ -20,7 +20,8 @@ def test_sign_up_gives_a_code_without_ambiguous_characters_and_a_link(api: Api) 
     assert member["referral_link"].endswith(f"/r/{member['referral_code']}")
     assert (member["display_name"], member["birthday"], member["marketing_opt_in"], member["referrer_id"]) == (
         "Li", "1990-05-01", True, None)
-    assert member["balances"]["points"] == {"available": 0, "pending": 0, "lifetime_earned": 0, "queued": 0}
+    assert member["balances"]["points"] == {"available": 0, "pending": 0, "lifetime_earned": 0, "queued": 0,
+                                            "expiring": []}
     assert member["balances"]["bundles"] == []
     me = api.call("GET", "/v1/members/me", as_="li")
     assert me.status == 200 and me.body == member
