@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import boto3
 import pytest
+from _pytest.nodeid import NodeId
 from moto import mock_aws
 
 from localdev import emulator
@@ -17,6 +18,19 @@ from loyalty.shared.clock import FixedClock, SystemClock
 from tests.support import Api
 
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Make ``--dist loadgroup`` group again. pytest-xdist (3.8) marks an item of an ``xdist_group`` by setting
+    ``item._nodeid`` to ``<nodeid>@<group>``, and its scheduler groups by that suffix; pytest 9 keeps the id in
+    ``item._id`` and ignores ``_nodeid``, so every test was scheduled alone: both workers started DynamoDB Local,
+    eight containers, the fuzzer's seeded server and the e2e servers and browsers. Copy xdist's id over (after its
+    hook: trylast)."""
+    for item in items:
+        grouped = item.__dict__.get("_nodeid")
+        if isinstance(grouped, str) and grouped != item.nodeid and "@" in grouped:
+            item._id = NodeId.parse(grouped)
 
 
 @pytest.fixture
