@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import boto3
+import botocore.session
 import pytest
 from _pytest.nodeid import NodeId
+from botocore.loaders import create_loader
 from moto import mock_aws
 
 from localdev import emulator
@@ -33,6 +36,24 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item._id = NodeId.parse(grouped)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_botocore_loader() -> Iterator[None]:
+    """Every botocore session of a test process shares one data loader. A fresh session (moto's mock resets
+    boto3's default one; the local gateway's jobs make their own) otherwise parses the service models and the
+    endpoint rules again, a few tenths of a second per client. The loader only reads botocore's own data files,
+    and caches what it read; its callers already share those objects within a session."""
+    loaders: dict[str | None, Any] = {}
+
+    def shared(search_path_string: str | None = None) -> Any:
+        if search_path_string not in loaders:
+            loaders[search_path_string] = create_loader(search_path_string)
+        return loaders[search_path_string]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", shared)
+        yield
+
+
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """moto in-process with every resource of the template; yields the resources' local names."""
@@ -40,7 +61,13 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         monkeypatch.delenv(key, raising=False)
     for key, value in emulator.FAKE_AWS.items():
         monkeypatch.setenv(key, value)
-    with mock_aws():
+    # boto3's default session is kept across tests, as the model test's worlds keep it (tests/model/world.py): a
+    # fresh one reloads the service models. Every mock still starts with no data; a test that replaces the session
+    # (test_iam's recorder) has the kept one put back after it.
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", boto3.DEFAULT_SESSION)
+    with mock_aws(config={"core": {"reset_boto3_session": False}}):
         names = emulator.create_resources()
         for key, value in {**emulator.function_environment(names), "PUBLIC_BASE_URL": "http://localhost"}.items():
             monkeypatch.setenv(key, value)
