@@ -23,17 +23,36 @@ from tests.support import Api
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 
+# Started first among the tests that are not grouped (xdist hands those out in collection order, after the groups):
+# the model test's two runs take minutes each, and started last they would leave one worker idle meanwhile.
+LONG_FIRST = ("tests/model/test_model.py::test_ledger_agrees_with_model",)
+
+
 @pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Make ``--dist loadgroup`` group again. pytest-xdist (3.8) marks an item of an ``xdist_group`` by setting
     ``item._nodeid`` to ``<nodeid>@<group>``, and its scheduler groups by that suffix; pytest 9 keeps the id in
     ``item._id`` and ignores ``_nodeid``, so every test was scheduled alone: both workers started DynamoDB Local,
     eight containers, the fuzzer's seeded server and the e2e servers and browsers. Copy xdist's id over (after its
-    hook: trylast)."""
+    hook: trylast).
+
+    Under loadgroup, the tests of a module that shares a module-scoped fixture (test_bench's benchmark runs, the
+    expanded template) are one group too, so that the fixture is made once; and ``LONG_FIRST`` goes first."""
+    if not getattr(config.option, "loadgroup", False):  # set on xdist's workers with --dist loadgroup
+        return
     for item in items:
         grouped = item.__dict__.get("_nodeid")
         if isinstance(grouped, str) and grouped != item.nodeid and "@" in grouped:
             item._id = NodeId.parse(grouped)
+        elif _shares_a_module_fixture(item):
+            item._id = NodeId.parse(f"{item.nodeid}@{item.nodeid.split('::')[0]}")
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_FIRST))  # stable: the rest keep their order
+
+
+def _shares_a_module_fixture(item: pytest.Item) -> bool:
+    info = getattr(item, "_fixtureinfo", None)
+    definitions = info.name2fixturedefs.values() if info is not None else ()
+    return any(chain[-1].scope == "module" for chain in definitions if chain)
 
 
 @pytest.fixture(scope="session", autouse=True)
