@@ -23,8 +23,10 @@ from tests.support import Api
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 
-# Started first among the tests that are not grouped (xdist hands those out in collection order, after the groups):
-# the model test's two runs take minutes each, and started last they would leave one worker idle meanwhile.
+# Collected first: with --no-loadscope-reorder (pyproject's addopts) xdist hands out the tests, and the groups, in
+# collection order, so each worker starts with one of the model test's two runs (minutes each) and then takes the
+# next group or test. Left to the end, they could leave one worker idle; handed out after the groups (xdist's
+# default order, largest group first) both could go to the worker that finished its group first, one after another.
 LONG_FIRST = ("tests/model/test_model.py::test_ledger_agrees_with_model",)
 
 
