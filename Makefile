@@ -110,7 +110,7 @@ unit: install
 	$(PY) -m pytest tests/unit
 
 # The model-equality test (tests/model/test_model.py) with its soak profile: 2 runs of 1,000 random sequences
-# of 50 steps against the real handlers, where `make test` runs 2 of 100 of 20. About 70 minutes on two cores;
+# of 50 steps against the real handlers, where `make test` runs 2 of 50 of 20. About 70 minutes on two cores;
 # a failure prints its shrunk sequence of steps.
 .PHONY: soak
 soak: install
