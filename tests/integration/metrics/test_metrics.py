@@ -226,7 +226,8 @@ def test_the_story_in_figures(api: Api, clock: FixedClock) -> None:
     assert shown["repeat_purchase_rate_bps"] == 5000  # erin bought before the period, dan did not
     assert shown["referred_revenue_share_bps"] == 10800 * 10000 // 15800  # dan has a referrer, erin none
     issued = 129 + 12 + 6 + 50 + 10 - 21 - 1  # purchases and referrals, less the refund's reversals
-    assert shown["points"] == {"issued": issued, "redeemed": 100, "outstanding": issued - 100}
+    assert shown["points"] == {"issued": issued, "redeemed": 100, "expired": 0, "outstanding": issued - 100,
+                               "from_actions": 0, "from_surprises": 0}  # no earning rules in this story
     assert [d["date"] for d in shown["by_day"]][:2] == ["2026-11-21", "2026-11-22"] and len(shown["by_day"]) == 11
     assert shown["by_day"][2] == {"date": "2026-11-23", "purchases": 2, "revenue_minor": 15800, "new_members": 4}
     assert shown["points"]["outstanding"] == balances_total()
