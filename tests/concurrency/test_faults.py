@@ -107,7 +107,7 @@ class Person:
     earned: int = 0
     entries: int = 0
 
-    def view(self, now: datetime) -> dict[str, int]:
+    def view(self, now: datetime) -> dict[str, Any]:
         matured = sum(p for at, p in self.lots.items() if at <= now)
         return {"available": self.available + matured,
                 "pending": sum(self.lots.values()) - matured, "lifetime_earned": self.earned,

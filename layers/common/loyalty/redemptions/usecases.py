@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from loyalty.ledger.assets import POINTS, Bucket, EntryKind
 from loyalty.ledger.entries import Source
+from loyalty.ledger.expiry import once
 from loyalty.ledger.posting import Posting, post
 from loyalty.ledger.store import AccountWrite, LedgerStore, LedgerWrite
 from loyalty.members.domain import Member
@@ -79,14 +80,14 @@ class RedemptionService:
                 taken = catalogue.take(found, member_id, key, now)
             if points is None or reward is None:  # pragma: no cover - the HTTP model sends one or the other
                 raise AssertionError("a redemption names points and a reward, or a reward_id")
-            available = account.available(POINTS.name, now, expiry=self._ledger.expiry)
+            expiry = once(self._ledger.expiry)  # the rule, read at most once by this attempt (only if it dates)
+            available = account.available(POINTS.name, now, expiry=expiry)
             if available < points:
                 raise InsufficientPoints(f"{points} points requested, {available} available.")
             spend = Posting(member_id, POINTS.name, -points, Bucket.AVAILABLE, EntryKind.REDEMPTION,
                             Source("redemption", spent_as))
-            result = post(account, [spend], now, self._ledger.expiry)
-            redeemed = Redeemed(spent_as, points, reward,
-                                {POINTS.name: result.account.view(POINTS.name, now, self._ledger.expiry)},
+            result = post(account, [spend], now, expiry)
+            redeemed = Redeemed(spent_as, points, reward, {POINTS.name: result.account.view(POINTS.name, now, expiry)},
                                 reward_id=reward_id, coupon=taken.coupon if taken is not None else None)
             # Stored available, before this write's own release and expiry, must still cover the spend.
             least = points - result.freed(POINTS.name)

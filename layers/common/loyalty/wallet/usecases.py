@@ -11,6 +11,7 @@ from collections.abc import Callable
 from loyalty.counter.domain import MemberCodeInvalid
 from loyalty.ledger.assets import POINTS, STORED_VALUE, EntryKind
 from loyalty.ledger.entries import Source
+from loyalty.ledger.expiry import once
 from loyalty.ledger.posting import post
 from loyalty.ledger.store import AccountWrite, LedgerStore, LedgerWrite
 from loyalty.members.domain import Member
@@ -97,9 +98,10 @@ class WalletService:
                                      f"of {cap} ({holding.principal_minor} held now).")
             bonus = settings.bonus(amount_minor)
             lines = postings(member_id, Parts(amount_minor, bonus), 1, EntryKind.TOP_UP, Source("top_up", top_up_id))
-            result = post(found.account, lines, now, self._ledger.expiry)
+            expiry = once(self._ledger.expiry)  # read at most once by this write and its answer
+            result = post(found.account, lines, now, expiry)
             recorded = TopUpRecorded(top_up_id, member_id, amount_minor, bonus, currency, {
-                POINTS.name: result.account.view(POINTS.name, now, self._ledger.expiry),
+                POINTS.name: result.account.view(POINTS.name, now, expiry),
                 STORED_VALUE.name: result.account.view(STORED_VALUE.name, now)})
             # The seq condition already refuses a write over a rival's; the cap is the write's own condition too.
             write = AccountWrite(found.account, result.account, result.entries,
