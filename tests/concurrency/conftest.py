@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -82,6 +82,7 @@ class Containers:
     stats_dir: Path
     secret: str
     process: subprocess.Popen[bytes]
+    log_path: Path
 
 
 @pytest.fixture(scope="session")
@@ -112,11 +113,27 @@ def containers(dynamodb_local_server: dynamodb_local.DynamoDBLocal,
                 raise RuntimeError("the containers did not start:\n" + (work / "containers.log").read_text())
             time.sleep(0.05)  # waiting for the servers to come up, nothing else
         assert requests.get(f"{url}/local/clock", timeout=10).status_code == 200
-        yield Containers(url, clock, stats_dir, secret, process)
+        yield Containers(url, clock, stats_dir, secret, process, work / "containers.log")
     finally:
         process.terminate()
         process.wait(10)
         log.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test that used the containers shows the end of their log (a 500's traceback is there, not in the
+    test's output): CI prints only the failures."""
+    report = yield
+    containers = item.funcargs.get("containers") if hasattr(item, "funcargs") else None
+    if report.failed and report.when == "call" and isinstance(containers, Containers):
+        lines = containers.log_path.read_text(errors="replace").splitlines()[-LOG_LINES:]
+        report.sections.append(("containers' log, last lines", "\n".join(line[:4000] for line in lines)))
+    return report
+
+
+LOG_LINES = 30
 
 
 class TransactionCount:

@@ -95,7 +95,7 @@ DAY = 86_400
 GENESIS = "0" * 64
 ENTRY_FIELDS = ("entry_id", "member_id", "seq", "asset", "amount", "bucket", "kind", "level", "source", "rule_version",
                 "created_at", "available_at")  # all but the hashes, which the chain checks cover
-EXPIRY_RULES = False  # see change_expiry
+EXPIRY_RULES = True
 MAX_PROGRAM_CHANGES = 3  # per sequence: enough to credit and refund under several versions
 # tiers and statuses (docs/earning-tiers.md): low thresholds, so that the model's few purchases reach and lose them
 TIER_CHOICES = [[], [{"tier": "silver", "min_spend_12m_minor": 5000, "discount_bps": 500,

@@ -7,13 +7,14 @@ reverse credits by the rules they were made with, whatever the rules are today.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from loyalty.ledger.expiry import ExpiryPolicy
 from loyalty.members.domain import MAX_LEVELS
-from loyalty.shared.clock import parse_rfc3339
+from loyalty.shared.clock import parse_rfc3339, to_rfc3339
 from loyalty.shared.errors import LoyaltyError
 from loyalty.shared.money import BPS, minor_units
 
@@ -165,6 +166,21 @@ class ProgramRules:
     def surprises(self) -> SurpriseRule | None:
         """The surprise rule purchases draw under, or None when the programme has none (or a chance of 0)."""
         return self.surprise if self.surprise is not None and self.surprise.chance_bps > 0 else None
+
+    def changed(self, given: Mapping[str, Any], now: datetime) -> ProgramRules:
+        """These rules with ``given``'s fields replaced, as published (or rehearsed) at ``now``: an expiry rule keeps
+        its ``since`` where the months are unchanged, else counts points becoming available from
+        ``EXPIRY_TAKES_EFFECT`` after now; 0 months is no rule. Raises ValueError for rules that cannot be."""
+        fields = dict(given)
+        expiry = fields.pop("expiry", None)
+        if expiry is not None:
+            if not expiry.months:
+                fields["expiry"] = None
+            elif self.expiry is not None and self.expiry.months == expiry.months:
+                fields["expiry"] = self.expiry
+            else:
+                fields["expiry"] = ExpiryRule(expiry.months, to_rfc3339(now + EXPIRY_TAKES_EFFECT))
+        return replace(self, **fields)
 
     def expiry_policy(self) -> ExpiryPolicy:
         """The expiry rule as the ledger dates points by it (0 months when points never expire)."""

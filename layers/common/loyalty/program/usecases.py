@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from loyalty.program.domain import (
     DEFAULT_PROGRAM,
-    EXPIRY_TAKES_EFFECT,
     ComplianceProfileViolated,
-    ExpiryRule,
     ProgramRules,
 )
 from loyalty.program.store import ProgramChanged, ProgramStore
-from loyalty.shared.clock import Clock, SystemClock, to_rfc3339
+from loyalty.shared.clock import Clock, SystemClock
 from loyalty.shared.errors import NotFound, VersionConflict
 from loyalty.shared.once import Contention, RetryPolicy
 
@@ -58,8 +55,7 @@ class ProgramService:
             previous = stored or DEFAULT_PROGRAM
             if expected_version is not None and expected_version != previous.version:
                 raise VersionConflict(f"The program is at version {previous.version}, not {expected_version}.")
-            rules = replace(previous, version=previous.version + 1,
-                            **{**given, **self._expiry(previous, given.get("expiry"))})
+            rules = previous.changed({**given, "version": previous.version + 1}, self._clock.now())
             problems = rules.compliance_problems()
             if problems:
                 raise ComplianceProfileViolated("; ".join(problems) + ".")
@@ -71,14 +67,3 @@ class ProgramService:
             return rules
 
         return self._retry.run(attempt)
-
-    def _expiry(self, previous: ProgramRules, given: ExpiryRule | None) -> dict[str, ExpiryRule | None]:
-        """The expiry rule to publish: the current one where the months are unchanged (its ``since`` stays), else one
-        that counts points becoming available from a minute after now; none for 0 months."""
-        if given is None:
-            return {}
-        if not given.months:
-            return {"expiry": None}
-        if previous.expiry is not None and previous.expiry.months == given.months:
-            return {"expiry": previous.expiry}
-        return {"expiry": ExpiryRule(given.months, to_rfc3339(self._clock.now() + EXPIRY_TAKES_EFFECT))}

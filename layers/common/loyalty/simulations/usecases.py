@@ -79,7 +79,7 @@ class SimulationService:
             raise ValidationProblem(f"The recorded purchases are in {current.currency}: a simulation replays them "
                                     "in the programme's currency.", loc=["body", "program", "currency"])
         try:
-            rules = replace(current, **given)
+            rules = current.changed(given, self._clock.now())
         except ValueError as error:
             raise ValidationProblem(str(error), loc=["body", "program"]) from None
         problems = rules.compliance_problems()
