@@ -36,7 +36,7 @@ run: install console
 	$(PY) -m localdev
 
 test: install tools console dynamodb-local lint typecheck openapi-check security
-	$(PY) -m pytest -n 2 --dist loadgroup --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=25 --cov --cov-report=term --cov-fail-under=$(COVERAGE_FLOOR)
 	$(MAKE) build
 
 # The README's walk-through (which a test runs) uses curl and jq, the console's tests Debian's Chromium and a

@@ -70,6 +70,10 @@ def local_dynamodb(dynamodb_local_server: dynamodb_local.DynamoDBLocal, monkeypa
     monkeypatch.delenv("AWS_PROFILE", raising=False)
     for key, value in _environment(dynamodb_local_server.endpoint).items():
         monkeypatch.setenv(key, value)
+    # A default session of its own, whose credentials come from the environment just set. The one the moto tests
+    # keep (tests/conftest.py) may hold the key moto set while it was active; DynamoDB Local keeps one database per
+    # access key, so this process would make tables the containers (the key "testing") never see.
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)
     db = boto3.client("dynamodb", endpoint_url=dynamodb_local_server.endpoint)
     reset_tables(db)
     return db
