@@ -1159,6 +1159,8 @@ def _comparable(entry: dict[str, Any]) -> dict[str, Any]:
         found["review"] = entry["review"]
     if "rule" in entry:  # the earning rule that made it (an action's: action:<name>; surprises: ``surprise``)
         found["rule"] = entry["rule"]
+    if "expires" in entry:  # the dated lots it brings (or, an expiry's, ends): docs/earning-expiry.md
+        found["expires"] = entry["expires"]
     if entry["source"]["type"] == "batch":
         found["source"] = {"type": "batch", "id": "*"}
         asset = "" if entry["asset"] == "points" else f"/{entry['asset']}"
