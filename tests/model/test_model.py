@@ -95,7 +95,6 @@ DAY = 86_400
 GENESIS = "0" * 64
 ENTRY_FIELDS = ("entry_id", "member_id", "seq", "asset", "amount", "bucket", "kind", "level", "source", "rule_version",
                 "created_at", "available_at")  # all but the hashes, which the chain checks cover
-EXPIRY_RULES = True
 MAX_PROGRAM_CHANGES = 3  # per sequence: enough to credit and refund under several versions
 # tiers and statuses (docs/earning-tiers.md): low thresholds, so that the model's few purchases reach and lose them
 TIER_CHOICES = [[], [{"tier": "silver", "min_spend_12m_minor": 5000, "discount_bps": 500,
@@ -626,9 +625,7 @@ class LedgerMachine(RuleBasedStateMachine):
     # --- end surprises ---------------------------------------------------------------------------------------
 
     # --- expiry (docs/earning-expiry.md) ----------------------------------------------------------------------
-    # Off until a disagreement the model found in its last run at the end of a session is understood (the note of
-    # that stop): the model's expiry arithmetic is kept, and inert, until then.
-    @precondition(lambda self: EXPIRY_RULES and self.model.program.version <= MAX_PROGRAM_CHANGES)
+    @precondition(lambda self: self.model.program.version <= MAX_PROGRAM_CHANGES)
     @rule(months=st.sampled_from([None, 0, 1, 1, 2]))
     def change_expiry(self, months: int | None) -> None:
         """Points expire a month or two after they become available (short, so the clock reaches it), or never

@@ -3,9 +3,10 @@ issued for them; the figures are computed here independently; nothing but the si
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
-from loyalty.shared.clock import FixedClock
+from loyalty.shared.clock import FixedClock, to_rfc3339
 from tests.support import Api, CallAs, dump_tables
 
 ADMIN: CallAs = {"as_": "boss", "groups": ("admin",)}
@@ -198,3 +199,16 @@ def assert_only_simulations_written(before: dict[str, list[str]], after: dict[st
         assert {json.loads(i)["pk"]["S"] for i in added} <= keys, table
         if added:
             assert "Earning" in table
+
+
+def test_a_proposed_expiry_rule_is_shown_as_it_would_be_published(api: Api, clock: FixedClock) -> None:
+    """The rehearsal works the rules out as publishing does: a rule dated from a minute after now, none for 0 months
+    (it once echoed the body's rule undated, which its own schema refused)."""
+    story(api, clock)
+    since = to_rfc3339(clock.now() + timedelta(minutes=1))
+    for months, shown in ((12, {"months": 12, "since": since}), (0, None)):
+        body = {"simulation_id": f"sim-expiry-{months}", "program": {"expiry": {"months": months}},
+                "from": "2026-11-23", "to": "2026-11-24"}
+        reply = api.call("POST", PATH, body, **ADMIN)
+        assert reply.status == 202, reply.body
+        assert reply.body["program"].get("expiry") == shown
