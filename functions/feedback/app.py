@@ -52,7 +52,7 @@ def _cursor_refused() -> ValidationProblem:
                               "the order is someone else's or unknown); a caller who is not a member yet → `404`. "
                               "A complaint nobody answers within 24 hours alerts the shop's staff address, once.")
 def send_feedback(body: NewFeedback) -> Response[MyFeedback]:
-    created, kept = feedback().send(body.feedback_id, router.caller().sub, body.kind, body.text, body.order_id,
+    created, kept = feedback().send(body.feedback_id, router.caller().sub, body.kind.value, body.text, body.order_id,
                                     body.rating)
     return answer(MyFeedback, kept, 201 if created else 200)
 
@@ -74,10 +74,10 @@ def my_feedback(limit: PageSize = 20, cursor: Cursor = None) -> Response[MyFeedb
                   description="`status=open` (the default): the inbox, oldest first; `status=closed`: the latest "
                               "first. Each with its kind, rating, order, replies and whether the staff address was "
                               "alerted about it.")
-def list_feedback(status: StatusQuery = "open", limit: PageSize = 50,
+def list_feedback(status: StatusQuery = FeedbackStatus.OPEN, limit: PageSize = 50,
                   cursor: Cursor = None) -> Response[FeedbackList]:
     try:
-        found = feedback().listed(status, limit=limit, cursor=cursor)
+        found = feedback().listed(status.value, limit=limit, cursor=cursor)
     except ValueError:
         raise _cursor_refused() from None
     return answer(FeedbackList, found)

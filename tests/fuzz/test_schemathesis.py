@@ -51,6 +51,7 @@ from tests.fuzz.conftest import (
     ROOT_MEMBER,
     SEEDED_BUNDLE,
     SEEDED_COUPON_REDEMPTION,
+    SEEDED_FEEDBACK,
     SEEDED_ORDER,
     SEEDED_PARTNER,
     SEEDED_PENDING_ORDER,
@@ -156,6 +157,11 @@ def _point_at_known_data(case: schemathesis.Case, member: str | None, order: str
         case.body["product_id"] = SEEDED_BUNDLE
     if order is not None and "simulation_id" in (case.path_parameters or {}):  # the seeded simulation
         case.path_parameters["simulation_id"] = SEEDED_SIMULATION
+    if order is not None and "feedback_id" in (case.path_parameters or {}):  # the seeded complaint
+        case.path_parameters["feedback_id"] = SEEDED_FEEDBACK
+    if order is not None and isinstance(case.body, dict) and "order_id" in case.body and case.path.endswith(
+            "/feedback"):  # about a seeded order (the member's own, or not)
+        case.body["order_id"] = order
 
 
 def _point_at_the_wallet(case: schemathesis.Case, coupon_code: str) -> None:

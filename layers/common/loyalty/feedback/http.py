@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
@@ -13,10 +14,25 @@ from loyalty.http.types import Answer, ClientId, Prose, Request, Timestamp
 
 FeedbackIdInPath = Annotated[ClientId, Path(openapi_examples=examples.shown(
     examples.FEEDBACK_ID, "Li Wei's complaint about her order (the feedback_id her app chose)"))]
-Kind = Literal["complaint", "suggestion", "praise"]
+
+
+class FeedbackKind(StrEnum):
+    """What a member's feedback is."""
+
+    COMPLAINT = "complaint"
+    SUGGESTION = "suggestion"
+    PRAISE = "praise"
+
+
+class FeedbackStatus(StrEnum):
+    """open: waiting to be dealt with; closed: staff have dealt with it."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
 Text = Annotated[Prose, StringConstraints(max_length=MAX_TEXT), Field(
     description=f"1–{MAX_TEXT} characters; line breaks are kept")]
-FeedbackStatus = Literal["open", "closed"]
 
 
 class NewFeedback(Request):
@@ -27,7 +43,7 @@ class NewFeedback(Request):
     feedback_id: ClientId = Field(description="The client's id for this feedback, its idempotency key: the same "
                                               "body again answers the same; another body → 409. Unique per shop: "
                                               "a UUID is a good choice")
-    kind: Kind
+    kind: FeedbackKind
     order_id: ClientId | None = Field(default=None, description="One of the member's own purchases, if it is "
                                                                 "about one")
     text: Text
@@ -72,7 +88,7 @@ class MyFeedback(Answer):
     """A feedback as the member who sent it sees it: the replies, and whether it is closed."""
 
     feedback_id: str
-    kind: Kind
+    kind: FeedbackKind
     text: str
     order_id: str | None
     rating: int | None
@@ -93,7 +109,7 @@ class FeedbackAnswer(Answer):
 
     feedback_id: str
     member_id: str
-    kind: Kind
+    kind: FeedbackKind
     text: str
     order_id: str | None
     rating: int | None
