@@ -80,6 +80,8 @@ def test_a_complaint_answered_emails_the_member_in_their_language_once(api: Api,
     assert [(f["feedback_id"], [r["text"] for r in f["replies"]]) for f in mine] == [
         ("FB-1", ["很抱歉,本周任何一天来店,我们免费重新打蜡。"])]
     assert "replied_by" not in mine[0]["replies"][0]
+    assert api.call("GET", "/v1/members/me/feedback", as_="tom").body["items"][0]["feedback_id"] == "FB-2"  # own
+    assert len(api.call("GET", "/v1/members/me/feedback", as_="tom").body["items"]) == 1
 
     closed = api.call("PATCH", "/v1/feedback/FB-1", {"status": "closed"}, **STAFF)
     assert (closed.status, closed.body["status"], closed.body["closed_by"]) == (200, "closed", "pos")
