@@ -32,11 +32,23 @@ StatusQuery = Annotated[FeedbackStatus, Query(description="open (the inbox to wo
                                               openapi_examples=examples.shown("open", "The inbox to work"))]
 PageSize = Annotated[int, Query(ge=1, le=100, description="Feedback per page",
                                 openapi_examples=examples.shown(20, "A page of 20"))]
+# The examples are cursors of the shape the lists give (after Li Wei's complaint): each list takes only its own.
 Cursor = Annotated[str | None, Query(max_length=600, pattern=r"^[A-Za-z0-9_-]+$",
-                                     description="next_cursor of the previous page",
+                                     description="next_cursor of the previous page of this list",
                                      openapi_examples=examples.shown(
-                                         "eyJsaXN0ZWQiOiAiMjAyNi0xMS0yM1QwOTozMDowMFojZmItMSJ9",
-                                         "An example: use the next_cursor a page gave (this one answers 422)"))]
+                                         "eyJsaXN0ZWQiOiAiMjAyNi0xMS0yM1QwOTozMDowMFojZmItMjAyNi0xMS0yMy0wMDAxIiwgInBrI"
+                                         "jogIkZFRURCQUNLI2ZiLTIwMjYtMTEtMjMtMDAwMSIsICJzayI6ICJGRUVEQkFDSyIsICJzdGF0dXM"
+                                         "iOiAib3BlbiJ9",
+                                         "After Li Wei's complaint in the open inbox (an example: use the next_cursor "
+                                         "a page gave)"))]
+MyCursor = Annotated[str | None, Query(max_length=600, pattern=r"^[A-Za-z0-9_-]+$",
+                                       description="next_cursor of the previous page of this list",
+                                       openapi_examples=examples.shown(
+                                           "eyJsaXN0ZWQiOiAiMjAyNi0xMS0yM1QwOTozMDowMFojZmItMjAyNi0xMS0yMy0wMDAxIiwgIm1lb"
+                                           "WJlcl9pZCI6ICI0ZjJjMWU4YS05YjNkLTRjN2UtYTFmMC02ZDViMmU5YzhhNDEiLCAicGsiOiAiRk"
+                                           "VFREJBQ0sjZmItMjAyNi0xMS0yMy0wMDAxIiwgInNrIjogIkZFRURCQUNLIn0",
+                                           "After Li Wei's complaint in her own list (an example: use the next_cursor "
+                                           "a page gave)"))]
 
 
 def _cursor_refused() -> ValidationProblem:
@@ -61,7 +73,7 @@ def send_feedback(body: NewFeedback) -> Response[MyFeedback]:
                   summary="The caller's feedback and the answers to it", access=SIGNED_IN, model=MyFeedbackList,
                   refusals=(422,), description="Newest first, each with staff's replies (oldest first) and its "
                                                "status (`closed` once staff have dealt with it).")
-def my_feedback(limit: PageSize = 20, cursor: Cursor = None) -> Response[MyFeedbackList]:
+def my_feedback(limit: PageSize = 20, cursor: MyCursor = None) -> Response[MyFeedbackList]:
     try:
         found = feedback().of_member(router.caller().sub, limit=limit, cursor=cursor)
     except ValueError:
