@@ -2,9 +2,10 @@
 
 - ``FEEDBACK#<feedback_id>`` / ``FEEDBACK``: a feedback, its replies inline (at most ``MAX_REPLIES``), ``version``
   counting its changes (every change is conditioned on the version read);
-- three sparse-free indexes over the same items, each sorted by ``listed`` (``<created_at>#<feedback_id>``):
-  ``by_status`` (``status``), ``by_member`` (``member_id``) and ``awaiting`` (``awaiting``: set to ``complaint``
-  only on an open complaint nobody has answered and no alert was sent for, so the schedule's query finds only those).
+- three indexes over the same items, each sorted by ``listed`` (``<created_at>#<feedback_id>``): ``by_status``
+  (``status``: the inbox), ``by_member`` (``member_id``: a member's own list) and the sparse ``awaiting``
+  (``awaiting``: set to ``complaint`` only on an open complaint nobody has answered and no alert was sent for, so
+  the schedule's query finds only those).
 
 An email a change plans (a reply to the member, the alert to the staff address) is put in outreach's due index in the
 change's own transaction (``outreach.dynamodb.due_item``): the reply and its email are written together or not at all.
