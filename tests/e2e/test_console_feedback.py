@@ -89,7 +89,6 @@ def test_the_cashier_answers_a_complaint_the_member_is_emailed_and_it_is_closed(
     assert "O-FB-MEI" in page.inner_text(f"{card} dl")
     assert page.inner_text(f"{card} [data-text]") == "车蜡没打匀，\n引擎盖上有痕迹。"
     assert page.get_attribute("[data-feedback=FB-E2E-2] [data-kind]", "data-kind") == "suggestion"
-    shoot(page, "feedback")
 
     # An empty answer is refused next to the field; nothing is sent.
     page.click(f"{card} [data-action=reply]")
@@ -101,6 +100,7 @@ def test_the_cashier_answers_a_complaint_the_member_is_emailed_and_it_is_closed(
     page.wait_for_selector(f"{card} [data-replies='1']")
     assert "免费重新打蜡" in page.inner_text(f"{card} [data-replies]")
     assert "Answer sent to 王美" in page.inner_text("[data-notice] [data-result]")
+    shoot(page, "feedback")  # one answered, one waiting
     move_clock(api, 10 * 60)  # the due job's next slots: the email goes out
     [email] = outbox(base_url, "fb-mei@example.com", "feedback_reply")
     assert "已回复您的意见" in email["subject"] and "免费重新打蜡" in email["text"]
@@ -124,9 +124,9 @@ def test_the_feedback_page_is_accessible_and_fits_without_horizontal_scrolling(
         browser: Any, base_url: str, api: Api, viewport: dict[str, int]) -> None:
     close_everything_open(api)
     width = viewport["width"]
-    api.sign_up(f"fb-ana-{width}", "Ana Lima")
-    send(api, f"fb-ana-{width}", f"FB-A11Y-{width}-1", "complaint",
-         "Nobody picked up the phone when I called about my booking, twice.", rating=1)
+    api.sign_up(f"fb-li-{width}", "李伟")
+    api.sign_up(f"fb-ana-{width}", "Ana Lima", locale="en")
+    send(api, f"fb-li-{width}", f"FB-A11Y-{width}-1", "complaint", "打了两次电话想改预约时间，都没有人接。", rating=1)
     move_clock(api, 25 * 3600)  # unanswered for 24 hours: the service alerts, the card says so
     send(api, f"fb-ana-{width}", f"FB-A11Y-{width}-2", "praise", "The new waiting room is lovely.", rating=5)
     for lang in ("en", "zh-CN"):
