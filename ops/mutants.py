@@ -137,6 +137,14 @@ MUTANTS = [
     Mutant("stored-value-tier-needs-more-than-its-threshold", L + "wallet/domain.py",
            "if amount_minor >= tier.min_minor:", "if amount_minor > tier.min_minor:"),
     # End of stored value.
+    # Feedback (docs/feedback.md): an answered complaint still alerts, someone else's order accepted, a reply's id
+    # reused with another text taken for a replay.
+    Mutant("an-answered-complaint-still-alerts", L + "feedback/domain.py",
+           "and not self.replies and self.alerted_at is None", "and self.alerted_at is None"),
+    Mutant("feedback-about-someone-elses-order", L + "feedback/usecases.py",
+           ".order_owner(order_id)) != member_id:", ".order_owner(order_id)) is None:"),
+    Mutant("a-reply-id-reused-with-another-text", L + "feedback/domain.py",
+           "        if known.text != text:\n", "        if False:\n"),
     # Actions (docs/earning-actions.md).
     Mutant("action-cap-one-more", L + "actions/dynamodb.py", 'at_most={"count": cap - 1}', 'at_most={"count": cap}'),
     Mutant("check-in-twice-a-day-is-a-replay", L + "actions/usecases.py", "CHECKED_IN = _CheckIns(ActionRecorded)",

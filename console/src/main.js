@@ -15,6 +15,7 @@ import { verifyPage } from "./pages/verify.js";
 // chart and QR parts are not in the first load of the till.
 const partners = () => import("./pages/partners.js");
 const reviews = () => import("./pages/reviews.js");
+const feedback = () => import("./pages/feedback.js");
 const wallet = () => import("./pages/wallet.js");
 const earning = () => import("./pages/earning.js");
 const simulation = () => import("./pages/simulation.js");
@@ -23,6 +24,7 @@ const PAGES = [
   { path: "counter", key: "nav.counter", role: "staff", render: counterPage },
   { path: "dashboard", key: "nav.dashboard", role: "staff", render: dashboardPage },
   { path: "reviews", key: "nav.reviews", role: "staff", render: async (main) => (await reviews()).reviewsPage(main) },
+  { path: "feedback", key: "nav.feedback", role: "staff", render: async (main) => (await feedback()).feedbackPage(main) },
   { path: "program", key: "nav.program", role: "admin", render: programPage },
   { path: "earning", key: "nav.earning", role: "admin", render: async (main) => (await earning()).earningPage(main) },
   { path: "simulation", key: "nav.earning", role: "admin", nav: "earning",

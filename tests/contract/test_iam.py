@@ -217,8 +217,30 @@ def exercise(api: Api, clock: FixedClock) -> None:
     coupons_and_rewards(api, admin, staff)
     actions_and_check_ins(api, admin, staff)
     simulations(api, admin)
+    feedback_answered_and_alerted(api, admin, staff)
     expiry_everywhere(api, admin, staff)
     tiers_and_statuses(api, admin, staff)  # tiers (docs/earning-tiers.md): last, so the flows above stay plain
+
+
+def feedback_answered_and_alerted(api: Api, admin: CallAs, staff: CallAs) -> None:
+    """Feedback (docs/feedback.md): a complaint about bob's own order (sent again: a replay), one about an order
+    that is not his (refused), the lists, a reply (and its replay) with its email, a close, and a complaint left 24
+    hours that the schedule alerts the staff address about."""
+    settings = api.call("GET", "/v1/outreach/settings", **admin).body
+    api.call("PUT", "/v1/outreach/settings", {**settings, "staff_email": "staff@example.com"}, **admin)
+    for _ in range(2):
+        api.call("POST", "/v1/members/me/feedback", {"feedback_id": "FB-1", "kind": "complaint", "order_id": "O-1",
+                                                     "text": "Streaks.", "rating": 2}, as_="bob")
+    api.call("POST", "/v1/members/me/feedback", {"feedback_id": "FB-2", "kind": "complaint", "order_id": "O-2",
+                                                 "text": "Not mine."}, as_="bob")
+    api.call("POST", "/v1/members/me/feedback", {"feedback_id": "FB-3", "kind": "complaint", "text": "Late."},
+             as_="li")
+    api.call("GET", "/v1/members/me/feedback", as_="bob")
+    api.call("GET", "/v1/feedback?status=open", **staff)
+    for _ in range(2):
+        api.call("POST", "/v1/feedback/FB-1/replies", {"reply_id": "RE-1", "text": "Sorry."}, **staff)
+    api.call("PATCH", "/v1/feedback/FB-1", {"status": "closed"}, **staff)
+    api.move_clock(25 * 3600)  # FB-3 is overdue: the schedule alerts, the due job and the sender send
 
 
 def actions_and_check_ins(api: Api, admin: CallAs, staff: CallAs) -> None:

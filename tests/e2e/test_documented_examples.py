@@ -39,6 +39,7 @@ ORDER = (
     "recordPurchase", "recordRefund", "adjustPoints", "redeemPoints",
     "readMyLedger", "readLedger", "verifyLedger", "readLatestAnchor", "readMetrics",
     "startCampaign", "readCampaign", "previewEmail", "readMessages",
+    "sendFeedback", "listMyFeedback", "listFeedback", "replyToFeedback", "closeFeedback",  # about the example order
     "unsubscribePage", "unsubscribe",
     "createPartner", "listPartners", "readPartner", "readLinkSettings", "changeLinkSettings", "createLink",
     "listLinks", "landingPage", "linkQrSvg", "linkQrPng",

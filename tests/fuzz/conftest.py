@@ -46,6 +46,7 @@ SEEDED_TEMPLATE, SEEDED_REWARD = "FZ-T-1", "FZ-R-1"  # a coupon template and a r
 SEEDED_COUPON_REDEMPTION = "FZ-CR-1"  # a coupon's use, which a void may cancel
 SEEDED_BUNDLE = "FZ-WASH-6"  # a bundle product on sale, and the member holds a card of it
 SEEDED_SIMULATION = "FZ-SIM-1"  # a simulation of the seeded purchases (docs/earning-simulations.md)
+SEEDED_FEEDBACK = "FZ-FB-1"  # the member's complaint about the seeded order, answered once (docs/feedback.md)
 
 
 # --- the tally ------------------------------------------------------------------------------------
@@ -422,6 +423,13 @@ def _seed(server: Server) -> None:
         "simulation_id": SEEDED_SIMULATION, "program": {"referral_rates_bps": [1500]}, "from": "2026-11-01",
         "to": "2026-12-31"})
     assert reply.status_code == 202, reply.text
+    # A complaint about the seeded order, and staff's reply (docs/feedback.md)
+    reply = server.call("POST", "/v1/members/me/feedback", MEMBER, {
+        "feedback_id": SEEDED_FEEDBACK, "kind": "complaint", "order_id": SEEDED_ORDER, "text": "Streaks.", "rating": 2})
+    assert reply.status_code == 201, reply.text
+    reply = server.call("POST", f"/v1/feedback/{SEEDED_FEEDBACK}/replies", STAFF, {"reply_id": "FZ-RE-1",
+                                                                                 "text": "Sorry."})
+    assert reply.status_code == 201, reply.text
 
 
 @pytest.fixture(scope="session")

@@ -51,6 +51,7 @@ from tests.fuzz.conftest import (
     ROOT_MEMBER,
     SEEDED_BUNDLE,
     SEEDED_COUPON_REDEMPTION,
+    SEEDED_FEEDBACK,
     SEEDED_ORDER,
     SEEDED_PARTNER,
     SEEDED_PENDING_ORDER,
@@ -154,8 +155,19 @@ def _point_at_known_data(case: schemathesis.Case, member: str | None, order: str
         case.path_parameters["card_id"] = card_id
     if order is not None and isinstance(case.body, dict) and "product_id" in case.body:
         case.body["product_id"] = SEEDED_BUNDLE
-    if order is not None and "simulation_id" in (case.path_parameters or {}):  # the seeded simulation
+    if order is not None:
+        _point_at_seeded_ids(case, order)
+
+
+def _point_at_seeded_ids(case: schemathesis.Case, order: str) -> None:
+    """The seeded simulation; the seeded complaint (docs/feedback.md), and feedback about a seeded order (the
+    member's own, or not)."""
+    if "simulation_id" in (case.path_parameters or {}):
         case.path_parameters["simulation_id"] = SEEDED_SIMULATION
+    if "feedback_id" in (case.path_parameters or {}):
+        case.path_parameters["feedback_id"] = SEEDED_FEEDBACK
+    if isinstance(case.body, dict) and "order_id" in case.body and case.path.endswith("/feedback"):
+        case.body["order_id"] = order
 
 
 def _point_at_the_wallet(case: schemathesis.Case, coupon_code: str) -> None:

@@ -197,6 +197,15 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("GET", "/v1/members/me/actions"): Expect(ANY_MEMBER, "/v1/members/me/actions"),
     ("GET", "/v1/members/{member_id}/actions"): Expect(STAFF_ONLY, f"/v1/members/{SELF}/actions"),
     # --- end of actions ---
+    # --- feedback (docs/feedback.md): members send and read their own; staff (the till too) list, answer, close ---
+    ("POST", "/v1/members/me/feedback"): Expect(ANY_MEMBER, "/v1/members/me/feedback", {
+        "feedback_id": "FB-1", "kind": "complaint", "order_id": "O-1", "text": "Streaks.", "rating": 2}),
+    ("GET", "/v1/members/me/feedback"): Expect(ANY_MEMBER, "/v1/members/me/feedback"),
+    ("GET", "/v1/feedback"): Expect(STAFF_ONLY, "/v1/feedback?status=open"),
+    ("POST", "/v1/feedback/{feedback_id}/replies"): Expect(STAFF_ONLY, "/v1/feedback/FB-NONE/replies", {
+        "reply_id": "RE-1", "text": "Sorry."}),
+    ("PATCH", "/v1/feedback/{feedback_id}"): Expect(STAFF_ONLY, "/v1/feedback/FB-NONE", {"status": "closed"}),
+    # --- end of feedback ---
     # A referral link's landing page and QR codes need no login: anyone may open a link.
     ("GET", "/r/{code}"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}"),
     ("GET", "/r/{code}/qr.svg"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}/qr.svg"),

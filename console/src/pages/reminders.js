@@ -7,7 +7,9 @@ import { h, mount, field, formError, values, clearErrors, showProblem, setError,
 const SETTINGS = [
   ["min_gap_hours", "number"], ["max_per_30_days", "number"], ["quiet_start", "time"], ["quiet_end", "time"],
   ["greeting_after_days", "number"], ["checkin_after_days", "number"], ["winback_after_days", "number"], ["default_time_zone", "text"],
+  ["staff_email", "email"], ["staff_locale", "locale"],  // where unanswered complaints alert (docs/feedback.md)
 ];
+const ALERT_LANGUAGES = [["zh-CN", "中文"], ["en", "English"]];
 const KINDS = ["thank_you", "greeting", "checkin", "replacement", "birthday", "holiday", "points_available", "winback", "campaign"];
 
 function saver(form, handler, done) {
@@ -30,7 +32,8 @@ function settingsForm(settings) {
   const done = h("div", { "aria-live": "polite" });
   const form = h("form", { class: "card", "data-form": "settings", novalidate: true, "aria-labelledby": "set-title" },
     h("h2", { id: "set-title" }, t("rem.settings")),
-    h("div", { class: "row" }, SETTINGS.map(([name, type]) => field({ name, type, label: t(`rem.${name}`), value: settings[name] }))),
+    h("div", { class: "row" }, SETTINGS.map(([name, type]) => field({ name, type, label: t(`rem.${name}`), value: settings[name] ?? "",
+      ...(type === "locale" ? { options: ALERT_LANGUAGES } : {}) }))),
     formError(), h("button", { type: "submit" }, t("save")), done);
   return saver(form, async (v) => {
     const body = {};
@@ -38,7 +41,8 @@ function settingsForm(settings) {
       if (type === "number") {
         if (!/^\d+$/.test(v[name])) throw { problem: { errors: [{ loc: ["body", name], msg: t("program.integer") }] } };
         body[name] = Number(v[name]);
-      } else body[name] = v[name];
+      } else if (name === "staff_email") body[name] = v[name].trim() || null;
+      else body[name] = v[name];
     }
     await api("PUT", "/v1/outreach/settings", { body });
   }, done);

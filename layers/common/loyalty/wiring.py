@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from loyalty.bundles.usecases import BundleService
     from loyalty.counter.usecases import CounterService
     from loyalty.coupons.usecases import CouponService
+    from loyalty.feedback.usecases import FeedbackService
     from loyalty.ledger.usecases import DeferredPoster, LedgerService
     from loyalty.members.domain import LinkTarget
     from loyalty.members.usecases import MembershipService
@@ -650,6 +651,22 @@ def simulations() -> SimulationService:
     return SimulationService(store, program.current, _clock, SqsWork(client("sqs"), url) if url else None)
 
 
+@cache
+def feedback() -> FeedbackService:
+    """Feedback (``loyalty.feedback``) over the Feedback table: members' own purchases checked in the Operations
+    table, members in theirs, and the emails a reply or an alert plans put in outreach's due index."""
+    from loyalty.feedback.dynamodb import DynamoFeedbackStore
+    from loyalty.feedback.usecases import FeedbackService
+    from loyalty.members.dynamodb import DynamoMemberStore
+    from loyalty.outreach.config import OutreachEnv
+    from loyalty.shared.dynamo import Dynamo
+
+    found, env, db = settings(), OutreachEnv.from_env(), Dynamo(_dynamodb())
+    members = DynamoMemberStore(db, found.tables)
+    store = DynamoFeedbackStore(db, found.feedback_table, found.tables.operations, env.table, env.due_shards)
+    return FeedbackService(store, _clock, member_exists=lambda member_id: bool(members.members([member_id])))
+
+
 def configure(*, clock: Clock | None = None) -> None:
     """Replace the clock (local server, tests); everything built so far is rebuilt on next use."""
     global _clock
@@ -657,5 +674,5 @@ def configure(*, clock: Clock | None = None) -> None:
         _clock = clock
     for built in (services, outreach, anchoring, poster, metrics, _dynamodb, cognito_users, _member_code_secret,
                   partners, settings, _link_secret, commission, partner_reports, reviews, bundles, coupons,
-                  rewards, wallet, actions, simulations, surprises, _surprise_secret, tiers):
+                  rewards, wallet, actions, simulations, surprises, _surprise_secret, tiers, feedback):
         built.cache_clear()

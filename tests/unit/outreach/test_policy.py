@@ -195,7 +195,9 @@ def test_a_holiday_may_have_started_from_the_first_time_zone_to_the_last() -> No
 CONTEXT = {"display_name": "Li <b>", "shop_name": "Shop", "app_link": "https://app", "unsubscribe_link": "https://u",
            "order_id": "O-1", "amount": "129.00 CNY", "items": "Wash", "feedback_link": "https://f",
            "points": 12, "available": 30, "item_name": "Filter", "interval_days": 90, "days": 60,
-           "holiday_name": "春节", "headline": "News", "message": "Hello", "on": "2027-12-31"}
+           "holiday_name": "春节", "headline": "News", "message": "Hello", "on": "2027-12-31",
+           "feedback_id": "FB-1", "feedback_text": "The wax streaked", "reply_text": "We will wash it again",
+           "rating": "2/5", "sent_at": "2026-11-23T09:30:00Z"}
 
 
 @pytest.mark.parametrize("kind", list(ReminderKind))

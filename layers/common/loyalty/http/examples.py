@@ -64,3 +64,6 @@ COUPON_CODE = "7KQ2M9XDHT4F7"  # a code's shape (13 of the unambiguous alphabet)
 COUPON_ISSUE_ID = "issue-2026-000311"
 COUPON_REDEMPTION_ID = "POS-2026-000123-c1"
 REWARD_ID = "free-car-wash"
+# Feedback (docs/feedback.md): Li Wei's complaint about the example order, and staff's reply to it.
+FEEDBACK_ID = "fb-2026-11-23-0001"
+FEEDBACK_REPLY_ID = "re-2026-11-23-0001"

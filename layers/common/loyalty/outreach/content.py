@@ -109,6 +109,8 @@ class Composer:
             holiday_names = data.get("names") or next(
                 (h.names for h in self._store.holidays() if h.holiday_id == data.get("holiday_id")), {})
             context["holiday_name"] = templates.pick(holiday_names, locale) or data.get("holiday_id", "")
+        if reminder.kind in (ReminderKind.FEEDBACK_REPLY, ReminderKind.FEEDBACK_ALERT):
+            context.update(_feedback_context(data, locale))
         if reminder.kind is ReminderKind.CAMPAIGN:
             campaign = find_campaign(self._store, data["campaign_id"])
             context["headline"] = templates.pick(campaign["headline"], locale)
@@ -148,6 +150,9 @@ class Composer:
             return {"campaign_id": find_campaign(self._store, needed("a campaign"))["campaign_id"]}
         if kind is ReminderKind.WINBACK:
             return {"days": self._store.settings().winback_after_days}
+        if kind in (ReminderKind.FEEDBACK_REPLY, ReminderKind.FEEDBACK_ALERT):
+            raise ValidationProblem(f"A {kind.value} email is written from a feedback and its reply: it is sent when "
+                                    "staff reply or the complaint is overdue, not previewed.", loc=["body", "kind"])
         if kind is ReminderKind.POINTS_EXPIRING:
             month = needed("a month (YYYY-MM)")
             if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
@@ -186,3 +191,12 @@ class Composer:
             data.update(sku=item["sku"], name=item.get("name") or (rule.name if rule else None) or item["sku"],
                         interval_days=rule.interval_days if rule else 0)
         return data
+
+
+def _feedback_context(data: dict[str, Any], locale: str) -> dict[str, Any]:
+    """What a feedback's emails say: the member's words (an excerpt), the reply, the rating, when it was sent."""
+    rating = data.get("rating")
+    return {"feedback_id": data.get("feedback_id", ""), "feedback_text": data.get("excerpt", ""),
+            "reply_text": data.get("reply", ""), "sent_at": data.get("created_at", ""),
+            "rating": f"{rating}/5" if rating else templates.phrase("no_rating", locale),
+            "order_id": data.get("order_id") or templates.phrase("no_order", locale)}

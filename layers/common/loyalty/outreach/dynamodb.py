@@ -47,6 +47,14 @@ def _log_key(member_id: str, kind: str, occasion: str) -> dict[str, str]:
     return {"pk": f"MEMBER#{member_id}", "sk": f"MSG#{kind}#{occasion}"}
 
 
+def due_item(reminder: Reminder, shards: int) -> dict[str, Any]:
+    """A reminder's item in the due index (the same reminder lands on the same key): for ``schedule``, and for a
+    feature that plans an email in its own transaction (feedback's replies and alerts)."""
+    return {"pk": f"DUE#{shard_of(reminder.member_id, shards):02d}",
+            "sk": f"{to_rfc3339(reminder.due_at)}#{reminder.member_id}#{reminder.kind}#{reminder.occasion}",
+            "message": json.dumps(reminder.to_message(), ensure_ascii=False)}
+
+
 def purchase_from_stream(record: dict[str, Any]) -> PurchaseRecord | None:
     """The purchase a DynamoDB stream record of the Operations table inserts, if it is one."""
     image = record.get("dynamodb", {}).get("NewImage")
@@ -119,11 +127,7 @@ class DynamoOutreachStore:
     def schedule(self, reminders: Sequence[Reminder]) -> None:
         """Put reminders in the due index. Idempotent: the same reminder lands on the same key."""
         for reminder in reminders:
-            self._db.call("put_item", TableName=self._table, Item=to_item({
-                "pk": self._due_shard(shard_of(reminder.member_id, self.shards)),
-                "sk": f"{to_rfc3339(reminder.due_at)}#{reminder.member_id}#{reminder.kind}#{reminder.occasion}",
-                "message": json.dumps(reminder.to_message(), ensure_ascii=False),
-            }))
+            self._db.call("put_item", TableName=self._table, Item=to_item(due_item(reminder, self.shards)))
 
     def due(self, now: datetime) -> Iterator[tuple[dict[str, str], Reminder | None]]:
         """Every reminder whose time has come, with its key, shard by shard, oldest first (None for an item

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AwareDatetime, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
 from loyalty.http import examples
-from loyalty.http.types import Answer, ClientId, Locale, MemberId, Name, Prose, Request, Timestamp, TimeZone
+from loyalty.http.types import Answer, ClientId, Email, Locale, MemberId, Name, Prose, Request, Timestamp, TimeZone
 from loyalty.outreach.policy import ReminderKind
 
 ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$"),
@@ -27,7 +27,7 @@ class OutreachSettings(Request):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"min_gap_hours": 48, "max_per_30_days": 4, "quiet_start": "21:00", "quiet_end": "09:00",
          "greeting_after_days": 2, "checkin_after_days": 7, "winback_after_days": 60,
-         "default_time_zone": "Asia/Shanghai"}]})
+         "default_time_zone": "Asia/Shanghai", "staff_email": "service@shop.example", "staff_locale": "zh-CN"}]})
 
     min_gap_hours: Annotated[StrictInt, Field(ge=0, le=720)] = 48
     max_per_30_days: Annotated[StrictInt, Field(ge=0, le=100, description="0: no monthly limit")] = 4
@@ -37,6 +37,10 @@ class OutreachSettings(Request):
     checkin_after_days: Annotated[StrictInt, Field(ge=0, le=90)] = 7
     winback_after_days: Annotated[StrictInt, Field(ge=1, le=3650)] = 60
     default_time_zone: TimeZone = "Asia/Shanghai"
+    staff_email: Email | None = Field(default=None, description=(
+        "The shop's staff address: a complaint left without a reply for 24 hours is sent there, once "
+        "(docs/feedback.md). null: no alert is sent"))
+    staff_locale: Literal["zh-CN", "en"] = Field(default="zh-CN", description="The language of the staff's alerts")
 
     @model_validator(mode="after")
     def _a_window_remains(self) -> OutreachSettings:

@@ -30,6 +30,8 @@ class ReminderKind(StrEnum):
     POINTS_EXPIRING = "points_expiring"
     WINBACK = "winback"
     CAMPAIGN = "campaign"
+    FEEDBACK_REPLY = "feedback_reply"  # staff's answer to a member's feedback (docs/feedback.md)
+    FEEDBACK_ALERT = "feedback_alert"  # to the shop's staff address: a complaint unanswered for 24 hours
 
 
 class Category(StrEnum):
@@ -49,7 +51,13 @@ CATEGORY = {
     ReminderKind.HOLIDAY: Category.MARKETING,
     ReminderKind.WINBACK: Category.MARKETING,
     ReminderKind.CAMPAIGN: Category.MARKETING,
+    ReminderKind.FEEDBACK_REPLY: Category.TRANSACTIONAL,  # the answer the member asked for
+    ReminderKind.FEEDBACK_ALERT: Category.TRANSACTIONAL,  # to the staff, not to a member
 }
+
+# Kinds sent to the shop's staff address (the outreach settings' ``staff_email``, in ``staff_locale``), not to the
+# member they are about.
+TO_STAFF = frozenset({ReminderKind.FEEDBACK_ALERT})
 
 # How late a reminder may still go out; later than this it is dropped, not sent.
 EXPIRY = {
@@ -63,6 +71,8 @@ EXPIRY = {
     ReminderKind.POINTS_EXPIRING: timedelta(days=25),  # still worth sending until 5 days before the month
     ReminderKind.WINBACK: timedelta(days=14),
     ReminderKind.CAMPAIGN: timedelta(days=7),
+    ReminderKind.FEEDBACK_REPLY: timedelta(days=7),
+    ReminderKind.FEEDBACK_ALERT: timedelta(days=7),
 }
 
 # A birthday set or changed less than this long ago does not trigger a greeting at once.
@@ -83,6 +93,8 @@ class OutreachSettings:
     checkin_after_days: int = 7
     winback_after_days: int = 60
     default_time_zone: str = "Asia/Shanghai"
+    staff_email: str | None = None  # where alerts for the shop's staff go (docs/feedback.md); None: nowhere
+    staff_locale: str = "zh-CN"  # the language of those alerts
 
     def window(self) -> tuple[time, time]:
         return time.fromisoformat(self.quiet_end), time.fromisoformat(self.quiet_start)

@@ -15,6 +15,7 @@ from loyalty.members.domain import Member
 from loyalty.members.store import MemberStore
 from loyalty.outreach.content import ORDER_KINDS, Composer, expiring_in
 from loyalty.outreach.policy import (
+    TO_STAFF,
     Category,
     ContactHistory,
     Decision,
@@ -52,6 +53,8 @@ class OutreachSender:
             member = self._members.members([reminder.member_id]).get(reminder.member_id)
             settings = self._store.settings()
             history = self._store.contact(reminder.member_id)
+            if member is not None and reminder.kind in TO_STAFF:
+                member = to_staff(member, settings)
             recipient = self._recipient(member, settings) if member else None
             decision = decide(reminder, recipient, history, now, settings, self._cancelled(reminder, history, now))
             try:
@@ -109,6 +112,8 @@ class OutreachSender:
     def _cancelled(self, reminder: Reminder, history: ContactHistory, now: datetime) -> str | None:
         """Why the occasion no longer holds (refunded, reversed, superseded, nothing to spend), or None."""
         order_id = reminder.data.get("order_id")
+        if reminder.kind in TO_STAFF and not self._store.settings().staff_email:
+            return "no staff address in the outreach settings"
         if reminder.kind is ReminderKind.POINTS_EXPIRING:
             view = self._ledger.accounts([reminder.member_id])[reminder.member_id].view(POINTS.name, now,
                                                                                         self._ledger.expiry)
@@ -129,3 +134,10 @@ class OutreachSender:
                 return "nothing to spend: the points went to make up for points refunded after they were spent"
             return None
         return "the order was fully refunded" if purchase.fully_refunded else None
+
+
+def to_staff(member: Member, settings: OutreachSettings) -> Member:
+    """The member an email about them is sent as when it goes to the shop's staff address (``TO_STAFF``): the staff
+    address and language, everything else the member's (the email names them); consent is not theirs to give."""
+    return replace(member, email=settings.staff_email or "", locale=settings.staff_locale, marketing_opt_in=True,
+                   notices=True)

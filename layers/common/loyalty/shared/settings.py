@@ -54,6 +54,7 @@ class Settings:
     wallet_table: str = ""
     earning_table: str = ""  # EARNING_TABLE: the earning rules' own items (docs/earning.md)
     surprise_secret_id: str = ""  # SURPRISE_SECRET_ID: the master the surprise days' secrets derive from
+    feedback_table: str = ""  # FEEDBACK_TABLE: members' feedback and staff's replies (docs/feedback.md)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -84,6 +85,7 @@ class Settings:
             wallet_table=env.get("WALLET_TABLE", ""),
             earning_table=env.get("EARNING_TABLE", ""),
             surprise_secret_id=env.get("SURPRISE_SECRET_ID", ""),
+            feedback_table=env.get("FEEDBACK_TABLE", ""),
         )
 
 

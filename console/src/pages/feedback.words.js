@@ -1,0 +1,31 @@
+// The feedback inbox's words, English and Simplified Chinese: loaded with its page (its chunk); i18n.js adds them.
+export const WORDS = {
+  en: {
+    "fb.title": "Feedback", "fb.intro": "What members told the shop: complaints, suggestions and praise. Answer here and the member gets your answer by email, in their language. A complaint nobody answers within 24 hours alerts the staff address (set on the Reminders page), once.",
+    "fb.tabs": "Which feedback", "fb.tab.open": "Open", "fb.tab.closed": "Closed",
+    "fb.none.open": "Nothing waits for an answer.", "fb.none.closed": "Nothing closed yet.", "fb.more": "More",
+    "fb.kind.complaint": "Complaint", "fb.kind.suggestion": "Suggestion", "fb.kind.praise": "Praise",
+    "fb.rating": "Rating", "fb.rating.is": "{n} of 5", "fb.rating.none": "No rating", "fb.order": "Order", "fb.order.none": "—",
+    "fb.sent": "Sent", "fb.replies": "Answers", "fb.replies.none": "No answer yet.", "fb.by": "by {who}",
+    "fb.overdue": "No answer for 24 h", "fb.alerted": "Staff alerted {at}", "fb.closed.at": "Closed {at} by {who}",
+    "fb.answer": "Your answer", "fb.answer.hint": "Sent to the member by email and shown in their app. Up to 2,000 characters.",
+    "fb.answer.required": "Write the answer first.", "fb.answer.long": "At most 2,000 characters.",
+    "fb.send": "Send the answer", "fb.close": "Close", "fb.form.label": "Answer {who}'s {kind}",
+    "fb.sent.ok": "Answer sent to {who}: the email goes out within minutes.", "fb.closed.ok": "Closed: {who}'s {kind} moved to Closed.",
+    "fb.closed.already": "This feedback was closed meanwhile. The list is refreshed.",
+  },
+  "zh-CN": {
+    "fb.title": "顾客意见", "fb.intro": "会员对本店的投诉、建议和表扬。在此回复，会员会以其语言收到回复邮件。投诉 24 小时内无人回复时，将通知员工邮箱（在「提醒」页设置），仅通知一次。",
+    "fb.tabs": "意见状态", "fb.tab.open": "待处理", "fb.tab.closed": "已关闭",
+    "fb.none.open": "没有待回复的意见。", "fb.none.closed": "还没有已关闭的意见。", "fb.more": "更多",
+    "fb.kind.complaint": "投诉", "fb.kind.suggestion": "建议", "fb.kind.praise": "表扬",
+    "fb.rating": "评分", "fb.rating.is": "{n} / 5", "fb.rating.none": "未评分", "fb.order": "订单", "fb.order.none": "—",
+    "fb.sent": "提交时间", "fb.replies": "回复", "fb.replies.none": "尚未回复。", "fb.by": "{who} 回复",
+    "fb.overdue": "24 小时未回复", "fb.alerted": "已于 {at} 通知员工", "fb.closed.at": "{who} 于 {at} 关闭",
+    "fb.answer": "您的回复", "fb.answer.hint": "将通过邮件发送给会员，并显示在其 App 中。最多 2000 字。",
+    "fb.answer.required": "请先填写回复。", "fb.answer.long": "最多 2000 字。",
+    "fb.send": "发送回复", "fb.close": "关闭", "fb.form.label": "回复 {who} 的{kind}",
+    "fb.sent.ok": "已回复 {who}：邮件将在几分钟内发出。", "fb.closed.ok": "已关闭：{who} 的{kind}已移至「已关闭」。",
+    "fb.closed.already": "此意见已被关闭。列表已刷新。",
+  },
+};

@@ -1,0 +1,1 @@
+"""Feedback: members' complaints, suggestions and praise; staff replies, closing, and the unanswered-complaint alert."""
