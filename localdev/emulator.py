@@ -56,6 +56,9 @@ def create_resources() -> dict[str, str]:
     """
     import boto3
 
+    from localdev import moto_transactions
+
+    moto_transactions.install()  # moto's transactions roll back what they touch, not a copy of every table
     names = {name: name for name in template.load()["Resources"]}
     create_tables(boto3.client("dynamodb"))
 
