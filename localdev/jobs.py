@@ -68,6 +68,22 @@ def matches(pattern: Any, value: Any) -> bool:
     return bool(pattern == value)
 
 
+_LOADER: Any = None
+
+
+def _runner_session() -> Any:
+    """A botocore session for a runner, sharing the process's one loader of service models (read-only JSON)."""
+    global _LOADER
+    import botocore.loaders
+    import botocore.session
+
+    if _LOADER is None:
+        _LOADER = botocore.loaders.create_loader()
+    session = botocore.session.get_session()
+    session.register_component("data_loader", _LOADER)
+    return session
+
+
 @dataclass
 class _Stream:
     """Where a consumer is in a table's stream: an iterator per shard (None once a shard has closed)."""
@@ -89,8 +105,9 @@ class Jobs:
         self._invoke = invoke
         self._names = names
         # The runner's own calls (polling, as Lambda's pollers do) come from a session of its own: hooks on the
-        # default session, which the handlers' clients are built from, count the functions' calls only.
-        session = boto3.session.Session()
+        # default session, which the handlers' clients are built from, count the functions' calls only. Its
+        # service models come from one loader per process (a fresh session would parse them again: ~2 s a runner).
+        session = boto3.session.Session(botocore_session=_runner_session())
         self._sqs = session.client("sqs")
         self._dynamodb = session.client("dynamodb")
         # botocore now derives an account-scoped streams host that moto does not route; the classic
