@@ -111,10 +111,12 @@ unit: install
 
 # The model-equality test (tests/model/test_model.py) with its soak profile: 2 runs of 1,000 random sequences
 # of 50 steps against the real handlers, where `make test` runs 2 of 50 of 20. About 70 minutes on two cores;
-# a failure prints its shrunk sequence of steps.
+# a failure prints its shrunk sequence of steps. Beside it, the fuzzer with 300 generated examples per operation
+# in its fuzzing phase where `make test` sends 40 (tests/fuzz).
 .PHONY: soak
-soak: install
-	HYPOTHESIS_PROFILE=soak $(PY) -m pytest tests/model/test_model.py -n 2
+soak: install tools console
+	HYPOTHESIS_PROFILE=soak FUZZ_MAX_EXAMPLES=300 $(PY) -m pytest tests/model/test_model.py tests/fuzz -n 2 \
+		--dist loadgroup
 
 # The committed OpenAPI document is generated from the routes; openapi-check fails on drift.
 openapi: install
