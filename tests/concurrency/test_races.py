@@ -55,7 +55,7 @@ def test_100_redemptions_racing_for_one_balance(service: Service, funded_by: str
         assert service.purchase("O-1", "spender", balance * 100).status == 201
         service.clock.advance(WEEK_AND_A_DAY)
     assert service.points("spender")["available"] == balance
-    before = service.transactions.mark()
+    before, busy_before = service.transactions.mark(), service.busy["redemptions"]
 
     replies = service.all_at_once(
         # a 503 busy (the write's retry budget spent under contention on a loaded machine) is sent again, as the
@@ -76,7 +76,8 @@ def test_100_redemptions_racing_for_one_balance(service: Service, funded_by: str
         -wins * amount
     assert kinds["release"] == (2 if funded_by == "matured purchase" else 0)
     report("redemptions", funded_by=funded_by, racers=racers, wins=wins,
-           answered_200=sum(1 for r in won if r.status == 200), **service.transactions.since(before))
+           answered_200=sum(1 for r in won if r.status == 200),
+           busy_retried=service.busy["redemptions"] - busy_before, **service.transactions.since(before))
 
 
 def test_the_same_purchase_sent_five_times_at_once_credits_once(service: Service) -> None:
