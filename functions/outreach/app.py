@@ -62,7 +62,7 @@ def read_replacements() -> Response[ReplacementRules]:
                   body=True, max_body=LIST_MAX_BODY)
 def change_replacements(body: ReplacementRules) -> Response[ReplacementRules]:
     saved = outreach().admin.save_replacement_rules(
-        [plans.ReplacementRule.from_dict(r.model_dump()) for r in body.rules])
+        [plans.ReplacementRule.from_dict(r.model_dump(by_alias=True)) for r in body.rules])
     return answer(ReplacementRules, {"rules": [_rule(r) for r in saved]})
 
 

@@ -66,10 +66,20 @@ class Guide(Request):
     link: GuideLink | None = None
 
 
-# A guide in each language the shop writes one in; a member whose language has none gets the other one.
-Guides = Annotated[dict[Literal["en", "zh-CN"], Guide], Field(min_length=1, description=(
-    "A usage guide per language (en, zh-CN), sent with the thank-you and the check-in of an order with this product "
-    "or category; a member whose language has none gets the other (docs/reminders.md)"))]
+class Guides(Request):
+    """A usage guide per language, sent with the thank-you and the check-in of an order with this product or
+    category; a member whose language has none gets the other (docs/reminders.md)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    zh_cn: Guide | None = Field(default=None, alias="zh-CN")
+    en: Guide | None = None
+
+    @model_validator(mode="after")
+    def one_language(self) -> Guides:
+        if self.zh_cn is None and self.en is None:
+            raise ValueError("a guide is in zh-CN, en or both")
+        return self
 
 
 class ReplacementRule(Request):

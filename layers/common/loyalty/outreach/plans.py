@@ -44,8 +44,9 @@ class ReplacementRule:
 
     @classmethod
     def from_dict(cls, stored: dict[str, Any]) -> ReplacementRule:
-        """A rule as ``asdict`` wrote it (a rule saved before guides existed has none)."""
-        guide = {locale: Guide(**g) for locale, g in (stored.get("guide") or {}).items()}
+        """A rule as ``asdict`` or its HTTP model wrote it (a rule saved before guides existed has none; a language
+        given as null has none)."""
+        guide = {locale: Guide(**g) for locale, g in (stored.get("guide") or {}).items() if g}
         return cls(**{**stored, "guide": guide})
 
 
