@@ -77,8 +77,8 @@ def test_the_owner_writes_a_guide_in_both_languages_and_the_member_gets_it(
              api("GET", "/v1/outreach/replacements", ADMIN).json()["rules"]}
     assert rules["WIPER-E2E"]["interval_days"] is None and rules["tyres"]["interval_days"] == 1460
     assert rules["WIPER-E2E"]["guide"] == {
-        "zh-CN": {"title": "雨刮片安装指南", "text": "抬起雨刮臂,按下卡扣取下旧刮片。\n首次下雨前先用新刮片干刮一次玻璃。",
-                  "link": None},
+        "zh-CN": {"title": "雨刮片安装指南",
+                  "text": "抬起雨刮臂,按下卡扣取下旧刮片。\n首次下雨前先用新刮片干刮一次玻璃。", "link": None},
         "en": {"title": "Fitting wiper blades", "text": "Lift the arm, press the clip, slide the old blade off.",
                "link": "https://shop.example/guides/wipers"}}
 

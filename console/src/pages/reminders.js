@@ -112,7 +112,7 @@ function replacementsCard(list) {
     h("tbody", {}, rows.map((r, i) => h("tr", { "data-rule": r.sku || r.category }, h("td", {}, r.sku ? `SKU ${r.sku}` : `${t("rem.category")} ${r.category}`), h("td", {}, r.name || ""),
       h("td", { class: "num" }, r.interval_days == null ? "—" : String(r.interval_days)),
       h("td", { "data-guide": "" }, guideSummary(r)),
-      h("td", { class: "actions" },
+      h("td", { class: "rule-actions" },
         h("button", { type: "button", class: "secondary", "data-action": "edit-rule", "aria-label": t("rem.edit", { what: r.sku || r.category }), onclick: () => edit(i) }, t("rem.edit_short")),
         h("button", { type: "button", class: "secondary", "aria-label": t("rem.remove", { what: r.sku || r.category }), onclick: () => { rows.splice(i, 1); draw(); } }, t("remove")))))))
     : h("p", { class: "muted" }, t("rem.no_rules")));
