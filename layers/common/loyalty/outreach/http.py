@@ -70,9 +70,7 @@ class Guides(Request):
     """A usage guide per language, sent with the thank-you and the check-in of an order with this product or
     category; a member whose language has none gets the other (docs/reminders.md)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    zh_cn: Guide | None = Field(default=None, alias="zh-CN")
+    zh_cn: Guide | None = Field(default=None, alias="zh-CN")  # by its name only, as the contract spells it
     en: Guide | None = None
 
     @model_validator(mode="after")
