@@ -177,6 +177,27 @@ MUTANTS = [
     Mutant("status-kept-after-the-last-purchase-is-refunded", L + "tiers/domain.py",
            "uncounts = current.counted_by if left == 0 and", "uncounts = current.counted_by if left < 0 and"),
     # End of tiers and statuses.
+    # Usage guides (docs/reminders.md): the category's guide over the SKU's, one per item, the shop's text as HTML,
+    # no other language for a member whose has none, none in the check-in, a guide-only SKU rule hiding the
+    # category's interval, a rule with neither accepted.
+    Mutant("a-categorys-guide-wins-over-the-skus", L + "outreach/plans.py",
+           "found = by_sku or by_category", "found = by_category or by_sku"),
+    Mutant("a-guide-once-per-item", L + "outreach/plans.py",
+           "if rule is not None and rule.guide not in chosen:", "if rule is not None:"),
+    Mutant("a-guides-text-unescaped-in-html", L + "outreach/templates.py",
+           '"<br>".join(html.escape(line) for line in guide.text.splitlines())',
+           '"<br>".join(guide.text.splitlines())'),
+    Mutant("a-guide-only-in-the-members-language", L + "outreach/templates.py",
+           "(choose(versions, locale_for(locale)) for versions in guides)",
+           "(versions.get(locale_for(locale)) for versions in guides)"),
+    Mutant("the-check-in-without-guides", L + "outreach/content.py",
+           "WITH_GUIDES = (ReminderKind.THANK_YOU, ReminderKind.CHECKIN)", "WITH_GUIDES = (ReminderKind.THANK_YOU,)"),
+    Mutant("a-guide-only-sku-rule-hides-the-categorys-interval", L + "outreach/plans.py",
+           "return _most_specific(item, [r for r in rules if r.interval_days is not None])",
+           "return _most_specific(item, rules)"),
+    Mutant("a-rule-with-neither-interval-nor-guide-accepted", L + "outreach/http.py",
+           "if self.interval_days is None and self.guide is None:", "if False:"),
+    # End of usage guides.
 ]
 
 

@@ -54,15 +54,20 @@ def change_settings(body: OutreachSettings) -> Response[OutreachSettings]:
                   summary="Replacement intervals by product or category (admin)", access=ADMIN_ONLY,
                   model=ReplacementRules)
 def read_replacements() -> Response[ReplacementRules]:
-    return answer(ReplacementRules, {"rules": [asdict(r) for r in outreach().admin.replacement_rules()]})
+    return answer(ReplacementRules, {"rules": [_rule(r) for r in outreach().admin.replacement_rules()]})
 
 
 @router.operation("PUT", "/v1/outreach/replacements", operation_id="changeReplacementRules",
                   summary="Set the replacement intervals (admin)", access=ADMIN_ONLY, model=ReplacementRules,
                   body=True, max_body=LIST_MAX_BODY)
 def change_replacements(body: ReplacementRules) -> Response[ReplacementRules]:
-    saved = outreach().admin.save_replacement_rules([plans.ReplacementRule(**r.model_dump()) for r in body.rules])
-    return answer(ReplacementRules, {"rules": [asdict(r) for r in saved]})
+    saved = outreach().admin.save_replacement_rules(
+        [plans.ReplacementRule.from_dict(r.model_dump(by_alias=True)) for r in body.rules])
+    return answer(ReplacementRules, {"rules": [_rule(r) for r in saved]})
+
+
+def _rule(rule: plans.ReplacementRule) -> dict[str, object]:
+    return {**asdict(rule), "guide": asdict(rule)["guide"] or None}  # a rule without a guide has "guide": null
 
 
 @router.operation("GET", "/v1/outreach/holidays", operation_id="readHolidays",

@@ -430,6 +430,13 @@ def _seed(server: Server) -> None:
     reply = server.call("POST", f"/v1/feedback/{SEEDED_FEEDBACK}/replies", STAFF, {"reply_id": "FZ-RE-1",
                                                                                  "text": "Sorry."})
     assert reply.status_code == 201, reply.text
+    # Replacement rules with usage guides, one without an interval: what the GET answers conforms (docs/reminders.md)
+    reply = server.call("PUT", "/v1/outreach/replacements", ADMIN, {"rules": [
+        {"category": "car-care", "interval_days": 90, "guide": {
+            "zh-CN": {"title": "洗车卡使用说明", "text": "到店出示会员码。\n每次核销一次。"},
+            "en": {"title": "Using your wash card", "text": "Show your member code.", "link": "https://shop.example/g"}}},
+        {"sku": "FZ-WAX", "guide": {"en": {"title": "Waxing", "text": "Dry the car first."}}}]})
+    assert reply.status_code == 200, reply.text
 
 
 @pytest.fixture(scope="session")

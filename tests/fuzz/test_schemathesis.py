@@ -339,6 +339,28 @@ def test_a_replacement_rule_without_sku_or_category_is_refused(api: Any) -> None
     assert read.status == 200, (read.status, read.body)
 
 
+@pytest.mark.parametrize("guide", [
+    {"en": {"title": "Wax\u202eing", "text": "Dry it."}},  # a bidirectional override in a title
+    {"en": {"title": "Wax", "text": "Dry it.\u0000"}},  # NUL in the text
+    {"en": {"title": "Wax", "text": "Dry it.", "link": "https://a b"}},
+    {"en": {"title": "Wax", "text": "Dry it.", "link": ["https://shop.example"]}},
+    {"en": None}, {"zh-CN": {"title": "", "text": "擦干。"}}, {"en": {"title": "Wax"}},
+])
+def test_a_bad_usage_guide_is_refused(api: Any, guide: Any) -> None:
+    put = api.call("PUT", "/v1/outreach/replacements", {"rules": [{"sku": "FZ-WAX", "guide": guide}]},
+                   as_="fz-admin", groups=("admin",))
+    assert put.status == 422, (put.status, put.body)
+
+
+def test_a_usage_guide_at_its_limits_is_kept_whole(api: Any) -> None:
+    guide = {"zh-CN": {"title": "说" * 120, "text": ("滤芯" * 499) + "。\n",
+                       "link": "https://shop.example/" + "a" * 479}}
+    put = api.call("PUT", "/v1/outreach/replacements", {"rules": [{"sku": "FZ-WAX", "guide": guide}]},
+                   as_="fz-admin", groups=("admin",))
+    assert put.status == 200, (put.status, put.body)
+    assert put.body["rules"][0]["guide"]["zh-CN"]["text"] == "滤芯" * 499 + "。"  # stripped, as every Prose
+
+
 @pytest.mark.parametrize("method", ["TRACE", "QUERY"])
 def test_unserved_methods_are_problems(server: Server, method: str) -> None:
     reply = requests.request(method, f"{server.url}/v1/program", timeout=10)

@@ -74,31 +74,95 @@ function holidaysCard(list) {
   return saver(form, async () => { await api("PUT", "/v1/outreach/holidays", { body: { holidays: rows } }); }, done);
 }
 
+// A rule names a SKU or a category and has an interval, a usage guide (zh-CN and en: a title, a text, an optional
+// https link), or both (docs/reminders.md). "Edit" takes a rule back into the form; "Add" puts it back.
+const GUIDE_LANGS = [["zh-CN", "zh"], ["en", "en"]];
+const GUIDE_FIELDS = ["title", "text", "link"];
+const GUIDE_LIMITS = { title: 120, text: 1000, link: 500 };
+
+function guideOf(v) {
+  const guide = {};
+  for (const [lang, suffix] of GUIDE_LANGS) {
+    const g = Object.fromEntries(GUIDE_FIELDS.map((f) => [f, (v[`${f}_${suffix}`] || "").trim()]));
+    if (!g.title && !g.text && !g.link) continue;
+    guide[lang] = { title: g.title, text: g.text, ...(g.link ? { link: g.link } : {}) };
+  }
+  return Object.keys(guide).length ? guide : null;
+}
+
+function guideProblem(v) {
+  for (const [, suffix] of GUIDE_LANGS) {
+    const [title, text, link] = GUIDE_FIELDS.map((f) => (v[`${f}_${suffix}`] || "").trim());
+    if (!title && !text && !link) continue;
+    if (!title) return [`title_${suffix}`, t("rem.guide_needs_title")];
+    if (!text) return [`text_${suffix}`, t("rem.guide_needs_text")];
+    if (link && !/^https:\/\/\S+$/.test(link)) return [`link_${suffix}`, t("rem.guide_https")];
+  }
+  return null;
+}
+
 function replacementsCard(list) {
   const done = h("div", { "aria-live": "polite" });
   let rows = list.slice();
   const table = h("div", { class: "scroll", tabindex: 0 });
+  const addButton = h("button", { type: "button", class: "secondary", "data-action": "add-rule" }, t("add"));
+  const guideSummary = (r) => (r.guide ? GUIDE_LANGS.filter(([lang]) => r.guide[lang]).map(([lang]) => r.guide[lang].title).join(" · ") : "—");
   const draw = () => mount(table, rows.length ? h("table", {},
-    h("thead", {}, h("tr", {}, [t("rem.target"), t("rem.name"), t("rem.interval_days"), ""].map((c) => h("th", { scope: "col" }, c)))),
-    h("tbody", {}, rows.map((r, i) => h("tr", {}, h("td", {}, r.sku ? `SKU ${r.sku}` : `${t("rem.category")} ${r.category}`), h("td", {}, r.name || ""),
-      h("td", { class: "num" }, String(r.interval_days)),
-      h("td", {}, h("button", { type: "button", class: "secondary", "aria-label": t("rem.remove", { what: r.sku || r.category }), onclick: () => { rows.splice(i, 1); draw(); } }, t("remove")))))))
+    h("thead", {}, h("tr", {}, [t("rem.target"), t("rem.name"), t("rem.interval_days"), t("rem.guide"), ""].map((c) => h("th", { scope: "col" }, c)))),
+    h("tbody", {}, rows.map((r, i) => h("tr", { "data-rule": r.sku || r.category }, h("td", {}, r.sku ? `SKU ${r.sku}` : `${t("rem.category")} ${r.category}`), h("td", {}, r.name || ""),
+      h("td", { class: "num" }, r.interval_days == null ? "—" : String(r.interval_days)),
+      h("td", { "data-guide": "" }, guideSummary(r)),
+      h("td", { class: "rule-actions" },
+        h("button", { type: "button", class: "secondary", "data-action": "edit-rule", "aria-label": t("rem.edit", { what: r.sku || r.category }), onclick: () => edit(i) }, t("rem.edit_short")),
+        h("button", { type: "button", class: "secondary", "aria-label": t("rem.remove", { what: r.sku || r.category }), onclick: () => { rows.splice(i, 1); draw(); } }, t("remove")))))))
     : h("p", { class: "muted" }, t("rem.no_rules")));
-  draw();
+  const guideFields = (suffix, legend) => h("fieldset", { class: "guide", "data-guide-lang": suffix },
+    h("legend", {}, legend),
+    field({ name: `title_${suffix}`, label: t("rem.guide_title"), attrs: { maxlength: GUIDE_LIMITS.title } }),
+    field({ name: `text_${suffix}`, label: t("rem.guide_text"), type: "textarea", hint: t("rem.guide_text.hint"), attrs: { maxlength: GUIDE_LIMITS.text } }),
+    field({ name: `link_${suffix}`, label: t("rem.guide_link"), type: "url", hint: t("rem.guide_link.hint"), attrs: { maxlength: GUIDE_LIMITS.link } }));
   const form = h("form", { class: "card", "data-form": "replacements", novalidate: true, "aria-labelledby": "rep-title" },
-    h("h2", { id: "rep-title" }, t("rem.replacements")), table,
+    h("h2", { id: "rep-title" }, t("rem.replacements")), h("p", { class: "muted" }, t("rem.replacements.hint")), table,
     h("div", { class: "row" }, field({ name: "sku", label: "SKU" }), field({ name: "category", label: t("rem.category") }),
-      field({ name: "interval", label: t("rem.interval_days"), type: "number", attrs: { min: 1, step: 1 } }),
-      h("button", { type: "button", class: "secondary", onclick: () => {
-        const v = values(form);
-        clearErrors(form);
-        if (!v.sku && !v.category) return setError(form, "sku", t("rem.sku_or_category"));
-        if (!/^\d+$/.test(v.interval)) return setError(form, "interval", t("program.integer"));
-        rows.push({ ...(v.sku ? { sku: v.sku } : { category: v.category }), interval_days: Number(v.interval) });
-        draw();
-      } }, t("add"))),
-    formError(), h("button", { type: "submit" }, t("save")), done);
-  return saver(form, async () => { await api("PUT", "/v1/outreach/replacements", { body: { rules: rows } }); }, done);
+      field({ name: "name", label: t("rem.name") }),
+      field({ name: "interval", label: t("rem.interval_days"), type: "number", hint: t("rem.interval_days.hint"), attrs: { min: 1, step: 1 } })),
+    h("div", { class: "row" }, guideFields("zh", t("rem.guide_zh")), guideFields("en", t("rem.guide_en"))),
+    addButton, formError(), h("button", { type: "submit" }, t("save")), done);
+  const control = (name) => form.elements.namedItem(name);
+  function edit(i) {
+    const [r] = rows.splice(i, 1);
+    clearErrors(form);
+    control("sku").value = r.sku || "";
+    control("category").value = r.category || "";
+    control("name").value = r.name || "";
+    control("interval").value = r.interval_days == null ? "" : String(r.interval_days);
+    for (const [lang, suffix] of GUIDE_LANGS) {
+      for (const f of GUIDE_FIELDS) control(`${f}_${suffix}`).value = (r.guide && r.guide[lang] && r.guide[lang][f]) || "";
+    }
+    draw();
+    control("sku").focus();
+  }
+  addButton.addEventListener("click", () => {
+    const v = values(form);
+    clearErrors(form);
+    if (!v.sku.trim() && !v.category.trim()) return setError(form, "sku", t("rem.sku_or_category"));
+    if (v.sku.trim() && v.category.trim()) return setError(form, "category", t("rem.sku_or_category"));
+    if (v.interval.trim() && !/^\d+$/.test(v.interval.trim())) return setError(form, "interval", t("program.integer"));
+    const problem = guideProblem(v);
+    if (problem) return setError(form, ...problem);
+    const guide = guideOf(v);
+    if (!v.interval.trim() && !guide) return setError(form, "interval", t("rem.interval_or_guide"));
+    rows.push({ ...(v.sku.trim() ? { sku: v.sku.trim() } : { category: v.category.trim() }), ...(v.name.trim() ? { name: v.name.trim() } : {}),
+      interval_days: v.interval.trim() ? Number(v.interval) : null, guide });
+    for (const name of ["sku", "category", "name", "interval", ...GUIDE_LANGS.flatMap(([, s]) => GUIDE_FIELDS.map((f) => `${f}_${s}`))]) control(name).value = "";
+    draw();
+  });
+  draw();
+  return saver(form, async () => {
+    const saved = await api("PUT", "/v1/outreach/replacements", { body: { rules: rows } });
+    rows = saved.rules.slice();
+    draw();
+  }, done);
 }
 
 function counts(c) {
@@ -138,10 +202,12 @@ function previewCard() {
     h("h2", { id: "prev-title" }, t("rem.preview")),
     h("div", { class: "row" }, field({ name: "member_id", label: t("rem.member_id") }),
       field({ name: "kind", label: t("rem.kind"), value: "thank_you", options: KINDS.map((k) => [k, t(`reminder.${k}`)]) }),
+      field({ name: "occasion", label: t("rem.occasion"), hint: t("rem.occasion.hint") }),
       h("button", { type: "submit" }, t("rem.show_preview"))),
     formError(), out);
   form.addEventListener("submit", submits(form, async (v) => {
-    const email = await api("POST", "/v1/outreach/preview", { body: { member_id: v.member_id.trim(), kind: v.kind } });
+    const email = await api("POST", "/v1/outreach/preview", { body: { member_id: v.member_id.trim(), kind: v.kind,
+      ...(v.occasion.trim() ? { occasion: v.occasion.trim() } : {}) } });
     mount(out, h("div", { class: "card" }, h("p", {}, h("strong", {}, email.subject)),
       h("iframe", { title: t("rem.preview"), sandbox: "", srcdoc: email.html, style: "width:100%;height:320px;border:1px solid #d0d7de" })));
   }, { fieldOf: { "not-found": "member_id" } }));

@@ -197,7 +197,7 @@ CONTEXT = {"display_name": "Li <b>", "shop_name": "Shop", "app_link": "https://a
            "points": 12, "available": 30, "item_name": "Filter", "interval_days": 90, "days": 60,
            "holiday_name": "春节", "headline": "News", "message": "Hello", "on": "2027-12-31",
            "feedback_id": "FB-1", "feedback_text": "The wax streaked", "reply_text": "We will wash it again",
-           "rating": "2/5", "sent_at": "2026-11-23T09:30:00Z"}
+           "rating": "2/5", "sent_at": "2026-11-23T09:30:00Z", "guides": ""}
 
 
 @pytest.mark.parametrize("kind", list(ReminderKind))

@@ -15,7 +15,7 @@ from loyalty.members.domain import Member
 from loyalty.members.store import MemberStore
 from loyalty.outreach import mime, templates
 from loyalty.outreach.config import OutreachConfig
-from loyalty.outreach.plans import replacement_interval
+from loyalty.outreach.plans import guides_for, replacement_interval
 from loyalty.outreach.policy import Category, Reminder, ReminderKind
 from loyalty.outreach.store import OutreachStore, find_campaign, find_purchase
 from loyalty.outreach.unsubscribe import token_for
@@ -25,6 +25,9 @@ from loyalty.shared.money import format_amount
 
 ORDER_KINDS = (ReminderKind.THANK_YOU, ReminderKind.GREETING, ReminderKind.CHECKIN, ReminderKind.REPLACEMENT)
 ABOUT_THE_ORDER = ORDER_KINDS[:3]  # emails that show the order (its amount and items), read when they are written
+# Emails that carry the usage guides of what the order contained, read from the rules when they are written: a guide
+# the shop corrects before the check-in goes out is sent corrected (docs/reminders.md).
+WITH_GUIDES = (ReminderKind.THANK_YOU, ReminderKind.CHECKIN)
 
 
 def expiring_in(view: BalanceView, month: str) -> tuple[int, date | None]:
@@ -88,6 +91,9 @@ class Composer:
         names = [i.get("name") or i["sku"] for i in data.get("items") or []]
         context["items"] = ", ".join(names) if names else templates.phrase("your_purchase", locale)
         context["feedback_link"] = f"{self._config.app_link}/feedback?order={data.get('order_id', '')}"
+        if reminder.kind in WITH_GUIDES:
+            guides = guides_for(list(data.get("items") or []), self._store.replacement_rules())
+            context["guides"] = templates.guide_section(guides, locale)
         if reminder.kind in (ReminderKind.POINTS_AVAILABLE, ReminderKind.WINBACK):
             account = self._ledger.accounts([member.member_id])[member.member_id]
             context["available"] = account.available(POINTS.name, now, expiry=self._ledger.expiry)

@@ -107,10 +107,11 @@ class DynamoOutreachStore:
 
     def replacement_rules(self) -> list[ReplacementRule]:
         item = self._setting("REPLACEMENTS") or {}
-        return [ReplacementRule(**rule) for rule in json.loads(item.get("rules", "[]"))]
+        return [ReplacementRule.from_dict(rule) for rule in json.loads(item.get("rules", "[]"))]
 
     def save_replacement_rules(self, rules: list[ReplacementRule]) -> None:
-        self._put_setting("REPLACEMENTS", {"rules": json.dumps([asdict(r) for r in rules])})
+        # Unescaped: a guide in Chinese as \uXXXX would take twice the bytes of its UTF-8 (one item: 400 KB at most).
+        self._put_setting("REPLACEMENTS", {"rules": json.dumps([asdict(r) for r in rules], ensure_ascii=False)})
 
     def holidays(self) -> list[Holiday]:
         item = self._setting("HOLIDAYS") or {}

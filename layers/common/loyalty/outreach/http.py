@@ -53,23 +53,61 @@ class OutreachSettings(Request):
         return self
 
 
+GuideLink = Annotated[str, StringConstraints(max_length=500, pattern=r'^https://[^\s<>"\x00-\x1f\x7f]+$'),
+                      Field(description="An https page with more (a manual, a video)",
+                            examples=["https://shop.example/guides/wipers"])]
+
+
+class Guide(Request):
+    """How to use a product, in one language: plain text (sent as text, HTML-escaped in the HTML part)."""
+
+    title: Annotated[Name, StringConstraints(max_length=120)]
+    text: Annotated[Prose, StringConstraints(max_length=1000)]
+    link: GuideLink | None = None
+
+
+class Guides(Request):
+    """A usage guide per language, sent with the thank-you and the check-in of an order with this product or
+    category; a member whose language has none gets the other (docs/reminders.md)."""
+
+    zh_cn: Guide | None = Field(default=None, alias="zh-CN")  # by its name only, as the contract spells it
+    en: Guide | None = None
+
+    @model_validator(mode="after")
+    def one_language(self) -> Guides:
+        if self.zh_cn is None and self.en is None:
+            raise ValueError("a guide is in zh-CN, en or both")
+        return self
+
+
 class ReplacementRule(Request):
     sku: Annotated[Name, StringConstraints(max_length=64)] | None = None
     category: Category | None = None
-    interval_days: Annotated[StrictInt, Field(ge=1, le=3650)]
+    interval_days: Annotated[StrictInt, Field(ge=1, le=3650)] | None = Field(
+        default=None, description="Days after a purchase to remind the member to replace it; null: no reminder")
     name: Annotated[Name, StringConstraints(max_length=200)] | None = None
+    guide: Guides | None = None
 
     @model_validator(mode="after")
     def one_target(self) -> ReplacementRule:
         if (self.sku is None) == (self.category is None):
             raise ValueError("a rule names either a sku or a category, not both")
+        if self.interval_days is None and self.guide is None:
+            raise ValueError("a rule has an interval_days, a guide, or both")
         return self
 
 
 class ReplacementRules(Request):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"rules": [
         {"category": "tyres", "interval_days": 1460, "name": "Tyres"},
-        {"sku": "WIPER-22", "interval_days": 365, "name": "Wiper blades"}]}]})
+        {"sku": "WIPER-22", "interval_days": 365, "name": "Wiper blades", "guide": {
+            "en": {"title": "Fitting your wiper blades",
+                   "text": "Lift the arm, press the clip and slide the old blade off. Wipe the glass with the "
+                           "new blade dry once before the first rain.",
+                   "link": "https://shop.example/guides/wipers"},
+            "zh-CN": {"title": "雨刮片安装指南",
+                      "text": "抬起雨刮臂,按下卡扣取下旧刮片。首次下雨前先用新刮片干刮一次玻璃。"}}},
+        {"category": "filters", "guide": {"zh-CN": {"title": "滤芯使用说明", "text": "安装前请冲洗滤芯五分钟。"}}}]}]})
 
     rules: Annotated[list[ReplacementRule], Field(max_length=500)]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -14,28 +14,67 @@ from loyalty.outreach.policy import BIRTHDAY_SETTLING, OutreachSettings, Reminde
 from loyalty.purchases.domain import PurchaseRecord
 from loyalty.shared.clock import parse_rfc3339
 
+MAX_GUIDES = 3  # guides an email carries at most (the first items' of the order): an email stays short
+
+
+@dataclass(frozen=True)
+class Guide:
+    """How to use a product, in one language: plain text the shop writes (never HTML), and an optional https link."""
+
+    title: str
+    text: str
+    link: str | None = None
+
 
 @dataclass(frozen=True)
 class ReplacementRule:
-    """Products (by SKU) or whole categories that are due for replacement after some days."""
+    """What the shop says about a product (by SKU) or a whole category: that it is due for replacement after some
+    days, a usage guide per language sent with the thank-you and the check-in, or both (docs/reminders.md)."""
 
-    interval_days: int
+    interval_days: int | None = None
     sku: str | None = None
     category: str | None = None
     name: str | None = None
+    guide: dict[str, Guide] = field(default_factory=dict)  # locale -> guide
 
     def matches(self, item: dict[str, Any]) -> bool:
         if self.sku is not None:
             return bool(item.get("sku") == self.sku)
         return self.category is not None and item.get("category") == self.category
 
+    @classmethod
+    def from_dict(cls, stored: dict[str, Any]) -> ReplacementRule:
+        """A rule as ``asdict`` or its HTTP model wrote it (a rule saved before guides existed has none; a language
+        given as null has none)."""
+        guide = {locale: Guide(**g) for locale, g in (stored.get("guide") or {}).items() if g}
+        return cls(**{**stored, "guide": guide})
 
-def replacement_interval(item: dict[str, Any], rules: list[ReplacementRule]) -> ReplacementRule | None:
-    """The rule for an item: a rule for its SKU wins over a rule for its category."""
+
+def _most_specific(item: dict[str, Any], rules: list[ReplacementRule]) -> ReplacementRule | None:
+    """A rule for the item's SKU wins over a rule for its category."""
     by_sku = [r for r in rules if r.sku is not None and r.matches(item)]
     by_category = [r for r in rules if r.sku is None and r.matches(item)]
     found = by_sku or by_category
     return found[0] if found else None
+
+
+def replacement_interval(item: dict[str, Any], rules: list[ReplacementRule]) -> ReplacementRule | None:
+    """The rule that dates an item's replacement: of the rules with an interval, its SKU's over its category's
+    (a SKU's guide-only rule leaves its category's interval in force)."""
+    return _most_specific(item, [r for r in rules if r.interval_days is not None])
+
+
+def guides_for(items: list[dict[str, Any]], rules: list[ReplacementRule],
+               limit: int = MAX_GUIDES) -> list[dict[str, Guide]]:
+    """The guides an order's email carries: per item, of the rules with a guide, its SKU's over its category's; each
+    guide once however many items it covers, in the order of the items, at most ``limit``."""
+    with_guide = [r for r in rules if r.guide]
+    chosen: list[dict[str, Guide]] = []
+    for item in items:
+        rule = _most_specific(item, with_guide)
+        if rule is not None and rule.guide not in chosen:  # two rules with the same guide show it once too
+            chosen.append(rule.guide)
+    return chosen[:limit]
 
 
 def plan_purchase(purchase: PurchaseRecord, settings: OutreachSettings,
@@ -69,7 +108,7 @@ def plan_purchase(purchase: PurchaseRecord, settings: OutreachSettings,
                 data={"order_id": order_id, "points": credit.points, "level": credit.level}))
     for item in purchase.items:
         rule = replacement_interval(item, rules)
-        if rule is not None:
+        if rule is not None and rule.interval_days is not None:
             due = recorded + timedelta(days=rule.interval_days)
             plans.append(Reminder.new(buyer, ReminderKind.REPLACEMENT, f"{order_id}:{item['sku']}", due, data={
                 "order_id": order_id, "sku": item["sku"], "name": item.get("name") or rule.name or item["sku"],
