@@ -68,9 +68,7 @@ console/dist/.built: $(CONSOLE_NPM_STAMP) $(CONSOLE_SOURCES)
 
 # The console's pages as the README shows them (docs/console/), taken by its browser tests.
 screenshots: install tools console
-	CONSOLE_SCREENSHOTS=docs/console $(PY) -m pytest tests/e2e/test_console.py tests/e2e/test_console_partners.py \
-		tests/e2e/test_console_reviews.py tests/e2e/test_console_wallet.py tests/e2e/test_console_earning.py \
-		-p no:randomly
+	CONSOLE_SCREENSHOTS=docs/console $(PY) -m pytest $(wildcard tests/e2e/test_console*.py) -p no:randomly
 
 # ruff's rules (complexity included: no function past 12 branches) and cfn-lint's.
 lint: install
