@@ -430,6 +430,9 @@ def _seed(server: Server) -> None:
     reply = server.call("POST", f"/v1/feedback/{SEEDED_FEEDBACK}/replies", STAFF, {"reply_id": "FZ-RE-1",
                                                                                  "text": "Sorry."})
     assert reply.status_code == 201, reply.text
+    # A manual segment of the member, so a drop has one to drop (docs/segments.md)
+    reply = server.call("PUT", f"/v1/members/{MEMBER}/segment", STAFF, {"class": "B", "grade": 2})
+    assert reply.status_code == 200, reply.text
 
 
 @pytest.fixture(scope="session")
