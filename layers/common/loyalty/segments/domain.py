@@ -128,7 +128,15 @@ def computed(members: Iterable[str], spend: Mapping[str, Spend], today: date,
     everyone = list(dict.fromkeys(members))
     by_member = {m: spend[m].spend_minor if m in spend else 0 for m in everyone}
     klass = classes(by_member, settings)
-    return {m: f"{klass[m]}{grade_of(spend[m].last_day if m in spend else None, today, settings)}" for m in everyone}
+    grades: dict[str | None, int] = {}  # by last purchase day: a window has at most 365 of them
+    cells: dict[str, str] = {}
+    for m in everyone:
+        day = spend[m].last_day if m in spend else None
+        grade = grades.get(day)
+        if grade is None:
+            grade = grades[day] = grade_of(day, today, settings)
+        cells[m] = f"{klass[m]}{grade}"
+    return cells
 
 
 def empty_counts() -> dict[str, int]:
