@@ -98,12 +98,13 @@ def test_a_manual_segment_survives_the_recompute_and_its_drop_returns_the_comput
     assert (put.body["class"], put.body["grade"], put.body["source"]) == ("A", 1, "manual")
     assert grid(api) == {"A1": 2, "B1": 2, "C1": 2, "D1": 2, "D3": 2}
     assert sorted(members_of(api, "A1")) == ["m0", "m7"]
-    api.move_clock(DAY)
+    api.move_clock(40 * DAY)  # the recomputes move m0's computed cell (D1 → D2) under the manual one
     assert segment(api, "m0")["source"] == "manual" and cell(api, "m0") == "A1"
+    assert grid(api) == {"A1": 1, "A2": 1, "B2": 2, "C2": 2, "D2": 2, "D3": 2}
     dropped = api.call("DELETE", "/v1/members/m0/segment", **STAFF)
     assert dropped.status == 200, dropped.body
-    assert (dropped.body["class"], dropped.body["grade"], dropped.body["source"]) == ("D", 1, "computed")
-    assert grid(api) == {"A1": 1, "B1": 2, "C1": 2, "D1": 3, "D3": 2}
+    assert (dropped.body["class"], dropped.body["grade"], dropped.body["source"]) == ("D", 2, "computed")
+    assert grid(api) == {"A2": 1, "B2": 2, "C2": 2, "D2": 3, "D3": 2}
     # a member the recompute has not seen yet may be given one too
     api.sign_up("late")
     assert api.call("PUT", "/v1/members/late/segment", {"class": "B", "grade": 2}, **STAFF).status == 200
