@@ -63,7 +63,7 @@ def list_cell(cell: CellInPath, limit: PageSize = 50, cursor: Cursor = None) -> 
                   description="Kept by every daily recompute until dropped (`DELETE`). Setting the same again "
                               "changes nothing.")
 def set_segment(member_id: MemberIdInPath, body: ManualSegment) -> Response[SegmentOfMember]:
-    return answer(SegmentOfMember, segments().set_manual(member_id, f"{body.class_}{body.grade}",
+    return answer(SegmentOfMember, segments().set_manual(member_id, f"{body.class_.value}{int(body.grade)}",
                                                          router.caller().sub))
 
 

@@ -254,7 +254,7 @@ def segments_recomputed(api: Api, admin: CallAs, staff: CallAs) -> None:
     api.call("GET", "/v1/members/bob", **staff)
     api.call("GET", "/v1/segments", **staff)
     api.call("GET", "/v1/segments/A1/members?limit=1", **staff)
-    api.call("PUT", "/v1/members/li/segment", {"class": "A", "grade": 1}, **staff)
+    api.call("PUT", "/v1/members/li/segment", {"class": "D", "grade": 3}, **staff)  # not her computed cell
     api.call("PUT", "/v1/members/nobody/segment", {"class": "A", "grade": 1}, **staff)
     api.call("DELETE", "/v1/members/li/segment", **staff)
 

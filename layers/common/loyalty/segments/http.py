@@ -3,8 +3,8 @@ thresholds."""
 
 from __future__ import annotations
 
-from enum import StrEnum
-from typing import Annotated, Any, Literal, Self
+from enum import IntEnum, StrEnum
+from typing import Annotated, Any, Self
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import ConfigDict, Field, StrictInt
@@ -18,15 +18,37 @@ Cell.__doc__ = "A class A–D (by 12-month spend rank) and a grade 1–3 (by rec
 CellInPath = Annotated[Cell, Path(openapi_examples=examples.shown("A1", "The best spenders who bought lately"))]
 
 
+class SegmentClass(StrEnum):
+    """By 12-month spend rank: A the top 10% of spenders, B the next 20%, C the next 30%, D the rest and those who
+    never bought (the settings' shares)."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+
+
+class SegmentGrade(IntEnum):
+    """By recency: 1 bought within 30 days, 2 within 180, 3 longer ago or never (the settings' days)."""
+
+    RECENT = 1
+    LAPSING = 2
+    LAPSED = 3
+
+
+class SegmentSource(StrEnum):
+    """computed: the daily recompute's; manual: set by staff, kept until dropped."""
+
+    COMPUTED = "computed"
+    MANUAL = "manual"
+
+
 class MemberSegment(Answer):
     """A member's segment."""
 
-    class_: Literal["A", "B", "C", "D"] = Field(alias="class", description="By 12-month spend rank: A the top 10% "
-                                                                          "of spenders, B the next 20%, C the next "
-                                                                          "30%, D the rest and those who never bought")
-    grade: Literal[1, 2, 3] = Field(description="By recency: 1 bought within 30 days, 2 within 180, 3 longer ago "
-                                                "or never")
-    source: Literal["computed", "manual"]
+    class_: SegmentClass = Field(alias="class")
+    grade: SegmentGrade
+    source: SegmentSource
     computed_at: Timestamp | None = Field(description="computed: the recompute that last confirmed it (null: no "
                                                       "recompute has run since the member joined); manual: when "
                                                       "staff set it")
@@ -81,8 +103,8 @@ class CellMembers(Answer):
 class ManualSegment(Request):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"class": "A", "grade": 1}]})
 
-    class_: Literal["A", "B", "C", "D"] = Field(alias="class")
-    grade: Literal[1, 2, 3]
+    class_: SegmentClass = Field(alias="class")
+    grade: SegmentGrade
 
 
 Percent = Annotated[StrictInt, Field(ge=1, le=100)]
