@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT / "layers" / "common"), str(ROOT)]  # as /opt/python is on Lambda
 
-SECTIONS = ("units", "cost", "coldstart", "hotref", "flash", "console", "screening", "simulations")
+SECTIONS = ("units", "cost", "coldstart", "hotref", "flash", "console", "screening", "simulations", "segments")
 
 
 def _units_table(units: dict) -> list[str]:
@@ -81,9 +81,16 @@ def _simulations(args: argparse.Namespace) -> tuple[str, Callable[[], list[str]]
             lambda: simulations.report(simulations.run()))
 
 
+def _segments(args: argparse.Namespace) -> tuple[str, Callable[[], list[str]]]:
+    from bench import segments
+
+    return ("Segments: the daily recompute's classing of 1,000,000 members, in memory",
+            lambda: segments.report(segments.run()))
+
+
 # Sections that print a title, then their report's lines (units and cost share their measurement: in main).
 _SIMPLE = {"coldstart": _coldstart, "hotref": _hotref, "flash": _flash, "console": _console, "screening": _screening,
-           "simulations": _simulations}
+           "simulations": _simulations, "segments": _segments}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -113,7 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         print("\n== Cost per million purchases ==")
         for line in cost.report(units):
             print(line)
-    for name in ("coldstart", "hotref", "flash", "console", "screening", "simulations"):
+    for name in ("coldstart", "hotref", "flash", "console", "screening", "simulations", "segments"):
         if name in sections:
             title, lines = _SIMPLE[name](args)
             print(f"\n== {title} ==", flush=True)

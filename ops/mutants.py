@@ -145,6 +145,15 @@ MUTANTS = [
            ".order_owner(order_id)) != member_id:", ".order_owner(order_id)) is None:"),
     Mutant("a-reply-id-reused-with-another-text", L + "feedback/domain.py",
            "        if known.text != text:\n", "        if False:\n"),
+    # Segments (docs/segments.md): a tie takes the worse class, a recompute overwrites a manual segment, a refund
+    # left out of the spend.
+    Mutant("segment-ties-take-the-worse-class", L + "segments/domain.py",
+           "rank_of.setdefault(amount, position)", "rank_of[amount] = position"),
+    Mutant("segment-recompute-overwrites-manual", L + "segments/usecases.py",
+           "before, computed_cell=cell, computed_at=at, version=before.version + 1)",
+           "before, computed_cell=cell, computed_at=at, manual_cell=None, version=before.version + 1)"),
+    Mutant("segment-spend-ignores-refunds", L + "metrics/domain.py",
+           "partner=share, buyer=buyer, spend_minor=-amount_minor)", "partner=share, buyer=buyer, spend_minor=0)"),
     # Actions (docs/earning-actions.md).
     Mutant("action-cap-one-more", L + "actions/dynamodb.py", 'at_most={"count": cap - 1}', 'at_most={"count": cap}'),
     Mutant("check-in-twice-a-day-is-a-replay", L + "actions/usecases.py", "CHECKED_IN = _CheckIns(ActionRecorded)",

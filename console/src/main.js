@@ -16,6 +16,7 @@ import { verifyPage } from "./pages/verify.js";
 const partners = () => import("./pages/partners.js");
 const reviews = () => import("./pages/reviews.js");
 const feedback = () => import("./pages/feedback.js");
+const segments = () => import("./pages/segments.js");
 const wallet = () => import("./pages/wallet.js");
 const earning = () => import("./pages/earning.js");
 const simulation = () => import("./pages/simulation.js");
@@ -25,6 +26,7 @@ const PAGES = [
   { path: "dashboard", key: "nav.dashboard", role: "staff", render: dashboardPage },
   { path: "reviews", key: "nav.reviews", role: "staff", render: async (main) => (await reviews()).reviewsPage(main) },
   { path: "feedback", key: "nav.feedback", role: "staff", render: async (main) => (await feedback()).feedbackPage(main) },
+  { path: "segments", key: "nav.segments", role: "staff", render: async (main) => (await segments()).segmentsPage(main) },
   { path: "program", key: "nav.program", role: "admin", render: programPage },
   { path: "earning", key: "nav.earning", role: "admin", render: async (main) => (await earning()).earningPage(main) },
   { path: "simulation", key: "nav.earning", role: "admin", nav: "earning",

@@ -3,6 +3,7 @@ counter, find a member and show the member's card."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -13,8 +14,16 @@ from loyalty.http import examples
 from loyalty.http.api import Router, answer, create_app, lambda_entry
 from loyalty.http.auth import SELF_OR_STAFF, SIGNED_IN, STAFF_ONLY
 from loyalty.http.types import MemberIdInPath
+from loyalty.members.domain import MemberView
 from loyalty.members.http import Member, MemberList, NewMember, ProfileChanges, ReferralTree
-from loyalty.wiring import services
+from loyalty.wiring import segments, services, settings
+
+
+def _with_segment(view: MemberView) -> MemberView:
+    """A member read shows the member's segment where segments are kept (docs/segments.md)."""
+    if not settings().segments_table:
+        return view
+    return replace(view, segment=segments().of(view.member.member_id))
 
 router = Router(tags=["Members"])
 
@@ -79,7 +88,7 @@ def read_my_card() -> Response[MemberCard]:
 @router.operation("GET", "/v1/members/me", operation_id="readMe", summary="The caller's membership and balances",
                   access=SIGNED_IN, model=Member, refusals=(404,))
 def read_me() -> Response[Member]:
-    return answer(Member, services().members.get(router.caller().sub, queued=True))
+    return answer(Member, _with_segment(services().members.get(router.caller().sub, queued=True)))
 
 
 @router.operation("GET", "/v1/members/me/referrals", operation_id="readMyReferrals",
@@ -93,7 +102,7 @@ def read_my_referrals() -> Response[ReferralTree]:
                   summary="A member (staff, or the member itself)", access=SELF_OR_STAFF, model=Member,
                   refusals=(404, 422))
 def read_member(member_id: MemberIdInPath) -> Response[Member]:
-    return answer(Member, services().members.get(member_id, queued=True))
+    return answer(Member, _with_segment(services().members.get(member_id, queued=True)))
 
 
 @router.operation("GET", "/v1/members/<member_id>/referrals", operation_id="readReferrals",

@@ -29,8 +29,10 @@ OFF_THE_COLD_PATH = ("requests", "charset_normalizer", "urllib3", "boto3", "s3tr
                      "segno")  # the member card's QR code: imported when that route answers
 # The features whose HTTP models a function imports besides its own (the folder named like the function):
 # the models its own answers embed.
-ALSO_MODELS = {"adjustments": {"ledger"}, "ledger": {"anchoring"}, "members": {"ledger", "counter", "tiers"},
-               "preferences": {"members", "ledger", "tiers"}, "redemptions": {"ledger", "coupons"},  # a coupon reward
+ALSO_MODELS = {"adjustments": {"ledger"}, "ledger": {"anchoring"},
+               "members": {"ledger", "counter", "tiers", "segments"},  # a member read shows the segment
+               "preferences": {"members", "ledger", "tiers", "segments"},
+               "redemptions": {"ledger", "coupons"},  # a coupon reward
                "landing": {"partners"}, "partners": {"ledger"},  # a partner's ledger page
                "reviews": {"screening"},  # the reviews' function serves the screening feature's routes
                "wallet": {"ledger"},  # a top-up answers the member's balances

@@ -218,6 +218,7 @@ def exercise(api: Api, clock: FixedClock) -> None:
     actions_and_check_ins(api, admin, staff)
     simulations(api, admin)
     feedback_answered_and_alerted(api, admin, staff)
+    segments_recomputed(api, admin, staff)
     expiry_everywhere(api, admin, staff)
     tiers_and_statuses(api, admin, staff)  # tiers (docs/earning-tiers.md): last, so the flows above stay plain
 
@@ -241,6 +242,21 @@ def feedback_answered_and_alerted(api: Api, admin: CallAs, staff: CallAs) -> Non
         api.call("POST", "/v1/feedback/FB-1/replies", {"reply_id": "RE-1", "text": "Sorry."}, **staff)
     api.call("PATCH", "/v1/feedback/FB-1", {"status": "closed"}, **staff)
     api.move_clock(25 * 3600)  # FB-3 is overdue: the schedule alerts, the due job and the sender send
+
+
+def segments_recomputed(api: Api, admin: CallAs, staff: CallAs) -> None:
+    """Segments (docs/segments.md): the thresholds read and changed, the daily recompute (every member scanned, the
+    changed cells written), a member read with its segment, the grid and a cell's members, a manual segment set and
+    dropped (and one for nobody, refused)."""
+    shown = api.call("GET", "/v1/segments/settings", **admin).body
+    api.call("PUT", "/v1/segments/settings", {**shown, "grade1_days": 31}, **admin)
+    api.move_clock(86400)  # the daily recompute
+    api.call("GET", "/v1/members/bob", **staff)
+    api.call("GET", "/v1/segments", **staff)
+    api.call("GET", "/v1/segments/A1/members?limit=1", **staff)
+    api.call("PUT", "/v1/members/li/segment", {"class": "D", "grade": 3}, **staff)  # not her computed cell
+    api.call("PUT", "/v1/members/nobody/segment", {"class": "A", "grade": 1}, **staff)
+    api.call("DELETE", "/v1/members/li/segment", **staff)
 
 
 def actions_and_check_ins(api: Api, admin: CallAs, staff: CallAs) -> None:

@@ -40,6 +40,8 @@ ORDER = (
     "readMyLedger", "readLedger", "verifyLedger", "readLatestAnchor", "readMetrics",
     "startCampaign", "readCampaign", "previewEmail", "readMessages",
     "sendFeedback", "listMyFeedback", "listFeedback", "replyToFeedback", "closeFeedback",  # about the example order
+    "readSegmentSettings", "changeSegmentSettings", "readSegments", "listSegmentMembers", "setMemberSegment",
+    "dropMemberSegment",
     "unsubscribePage", "unsubscribe",
     "createPartner", "listPartners", "readPartner", "readLinkSettings", "changeLinkSettings", "createLink",
     "listLinks", "landingPage", "linkQrSvg", "linkQrPng",

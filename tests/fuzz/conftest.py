@@ -437,6 +437,9 @@ def _seed(server: Server) -> None:
             "en": {"title": "Using your wash card", "text": "Show your member code.", "link": "https://shop.example/g"}}},
         {"sku": "FZ-WAX", "guide": {"en": {"title": "Waxing", "text": "Dry the car first."}}}]})
     assert reply.status_code == 200, reply.text
+    # A manual segment of the member, so a drop has one to drop (docs/segments.md)
+    reply = server.call("PUT", f"/v1/members/{MEMBER}/segment", STAFF, {"class": "B", "grade": 2})
+    assert reply.status_code == 200, reply.text
 
 
 @pytest.fixture(scope="session")

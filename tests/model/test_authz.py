@@ -206,6 +206,16 @@ ROUTES: dict[tuple[str, str], Expect] = {
         "reply_id": "RE-1", "text": "Sorry."}),
     ("PATCH", "/v1/feedback/{feedback_id}"): Expect(STAFF_ONLY, "/v1/feedback/FB-NONE", {"status": "closed"}),
     # --- end of feedback ---
+    # --- segments (docs/segments.md): staff (the till too) read the grid and set segments; admins the thresholds ---
+    ("GET", "/v1/segments"): Expect(STAFF_ONLY, "/v1/segments"),
+    ("GET", "/v1/segments/{cell}/members"): Expect(STAFF_ONLY, "/v1/segments/A1/members"),
+    ("PUT", "/v1/members/{member_id}/segment"): Expect(STAFF_ONLY, f"/v1/members/{SELF}/segment",
+                                                       {"class": "A", "grade": 1}),
+    ("DELETE", "/v1/members/{member_id}/segment"): Expect(STAFF_ONLY, f"/v1/members/{SELF}/segment"),
+    ("GET", "/v1/segments/settings"): Expect(ADMIN_ONLY, "/v1/segments/settings"),
+    ("PUT", "/v1/segments/settings"): Expect(ADMIN_ONLY, "/v1/segments/settings", {
+        "a_percent": 10, "b_percent": 30, "c_percent": 60, "grade1_days": 30, "grade2_days": 180}),
+    # --- end of segments ---
     # A referral link's landing page and QR codes need no login: anyone may open a link.
     ("GET", "/r/{code}"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}"),
     ("GET", "/r/{code}/qr.svg"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}/qr.svg"),

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from loyalty.redemptions.usecases import RedemptionService
     from loyalty.rewards.usecases import RewardService
     from loyalty.screening.usecases import ReviewService, Screener
+    from loyalty.segments.usecases import SegmentService
     from loyalty.shared.once import RetryPolicy
     from loyalty.shared.settings import Tables
     from loyalty.simulations.usecases import SimulationService
@@ -667,6 +668,26 @@ def feedback() -> FeedbackService:
     return FeedbackService(store, _clock, member_exists=lambda member_id: bool(members.members([member_id])))
 
 
+@cache
+def segments() -> SegmentService:
+    """Segments (``loyalty.segments``) over the Segments table: members from theirs, the spend from the metrics
+    aggregator's buyer rows (the Metrics table), days in the programme's time zone."""
+    import os
+    from zoneinfo import ZoneInfo
+
+    from loyalty.members.dynamodb import DynamoMemberStore
+    from loyalty.segments.dynamodb import DynamoSegmentStore, MetricsSpend
+    from loyalty.segments.usecases import SegmentService
+    from loyalty.shared.dynamo import Dynamo
+
+    found, db = settings(), Dynamo(_dynamodb())
+    members = DynamoMemberStore(db, found.tables)
+    store = DynamoSegmentStore(db, found.segments_table, found.tables.members,
+                               parts=int(os.environ.get("SEGMENTS_SCAN_SEGMENTS") or 8))
+    return SegmentService(store, MetricsSpend(db, found.metrics_table), _clock, ZoneInfo(found.program_time_zone),
+                          member_exists=lambda member_id: bool(members.members([member_id])))
+
+
 def configure(*, clock: Clock | None = None) -> None:
     """Replace the clock (local server, tests); everything built so far is rebuilt on next use."""
     global _clock
@@ -674,5 +695,6 @@ def configure(*, clock: Clock | None = None) -> None:
         _clock = clock
     for built in (services, outreach, anchoring, poster, metrics, _dynamodb, cognito_users, _member_code_secret,
                   partners, settings, _link_secret, commission, partner_reports, reviews, bundles, coupons,
-                  rewards, wallet, actions, simulations, surprises, _surprise_secret, tiers, feedback):
+                  rewards, wallet, actions, simulations, surprises, _surprise_secret, tiers, feedback,
+                  segments):
         built.cache_clear()

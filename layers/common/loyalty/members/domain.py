@@ -218,6 +218,8 @@ class MemberView:
     bundles: Callable[[], Sequence[Any]] | None = None
     # The member's tier and statuses (tiers.domain.TierView) on a member read; None: the programme has neither
     standing: Any = None
+    # The member's segment (segments.domain.Segment) on a member read where segments are kept (docs/segments.md)
+    segment: Any = None
 
 
 @dataclass(frozen=True)

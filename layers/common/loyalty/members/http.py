@@ -12,6 +12,7 @@ from loyalty.http.types import Answer, DeviceId, Email, Locale, Name, PaymentFin
 from loyalty.identity.domain import normalize_phone
 from loyalty.ledger.http import Balances
 from loyalty.members.domain import MemberView, ReferralSummary
+from loyalty.segments.http import MemberSegment
 from loyalty.tiers.http import MemberTier, member_fields
 
 DisplayName = Annotated[Name, StringConstraints(max_length=80), Field(examples=["Li Wei"])]
@@ -90,6 +91,8 @@ class Member(Answer):
         "Only under a programme with tiers or statuses: the tier held now and the progress to the next"))
     statuses: list[str] | None = Field(default=None, exclude_if=lambda value: value is None, examples=[
         ["shareholder"]], description="Only under a programme with tiers or statuses: the statuses held now")
+    segment: MemberSegment | None = Field(default=None, exclude_if=lambda value: value is None, description=(
+        "On a member read: the member's segment (docs/segments.md)"))
 
     @classmethod
     def of(cls, view: MemberView) -> Member:
@@ -103,6 +106,7 @@ class Member(Answer):
                    balances=Balances.of(view.balances, view.currency,
                                         bundles=view.bundles() if view.bundles is not None else []),
                    partner=PartnerBinding.model_validate(m.partner) if m.partner else None,
+                   segment=MemberSegment.of(view.segment) if view.segment is not None else None,
                    **member_fields(view.standing))
 
 

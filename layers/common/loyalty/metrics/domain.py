@@ -208,6 +208,10 @@ class Fact:
     counts: Mapping[str, int]
     buyer: str | None = None
     partner: PartnerShare | None = None
+    # The buyer's row of the day (segments' spend, docs/segments.md): a purchase is a visit and adds its amount, a
+    # refund takes its amount off the purchase's day.
+    visit: bool = False
+    spend_minor: int = 0
 
 
 def _share(binding: PartnerBinding | None, day: str, counts: Mapping[str, int]) -> PartnerShare | None:
@@ -233,19 +237,19 @@ def purchased(order_id: str, buyer: str, amount_minor: int, occurred_at: str, re
     day = local_day(occurred_at, zone)
     share = _share(partner, day, {PURCHASES: 1, REVENUE: amount_minor, COMMISSION_EARNED: commission_minor,
                                   _held(held_until): commission_minor}) if commission_minor > 0 else None
-    return Fact(f"purchase/{order_id}", day, counts, buyer=buyer, partner=share)
+    return Fact(f"purchase/{order_id}", day, counts, buyer=buyer, partner=share, visit=True, spend_minor=amount_minor)
 
 
 def refunded(order_id: str, refund_id: str, amount_minor: int, purchase_occurred_at: str, referred: bool,
              zone: ZoneInfo, partner: PartnerBinding | None = None, earned_commission: bool = False,
-             commission_reversed_minor: int = 0, held_until: str | None = None) -> Fact:
-    """A refund takes its amount off the revenue of the purchase's day (revenue is net of refunds), and, of a
-    purchase that earned a commission, off the partner's row of that day."""
+             commission_reversed_minor: int = 0, held_until: str | None = None, buyer: str | None = None) -> Fact:
+    """A refund takes its amount off the revenue of the purchase's day (revenue is net of refunds), off the buyer's
+    spend that day, and, of a purchase that earned a commission, off the partner's row of that day."""
     counts = {REVENUE: -amount_minor, REFERRED_REVENUE: -amount_minor if referred else 0}
     day = local_day(purchase_occurred_at, zone)
     share = _share(partner, day, {REVENUE: -amount_minor, COMMISSION_REVERSED: commission_reversed_minor,
                                   _held(held_until): -commission_reversed_minor}) if earned_commission else None
-    return Fact(f"refund/{order_id}/{refund_id}", day, counts, partner=share)
+    return Fact(f"refund/{order_id}/{refund_id}", day, counts, partner=share, buyer=buyer, spend_minor=-amount_minor)
 
 
 def posted(holder: str, seq: int, asset: str, kind: str, amount: int, created_at: str,

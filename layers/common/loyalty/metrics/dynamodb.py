@@ -2,7 +2,8 @@
 
 - ``DAY``/``<YYYY-MM-DD>``, ``MONTH``/``<YYYY-MM>``, ``YEAR``/``<YYYY>``: the counters of a local day, and the
   same added up by month and year (so the totals up to any day read at most a few dozen items);
-- ``BUYERS#<YYYY-MM>``/``<YYYY-MM-DD>#<member>``: a member's purchases on a day (distinct buyers, repeats);
+- ``BUYERS#<YYYY-MM>``/``<YYYY-MM-DD>#<member>``: a member's purchases on a day (distinct buyers, repeats), and
+  ``spend_minor``, what they spent that day net of refunds (segments' spend: ``segments.dynamodb.MetricsSpend``);
 - ``BUYER#<member>``/``FIRST`` and ``FIRSTS#<YYYY-MM>``/``<YYYY-MM-DD>#<member>``: a member's first purchase
   day, and the members by their first purchase day (who bought before a period);
 - in the Partners table, ``STATS#partner#<partner_id>``/``<YYYY-MM-DD>#<link code>#sales``: what the streams count
@@ -93,6 +94,9 @@ def _months(first: str, last: str) -> list[str]:
     return months
 
 
+months = _months  # the months a span of days touches (segments read the buyer rows by month)
+
+
 class DynamoMetricsStore:
     """``metrics.store.MetricsStore`` on DynamoDB."""
 
@@ -150,12 +154,14 @@ class DynamoMetricsStore:
         for level, _ in LEVELS:
             for period, counts in summed(facts, level.lower()).items():
                 items.append(self._adding({"pk": level, "sk": period}, counts))
-        buyers: dict[tuple[str, str], int] = {}
+        buyers: dict[tuple[str, str], dict[str, int]] = {}
         for fact in facts:
             if fact.buyer is not None:
                 key = _buyer_key(fact)
-                buyers[(key["pk"], key["sk"])] = buyers.get((key["pk"], key["sk"]), 0) + 1
-        items += [self._adding({"pk": pk, "sk": sk}, {"purchases": n}) for (pk, sk), n in buyers.items()]
+                row = buyers.setdefault((key["pk"], key["sk"]), {"purchases": 0, "spend_minor": 0})
+                row["purchases"] += int(fact.visit)
+                row["spend_minor"] += fact.spend_minor
+        items += [self._adding({"pk": pk, "sk": sk}, row) for (pk, sk), row in buyers.items()]
         items += self._partner_rows(facts)
         return items
 

@@ -77,7 +77,8 @@ class Aggregator:
                 who = known.get(sale.buyer, nobody)
                 facts.append(refunded(event.order_id, event.refund_id, event.amount_minor, sale.occurred_at,
                                       who.referred, self._zone, who.partner, sale.commission_minor > 0,
-                                      event.commission_reversed_minor, sale.commission_held_until))
+                                      event.commission_reversed_minor, sale.commission_held_until,
+                                      buyer=sale.buyer))
             else:
                 entry = posted(event.holder, event.seq, event.asset, event.kind, event.amount, event.created_at,
                                self._zone, event.bucket, event.rule)
