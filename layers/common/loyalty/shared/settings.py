@@ -55,6 +55,7 @@ class Settings:
     earning_table: str = ""  # EARNING_TABLE: the earning rules' own items (docs/earning.md)
     surprise_secret_id: str = ""  # SURPRISE_SECRET_ID: the master the surprise days' secrets derive from
     feedback_table: str = ""  # FEEDBACK_TABLE: members' feedback and staff's replies (docs/feedback.md)
+    leads_table: str = ""  # LEADS_TABLE: members' friends who agreed to be contacted (docs/leads.md)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -86,6 +87,7 @@ class Settings:
             earning_table=env.get("EARNING_TABLE", ""),
             surprise_secret_id=env.get("SURPRISE_SECRET_ID", ""),
             feedback_table=env.get("FEEDBACK_TABLE", ""),
+            leads_table=env.get("LEADS_TABLE", ""),
         )
 
 
