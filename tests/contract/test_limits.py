@@ -18,7 +18,8 @@ PUBLIC_ROUTES = {"GET /u/{token}", "POST /u/{token}", "GET /docs", "GET /docs/{a
 # unsubscribe link is signed with, the key of every link code printed or shared, and every table of record.
 RETAINED = {"UserPool", "UnsubscribeSecret", "LinkSecret", "MembersTable", "AccountsTable", "LedgerTable",
             "OperationsTable", "ProgramTable", "OutreachTable", "AnchorBucket", "CreditQueueTable", "MetricsTable",
-            "PartnersTable", "ScreeningTable", "WalletTable", "EarningTable", "SurpriseSecret", "FeedbackTable"}
+            "PartnersTable", "ScreeningTable", "WalletTable", "EarningTable", "SurpriseSecret", "FeedbackTable",
+            "LeadsTable"}
 
 
 @pytest.fixture(scope="module")

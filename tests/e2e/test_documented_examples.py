@@ -40,6 +40,7 @@ ORDER = (
     "readMyLedger", "readLedger", "verifyLedger", "readLatestAnchor", "readMetrics",
     "startCampaign", "readCampaign", "previewEmail", "readMessages",
     "sendFeedback", "listMyFeedback", "listFeedback", "replyToFeedback", "closeFeedback",  # about the example order
+    "submitLeads", "listLeads", "workLead",  # Li Wei's friends (docs/leads.md)
     "unsubscribePage", "unsubscribe",
     "createPartner", "listPartners", "readPartner", "readLinkSettings", "changeLinkSettings", "createLink",
     "listLinks", "landingPage", "linkQrSvg", "linkQrPng",

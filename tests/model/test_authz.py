@@ -206,6 +206,12 @@ ROUTES: dict[tuple[str, str], Expect] = {
         "reply_id": "RE-1", "text": "Sorry."}),
     ("PATCH", "/v1/feedback/{feedback_id}"): Expect(STAFF_ONLY, "/v1/feedback/FB-NONE", {"status": "closed"}),
     # --- end of feedback ---
+    # --- leads (docs/leads.md): members submit their friends; staff (the till too) list and work them ---
+    ("POST", "/v1/members/me/leads"): Expect(ANY_MEMBER, "/v1/members/me/leads", {
+        "form_id": "LF-1", "friends": [{"name": "Zhang", "email": "zhang@example.com"}], "friends_agreed": True}),
+    ("GET", "/v1/leads"): Expect(STAFF_ONLY, "/v1/leads?status=new"),
+    ("PATCH", "/v1/leads/{lead_id}"): Expect(STAFF_ONLY, "/v1/leads/LF-NONE.1", {"status": "contacted"}),
+    # --- end of leads ---
     # A referral link's landing page and QR codes need no login: anyone may open a link.
     ("GET", "/r/{code}"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}"),
     ("GET", "/r/{code}/qr.svg"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}/qr.svg"),
