@@ -145,6 +145,12 @@ MUTANTS = [
            ".order_owner(order_id)) != member_id:", ".order_owner(order_id)) is None:"),
     Mutant("a-reply-id-reused-with-another-text", L + "feedback/domain.py",
            "        if known.text != text:\n", "        if False:\n"),
+    # Leads (docs/leads.md): the award on every purchase, not the first; a lead converting a sign-up that gave a code.
+    Mutant("a-lead-award-at-every-purchase", L + "leads/usecases.py",
+           "if buyer.lead_id is None or buyer.lead_awards > 0 or", "if buyer.lead_id is None or"),
+    Mutant("a-lead-overrides-a-referral-code", L + "members/usecases.py",
+           "self._leads is not None and referral_code is None and click_id is None",
+           "self._leads is not None and click_id is None"),
     # Actions (docs/earning-actions.md).
     Mutant("action-cap-one-more", L + "actions/dynamodb.py", 'at_most={"count": cap - 1}', 'at_most={"count": cap}'),
     Mutant("check-in-twice-a-day-is-a-replay", L + "actions/usecases.py", "CHECKED_IN = _CheckIns(ActionRecorded)",
