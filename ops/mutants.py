@@ -154,6 +154,12 @@ MUTANTS = [
            "before, computed_cell=cell, computed_at=at, manual_cell=None, version=before.version + 1)"),
     Mutant("segment-spend-ignores-refunds", L + "metrics/domain.py",
            "partner=share, buyer=buyer, spend_minor=-amount_minor)", "partner=share, buyer=buyer, spend_minor=0)"),
+    # Leads (docs/leads.md): the award on every purchase, not the first; a lead converting a sign-up that gave a code.
+    Mutant("a-lead-award-at-every-purchase", L + "leads/usecases.py",
+           "if buyer.lead_id is None or buyer.lead_awards > 0 or", "if buyer.lead_id is None or"),
+    Mutant("a-lead-overrides-a-referral-code", L + "members/usecases.py",
+           "self._leads is not None and referral_code is None and click_id is None",
+           "self._leads is not None and click_id is None"),
     # Actions (docs/earning-actions.md).
     Mutant("action-cap-one-more", L + "actions/dynamodb.py", 'at_most={"count": cap - 1}', 'at_most={"count": cap}'),
     Mutant("check-in-twice-a-day-is-a-replay", L + "actions/usecases.py", "CHECKED_IN = _CheckIns(ActionRecorded)",

@@ -219,6 +219,7 @@ def exercise(api: Api, clock: FixedClock) -> None:
     simulations(api, admin)
     feedback_answered_and_alerted(api, admin, staff)
     segments_recomputed(api, admin, staff)
+    leads_converted_and_erased(api, admin, staff)
     expiry_everywhere(api, admin, staff)
     tiers_and_statuses(api, admin, staff)  # tiers (docs/earning-tiers.md): last, so the flows above stay plain
 
@@ -257,6 +258,31 @@ def segments_recomputed(api: Api, admin: CallAs, staff: CallAs) -> None:
     api.call("PUT", "/v1/members/li/segment", {"class": "D", "grade": 3}, **staff)  # not her computed cell
     api.call("PUT", "/v1/members/nobody/segment", {"class": "A", "grade": 1}, **staff)
     api.call("DELETE", "/v1/members/li/segment", **staff)
+
+
+def leads_converted_and_erased(api: Api, admin: CallAs, staff: CallAs) -> None:
+    """Leads (docs/leads.md): bob's form (sent again: a replay), a friend another form listed first, the inbox, a
+    lead worked; two friends sign up without a code and convert (one's first purchase at the till, the other's a
+    bundle sale: each decides bob's lead_converted); the rest erased once 180 days have passed."""
+    api.call("PUT", "/v1/program", {"points_per_currency_unit": 1, "referral_rates_bps": [1000, 500], "hold_days": 1,
+                                    "currency": "CNY", "actions": {"lead_converted": {"points": 50}}}, **admin)
+    form = {"form_id": "LF-1", "friends_agreed": True, "friends": [
+        {"name": "Ann", "email": "ann@example.com"}, {"name": "Ben", "phone": "+8613900139000"},
+        {"name": "Zed", "email": "zed.lead@example.com"}]}
+    for _ in range(2):
+        api.call("POST", "/v1/members/me/leads", form, as_="bob")
+    api.call("POST", "/v1/members/me/leads", {"form_id": "LF-2", "friends_agreed": True, "friends": [
+        {"name": "Ann", "email": "ann@example.com"}, {"name": "Li", "email": "li@example.com"}]}, as_="li")
+    api.call("GET", "/v1/leads?status=new", **staff)
+    api.call("PATCH", "/v1/leads/LF-1.3", {"status": "contacted", "note": "Called."}, **staff)
+    api.call("POST", "/v1/members", {"email": "ann@example.com", "display_name": "Ann"}, as_="ann")
+    api.call("POST", "/v1/purchases", {"order_id": "O-LEAD-1", "member_id": "ann", "amount_minor": 1000,
+                                       "currency": "CNY"}, **staff)
+    token = api.gateway.mint("ben", [], phone_number="+8613900139000")["token"]
+    api.call("POST", "/v1/members", {"email": "ben@example.com", "display_name": "Ben"},
+             headers={"authorization": f"Bearer {token}"})
+    api.call("POST", "/v1/bundle-sales", {"sale_id": "S-LEAD-1", "member_id": "ben", "product_id": "WASH-2"}, **staff)
+    api.move_clock(181 * 86400)
 
 
 def actions_and_check_ins(api: Api, admin: CallAs, staff: CallAs) -> None:

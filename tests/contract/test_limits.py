@@ -19,7 +19,8 @@ PUBLIC_ROUTES = {"GET /u/{token}", "POST /u/{token}", "GET /docs", "GET /docs/{a
 RETAINED = {"UserPool", "UnsubscribeSecret", "LinkSecret", "MembersTable", "AccountsTable", "LedgerTable",
             "OperationsTable", "ProgramTable", "OutreachTable", "AnchorBucket", "CreditQueueTable", "MetricsTable",
             "PartnersTable", "ScreeningTable", "WalletTable", "EarningTable", "SurpriseSecret", "FeedbackTable",
-            "SegmentsTable"}
+            "SegmentsTable",
+            "LeadsTable"}
 
 
 @pytest.fixture(scope="module")

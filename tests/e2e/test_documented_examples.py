@@ -42,6 +42,7 @@ ORDER = (
     "sendFeedback", "listMyFeedback", "listFeedback", "replyToFeedback", "closeFeedback",  # about the example order
     "readSegmentSettings", "changeSegmentSettings", "readSegments", "listSegmentMembers", "setMemberSegment",
     "dropMemberSegment",
+    "submitLeads", "listLeads", "workLead",  # Li Wei's friends (docs/leads.md)
     "unsubscribePage", "unsubscribe",
     "createPartner", "listPartners", "readPartner", "readLinkSettings", "changeLinkSettings", "createLink",
     "listLinks", "landingPage", "linkQrSvg", "linkQrPng",

@@ -216,6 +216,12 @@ ROUTES: dict[tuple[str, str], Expect] = {
     ("PUT", "/v1/segments/settings"): Expect(ADMIN_ONLY, "/v1/segments/settings", {
         "a_percent": 10, "b_percent": 30, "c_percent": 60, "grade1_days": 30, "grade2_days": 180}),
     # --- end of segments ---
+    # --- leads (docs/leads.md): members submit their friends; staff (the till too) list and work them ---
+    ("POST", "/v1/members/me/leads"): Expect(ANY_MEMBER, "/v1/members/me/leads", {
+        "form_id": "LF-1", "friends": [{"name": "Zhang", "email": "zhang@example.com"}], "friends_agreed": True}),
+    ("GET", "/v1/leads"): Expect(STAFF_ONLY, "/v1/leads?status=new"),
+    ("PATCH", "/v1/leads/{lead_id}"): Expect(STAFF_ONLY, "/v1/leads/LF-NONE.1", {"status": "contacted"}),
+    # --- end of leads ---
     # A referral link's landing page and QR codes need no login: anyone may open a link.
     ("GET", "/r/{code}"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}"),
     ("GET", "/r/{code}/qr.svg"): Expect(PUBLIC, f"/r/{FORGED_LINK_CODE}/qr.svg"),

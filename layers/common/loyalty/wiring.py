@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from loyalty.counter.usecases import CounterService
     from loyalty.coupons.usecases import CouponService
     from loyalty.feedback.usecases import FeedbackService
+    from loyalty.leads.usecases import LeadService
     from loyalty.ledger.usecases import DeferredPoster, LedgerService
     from loyalty.members.domain import LinkTarget
     from loyalty.members.usecases import MembershipService
@@ -169,7 +170,7 @@ def build(settings: Settings, clock: Clock, dynamodb: Any, *,
                                    links=_Links(links or partners), screen=screen, bundles=bundles_held,
                                    welcome=wallet.welcome if wallet is not None else None,
                                    currency=lambda: program.current().currency, standing=standing_of,
-                                   expiry=ledger.expiry)
+                                   expiry=ledger.expiry, leads=_lead_matcher(settings, db))
     counter = CounterService(members, membership, clock, secret or _member_code_key,
                              settings.program_time_zone, retry())
     return Services(
@@ -181,13 +182,38 @@ def build(settings: Settings, clock: Clock, dynamodb: Any, *,
                                                       earning_table=settings.earning_table), ledger, clock,
                                   retry(), settings.credit_spread, screen=screen,
                                   surprises=_SurprisesOnce(settings, clock, dynamodb) if settings.earning_table
-                                  else None, standings=standings),
+                                  else None, standings=standings, leads=_lead_awards(settings, db)),
         redemptions=RedemptionService(members, ledger, clock, retry(), present=counter.check_present,
                                       catalogue=wallet.catalogue if wallet is not None else None),
         adjustments=AdjustmentService(members, ledger, clock, retry()),
         ledger=LedgerService(ledger, retry()),
         counter=counter,
     )
+
+
+def _lead_matcher(settings: Settings, db: Any) -> Any:
+    """Leads (docs/leads.md) as sign-up sees them: the claims of the new member's verified contacts (None without a
+    Leads table)."""
+    if not settings.leads_table:
+        return None
+    from loyalty.leads.dynamodb import DynamoLeadStore
+    from loyalty.leads.usecases import LeadMatcher
+
+    return LeadMatcher(DynamoLeadStore(db, settings.leads_table))
+
+
+def _lead_awards(settings: Settings, db: Any) -> Any:
+    """A converted lead's ``lead_converted`` action at the new member's first purchase (docs/leads.md): the member's
+    award marker on their profile, the submitter's action counters in the Earning table."""
+    if not (settings.leads_table and settings.earning_table):
+        return None
+    from loyalty.actions.dynamodb import DynamoActionStore
+    from loyalty.leads.dynamodb import award_marker
+    from loyalty.leads.usecases import LeadAwards
+    from loyalty.shared.once import Contention
+
+    return LeadAwards(lambda member_id: award_marker(settings.tables.members, member_id, Contention(
+        f"{member_id}'s first purchase raced with another")), DynamoActionStore(db, settings.earning_table))
 
 
 class _SurprisesOnce:
@@ -688,6 +714,26 @@ def segments() -> SegmentService:
                           member_exists=lambda member_id: bool(members.members([member_id])))
 
 
+@cache
+def leads() -> LeadService:
+    """Leads (``loyalty.leads``) over the Leads table ``LEADS_TABLE``; members (the submitter, and whether a friend's
+    contact is a member's already) in theirs."""
+    from loyalty.leads.dynamodb import DynamoLeadStore
+    from loyalty.leads.usecases import LeadService
+    from loyalty.members.dynamodb import DynamoMemberStore
+    from loyalty.shared.dynamo import Dynamo
+
+    found, db = settings(), Dynamo(_dynamodb())
+    members = DynamoMemberStore(db, found.tables)
+
+    def is_member_contact(kind: str, value: str) -> bool:
+        return bool(members.member_ids_by_email(value) if kind == "email" else members.member_ids_by_phone(value))
+
+    return LeadService(DynamoLeadStore(db, found.leads_table), _clock,
+                       member_exists=lambda member_id: bool(members.members([member_id])),
+                       is_member_contact=is_member_contact)
+
+
 def configure(*, clock: Clock | None = None) -> None:
     """Replace the clock (local server, tests); everything built so far is rebuilt on next use."""
     global _clock
@@ -696,5 +742,5 @@ def configure(*, clock: Clock | None = None) -> None:
     for built in (services, outreach, anchoring, poster, metrics, _dynamodb, cognito_users, _member_code_secret,
                   partners, settings, _link_secret, commission, partner_reports, reviews, bundles, coupons,
                   rewards, wallet, actions, simulations, surprises, _surprise_secret, tiers, feedback,
-                  segments):
+                  segments, leads):
         built.cache_clear()

@@ -67,3 +67,6 @@ REWARD_ID = "free-car-wash"
 # Feedback (docs/feedback.md): Li Wei's complaint about the example order, and staff's reply to it.
 FEEDBACK_ID = "fb-2026-11-23-0001"
 FEEDBACK_REPLY_ID = "re-2026-11-23-0001"
+# Leads (docs/leads.md): Li Wei's form naming two friends who agreed to hear from the shop; its first lead.
+LEAD_FORM_ID = "lf-2026-11-23-0001"
+LEAD_ID = "lf-2026-11-23-0001.1"

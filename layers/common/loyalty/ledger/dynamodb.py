@@ -138,7 +138,7 @@ def deferred_item(deferred: Deferred) -> dict[str, Any]:
         "kind": str(p.kind), "source_type": p.source.type, "source_id": p.source.id,
     }
     for name, value in (("level", p.level), ("rule_version", p.rule_version), ("available_at", p.available_at),
-                        ("review", p.review)):
+                        ("review", p.review), ("rule", p.rule)):  # rule: a queued action's (docs/leads.md)
         if value is not None:
             item[name] = value
     return item
@@ -154,7 +154,8 @@ def deferred_from_item(item: dict[str, Any]) -> Deferred:
         level=int(item["level"]) if item.get("level") is not None else None,
         rule_version=int(item["rule_version"]) if item.get("rule_version") is not None else None,
         available_at=str(item["available_at"]) if item.get("available_at") is not None else None,
-        review=str(item["review"]) if item.get("review") is not None else None)
+        review=str(item["review"]) if item.get("review") is not None else None,
+        rule=str(item["rule"]) if item.get("rule") is not None else None)
     found = Deferred(lane=int(lane), recorded_at=str(item["sk"]).split("#", 1)[0], posting=posting)
     if found.sort_key != item["sk"] or not isinstance(item["amount"], int):
         raise ValueError(f"{item['pk']}/{item['sk']} is not a queued posting")

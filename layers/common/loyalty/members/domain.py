@@ -183,6 +183,8 @@ class Member:
     # What screening found at sign-up (docs/screening.md): per level of the tree ("1", "2", …) and "partner", each
     # signal the credits there showed and its weight; only where something was found.
     screening: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    lead_id: str | None = None  # the lead (docs/leads.md) this sign-up converted: its submitter is the referrer
+    lead_awards: int = 0  # 1 once the first purchase decided the submitter's lead_converted action
 
     @property
     def referrer_id(self) -> str | None:

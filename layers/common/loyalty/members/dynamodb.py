@@ -49,7 +49,7 @@ def member_item(member: Member) -> dict[str, Any]:
     }
     optional = {"birthday": member.birthday, "time_zone": member.time_zone,
                 "birthday_changed_at": member.birthday_changed_at, "phone_number": member.phone_number,
-                "unsubscribe_id": member.unsubscribe_id, "opted_in_at": member.opted_in_at}
+                "unsubscribe_id": member.unsubscribe_id, "opted_in_at": member.opted_in_at, "lead_id": member.lead_id}
     item.update({k: v for k, v in optional.items() if v is not None})
     item["notices"] = member.notices
     if member.partner is not None:
@@ -79,6 +79,7 @@ def member_from_item(item: dict[str, Any]) -> Member:
         unsubscribe_id=item.get("unsubscribe_id"), opted_in_at=item.get("opted_in_at"),
         partner=PartnerBinding.from_dict(item["partner"]) if item.get("partner") else None,
         screening={str(k): {str(n): int(w) for n, w in v.items()} for k, v in (item.get("screening") or {}).items()},
+        lead_id=item.get("lead_id"), lead_awards=int(item.get("lead_awards", 0)),
     )
 
 
@@ -149,7 +150,7 @@ class DynamoMemberStore:
             counts[level] = counts.get(level, 0) + 1
         return counts
 
-    def create_member(self, member: Member) -> None:
+    def create_member(self, member: Member, also: Sequence[dict[str, Any]] = ()) -> None:
         items: list[dict[str, Any]] = [
             {"Put": {"TableName": self._t.members, "Item": to_item(member_item(member)),
                      "ConditionExpression": "attribute_not_exists(pk)"}},
@@ -172,6 +173,7 @@ class DynamoMemberStore:
                 "member_id": member.member_id, "display_name": member.display_name,
                 "joined_at": member.joined_at, "level": level,
             })}})
+        items.extend(also)  # a lead's conversion (docs/leads.md): its conditions fail as a Contention below
         try:
             self._db.transact(items)
         except Cancelled as cancelled:

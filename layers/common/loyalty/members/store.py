@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from loyalty.ledger.accounts import Account
@@ -53,6 +55,27 @@ class LinkResolver(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class LeadMatch:
+    """A lead a new member's verified email or phone matches (docs/leads.md): its submitter becomes the referrer."""
+
+    lead_id: str
+    submitter: str
+    claim: Any  # leads.domain.Claim: what the conversion's conditions name
+
+
+class LeadMatcher(Protocol):
+    """What sign-up needs of leads (``leads.usecases.LeadMatcher``)."""
+
+    def match(self, email: str | None, phone: str | None) -> LeadMatch | None:
+        """The lead these verified contacts match and that has not converted, in one read; None: none."""
+        ...
+
+    def converting(self, match: LeadMatch, member_id: str, now: datetime) -> list[dict[str, Any]]:
+        """The transaction items that convert the lead, once, in the sign-up's own transaction."""
+        ...
+
+
 class MemberStore(Protocol):
     def members(self, member_ids: Sequence[str]) -> dict[str, Member]:
         """The members of these ids that exist, in one read."""
@@ -66,9 +89,10 @@ class MemberStore(Protocol):
         """Tiers (docs/earning-tiers.md): the member, their account and the current programme, in one read."""
         ...
 
-    def create_member(self, member: Member) -> None:
-        """The member, its code, its unsubscribe id and its edges in the tree, or nothing: ``MemberTaken``,
-        ``CodeTaken``, ``UnsubscribeIdTaken``, or ``Contention`` if the referrer's side changed."""
+    def create_member(self, member: Member, also: Sequence[dict[str, Any]] = ()) -> None:
+        """The member, its code, its unsubscribe id and its edges in the tree, with the transaction items ``also``
+        (a lead's conversion), or nothing: ``MemberTaken``, ``CodeTaken``, ``UnsubscribeIdTaken``, or
+        ``Contention`` if the referrer's side (or the lead) changed."""
         ...
 
     def member_id_for_code(self, code: str) -> str | None: ...

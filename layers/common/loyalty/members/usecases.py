@@ -30,6 +30,7 @@ from loyalty.members.domain import (
 )
 from loyalty.members.store import (
     CodeTaken,
+    LeadMatcher,
     LinkResolver,
     MemberStore,
     MemberTaken,
@@ -53,8 +54,10 @@ class MembershipService:
                  bundles: Callable[[Account], Sequence[Any]] | None = None,
                  currency: Callable[[], str] | None = None,
                  standing: Callable[[str, ProgramRules | None], Any] | None = None,
-                 expiry: Callable[[], ExpiryPolicy | None] | None = None) -> None:
+                 expiry: Callable[[], ExpiryPolicy | None] | None = None,
+                 leads: LeadMatcher | None = None) -> None:
         self._store = store
+        self._leads = leads  # None: no leads (docs/leads.md); else a sign-up without a code may convert one
         self._expiry = expiry  # the programme's expiry rule, read only for an account with points to date or dated
         self._standing = standing  # tiers: the member's tier and statuses (tiers.usecases.standing_view)
         self._welcome = welcome  # after a sign-up: the automatic coupons (member id, referred); best effort
@@ -101,6 +104,12 @@ class MembershipService:
             now = self._clock.now()
             joined_at = to_rfc3339(now)
             path, partner, target = self._referral(referral_code, click_id, now)
+            # Leads (docs/leads.md): without a code or a link, the verified email or phone (never the requested
+            # phone, which nobody verified) may match a friend a member listed: one read of the contacts' claims.
+            lead = self._leads.match(email, phone_number) if (
+                self._leads is not None and referral_code is None and click_id is None) else None
+            if lead is not None:
+                path = self._below(lead.submitter, lead.lead_id)
             phone = requested_phone or phone_number
             screening = self._screen.sign_up_verdicts(
                 member_id=member_id, ancestors=path.ancestors, partner=partner.holder if partner else None,
@@ -113,11 +122,14 @@ class MembershipService:
                 birthday=birthday, time_zone=time_zone, birthday_changed_at=joined_at if birthday else None,
                 phone_number=phone,
                 unsubscribe_id=new_unsubscribe_id(), opted_in_at=joined_at if marketing_opt_in else None,
-                partner=partner, screening=screening,
+                partner=partner, screening=screening, lead_id=lead.lead_id if lead is not None else None,
             )
             drawn.append(member.referral_code)
             try:
-                self._store.create_member(member)
+                if lead is not None and self._leads is not None:  # converted in the sign-up's own transaction, once
+                    self._store.create_member(member, self._leads.converting(lead, member_id, now))
+                else:
+                    self._store.create_member(member)
             except (MemberTaken, CodeTaken, UnsubscribeIdTaken):
                 # Taken by whom? Read again: our own earlier try, another sign-up, or (a code, an unsubscribe id)
                 # draw again.

@@ -43,6 +43,7 @@ from loyalty.shared.once import Contention, Operation, Outcome, ResultCodec, Ret
 from loyalty.wallet.payment import pay_with_stored_value, stored_value_back
 
 if TYPE_CHECKING:
+    from loyalty.leads.usecases import LeadAwards
     from loyalty.surprises.usecases import Drawn, SurpriseService
     from loyalty.tiers.usecases import PurchaseStanding, StandingWrites
 
@@ -98,6 +99,7 @@ class Ride:
     state: Mapping[str, Any] = field(default_factory=dict)
     at_least: Mapping[tuple[str, Bucket], int] = field(default_factory=dict)
     amount_minor: int | None = None
+    deferred: Sequence[Deferred] = ()  # others' postings queued with the event (a converted lead's award)
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ def _committer(ledger: LedgerStore, operation: Operation, account: Account, own:
 
     def commit(ride: Ride) -> None:
         ledger.commit(LedgerWrite(replace(operation, state={**operation.state, **ride.state}),
-                                  _with_ride(account, own, ride, now, expiry), deferred=queued,
+                                  _with_ride(account, own, ride, now, expiry), deferred=[*queued, *ride.deferred],
                                   records=[*opened, *ride.records]))
 
     return commit
@@ -139,8 +141,9 @@ class PurchaseService:
                  retry: RetryPolicy | None = None, spread: int = DEFAULT_SPREAD,
                  screen: PurchaseScreen | None = None,
                  surprises: Callable[[], SurpriseService] | None = None,
-                 standings: StandingWrites | None = None) -> None:
+                 standings: StandingWrites | None = None, leads: LeadAwards | None = None) -> None:
         self._store = store
+        self._leads = leads  # a converted lead's award at the buyer's first purchase (docs/leads.md); None: none
         self._surprises = surprises  # None: no surprise draws (docs/earning-surprise.md)
         self._standings = standings  # tiers and statuses (docs/earning-tiers.md); None: no Earning table
         self._screen = screen  # None: no screening (the buyer's stored verdicts still hold credits)
@@ -225,6 +228,7 @@ class PurchaseService:
             commit = _committer(self._ledger, Operation(key, fingerprint(request), 201, PURCHASES.dump(result),
                                                         recorded, record.state()), checkout.account, own, queued,
                                 opened, now, rules.expiry_policy())
+            commit = self._with_lead_award(commit, rules, buyer, lane, recorded, now)
             # tiers (docs/earning-tiers.md): the standing's records and state (the month, for a refund) in the write;
             # surprises (docs/earning-surprise.md): drawn only where the programme has them
             return _draw_and_commit(self._surprises, rules, result, now, _standing_ride(ride or Ride(), standing),
@@ -235,6 +239,12 @@ class PurchaseService:
             # After the write: a later purchase or sign-up sharing them sees this buyer (docs/screening.md)
             self._screen.remember(member_id=member_id, tag=tag[0], device_id=device_id, card=payment_fingerprint)
         return outcome
+
+    def _with_lead_award(self, commit: Callable[[Ride], None], rules: ProgramRules, buyer: Any, lane: int,
+                         recorded: str, now: datetime) -> Callable[[Ride], None]:
+        """The commit, with a converted lead's award where this is the buyer's first purchase (docs/leads.md)."""
+        award = self._leads.award(rules, buyer, lane, recorded, now) if self._leads is not None else None
+        return commit if award is None else _awarding(commit, award)
 
     def refund(self, *, order_id: str, refund_id: str, amount_minor: int,
                requested_by: str, rider: Rider | None = None) -> Outcome[RefundRecorded]:
@@ -297,6 +307,21 @@ class PurchaseService:
             return result
 
         return run_once(self._ledger, self._retry, key, fingerprint(request), attempt, REFUNDS)
+
+
+def _awarding(commit: Callable[[Ride], None], award: Any) -> Callable[[Ride], None]:
+    """The purchase's commit with a converted lead's award (docs/leads.md): with its points, or, when the action's
+    caps refuse them, without (the award is decided either way, at this first purchase)."""
+    from loyalty.actions.domain import ActionCapped
+    from loyalty.leads.usecases import joined
+
+    def with_award(ride: Ride) -> None:
+        try:
+            commit(joined(ride, award.paid))
+        except ActionCapped:
+            commit(joined(ride, award.unpaid))
+
+    return with_award
 
 
 def _standing_ride(ride: Ride, standing: PurchaseStanding | None) -> Ride:

@@ -56,6 +56,7 @@ class Settings:
     surprise_secret_id: str = ""  # SURPRISE_SECRET_ID: the master the surprise days' secrets derive from
     feedback_table: str = ""  # FEEDBACK_TABLE: members' feedback and staff's replies (docs/feedback.md)
     segments_table: str = ""  # SEGMENTS_TABLE: members' segments, their counts and thresholds (docs/segments.md)
+    leads_table: str = ""  # LEADS_TABLE: members' friends who agreed to be contacted (docs/leads.md)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -88,6 +89,7 @@ class Settings:
             surprise_secret_id=env.get("SURPRISE_SECRET_ID", ""),
             feedback_table=env.get("FEEDBACK_TABLE", ""),
             segments_table=env.get("SEGMENTS_TABLE", ""),
+            leads_table=env.get("LEADS_TABLE", ""),
         )
 
 
