@@ -56,6 +56,29 @@ class Spend:
 
 
 @dataclass(frozen=True)
+class DaySpend:
+    """One member's net spend on one local day and how many purchases they made that day."""
+
+    day: str
+    member_id: str
+    spend_minor: int
+    purchases: int
+
+
+def spend_over(rows: Iterable[DaySpend], first: str, last: str) -> dict[str, Spend]:
+    """Each member's ``Spend`` over the local days ``first``–``last`` of these rows."""
+    spend: dict[str, int] = {}
+    last_day: dict[str, str] = {}
+    for row in rows:
+        if not first <= row.day <= last:
+            continue
+        spend[row.member_id] = spend.get(row.member_id, 0) + row.spend_minor
+        if row.purchases > 0 and row.day > last_day.get(row.member_id, ""):
+            last_day[row.member_id] = row.day
+    return {m: Spend(spend[m], last_day.get(m)) for m in spend}
+
+
+@dataclass(frozen=True)
 class Segment:
     """A member's segment as kept: the cell the last recompute gave them, and staff's manual cell if any (which wins
     until dropped). ``version`` counts the item's changes: every write is conditioned on the one read."""

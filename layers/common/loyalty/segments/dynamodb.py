@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from loyalty.members.dynamodb import member_key
-from loyalty.segments.domain import CELLS, Segment, SegmentSettings, Spend, empty_counts
+from loyalty.segments.domain import CELLS, DaySpend, Segment, SegmentSettings, Spend, empty_counts, spend_over
 from loyalty.shared.dynamo import Cancelled, Dynamo, from_item, shard_of, to_item
 from loyalty.shared.once import Contention
 
@@ -177,15 +177,15 @@ class MetricsSpend:
             ExpressionAttributeValues=to_item({":pk": f"BUYERS#{month}", ":a": f"{first}#", ":b": f"{last}$"})))
 
     def spending(self, first: str, last: str) -> dict[str, Spend]:
+        return spend_over(self.daily(first, last), first, last)
+
+    def daily(self, first: str, last: str) -> list[DaySpend]:
         from loyalty.metrics.dynamodb import months
 
-        spend: dict[str, int] = {}
-        last_day: dict[str, str] = {}
+        found: list[DaySpend] = []
         with ThreadPoolExecutor(max_workers=4) as pool:
             for rows in pool.map(lambda m: self._month(m, first, last), months(first, last)):
                 for row in rows:
                     day, member = row["sk"].split("#", 1)
-                    spend[member] = spend.get(member, 0) + int(row.get("spend_minor", 0))
-                    if int(row.get("purchases", 0)) > 0 and day > last_day.get(member, ""):
-                        last_day[member] = day
-        return {m: Spend(spend[m], last_day.get(m)) for m in spend}
+                    found.append(DaySpend(day, member, int(row.get("spend_minor", 0)), int(row.get("purchases", 0))))
+        return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Protocol
 
-from loyalty.segments.domain import Segment, SegmentSettings, Spend
+from loyalty.segments.domain import DaySpend, Segment, SegmentSettings, Spend
 
 
 class SpendSource(Protocol):
@@ -13,6 +13,10 @@ class SpendSource(Protocol):
     (recorded, refunded, or imported) reach segments. The metrics aggregator keeps it (docs/segments.md)."""
 
     def spending(self, first: str, last: str) -> dict[str, Spend]: ...
+
+    def daily(self, first: str, last: str) -> list[DaySpend]:
+        """The same, a row per member and local day (what ``spending`` sums)."""
+        ...
 
 
 class SegmentStore(Protocol):

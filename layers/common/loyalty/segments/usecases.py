@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from loyalty.segments.domain import (
@@ -21,6 +21,7 @@ from loyalty.segments.domain import (
     SegmentSettings,
     check_cell,
     computed,
+    spend_over,
     unsegmented,
 )
 from loyalty.segments.store import SegmentStore, SpendSource
@@ -72,6 +73,25 @@ class SegmentService:
             changed = sum(pool.map(lambda n: sum(self._apply(m, b, c, at, n) for m, b, c in batches[n]), parts))
         self._retry.run(lambda: self._store.finish_run(at, len(cells), changed))
         return Run(at, len(cells), changed)
+
+    def next_work(self, after: datetime, until: datetime) -> datetime | None:
+        """When a recompute would next change a stored cell, for a runner that moves time in steps (``localdev.jobs``;
+        on AWS the schedule simply runs daily): ``after`` if one would now, else the start of the first local day up
+        to ``until`` whose recompute differs (a purchase leaving the window, a last purchase crossing a grade's
+        days), else None. Reads what a recompute reads, once, and classes each day in memory."""
+        first, last = after.astimezone(self._zone).date(), until.astimezone(self._zone).date()
+        settings = self._retry.run(self._store.settings)
+        rows = self._retry.run(lambda: self._spend.daily((first - timedelta(days=WINDOW_DAYS - 1)).isoformat(),
+                                                         last.isoformat()))
+        members = [m for p in range(self._store.parts) for m in self._store.member_ids(p)]
+        kept = {s.member_id: s.computed_cell for p in range(self._store.parts) for s in self._store.kept(p)}
+        day = first
+        while day <= last:
+            spend = spend_over(rows, (day - timedelta(days=WINDOW_DAYS - 1)).isoformat(), day.isoformat())
+            if any(kept.get(m) != cell for m, cell in computed(members, spend, day, settings).items()):
+                return after if day == first else datetime.combine(day, time(), self._zone)
+            day += timedelta(days=1)
+        return None
 
     def _apply(self, member_id: str, before: Segment | None, cell: str, at: str, worker: int) -> bool:
         """Write one member's new computed cell, keeping any manual one: when the write's condition says the item
