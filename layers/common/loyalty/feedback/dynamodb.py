@@ -13,8 +13,6 @@ change's own transaction (``outreach.dynamodb.due_item``): the reply and its ema
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
@@ -24,6 +22,7 @@ from loyalty.feedback.domain import COMPLAINT, Feedback, Reply
 from loyalty.outreach.dynamodb import due_item
 from loyalty.purchases.domain import purchase_key
 from loyalty.shared.clock import to_rfc3339
+from loyalty.shared.cursors import cursor_of, start_key
 from loyalty.shared.dynamo import Cancelled, Dynamo, from_item, to_item
 from loyalty.shared.once import Contention
 
@@ -57,21 +56,10 @@ def feedback_from_item(item: Mapping[str, Any]) -> Feedback:
         version=int(item.get("version", 0)))
 
 
-def _cursor(last: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(from_item(last), sort_keys=True).encode()).decode().rstrip("=")
-
-
 def _start_key(cursor: str, index_key: str, value: str) -> dict[str, Any]:
     """The query's ExclusiveStartKey from a cursor this list gave (ValueError for anything else)."""
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValueError("not a cursor this list gave") from None
-    wanted = {"pk", "sk", "listed", index_key}
-    if not isinstance(key, dict) or set(key) != wanted or not all(isinstance(v, str) for v in key.values()) \
-            or key[index_key] != value or not key["pk"].startswith("FEEDBACK#") or key["sk"] != "FEEDBACK":
-        raise ValueError("not a cursor this list gave")
-    return to_item(key)
+    return start_key(cursor, {"pk", "sk", "listed", index_key}, lambda key: key[index_key] == value
+                     and key["pk"].startswith("FEEDBACK#") and key["sk"] == "FEEDBACK")
 
 
 class DynamoFeedbackStore:
@@ -114,7 +102,7 @@ class DynamoFeedbackStore:
         answer = self._db.call("query", **kwargs)
         found = [feedback_from_item(from_item(i)) for i in answer.get("Items", [])]
         last = answer.get("LastEvaluatedKey")
-        return found, _cursor(last) if last else None
+        return found, cursor_of(last) if last else None
 
     def listed(self, status: str, *, limit: int, after: str | None) -> tuple[list[Feedback], str | None]:
         return self._page(status, status, limit=limit, after=after, forward=status == "open")

@@ -10,9 +10,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
@@ -22,6 +19,7 @@ from loyalty.leads.store import ContactsTaken, FormTaken
 from loyalty.ledger.store import Record
 from loyalty.members.dynamodb import member_key
 from loyalty.shared.clock import to_rfc3339
+from loyalty.shared.cursors import cursor_of, start_key
 from loyalty.shared.dynamo import Cancelled, Dynamo, from_item, to_item
 from loyalty.shared.once import Contention
 
@@ -72,21 +70,10 @@ def award_marker(members_table: str, member_id: str, refusal: Exception) -> Reco
                   refusal=refusal)
 
 
-def _cursor(last: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(from_item(last), sort_keys=True).encode()).decode().rstrip("=")
-
-
 def _start_key(cursor: str, status: str) -> dict[str, Any]:
     """The query's ExclusiveStartKey from a cursor this list gave (ValueError for anything else)."""
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValueError("not a cursor this list gave") from None
-    if not isinstance(key, dict) or set(key) != {"pk", "sk", "listed", "status"} \
-            or not all(isinstance(v, str) for v in key.values()) or key["status"] != status \
-            or not key["pk"].startswith("LEAD#") or key["sk"] != "LEAD":
-        raise ValueError("not a cursor this list gave")
-    return to_item(key)
+    return start_key(cursor, {"pk", "sk", "listed", "status"}, lambda key: key["status"] == status
+                     and key["pk"].startswith("LEAD#") and key["sk"] == "LEAD")
 
 
 class DynamoLeadStore:
@@ -178,7 +165,7 @@ class DynamoLeadStore:
             kwargs["ExclusiveStartKey"] = _start_key(after, status)
         answer = self._db.call("query", **kwargs)
         last = answer.get("LastEvaluatedKey")
-        return [lead_from_item(from_item(i)) for i in answer.get("Items", [])], _cursor(last) if last else None
+        return [lead_from_item(from_item(i)) for i in answer.get("Items", [])], cursor_of(last) if last else None
 
     def erasable_before(self, instant: datetime, limit: int) -> list[Lead]:
         answer = self._db.call(

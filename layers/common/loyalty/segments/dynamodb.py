@@ -16,15 +16,13 @@ refunds, and ``purchases``), which the metrics aggregator keeps exactly once per
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from loyalty.members.dynamodb import member_key
 from loyalty.segments.domain import CELLS, DaySpend, Segment, SegmentSettings, Spend, empty_counts, spend_over
+from loyalty.shared.cursors import cursor_of, start_key
 from loyalty.shared.dynamo import Cancelled, Dynamo, from_item, shard_of, to_item
 from loyalty.shared.once import Contention
 
@@ -52,20 +50,9 @@ def segment_from_item(item: Mapping[str, Any]) -> Segment:
                    item.get("manual_at"), item.get("manual_by"), int(item.get("version", 0)))
 
 
-def _cursor(last: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(from_item(last), sort_keys=True).encode()).decode().rstrip("=")
-
-
 def _start_key(cursor: str, cell: str) -> dict[str, Any]:
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValueError("not a cursor this list gave") from None
-    if not isinstance(key, dict) or set(key) != {"pk", "sk", "cell", "member_id"} \
-            or not all(isinstance(v, str) for v in key.values()) or key["cell"] != cell \
-            or key["pk"] != f"SEG#{key['member_id']}" or key["sk"] != "SEGMENT":
-        raise ValueError("not a cursor this list gave")
-    return to_item(key)
+    return start_key(cursor, {"pk", "sk", "cell", "member_id"}, lambda key: key["cell"] == cell
+                     and key["pk"] == f"SEG#{key['member_id']}" and key["sk"] == "SEGMENT")
 
 
 class DynamoSegmentStore:
@@ -160,7 +147,7 @@ class DynamoSegmentStore:
         answer = self._db.call("query", **kwargs)
         found = [segment_from_item(from_item(i)) for i in answer.get("Items", [])]
         last = answer.get("LastEvaluatedKey")
-        return found, _cursor(last) if last else None
+        return found, cursor_of(last) if last else None
 
 
 class MetricsSpend:
