@@ -113,14 +113,26 @@ def test_purchases_take_minor_units_or_exact_major_units_and_times_as_spreadshee
                     ["POS-3", "13800138000", "12.345", "CNY", ""],
                     ["POS 4", "13800138000", "1", "CNY", ""],
                     ["POS-5", "13800138000", "1", "RMB1", ""],
-                    ["POS-6", "13800138000", "1", "", "yesterday"]], "gb18030")
+                    ["POS-6", "13800138000", "1", "", "yesterday"],
+                    ["POS-7", "13800138000", "sNaN", "", ""],
+                    ["POS-8", "13800138000", "1e999999999", "", ""],
+                    ["POS-9", "13800138000", "-1", "", ""]], "gb18030")
     rows = _rows(stream, PURCHASES)
     assert rows[0] == PurchaseRow(row=2, order_id="POS-1", email=None, phone="+8613800138000", amount_minor=12950,
                                   currency="CNY", occurred_at=datetime(2025, 11, 3, 1, 30, tzinfo=UTC))
     assert isinstance(rows[1], PurchaseRow) and rows[1].amount_minor == 129000
     assert rows[1].occurred_at == datetime(2025, 11, 3, 9, 30, tzinfo=UTC)
     assert [(r.row, r.column) for r in rows[2:] if isinstance(r, RowError)] == [
-        (4, "amount"), (5, "order_id"), (6, "currency"), (7, "occurred_at")]
+        (4, "amount"), (5, "order_id"), (6, "currency"), (7, "occurred_at"), (8, "amount"), (9, "amount"),
+        (10, "amount")]
+
+
+def test_a_quote_left_open_refuses_the_file_at_its_row() -> None:
+    stream = io.BytesIO(b'email,display_name\na@example.com,A\nb@example.com,"' + b"x" * 200_000 + b"\n")
+    rows = read(stream, MEMBERS)[1]
+    assert isinstance(next(rows), MemberRow)
+    with pytest.raises(UnreadableFile, match="Row 3"):
+        next(rows)
 
 
 def test_amount_minor_wins_over_amount_and_must_be_whole() -> None:

@@ -24,7 +24,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import IO, Any
 
 from loyalty.identity.domain import normalize_phone
@@ -163,8 +163,21 @@ def read(stream: IO[bytes], kind: str) -> tuple[Layout, Iterator[MemberRow | Pur
         raise UnreadableFile("The file is empty: its first row must name the columns")
     layout = _layout(header, kind, encoding, dialect.delimiter)
     parse = _member if kind == MEMBERS else _purchase
-    return layout, (_row(parse, cells, layout, n) for n, cells in enumerate(reader, start=2) if any(
-        c.strip() for c in cells))
+    return layout, _rows(reader, parse, layout)
+
+
+def _rows(reader: Any, parse: Any, layout: Layout) -> Iterator[MemberRow | PurchaseRow | RowError]:
+    n = 1
+    while True:
+        n += 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:  # a field past the csv module's limit (a quote never closed): nothing after it
+            raise UnreadableFile(f"Row {n} cannot be read ({error}): is a quote left open?") from None
+        if any(c.strip() for c in cells):
+            yield _row(parse, cells, layout, n)
 
 
 def _key(name: str) -> str:
@@ -288,12 +301,10 @@ def _major(text: str | None) -> int:
     if text is None:
         raise _Bad("amount_minor", "missing (or give amount, in major units)")
     cleaned = text.replace(",", "").lstrip("¥￥$€").strip()
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise _Bad("amount", f"not an amount: {text!r}") from None
-    minor = value.scaleb(CURRENCY_EXPONENT)
-    if not value.is_finite() or minor != minor.to_integral_value() or value < 0:
+    if not re.fullmatch(r"[0-9]{1,15}(\.[0-9]{1,15})?", cleaned):  # no exponents, NaN or signs: digits and a point
+        raise _Bad("amount", f"not an amount: {text!r}")
+    minor = Decimal(cleaned).scaleb(CURRENCY_EXPONENT)
+    if minor != minor.to_integral_value():
         raise _Bad("amount", f"not an amount in whole cents: {text!r}")
     if minor > MAX_AMOUNT_MINOR:
         raise _Bad("amount", "too large")
