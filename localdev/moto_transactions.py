@@ -7,7 +7,9 @@ console demo) each purchase deep-copies the whole ledger, and that copy is most 
 Installed here, a transaction keeps copies of only the items it names (and each table's stream length) and puts
 those back when it is cancelled: the same outcome (every item as it was, no stream record of the cancelled
 writes), without the table-wide copy. The service's code is unchanged; this is the emulator's (``localdev``,
-the tests and ``make bench`` install it). ``tests/unit/localdev`` compares it with moto's own rollback.
+the tests and ``make bench`` install it). ``tests/integration/localdev`` checks the outcome of cancelled and
+committed transactions. Transactions run one at a time (a lock): the emulator serves requests on threads, and a
+cancel puts back every item the transaction names, which must not undo another transaction's write in between.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import types
 from typing import Any
 
 _installed = threading.Lock()
+_one_at_a_time = threading.Lock()
 _done = False
 
 
@@ -40,12 +43,13 @@ def install() -> None:
         models.copy = types.SimpleNamespace(deepcopy=deepcopy)  # type: ignore[assignment]
 
         def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-            saved = _save(self, transact_items)
-            try:
-                original(self, transact_items)
-            except Exception:
-                _restore(saved)
-                raise
+            with _one_at_a_time:
+                saved = _save(self, transact_items)
+                try:
+                    original(self, transact_items)
+                except Exception:
+                    _restore(saved)
+                    raise
 
         models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
         _done = True
