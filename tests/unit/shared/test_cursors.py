@@ -19,7 +19,7 @@ def _valid(key: dict[str, str]) -> bool:
     return key["status"] == "new" and key["pk"].startswith("LEAD#")
 
 
-def _forged(key: dict[str, object]) -> str:
+def _forged(key: object) -> str:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
 
 
